@@ -1,0 +1,28 @@
+import type { Readable } from "node:stream";
+
+/** The outside world a command may touch: streams, environment and working directory. */
+export interface Io {
+	readonly stdin: Readable;
+	readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
+	readonly stderr: { write(text: string): unknown };
+	readonly env: Readonly<Record<string, string | undefined>>;
+	readonly cwd: string;
+}
+
+/** One `gocrash` sub-command: its name, a one-line summary, usage text and entry point. */
+export interface Command {
+	readonly name: string;
+	readonly summary: string;
+	readonly usage: string;
+	run(args: readonly string[], io: Io): Promise<number>;
+}
+
+/** A mistake in how the command was called; printed as one line, exit code 2. */
+export class UsageError extends Error {
+	override readonly name = "UsageError";
+}
+
+/** A failure caused by the input (unreadable file, bad bytes); printed as one line, exit code 1. */
+export class InputError extends Error {
+	override readonly name = "InputError";
+}

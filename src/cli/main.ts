@@ -1,0 +1,78 @@
+import type { Command, Io } from "./_io.js";
+import { InputError, UsageError } from "./_io.js";
+import { parseCommand } from "./parse.js";
+
+const commands: readonly Command[] = [parseCommand];
+
+function formatHelp(): string {
+	const width = Math.max(...commands.map((c) => c.name.length));
+	const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+	return `usage: gocrash <command> [options]\n\ncommands:\n${lines.join("\n")}\n\nRun 'gocrash <command> --help' for a command's options.\n`;
+}
+
+/** Runs the gocrash command line with `argv` (without node and script) and returns the exit code. */
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+	const [name, ...rest] = argv;
+	if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+		(name === undefined ? io.stderr : io.stdout).write(formatHelp());
+		return name === undefined ? 2 : 0;
+	}
+	const command = commands.find((c) => c.name === name);
+	if (command === undefined) {
+		io.stderr.write(`gocrash: unknown command '${name}'\n${formatHelp()}`);
+		return 2;
+	}
+	if (rest.includes("--help") || rest.includes("-h")) {
+		io.stdout.write(command.usage);
+		return 0;
+	}
+	try {
+		return await command.run(rest, io);
+	} catch (error) {
+		return reportError(command, error, io);
+	}
+}
+
+function reportError(command: Command, error: unknown, io: Io): number {
+	if (error instanceof UsageError || isParseArgsError(error)) {
+		io.stderr.write(`gocrash ${command.name}: ${(error as Error).message}\n${command.usage}`);
+		return 2;
+	}
+	if (error instanceof InputError) {
+		io.stderr.write(`gocrash ${command.name}: ${error.message}\n`);
+		return 1;
+	}
+	if (isSystemError(error)) {
+		io.stderr.write(`gocrash ${command.name}: ${describeSystemError(error)}\n`);
+		return 1;
+	}
+	const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+	io.stderr.write(`gocrash ${command.name}: internal error (please report): ${message}\n`);
+	return 70;
+}
+
+interface SystemError extends Error {
+	code: string;
+	path?: string;
+	syscall?: string;
+}
+
+function isSystemError(error: unknown): error is SystemError {
+	return error instanceof Error && typeof (error as Partial<SystemError>).code === "string";
+}
+
+function isParseArgsError(error: unknown): boolean {
+	return isSystemError(error) && error.code.startsWith("ERR_PARSE_ARGS_");
+}
+
+function describeSystemError(error: SystemError): string {
+	const where = error.path === undefined ? "" : `${error.path}: `;
+	const what: Record<string, string> = {
+		ENOENT: "no such file or directory",
+		EACCES: "permission denied",
+		EISDIR: "is a directory, not a file",
+		EPIPE: "output closed",
+	};
+	return `${where}${what[error.code] ?? error.message}`;
+}
+
