@@ -1,10 +1,10 @@
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 
 /** The outside world a command may touch: streams, environment and working directory. */
 export interface Io {
 	readonly stdin: Readable;
-	readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
-	readonly stderr: { write(text: string): unknown };
+	readonly stdout: Writable & { readonly isTTY?: boolean };
+	readonly stderr: Writable;
 	readonly env: Readonly<Record<string, string | undefined>>;
 	readonly cwd: string;
 }

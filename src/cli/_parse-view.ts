@@ -1,0 +1,168 @@
+import type { Crash, Frame, ParseIssue, RaceReport } from "../traceback/index.js";
+import type { Bucket } from "../triage/index.js";
+import type { Style } from "./_style.js";
+
+/** Most goroutine ids listed per bucket in the human view. */
+const SHOWN_IDS = 8;
+
+/** Formats one crash with its goroutine buckets for a terminal. */
+export function formatCrash(
+	crash: Crash,
+	buckets: readonly Bucket[],
+	number: number,
+	source: string,
+	s: Style,
+): string {
+	const out: string[] = [];
+	const where = `${source}:${crash.startLine}-${crash.endLine}`;
+	out.push(
+		s.bold(`━━ crash ${number} · ${crash.kind} · ${where}${crash.truncated ? " · truncated" : ""}`),
+	);
+	out.push(s.red(s.bold(crash.message ?? "goroutine dump (no reason printed)")));
+	for (const [i, panic] of crash.panics.entries()) {
+		if (i === 0 && crash.message?.startsWith("panic: ") && !panic.value.includes("\n")) continue;
+		const mark = panic.repanicked
+			? " [recovered, repanicked]"
+			: panic.recovered
+				? " [recovered]"
+				: "";
+		out.push(
+			s.red(`${i === 0 ? "" : "  then "}panic: ${panic.value.replaceAll("\n", "\n    ")}${mark}`),
+		);
+	}
+	if (crash.fatal !== null && !crash.message?.startsWith("fatal error: "))
+		out.push(s.red(`fatal error: ${crash.fatal}`));
+	const signal = crash.signal;
+	if (signal !== null) {
+		const fields = [
+			signal.code === null ? "" : `code=${signal.code}`,
+			signal.addr === null ? "" : `addr=${signal.addr}`,
+			signal.pc === null ? "" : `pc=${signal.pc}`,
+			signal.m === null ? "" : `m=${signal.m}`,
+		].filter((f) => f !== "");
+		const cgo = signal.duringCgo ? s.yellow(" (during cgo execution)") : "";
+		out.push(
+			`${s.yellow(`signal ${signal.name}: ${signal.description}`)} ${fields.join(" ")}${cgo}`,
+		);
+	}
+	if (crash.panicDuringPanic) out.push(s.red("panic during panic"));
+	for (const line of crash.runtimeLines) out.push(s.yellow(line));
+	for (const dump of crash.stackDumps) {
+		const bad = dump.words.filter((w) => w.marker === "!").map((w) => `${w.address}=${w.value}`);
+		out.push(
+			s.dim(
+				`${dump.header} (${dump.words.length} words${bad.length > 0 ? `, bad: ${bad.join(" ")}` : ""})`,
+			),
+		);
+	}
+	if (crash.exitStatus !== null) out.push(s.dim(`exit status ${crash.exitStatus}`));
+	if (crash.runtimeStack.length > 0) {
+		out.push("", s.bold("runtime stack:"));
+		out.push(...formatFrames(crash.runtimeStack, [], s));
+	}
+	const registers = Object.entries(crash.registers);
+	if (registers.length > 0) {
+		out.push("", s.bold("registers:"));
+		out.push(`  ${registers.map(([name, value]) => `${name}=${value}`).join(" ")}`);
+	}
+	const shapes = buckets.length === 1 ? "1 stack" : `${buckets.length} stacks`;
+	out.push(
+		"",
+		s.dim(`${crash.goroutineCount} goroutine${crash.goroutineCount === 1 ? "" : "s"} in ${shapes}`),
+	);
+	for (const bucket of buckets) out.push("", ...formatBucket(bucket, s));
+	return `${out.join("\n")}\n\n`;
+}
+
+function formatBucket(bucket: Bucket, s: Style): string[] {
+	const g = bucket.goroutine;
+	const count = `${bucket.count} goroutine${bucket.count === 1 ? "" : "s"}`;
+	const extras = [s.cyan(g.state)];
+	if (g.scan) extras.push("scan");
+	const wait = bucket.waitMinutes;
+	if (wait !== null)
+		extras.push(wait.min === wait.max ? `${wait.min} min` : `${wait.min}-${wait.max} min`);
+	if (g.lockedToThread) extras.push("locked to thread");
+	if (bucket.crashed) extras.push(s.red(s.bold("crashed")));
+	const ids = bucket.ids.slice(0, SHOWN_IDS).join(" ");
+	const more = bucket.count > SHOWN_IDS ? ` +${bucket.count - SHOWN_IDS}` : "";
+	const lines = [`${s.yellow(s.bold(count))} · ${extras.join(" · ")}  ${s.dim(`[${ids}${more}]`)}`];
+	if (g.stackUnavailable) lines.push(s.dim("  stack unavailable (running on another thread)"));
+	lines.push(...formatFrames(g.frames, g.elided, s));
+	if (g.createdBy !== null) {
+		const parents = bucket.parents.length === 0 ? "" : ` in goroutine ${bucket.parents.join(", ")}`;
+		lines.push(...formatFrames([g.createdBy.frame], [], s, `created by `, parents));
+	}
+	for (const ancestor of g.ancestors) {
+		lines.push(s.dim(`  originating from goroutine ${ancestor.id}:`));
+		lines.push(...formatFrames(ancestor.frames, [], s));
+	}
+	return lines;
+}
+
+function formatFrames(
+	frames: readonly Frame[],
+	elided: readonly { index: number; count: number | null }[],
+	s: Style,
+	prefix = "",
+	suffix = "",
+): string[] {
+	const calls = frames.map(
+		(f) => `${prefix}${f.function}${f.args === null ? "" : `(${f.args})`}${suffix}`,
+	);
+	const width = Math.min(72, Math.max(0, ...calls.map((c) => c.length)));
+	const lines: string[] = [];
+	frames.forEach((frame, i) => {
+		for (const e of elided)
+			if (e.index === i) lines.push(s.dim(`    …${e.count ?? "more"} frames elided…`));
+		const place = frame.file === null ? "" : `${frame.file}:${frame.line}`;
+		lines.push(`    ${s.green((calls[i] ?? "").padEnd(width))}  ${s.dim(place)}`);
+	});
+	for (const e of elided)
+		if (e.index >= frames.length) lines.push(s.dim(`    …${e.count ?? "more"} frames elided…`));
+	return lines;
+}
+
+/** Formats one race report for a terminal. */
+export function formatRace(race: RaceReport, number: number, source: string, s: Style): string {
+	const out = [
+		s.bold(
+			`━━ data race ${number} · ${source}:${race.startLine}-${race.endLine}${race.truncated ? " · truncated" : ""}`,
+		),
+	];
+	for (const access of race.accesses) {
+		const who = access.mainGoroutine ? "main goroutine" : `goroutine ${access.goroutine}`;
+		out.push(
+			s.red(`  ${access.previous ? "previous " : ""}${access.kind} at ${access.address} by ${who}`),
+		);
+		if (access.failedToRestore) out.push(s.dim("    [failed to restore the stack]"));
+		out.push(...formatFrames(access.frames, [], s));
+	}
+	for (const goroutine of race.goroutines) {
+		out.push(s.yellow(`  goroutine ${goroutine.id} (${goroutine.status}) created at`));
+		if (goroutine.failedToRestore) out.push(s.dim("    [failed to restore the stack]"));
+		out.push(...formatFrames(goroutine.frames, [], s));
+	}
+	if (race.location !== null) out.push(`  ${race.location}`);
+	return `${out.join("\n")}\n\n`;
+}
+
+/** Formats the closing summary: how many crashes, races and issues, and the issues themselves. */
+export function formatSummary(
+	crashes: number,
+	races: number,
+	issues: readonly (ParseIssue & { source: string })[],
+	s: Style,
+): string {
+	const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+	const lines = [
+		s.bold(
+			`${plural(crashes, "crash").replace("crashs", "crashes")}, ${plural(races, "data race")}, ${plural(issues.length, "issue")}`,
+		),
+	];
+	if (crashes === 0 && races === 0) lines.push("no Go crash, goroutine dump or race report found");
+	for (const issue of issues.slice(0, 20))
+		lines.push(s.dim(`  ${issue.source}:${issue.line}: ${issue.code}: ${issue.message}`));
+	if (issues.length > 20) lines.push(s.dim(`  … ${issues.length - 20} more issues (see --json)`));
+	return `${lines.join("\n")}\n`;
+}

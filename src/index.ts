@@ -1,0 +1,36 @@
+/**
+ * gocrash as a library: read Go crash text into typed data and group goroutines.
+ * @module
+ */
+export {
+	type Ancestor,
+	type Crash,
+	type CrashKind,
+	CrashScanner,
+	type CreatedBy,
+	type Elision,
+	type Frame,
+	type Goroutine,
+	MAX_LINE_LENGTH,
+	type PanicValue,
+	type ParseIssue,
+	type ParseResult,
+	parseCrashes,
+	type RaceAccess,
+	type RaceGoroutine,
+	type RaceReport,
+	type ScanHandlers,
+	type ScanOptions,
+	type Signal,
+	type StackDump,
+	type StackWord,
+	scanCrashes,
+	stripLogPrefix,
+} from "./traceback/index.js";
+export {
+	type Bucket,
+	bucketGoroutines,
+	GoroutineBuckets,
+	SIMILARITIES,
+	type Similarity,
+} from "./triage/index.js";

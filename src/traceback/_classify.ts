@@ -1,0 +1,382 @@
+// Classifies one line of crash text (log prefix already removed) by what Go printed it for.
+// Leading whitespace is ignored so that text whose indentation was lost or turned into spaces
+// still classifies; every check is a prefix test or an anchored linear-time pattern.
+
+/** A classified line; `kind` says what it is, the other fields carry what was read from it. */
+export type Token =
+	| { kind: "blank" }
+	| { kind: "panic"; value: string; recovered: boolean; repanicked: boolean }
+	| { kind: "fatal"; message: string }
+	| {
+			kind: "signal";
+			name: string;
+			description: string;
+			code: string | null;
+			addr: string | null;
+			pc: string | null;
+	  }
+	| { kind: "signal-header"; name: string; description: string }
+	| { kind: "pc-header"; pc: string; m: number | null; code: string | null; addr: string | null }
+	| { kind: "cgo-signal" }
+	| { kind: "runtime"; text: string }
+	| { kind: "runtime-stack" }
+	| { kind: "panic-during-panic" }
+	| { kind: "stack-bounds"; text: string }
+	| { kind: "stack-words"; address: string; rest: string }
+	| {
+			kind: "goroutine";
+			id: number;
+			stateText: string;
+			gp: string | null;
+			m: string | null;
+			mp: string | null;
+	  }
+	| { kind: "stack-unavailable" }
+	| { kind: "ancestor"; id: number }
+	| { kind: "elided"; count: number | null }
+	| { kind: "created-by"; function: string; goroutine: number | null }
+	| { kind: "function"; name: string; args: string }
+	| {
+			kind: "file";
+			file: string;
+			line: number;
+			offset: number | null;
+			fp: string | null;
+			sp: string | null;
+			pc: string | null;
+	  }
+	| { kind: "register"; name: string; value: string }
+	| { kind: "exit-status"; status: number }
+	| { kind: "race-separator" }
+	| { kind: "race-warning" }
+	| {
+			kind: "race-access";
+			access: string;
+			previous: boolean;
+			address: string;
+			goroutine: number | null;
+	  }
+	| { kind: "race-goroutine"; id: number; status: string }
+	| { kind: "race-location"; text: string }
+	| { kind: "race-failed-stack" }
+	| { kind: "race-found"; count: number }
+	| { kind: "http-panic"; text: string }
+	| { kind: "text"; text: string };
+
+const signalLine =
+	/^\[signal (SIG[A-Z0-9]+): ([^\]]*?) code=(\S+) addr=(\S+) pc=(\S+)\]$|^\[signal (SIG[A-Z0-9]+): ([^\]]*)\]$/;
+const signalHeader = /^(SIG[A-Z0-9]{2,10}): ([a-z][^:]*)$/;
+const pcHeader = /^PC=(0x[0-9a-f]+) m=(\d+) sigcode=(\S+)(?: addr=(0x[0-9a-f]+))?/;
+const goroutineHeader = /^goroutine (\d+)((?: [a-z]+=\S+)*) \[(.*)\]:$/;
+const raceAccess =
+	/^(Previous )?((?:[Aa]tomic )?(?:[Rr]ead|[Ww]rite)) at (0x[0-9a-f]+) by (?:goroutine (\d+)|(main goroutine)):$/;
+const raceGoroutine = /^Goroutine (\d+) \(([a-z ]+)\) created at:$/;
+const registerLine = /^([a-z][a-z0-9]{0,6})\s+(0x[0-9a-f]+)$/;
+const elidedCount = /^\.\.\.(\d+) frames elided\.\.\.$/;
+const ancestorLine = /^\[originating from goroutine (\d+)\]:$/;
+const createdBy = /^created by (\S+?)(?: in goroutine (\d+))?$/;
+const httpPanic = /^(?:\S+ )?http(?:2)?: panic serving /;
+const hexDigits = /^[0-9a-f]+$/;
+
+/** Classifies one line of crash text. */
+export function classifyLine(raw: string): Token {
+	const text = trimStart(raw);
+	if (text.length === 0) return BLANK;
+	const c = text.charCodeAt(0);
+	switch (c) {
+		case 0x67 /* g */:
+			if (text.startsWith("goroutine ")) return classifyGoroutine(text);
+			break;
+		case 0x70 /* p */:
+			if (text.startsWith("panic: ")) return classifyPanic(text.slice(7));
+			if (text === "panic during panic") return PANIC_DURING_PANIC;
+			break;
+		case 0x66 /* f */:
+			if (text.startsWith("fatal error: ")) return { kind: "fatal", message: text.slice(13) };
+			break;
+		case 0x72 /* r */:
+			if (text.startsWith("runtime: ")) return { kind: "runtime", text };
+			if (text === "runtime stack:") return RUNTIME_STACK;
+			break;
+		case 0x5b /* [ */:
+			return classifyBracket(text);
+		case 0x53 /* S */:
+			if (text.startsWith("SIG")) {
+				const m = signalHeader.exec(text);
+				if (m !== null) return { kind: "signal-header", name: m[1] ?? "", description: m[2] ?? "" };
+			}
+			break;
+		case 0x50 /* P */:
+			if (text.startsWith("PC=")) {
+				const m = pcHeader.exec(text);
+				if (m !== null) {
+					return {
+						kind: "pc-header",
+						pc: m[1] ?? "",
+						m: Number(m[2]),
+						code: m[3] ?? null,
+						addr: m[4] ?? null,
+					};
+				}
+			}
+			if (text.startsWith("Previous ")) return classifyRaceAccess(text);
+			break;
+		case 0x2e /* . */:
+			if (text === "...additional frames elided...") return { kind: "elided", count: null };
+			if (text.startsWith("...")) {
+				const m = elidedCount.exec(text);
+				if (m !== null) return { kind: "elided", count: Number(m[1]) };
+			}
+			break;
+		case 0x63 /* c */:
+			if (text.startsWith("created by ")) {
+				const m = createdBy.exec(text);
+				if (m !== null) {
+					return {
+						kind: "created-by",
+						function: m[1] ?? "",
+						goroutine: m[2] === undefined ? null : Number(m[2]),
+					};
+				}
+			}
+			break;
+		case 0x65 /* e */:
+			if (text.startsWith("exit status ")) {
+				const status = Number(text.slice(12));
+				if (Number.isInteger(status)) return { kind: "exit-status", status };
+			}
+			break;
+		case 0x3d /* = */:
+			if (text === "==================") return RACE_SEPARATOR;
+			break;
+		case 0x57 /* W */:
+			if (text === "WARNING: DATA RACE") return RACE_WARNING;
+			if (text.startsWith("Write at ")) return classifyRaceAccess(text);
+			break;
+		case 0x52 /* R */:
+			if (text.startsWith("Read at ")) return classifyRaceAccess(text);
+			break;
+		case 0x41 /* A */:
+			if (text.startsWith("Atomic ")) return classifyRaceAccess(text);
+			break;
+		case 0x47 /* G */:
+			if (text.startsWith("Goroutine ")) {
+				const m = raceGoroutine.exec(text);
+				if (m !== null) return { kind: "race-goroutine", id: Number(m[1]), status: m[2] ?? "" };
+			}
+			break;
+		case 0x4c /* L */:
+			if (text.startsWith("Location is ")) return { kind: "race-location", text };
+			break;
+		case 0x46 /* F */:
+			if (text.startsWith("Found ") && text.endsWith(" data race(s)")) {
+				const count = Number(text.slice(6, -13));
+				if (Number.isInteger(count)) return { kind: "race-found", count };
+			}
+			break;
+		case 0x73 /* s */:
+			if (text.startsWith("stack: frame=")) return { kind: "stack-bounds", text };
+			if (text === "signal arrived during cgo execution") return CGO_SIGNAL;
+			break;
+		case 0x30 /* 0 */:
+			if (text.startsWith("0x")) {
+				const words = classifyStackWords(text);
+				if (words !== null) return words;
+			}
+			break;
+	}
+	if (text.endsWith(")")) {
+		const fn = classifyFunction(text);
+		if (fn !== null) return fn;
+	}
+	const file = classifyFile(text);
+	if (file !== null) return file;
+	if (text.length <= 24) {
+		const m = registerLine.exec(text);
+		if (m !== null) return { kind: "register", name: m[1] ?? "", value: m[2] ?? "" };
+	}
+	if (text.includes("panic serving ") && httpPanic.test(text)) return { kind: "http-panic", text };
+	return { kind: "text", text: raw };
+}
+
+const BLANK: Token = { kind: "blank" };
+const PANIC_DURING_PANIC: Token = { kind: "panic-during-panic" };
+const RUNTIME_STACK: Token = { kind: "runtime-stack" };
+const RACE_SEPARATOR: Token = { kind: "race-separator" };
+const RACE_WARNING: Token = { kind: "race-warning" };
+const CGO_SIGNAL: Token = { kind: "cgo-signal" };
+const STACK_UNAVAILABLE: Token = { kind: "stack-unavailable" };
+const RACE_FAILED: Token = { kind: "race-failed-stack" };
+
+function trimStart(text: string): string {
+	let i = 0;
+	while (i < text.length) {
+		const c = text.charCodeAt(i);
+		if (c !== 0x20 && c !== 0x09) break;
+		i++;
+	}
+	let end = text.length;
+	while (end > i) {
+		const c = text.charCodeAt(end - 1);
+		if (c !== 0x20 && c !== 0x09 && c !== 0x0d) break;
+		end--;
+	}
+	return i === 0 && end === text.length ? text : text.slice(i, end);
+}
+
+function classifyPanic(rest: string): Token {
+	let value = rest;
+	let recovered = false;
+	let repanicked = false;
+	if (value.endsWith(" [recovered, repanicked]")) {
+		value = value.slice(0, -24);
+		recovered = true;
+		repanicked = true;
+	} else if (value.endsWith(" [recovered]")) {
+		value = value.slice(0, -12);
+		recovered = true;
+	}
+	return { kind: "panic", value, recovered, repanicked };
+}
+
+function classifyGoroutine(text: string): Token {
+	if (text === "goroutine running on other thread; stack unavailable") return STACK_UNAVAILABLE;
+	const m = goroutineHeader.exec(text);
+	if (m === null) return { kind: "text", text };
+	let gp: string | null = null;
+	let mValue: string | null = null;
+	let mp: string | null = null;
+	for (const pair of (m[2] ?? "").split(" ")) {
+		const eq = pair.indexOf("=");
+		if (eq < 0) continue;
+		const key = pair.slice(0, eq);
+		const value = pair.slice(eq + 1);
+		if (key === "gp") gp = value;
+		else if (key === "m") mValue = value;
+		else if (key === "mp") mp = value;
+	}
+	return { kind: "goroutine", id: Number(m[1]), stateText: m[3] ?? "", gp, m: mValue, mp };
+}
+
+function classifyBracket(text: string): Token {
+	if (text.startsWith("[signal ")) {
+		const m = signalLine.exec(text);
+		if (m !== null) {
+			if (m[1] !== undefined) {
+				return {
+					kind: "signal",
+					name: m[1],
+					description: m[2] ?? "",
+					code: m[3] ?? null,
+					addr: m[4] ?? null,
+					pc: m[5] ?? null,
+				};
+			}
+			return {
+				kind: "signal",
+				name: m[6] ?? "",
+				description: m[7] ?? "",
+				code: null,
+				addr: null,
+				pc: null,
+			};
+		}
+	}
+	if (text.startsWith("[originating from goroutine ")) {
+		const m = ancestorLine.exec(text);
+		if (m !== null) return { kind: "ancestor", id: Number(m[1]) };
+	}
+	if (text === "[failed to restore the stack]") return RACE_FAILED;
+	return { kind: "text", text };
+}
+
+function classifyRaceAccess(text: string): Token {
+	const m = raceAccess.exec(text);
+	if (m === null) return { kind: "text", text };
+	return {
+		kind: "race-access",
+		access: (m[2] ?? "").toLowerCase(),
+		previous: m[1] !== undefined,
+		address: m[3] ?? "",
+		goroutine: m[4] === undefined ? null : Number(m[4]),
+	};
+}
+
+function classifyStackWords(text: string): Token | null {
+	const colon = text.indexOf(": ");
+	if (colon < 3 || !hexDigits.test(text.slice(2, colon))) return null;
+	return { kind: "stack-words", address: text.slice(0, colon), rest: text.slice(colon + 2) };
+}
+
+// A function line is `name(args)`: args never contain parentheses, so the last `(` opens them,
+// while the name may (`main.(*T).M`). See runtime/traceback.go printFuncName and printArgs.
+function classifyFunction(text: string): Token | null {
+	const open = text.lastIndexOf("(");
+	if (open <= 0) return null;
+	const name = text.slice(0, open);
+	if (!isFunctionName(name)) return null;
+	return { kind: "function", name, args: text.slice(open + 1, -1) };
+}
+
+function isFunctionName(name: string): boolean {
+	const first = name.charCodeAt(0);
+	// Names start with a letter, `_`, or a non-ASCII letter; C frames in cgo tracebacks may too.
+	if (!(first >= 0x61 || (first >= 0x41 && first <= 0x5a) || first === 0x5f)) return false;
+	for (let i = 1; i < name.length; i++) {
+		const c = name.charCodeAt(i);
+		if (c === 0x20 || c === 0x09 || c === 0x3a /* : */ || c === 0x2c /* , */) return false;
+	}
+	return true;
+}
+
+// A file line is `path:line`, then optionally ` +0xOFF`, then ` fp=… sp=… pc=…`.
+function classifyFile(text: string): Token | null {
+	let rest = text;
+	let fp: string | null = null;
+	let sp: string | null = null;
+	let pc: string | null = null;
+	const fpAt = rest.indexOf(" fp=");
+	if (fpAt > 0) {
+		const parts = rest.slice(fpAt + 1).split(" ");
+		if (parts.length !== 3) return null;
+		for (const part of parts) {
+			if (part.startsWith("fp=")) fp = part.slice(3);
+			else if (part.startsWith("sp=")) sp = part.slice(3);
+			else if (part.startsWith("pc=")) pc = part.slice(3);
+		}
+		if (fp === null || sp === null || pc === null) return null;
+		rest = rest.slice(0, fpAt);
+	}
+	let offset: number | null = null;
+	const plus = rest.lastIndexOf(" +0x");
+	if (plus > 0) {
+		const hex = rest.slice(plus + 4);
+		if (hex.length === 0 || hex.length > 16 || !hexDigits.test(hex)) return null;
+		offset = Number.parseInt(hex, 16);
+		rest = rest.slice(0, plus);
+	}
+	const colon = rest.lastIndexOf(":");
+	if (colon <= 0 || colon === rest.length - 1) return null;
+	const lineText = rest.slice(colon + 1);
+	for (let i = 0; i < lineText.length; i++) {
+		const c = lineText.charCodeAt(i);
+		if (c < 0x30 || c > 0x39) return null;
+	}
+	if (lineText.length > 10) return null;
+	const file = rest.slice(0, colon);
+	if (!isFilePath(file)) return null;
+	return { kind: "file", file, line: Number(lineText), offset, fp, sp, pc };
+}
+
+function isFilePath(file: string): boolean {
+	if (file === "?" || file === "??" || file === "<autogenerated>") return true;
+	if (file.includes(" ") && !file.includes("/") && !file.includes("\\")) return false;
+	return (
+		file.startsWith("/") ||
+		file.includes("/") ||
+		file.includes("\\") ||
+		file.endsWith(".go") ||
+		file.endsWith(".s") ||
+		file.endsWith(".c")
+	);
+}

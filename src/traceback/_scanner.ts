@@ -1,0 +1,707 @@
+import { classifyLine, type Token } from "./_classify.js";
+import { newFrame } from "./_frame.js";
+import type {
+	Ancestor,
+	Crash,
+	Frame,
+	Goroutine,
+	ParseIssue,
+	ParseResult,
+	RaceAccess,
+	RaceGoroutine,
+	RaceReport,
+	StackDump,
+} from "./_model.js";
+import { stripLogPrefix } from "./_prefix.js";
+
+/** Callbacks that receive goroutines, crashes and race reports as soon as each is complete. */
+export interface ScanHandlers {
+	goroutine?(goroutine: Goroutine, crash: Crash): void;
+	crash?(crash: Crash): void;
+	race?(race: RaceReport): void;
+}
+
+/** Options of a {@link CrashScanner}. */
+export interface ScanOptions {
+	/** Keep goroutines in `Crash.goroutines` (default true); false keeps memory flat for huge dumps. */
+	keepGoroutines?: boolean;
+}
+
+/** Longest line kept; the rest of a longer line is dropped and reported as an issue. */
+export const MAX_LINE_LENGTH = 64 * 1024;
+/** Unplaceable lines in a row after which an open crash is taken to have ended. */
+const FOREIGN_RUN = 40;
+/** Most issues kept; later ones are only counted. */
+const MAX_ISSUES = 10_000;
+/** Most continuation lines appended to a multi-line panic value. */
+const MAX_VALUE_LINES = 1_000;
+
+type Phase = "reason" | "runtime-stack" | "goroutines" | "registers";
+type FrameTarget =
+	| "goroutine"
+	| "created-by"
+	| "ancestor"
+	| "ancestor-created-by"
+	| "runtime-stack"
+	| "race";
+
+/**
+ * A streaming parser of Go crash text, written as a state machine over classified lines.
+ *
+ * Feed text with {@link write} in chunks of any size and call {@link end} once. The states are:
+ * outside any crash; in a crash's reason (panic values, fatal error, signal, runtime diagnostics);
+ * in `runtime stack:`; in a goroutine (frames, `created by`, ancestors); in a register dump; and
+ * in a race report. Lines that cannot be placed inside a crash are kept as issues; a long run of
+ * them ends the crash, since a log has then moved on to other output.
+ */
+export class CrashScanner {
+	readonly #handlers: ScanHandlers;
+	readonly #keepGoroutines: boolean;
+	readonly #crashes: Crash[] = [];
+	readonly #races: RaceReport[] = [];
+	readonly #issues: ParseIssue[] = [];
+	#issuesDropped = 0;
+	#raceCount: number | null = null;
+
+	#carry = "";
+	#skippingLongLine = false;
+	#partial = "";
+	#lineNo = 0;
+
+	#crash: Crash | null = null;
+	#phase: Phase = "reason";
+	#valueOpen = false;
+	#valueLines = 0;
+	#goroutine: Goroutine | null = null;
+	#ancestor: Ancestor | null = null;
+	#target: FrameTarget = "goroutine";
+	#pending: Frame | null = null;
+	#race: RaceReport | null = null;
+	#raceSection: RaceAccess | RaceGoroutine | null = null;
+	#unknown: { line: number; text: string }[] = [];
+	/** The current line, log prefix removed. */
+	#raw = "";
+
+	constructor(handlers: ScanHandlers = {}, options: ScanOptions = {}) {
+		this.#handlers = handlers;
+		this.#keepGoroutines = options.keepGoroutines ?? true;
+	}
+
+	/** Feeds the next chunk of text; chunk boundaries may fall anywhere, even inside a line. */
+	write(chunk: string): void {
+		let start = 0;
+		for (;;) {
+			const newline = chunk.indexOf("\n", start);
+			if (newline < 0) break;
+			this.#take(chunk.slice(start, newline));
+			this.#endLine();
+			start = newline + 1;
+		}
+		if (start < chunk.length) this.#take(chunk.slice(start));
+	}
+
+	/** Finishes the input and returns everything found. */
+	end(): ParseResult {
+		if (this.#carry.length > 0 || this.#skippingLongLine) this.#endLine();
+		if (this.#partial.length > 0) {
+			const text = this.#partial;
+			this.#partial = "";
+			this.#line(text);
+		}
+		this.#closeRace(true);
+		this.#closeCrash();
+		if (this.#issuesDropped > 0) {
+			this.#issues.push({
+				code: "unplaced-line",
+				line: this.#lineNo,
+				message: `${this.#issuesDropped} more issues not listed`,
+			});
+		}
+		return {
+			crashes: this.#crashes,
+			races: this.#races,
+			raceCount: this.#raceCount,
+			issues: this.#issues,
+			lines: this.#lineNo,
+		};
+	}
+
+	#take(piece: string): void {
+		if (this.#skippingLongLine) return;
+		if (this.#carry.length + piece.length > MAX_LINE_LENGTH) {
+			this.#carry += piece.slice(0, MAX_LINE_LENGTH - this.#carry.length);
+			this.#skippingLongLine = true;
+			return;
+		}
+		this.#carry += piece;
+	}
+
+	#endLine(): void {
+		let text = this.#carry;
+		this.#carry = "";
+		this.#lineNo++;
+		if (this.#skippingLongLine) {
+			this.#skippingLongLine = false;
+			this.#issue("long-line", `line longer than ${MAX_LINE_LENGTH} characters was cut`);
+		}
+		if (text.endsWith("\r")) text = text.slice(0, -1);
+		const stripped = stripLogPrefix(text);
+		if (!stripped.ok)
+			this.#issue("bad-prefix", "log line looks like Docker JSON but does not decode");
+		if (stripped.partial) {
+			if (this.#partial.length + stripped.text.length <= MAX_LINE_LENGTH) {
+				this.#partial += stripped.text;
+			}
+			return;
+		}
+		const line = this.#partial.length > 0 ? this.#partial + stripped.text : stripped.text;
+		this.#partial = "";
+		this.#line(line);
+	}
+
+	#issue(code: ParseIssue["code"], message: string, line = this.#lineNo): void {
+		if (this.#issues.length >= MAX_ISSUES) this.#issuesDropped++;
+		else this.#issues.push({ code, line, message });
+	}
+
+	#line(text: string): void {
+		this.#raw = text;
+		const token = classifyLine(text);
+		switch (token.kind) {
+			case "text":
+				return this.#text(this.#raw);
+			case "blank":
+				return this.#blank();
+			case "race-separator":
+				if (this.#race !== null) this.#closeRace(false);
+				return;
+			case "race-found":
+				this.#raceCount = token.count;
+				return;
+		}
+		if (this.#race !== null && this.#raceToken(token)) return;
+		this.#crashToken(token);
+	}
+
+	#text(text: string): void {
+		if (this.#crash !== null && this.#valueOpen) {
+			const panic = this.#crash.panics.at(-1);
+			if (panic !== undefined && this.#valueLines < MAX_VALUE_LINES) {
+				// runtime/error.go printindented: continuation lines of a value start with a tab.
+				panic.value += `\n${text.startsWith("\t") ? text.slice(1) : text}`;
+				this.#valueLines++;
+				this.#crash.endLine = this.#lineNo;
+				return;
+			}
+		}
+		if (this.#crash === null && this.#race === null) return;
+		this.#unknown.push({ line: this.#lineNo, text });
+		if (this.#unknown.length >= FOREIGN_RUN) {
+			// The log moved on to other output: what was open ended before these lines.
+			this.#unknown = [];
+			this.#closeRace(true);
+			this.#closeCrash();
+		}
+	}
+
+	#placed(): void {
+		for (const { line, text } of this.#unknown) {
+			this.#issue("unplaced-line", `unrecognised line inside crash text: ${clip(text)}`, line);
+		}
+		this.#unknown = [];
+		if (this.#crash !== null) this.#crash.endLine = this.#lineNo;
+		if (this.#race !== null) this.#race.endLine = this.#lineNo;
+	}
+
+	#blank(): void {
+		this.#valueOpen = false;
+		this.#flushPending();
+		if (this.#goroutine !== null) this.#closeGoroutine();
+		this.#raceSection = null;
+		if (this.#phase === "runtime-stack") this.#phase = "goroutines";
+	}
+
+	#crashToken(
+		token: Exclude<Token, { kind: "text" | "blank" | "race-separator" | "race-found" }>,
+	): void {
+		switch (token.kind) {
+			case "panic": {
+				const crash = this.#crash;
+				const value = {
+					value: token.value,
+					recovered: token.recovered,
+					repanicked: token.repanicked,
+				};
+				if (crash !== null && this.#inReason() && crash.fatal === null) {
+					crash.panics.push(value);
+					if (crash.kind === "dump") crash.kind = "panic";
+					crash.message ??= this.#raw.trim();
+				} else {
+					this.#openCrash("panic", this.#raw).panics.push(value);
+				}
+				this.#valueOpen = true;
+				this.#valueLines = 0;
+				break;
+			}
+			case "fatal": {
+				const crash = this.#crash;
+				const line = this.#raw.trim();
+				if (crash !== null && this.#inReason() && crash.fatal === null) {
+					crash.fatal = token.message;
+					if (crash.kind === "dump") crash.kind = "fatal";
+					crash.message ??= line;
+				} else {
+					this.#openCrash("fatal", line).fatal = token.message;
+				}
+				this.#valueOpen = false;
+				break;
+			}
+			case "signal": {
+				let crash = this.#crash;
+				if (crash === null || !this.#inReason() || crash.signal !== null) {
+					crash = this.#openCrash("signal", this.#raw);
+				}
+				crash.signal = {
+					name: token.name,
+					description: token.description,
+					code: token.code,
+					addr: token.addr,
+					pc: token.pc,
+					m: null,
+					duringCgo: false,
+				};
+				this.#valueOpen = false;
+				break;
+			}
+			case "signal-header": {
+				let crash = this.#crash;
+				const line = this.#raw.trim();
+				const afterDump =
+					crash !== null &&
+					crash.signal === null &&
+					(crash.panics.length > 0 || crash.fatal !== null);
+				if (crash === null || crash.signal !== null || !(this.#inReason() || afterDump)) {
+					crash = this.#openCrash("signal", line);
+				}
+				if (crash.kind === "dump") crash.kind = "signal";
+				crash.message ??= line;
+				crash.signal = {
+					name: token.name,
+					description: token.description,
+					code: null,
+					addr: null,
+					pc: null,
+					m: null,
+					duringCgo: false,
+				};
+				this.#closeGoroutine();
+				this.#phase = "reason";
+				this.#valueOpen = false;
+				break;
+			}
+			case "pc-header": {
+				const signal = this.#crash?.signal;
+				if (signal === undefined || signal === null) return this.#text(this.#raw);
+				signal.pc = token.pc;
+				signal.m = token.m;
+				signal.code ??= token.code;
+				signal.addr ??= token.addr;
+				break;
+			}
+			case "cgo-signal": {
+				const signal = this.#crash?.signal;
+				if (signal === undefined || signal === null) return this.#text(this.#raw);
+				signal.duringCgo = true;
+				break;
+			}
+			case "runtime":
+				this.#ensureCrash().runtimeLines.push(token.text);
+				break;
+			case "panic-during-panic":
+				this.#ensureCrash().panicDuringPanic = true;
+				break;
+			case "stack-bounds":
+				this.#ensureCrash().stackDumps.push({ header: token.text, words: [] });
+				break;
+			case "stack-words": {
+				const dump = this.#crash?.stackDumps.at(-1);
+				if (dump === undefined) return this.#text(this.#raw);
+				readStackWords(dump, token.address, token.rest);
+				break;
+			}
+			case "runtime-stack":
+				this.#flushPending();
+				this.#closeGoroutine();
+				this.#ensureCrash();
+				this.#phase = "runtime-stack";
+				this.#target = "runtime-stack";
+				break;
+			case "goroutine": {
+				this.#closeRace(true);
+				this.#flushPending();
+				this.#closeGoroutine();
+				const crash = this.#ensureCrash();
+				this.#phase = "goroutines";
+				this.#valueOpen = false;
+				this.#goroutine = newGoroutine(token, this.#lineNo);
+				this.#target = "goroutine";
+				if (crash.kind === "dump" && crash.message === null && crash.goroutineCount === 0) {
+					crash.startLine = Math.min(crash.startLine, this.#lineNo);
+				}
+				break;
+			}
+			case "stack-unavailable":
+				if (this.#goroutine === null)
+					return this.#text("goroutine running on other thread; stack unavailable");
+				this.#goroutine.stackUnavailable = true;
+				break;
+			case "ancestor": {
+				if (this.#goroutine === null) return this.#text(this.#raw);
+				this.#flushPending();
+				this.#ancestor = { id: token.id, frames: [], createdBy: null };
+				this.#goroutine.ancestors.push(this.#ancestor);
+				this.#target = "ancestor";
+				break;
+			}
+			case "elided":
+				if (this.#goroutine === null || this.#target !== "goroutine") {
+					return this.#text(this.#raw);
+				}
+				this.#flushPending();
+				this.#goroutine.elided.push({ index: this.#goroutine.frames.length, count: token.count });
+				break;
+			case "created-by": {
+				const owner =
+					this.#target === "ancestor" || this.#target === "ancestor-created-by"
+						? this.#ancestor
+						: this.#goroutine;
+				if (owner === null) return this.#text(this.#raw);
+				this.#flushPending();
+				const frame = newFrame(token.function, null);
+				owner.createdBy = { frame, goroutine: token.goroutine };
+				this.#target = owner === this.#goroutine ? "created-by" : "ancestor-created-by";
+				this.#pending = frame;
+				break;
+			}
+			case "function": {
+				if (!this.#acceptsFrames()) return this.#text(this.#raw);
+				this.#flushPending();
+				if (this.#target === "created-by") this.#target = "goroutine";
+				if (this.#target === "ancestor-created-by") this.#target = "ancestor";
+				this.#pending = newFrame(token.name, token.args);
+				break;
+			}
+			case "file": {
+				const frame = this.#pending;
+				if (frame === null) return this.#text(this.#raw);
+				frame.file = token.file;
+				frame.line = token.line;
+				frame.offset = token.offset;
+				frame.fp = token.fp;
+				frame.sp = token.sp;
+				frame.pc = token.pc;
+				this.#flushPending();
+				break;
+			}
+			case "register": {
+				const crash = this.#crash;
+				if (crash === null || this.#goroutine !== null) return this.#text(this.#raw);
+				crash.registers[token.name] = token.value;
+				this.#phase = "registers";
+				break;
+			}
+			case "exit-status": {
+				const crash = this.#crash;
+				if (crash === null) return;
+				this.#placed();
+				crash.exitStatus = token.status;
+				this.#closeCrash();
+				return;
+			}
+			case "http-panic":
+				this.#openCrash("http-panic", token.text);
+				break;
+			case "race-warning":
+				this.#closeRace(true);
+				this.#closeCrash();
+				this.#race = {
+					accesses: [],
+					goroutines: [],
+					location: null,
+					truncated: false,
+					startLine: this.#lineNo,
+					endLine: this.#lineNo,
+				};
+				break;
+			case "race-access":
+			case "race-goroutine":
+			case "race-location":
+			case "race-failed-stack":
+				return this.#text(this.#raw);
+		}
+		this.#placed();
+	}
+
+	/** Handles a token inside a race report; returns false when the token ends the report. */
+	#raceToken(token: Token): boolean {
+		const race = this.#race;
+		if (race === null) return false;
+		switch (token.kind) {
+			case "race-access": {
+				this.#flushPending();
+				const access: RaceAccess = {
+					kind: token.access,
+					previous: token.previous,
+					address: token.address,
+					goroutine: token.goroutine,
+					mainGoroutine: token.goroutine === null,
+					frames: [],
+					failedToRestore: false,
+				};
+				race.accesses.push(access);
+				this.#raceSection = access;
+				this.#target = "race";
+				break;
+			}
+			case "race-goroutine": {
+				this.#flushPending();
+				const goroutine: RaceGoroutine = {
+					id: token.id,
+					status: token.status,
+					frames: [],
+					failedToRestore: false,
+				};
+				race.goroutines.push(goroutine);
+				this.#raceSection = goroutine;
+				this.#target = "race";
+				break;
+			}
+			case "race-location":
+				race.location = token.text;
+				break;
+			case "race-failed-stack":
+				if (this.#raceSection === null) return false;
+				this.#raceSection.failedToRestore = true;
+				break;
+			case "function":
+				if (this.#raceSection === null) return false;
+				this.#flushPending();
+				this.#pending = newFrame(token.name, token.args);
+				break;
+			case "file":
+				if (this.#pending === null) return false;
+				this.#pending.file = token.file;
+				this.#pending.line = token.line;
+				this.#pending.offset = token.offset;
+				this.#flushPending();
+				break;
+			case "race-warning":
+				return false;
+			default:
+				// Anything else of a crash's (a panic, a goroutine) means the report was cut short.
+				this.#closeRace(true);
+				return false;
+		}
+		this.#placed();
+		return true;
+	}
+
+	#inReason(): boolean {
+		return (
+			this.#crash !== null &&
+			this.#crash.goroutineCount === 0 &&
+			this.#goroutine === null &&
+			this.#phase === "reason"
+		);
+	}
+
+	#acceptsFrames(): boolean {
+		if (this.#crash === null) return false;
+		if (this.#target === "runtime-stack") return this.#phase === "runtime-stack";
+		return this.#goroutine !== null;
+	}
+
+	#ensureCrash(): Crash {
+		return this.#crash ?? this.#openCrash("dump", null);
+	}
+
+	#openCrash(kind: Crash["kind"], message: string | null): Crash {
+		this.#closeRace(true);
+		this.#closeCrash();
+		const crash: Crash = {
+			kind,
+			message: message === null ? null : message.trim(),
+			panics: [],
+			fatal: null,
+			signal: null,
+			runtimeLines: [],
+			panicDuringPanic: false,
+			stackDumps: [],
+			runtimeStack: [],
+			registers: {},
+			goroutines: [],
+			goroutineCount: 0,
+			exitStatus: null,
+			truncated: false,
+			startLine: this.#lineNo,
+			endLine: this.#lineNo,
+		};
+		this.#crash = crash;
+		this.#phase = "reason";
+		this.#valueOpen = false;
+		this.#target = "goroutine";
+		return crash;
+	}
+
+	#flushPending(): void {
+		const frame = this.#pending;
+		if (frame === null) return;
+		this.#pending = null;
+		switch (this.#target) {
+			case "goroutine":
+				this.#goroutine?.frames.push(frame);
+				break;
+			case "ancestor":
+				this.#ancestor?.frames.push(frame);
+				break;
+			case "runtime-stack":
+				this.#crash?.runtimeStack.push(frame);
+				break;
+			case "race":
+				this.#raceSection?.frames.push(frame);
+				break;
+			case "created-by":
+			case "ancestor-created-by":
+				// The frame is already the `createdBy` frame; it stays there, file or not.
+				break;
+		}
+	}
+
+	#isCutShort(): boolean {
+		const goroutine = this.#goroutine;
+		if (this.#pending !== null && this.#pending.file === null) return true;
+		return (
+			goroutine !== null &&
+			goroutine.frames.length === 0 &&
+			!goroutine.stackUnavailable &&
+			goroutine.createdBy === null
+		);
+	}
+
+	#closeGoroutine(): void {
+		const goroutine = this.#goroutine;
+		const crash = this.#crash;
+		if (goroutine === null || crash === null) return;
+		this.#flushPending();
+		this.#goroutine = null;
+		this.#ancestor = null;
+		this.#target = "goroutine";
+		crash.goroutineCount++;
+		if (this.#keepGoroutines) crash.goroutines.push(goroutine);
+		this.#handlers.goroutine?.(goroutine, crash);
+	}
+
+	#closeCrash(): void {
+		const crash = this.#crash;
+		if (crash === null) return;
+		const cutShort = this.#isCutShort();
+		this.#closeGoroutine();
+		this.#crash = null;
+		this.#valueOpen = false;
+		this.#unknown = [];
+		const noStack = crash.goroutineCount === 0 && crash.runtimeStack.length === 0;
+		if (noStack && crash.message === null && crash.stackDumps.length === 0) {
+			// Only `runtime:` lines outside any crash: keep them as the crash they announce.
+			if (crash.runtimeLines.length === 0 && !crash.panicDuringPanic) return;
+		}
+		crash.truncated = cutShort || (noStack && crash.exitStatus === null);
+		if (crash.truncated)
+			this.#issue(
+				"truncated",
+				"crash text ends before its stack traces are complete",
+				crash.endLine,
+			);
+		this.#crashes.push(crash);
+		this.#handlers.crash?.(crash);
+	}
+
+	#closeRace(cutShort: boolean): void {
+		const race = this.#race;
+		if (race === null) return;
+		this.#flushPending();
+		this.#race = null;
+		this.#raceSection = null;
+		this.#target = "goroutine";
+		this.#unknown = [];
+		race.truncated = cutShort;
+		if (cutShort)
+			this.#issue("truncated", "race report ends before its closing line", race.endLine);
+		this.#races.push(race);
+		this.#handlers.race?.(race);
+	}
+}
+
+function newGoroutine(token: Extract<Token, { kind: "goroutine" }>, line: number): Goroutine {
+	const parts = token.stateText.split(", ");
+	let state = parts[0] ?? "";
+	let scan = false;
+	if (state.endsWith(" (scan)")) {
+		scan = true;
+		state = state.slice(0, -7);
+	}
+	let waitMinutes: number | null = null;
+	let lockedToThread = false;
+	for (const extra of parts.slice(1)) {
+		if (extra === "locked to thread") lockedToThread = true;
+		else if (extra.endsWith(" minutes")) {
+			const minutes = Number(extra.slice(0, -8));
+			if (Number.isInteger(minutes)) waitMinutes = minutes;
+		}
+	}
+	return {
+		id: token.id,
+		state,
+		stateText: token.stateText,
+		scan,
+		waitMinutes,
+		lockedToThread,
+		gp: token.gp,
+		m: token.m,
+		mp: token.mp,
+		frames: [],
+		elided: [],
+		stackUnavailable: false,
+		createdBy: null,
+		ancestors: [],
+		line,
+	};
+}
+
+// runtime/mprof.go hexdumpWords: each word is a one-character mark then the hex value, then an
+// optional `<func+0xoff>` symbol.
+function readStackWords(dump: StackDump, address: string, rest: string): void {
+	const base = BigInt(address);
+	let offset = 0n;
+	for (const field of rest.split(" ")) {
+		if (field.length === 0) continue;
+		if (field.startsWith("<") && field.endsWith(">") && !field.startsWith("<0x")) {
+			const last = dump.words.at(-1);
+			if (last !== undefined) last.symbol = field.slice(1, -1);
+			continue;
+		}
+		const mark = field.startsWith("0x") ? null : field.slice(0, 1);
+		const value = mark === null ? field : field.slice(1);
+		dump.words.push({
+			address: `0x${(base + offset).toString(16)}`,
+			value,
+			marker: mark,
+			symbol: null,
+		});
+		// Values are printed with as many digits as a pointer has (minhexdigits = 2*PtrSize).
+		offset += BigInt(Math.max(1, (value.length - 2) >> 1));
+	}
+}
+
+function clip(text: string): string {
+	return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}

@@ -1,0 +1,49 @@
+/**
+ * Reading Go crash text: panics, fatal errors, signal crashes, goroutine dumps and race reports.
+ * @module
+ */
+import type { ParseResult } from "./_model.js";
+import { CrashScanner, type ScanHandlers, type ScanOptions } from "./_scanner.js";
+
+export type {
+	Ancestor,
+	Crash,
+	CrashKind,
+	CreatedBy,
+	Elision,
+	Frame,
+	Goroutine,
+	PanicValue,
+	ParseIssue,
+	ParseResult,
+	RaceAccess,
+	RaceGoroutine,
+	RaceReport,
+	Signal,
+	StackDump,
+	StackWord,
+} from "./_model.js";
+export { stripLogPrefix } from "./_prefix.js";
+export { CrashScanner, MAX_LINE_LENGTH, type ScanHandlers, type ScanOptions } from "./_scanner.js";
+
+/** Parses a whole crash text held in memory. */
+export function parseCrashes(text: string, options: ScanOptions = {}): ParseResult {
+	const scanner = new CrashScanner({}, options);
+	scanner.write(text);
+	return scanner.end();
+}
+
+/** Parses crash text arriving in chunks (strings, or bytes decoded as UTF-8) without holding it all. */
+export async function scanCrashes(
+	chunks: AsyncIterable<string | Uint8Array>,
+	handlers: ScanHandlers = {},
+	options: ScanOptions = {},
+): Promise<ParseResult> {
+	const scanner = new CrashScanner(handlers, options);
+	const decoder = new TextDecoder();
+	for await (const chunk of chunks) {
+		scanner.write(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+	}
+	scanner.write(decoder.decode());
+	return scanner.end();
+}

@@ -1,0 +1,141 @@
+import type { CreatedBy, Frame, Goroutine } from "../traceback/index.js";
+
+/**
+ * How alike two goroutines must be to share a bucket: `exact` compares argument values as printed,
+ * `pointers` treats any two Go pointers as equal, `values` ignores argument values altogether.
+ * At every level goroutines that differ only in wait minutes or in their parent goroutine merge.
+ */
+export type Similarity = "exact" | "pointers" | "values";
+
+/** The similarity levels, for option parsing. */
+export const SIMILARITIES: readonly Similarity[] = ["exact", "pointers", "values"];
+
+/** Goroutines that share a state and a stack. */
+export interface Bucket {
+	/** The first goroutine seen with this stack; the others differ at most as the level allows. */
+	goroutine: Goroutine;
+	count: number;
+	ids: number[];
+	/** Smallest and largest wait minutes seen, or null when none was printed. */
+	waitMinutes: { min: number; max: number } | null;
+	/** Ids of the goroutines that created these goroutines. */
+	parents: number[];
+	/** True when the bucket holds the goroutine that crashed. */
+	crashed: boolean;
+}
+
+/** Most goroutine ids a bucket keeps; the count goes on past that. */
+const MAX_IDS = 100_000;
+/** Most distinct parent goroutine ids a bucket keeps. */
+const MAX_PARENTS = 16;
+
+/** Groups goroutines into buckets while they stream in, in time linear in their number. */
+export class GoroutineBuckets {
+	readonly #similarity: Similarity;
+	readonly #byKey = new Map<string, Bucket>();
+
+	constructor(similarity: Similarity) {
+		this.#similarity = similarity;
+	}
+
+	/** Adds one goroutine; `crashed` marks the goroutine that caused the crash. */
+	add(goroutine: Goroutine, crashed = false): void {
+		const key = goroutineKey(goroutine, this.#similarity);
+		let bucket = this.#byKey.get(key);
+		if (bucket === undefined) {
+			bucket = { goroutine, count: 0, ids: [], waitMinutes: null, parents: [], crashed: false };
+			this.#byKey.set(key, bucket);
+		}
+		bucket.count++;
+		bucket.crashed ||= crashed;
+		if (bucket.ids.length < MAX_IDS) bucket.ids.push(goroutine.id);
+		const minutes = goroutine.waitMinutes;
+		if (minutes !== null) {
+			const range = bucket.waitMinutes;
+			if (range === null) bucket.waitMinutes = { min: minutes, max: minutes };
+			else {
+				range.min = Math.min(range.min, minutes);
+				range.max = Math.max(range.max, minutes);
+			}
+		}
+		const parent = goroutine.createdBy?.goroutine;
+		if (parent != null && bucket.parents.length < MAX_PARENTS && !bucket.parents.includes(parent)) {
+			bucket.parents.push(parent);
+		}
+	}
+
+	/** The buckets: the crashed one first, then by size, then in order of first appearance. */
+	buckets(): Bucket[] {
+		const list = [...this.#byKey.values()];
+		return list
+			.map((bucket, order) => ({ bucket, order }))
+			.sort(
+				(a, b) =>
+					Number(b.bucket.crashed) - Number(a.bucket.crashed) ||
+					b.bucket.count - a.bucket.count ||
+					a.order - b.order,
+			)
+			.map(({ bucket }) => bucket);
+	}
+}
+
+/** Groups a list of goroutines at once; the first one is taken as the crashed one if `crashed`. */
+export function bucketGoroutines(
+	goroutines: readonly Goroutine[],
+	similarity: Similarity,
+	crashed = false,
+): Bucket[] {
+	const buckets = new GoroutineBuckets(similarity);
+	goroutines.forEach((g, i) => {
+		buckets.add(g, crashed && i === 0);
+	});
+	return buckets.buckets();
+}
+
+function goroutineKey(g: Goroutine, similarity: Similarity): string {
+	const state = similarity === "exact" ? g.stateText.replace(/, \d+ minutes/, "") : g.state;
+	const parts = [state, g.lockedToThread ? "L" : "", g.stackUnavailable ? "U" : ""];
+	for (const frame of g.frames) parts.push(frameKey(frame, similarity));
+	for (const e of g.elided) parts.push(`…${e.index}:${e.count ?? "?"}`);
+	parts.push(createdByKey(g.createdBy));
+	return parts.join("\n");
+}
+
+function frameKey(frame: Frame, similarity: Similarity): string {
+	return `${frame.function}(${normalizeArgs(frame.args, similarity)}) ${frame.file}:${frame.line}`;
+}
+
+function createdByKey(createdBy: CreatedBy | null): string {
+	if (createdBy === null) return "";
+	const { frame } = createdBy;
+	return `created by ${frame.function} ${frame.file}:${frame.line}`;
+}
+
+const hexWord = /0x[0-9a-f]+/g;
+const anyValue = /0x[0-9a-f]+|-?\d+/g;
+
+function normalizeArgs(args: string | null, similarity: Similarity): string {
+	if (args === null) return "";
+	switch (similarity) {
+		case "exact":
+			return args;
+		case "pointers":
+			return args.replace(hexWord, (word) => (isGoPointer(word) ? "ptr" : word));
+		case "values":
+			return args.replace(anyValue, "_");
+	}
+}
+
+// Go's heap arenas start at fixed hints (runtime/malloc.go mallocinit): 0x00c0<<32 on most 64-bit
+// platforms, 0x0040<<32 on arm64. Addresses from 0x5500_0000_0000 up are PIE images, mmaps and
+// thread stacks on amd64 and arm64 Linux. Magnitude alone is not used: a 1 s duration
+// (0x3b9aca00) is a number, not a pointer.
+function isGoPointer(word: string): boolean {
+	if (word.length < 12 || word.length > 14) return false;
+	const value = Number.parseInt(word.slice(2), 16);
+	return (
+		(value >= 0xc0_0000_0000 && value < 0xd0_0000_0000) ||
+		(value >= 0x40_0000_0000 && value < 0x50_0000_0000) ||
+		(value >= 0x5500_0000_0000 && value < 0x1_0000_0000_0000)
+	);
+}

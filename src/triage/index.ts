@@ -1,0 +1,11 @@
+/**
+ * Grouping goroutines and crashes: which goroutines share a stack, and how alike they must be.
+ * @module
+ */
+export {
+	type Bucket,
+	bucketGoroutines,
+	GoroutineBuckets,
+	SIMILARITIES,
+	type Similarity,
+} from "./_buckets.js";
