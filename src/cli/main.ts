@@ -1,8 +1,9 @@
 import type { Command, Io } from "./_io.js";
 import { InputError, UsageError } from "./_io.js";
 import { parseCommand } from "./parse.js";
+import { scanCommand } from "./scan.js";
 
-const commands: readonly Command[] = [parseCommand];
+const commands: readonly Command[] = [parseCommand, scanCommand];
 
 function formatHelp(): string {
 	const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,53 @@
+import { type BuildInfo, readBuildInfo } from "./_buildinfo.js";
+import { isElf, parseElf } from "./_elf.js";
+import { BinaryError } from "./_error.js";
+import type { Arch, Image } from "./_image.js";
+import { isMachO, parseMachO } from "./_macho.js";
+import { type Pclntab, readPclntab } from "./_pclntab.js";
+import { isPe, parsePe } from "./_pe.js";
+
+/** A Go executable, read: its container, buildinfo and function table. */
+export interface GoBinary {
+	readonly image: Image;
+	readonly format: "elf" | "macho" | "pe";
+	readonly arch: Arch;
+	readonly buildInfo: BuildInfo | undefined;
+	readonly pclntab: Pclntab;
+}
+
+/** Parses only the container (ELF, Mach-O or PE) of `bytes`. */
+export function parseImage(bytes: Uint8Array): Image {
+	return guard(() => {
+		if (isElf(bytes)) return parseElf(bytes);
+		if (isMachO(bytes)) return parseMachO(bytes);
+		if (isPe(bytes)) return parsePe(bytes);
+		throw new BinaryError(
+			"bad-magic",
+			"Not an ELF, Mach-O or PE file (unknown magic at offset 0x0)",
+			0,
+			"unknown",
+		);
+	});
+}
+
+/** Runs a reader, turning an out-of-range typed-array access into the documented error. */
+export function guard<T>(read: () => T): T {
+	try {
+		return read();
+	} catch (error) {
+		if (error instanceof RangeError) {
+			throw new BinaryError("truncated", `Cannot read file: ${error.message}`, 0, "unknown");
+		}
+		throw error;
+	}
+}
+
+/** Parses a Go executable: container, buildinfo (when present) and pclntab. */
+export function parseGoBinary(bytes: Uint8Array): GoBinary {
+	return guard(() => {
+		const image = parseImage(bytes);
+		const buildInfo = readBuildInfo(image);
+		const pclntab = readPclntab(image);
+		return { image, format: image.format, arch: image.arch, buildInfo, pclntab };
+	});
+}

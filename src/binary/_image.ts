@@ -1,0 +1,111 @@
+import type { ByteReader } from "./_bytes.js";
+import { BinaryError, hex } from "./_error.js";
+
+/** Machine architectures in Go's own names. */
+export type Arch = "arm64" | "amd64" | "386" | "arm" | "ppc64" | "s390x" | "riscv64" | "other";
+
+/** One section of the file: where it is loaded and where its bytes are in the file. */
+export interface Section {
+	readonly name: string;
+	readonly addr: number;
+	readonly size: number;
+	/** File offset of the bytes; `fileSize` is 0 for sections without file bytes (bss). */
+	readonly offset: number;
+	readonly fileSize: number;
+	readonly exec: boolean;
+	readonly write: boolean;
+}
+
+/** One loadable segment (ELF program header, Mach-O segment, PE section). */
+export interface Segment {
+	readonly addr: number;
+	readonly memSize: number;
+	readonly offset: number;
+	readonly fileSize: number;
+	readonly read: boolean;
+	readonly write: boolean;
+	readonly exec: boolean;
+}
+
+/** A parsed container: the facts the Go readers need, independent of the format. */
+export interface Image {
+	readonly format: "elf" | "macho" | "pe";
+	readonly arch: Arch;
+	readonly reader: ByteReader;
+	readonly ptrSize: 4 | 8;
+	readonly sections: readonly Section[];
+	readonly segments: readonly Segment[];
+	/** Whether the code is position-independent (ELF ET_DYN); addresses are link-time ones. */
+	readonly pie: boolean;
+	/** Link-time pointer values the loader writes (ELF RELATIVE relocations), by address. */
+	readonly relocations: ReadonlyMap<number, number>;
+	/** Values of the few symbols gocrash uses, when a symbol table is present. */
+	readonly symbols: ReadonlyMap<string, number>;
+	/** Whether the file has a symbol table (not stripped). */
+	readonly hasSymbols: boolean;
+}
+
+/** Symbols worth looking up in a symbol table. */
+export const wantedSymbols: ReadonlySet<string> = new Set([
+	"runtime.text",
+	"runtime.etext",
+	"runtime.pclntab",
+	"runtime.epclntab",
+	"runtime.firstmoduledata",
+	"runtime.buildVersion",
+	"runtime.modinfo",
+]);
+
+/** Returns the section called `name`, if any. */
+export function findSection(image: Image, ...names: string[]): Section | undefined {
+	for (const name of names) {
+		const s = image.sections.find((x) => x.name === name);
+		if (s !== undefined) return s;
+	}
+	return undefined;
+}
+
+/** Translates a virtual address to a file offset with at least `length` file bytes, or -1. */
+export function addrToOffset(image: Image, addr: number, length: number): number {
+	for (const seg of image.segments) {
+		if (addr >= seg.addr && addr + length <= seg.addr + seg.fileSize) {
+			return seg.offset + (addr - seg.addr);
+		}
+	}
+	for (const sec of image.sections) {
+		if (sec.fileSize > 0 && addr >= sec.addr && addr + length <= sec.addr + sec.fileSize) {
+			return sec.offset + (addr - sec.addr);
+		}
+	}
+	return -1;
+}
+
+/** Returns `length` bytes at virtual address `addr`, or fails naming `what`. */
+export function readAddr(image: Image, addr: number, length: number, what: string): Uint8Array {
+	const offset = addrToOffset(image, addr, length);
+	if (offset < 0) {
+		throw new BinaryError(
+			"malformed",
+			`Cannot read ${what}: address ${hex(addr)} (+${hex(length)}) is not in the file`,
+			0,
+			image.format,
+		);
+	}
+	return image.reader.slice(offset, length, what);
+}
+
+/** Reads a pointer stored at `addr`, applying a load-time relocation when the file has one. */
+export function readPointer(image: Image, addr: number, what: string): number {
+	const reloc = image.relocations.get(addr);
+	if (reloc !== undefined) return reloc;
+	const offset = addrToOffset(image, addr, image.ptrSize);
+	if (offset < 0) {
+		throw new BinaryError(
+			"malformed",
+			`Cannot read ${what}: address ${hex(addr)} is not in the file`,
+			0,
+			image.format,
+		);
+	}
+	return image.reader.word(offset, image.ptrSize, what);
+}

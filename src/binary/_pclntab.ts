@@ -1,0 +1,417 @@
+import type { ByteReader } from "./_bytes.js";
+import { BinaryError, hex } from "./_error.js";
+import { addrToOffset, findSection, type Image, readPointer, type Segment } from "./_image.js";
+
+/** The pclntab layouts, named by the first Go release that wrote them. */
+export type PclntabVersion = "1.2" | "1.16" | "1.18" | "1.20";
+
+const magics: ReadonlyMap<number, PclntabVersion> = new Map([
+	[0xfffffffb, "1.2"],
+	[0xfffffffa, "1.16"],
+	[0xfffffff0, "1.18"],
+	[0xfffffff1, "1.20"],
+]);
+
+const maxFuncs = 1 << 22;
+const maxPcdata = 64;
+const maxFuncdata = 32;
+
+/** FuncFlag bits (internal/abi/symtab.go). */
+export const funcFlagAsm = 4;
+
+/** PCDATA table index of the async-preemption unsafe points (internal/abi). */
+export const pcdataUnsafePoint = 0;
+
+/** FUNCDATA index of the locals pointer maps; functions without it are not preempted. */
+export const funcdataLocalsPointerMaps = 1;
+
+/** One `_func` record, decoded. */
+export interface FuncRecord {
+	readonly entry: number;
+	readonly end: number;
+	readonly name: string;
+	readonly args: number;
+	readonly pcsp: number;
+	readonly pcfile: number;
+	readonly pcln: number;
+	readonly cuOffset: number;
+	readonly startLine: number;
+	readonly funcID: number;
+	readonly flag: number;
+	readonly pcdata: readonly number[];
+	/** Whether FUNCDATA_LocalsPointerMaps is present (compiled Go code has it). */
+	readonly hasLocalsPointerMaps: boolean;
+}
+
+/** A run of one pc-value table: `value` holds for `[start, end)`. */
+export interface PcRun {
+	readonly start: number;
+	readonly end: number;
+	readonly value: number;
+}
+
+/** A parsed pclntab: header, function table and pc-value decoding, all bounds-checked. */
+export class Pclntab {
+	readonly version: PclntabVersion;
+	readonly addr: number;
+	readonly quantum: number;
+	readonly ptrSize: 4 | 8;
+	readonly nfunc: number;
+	readonly textStart: number;
+	readonly #r: ByteReader;
+	readonly #base: number;
+	readonly #limit: number;
+	readonly #funcnametab: number;
+	readonly #cutab: number;
+	readonly #filetab: number;
+	readonly #pctab: number;
+	readonly #functab: number;
+	readonly #funcdata: number;
+	readonly #entries: Float64Array;
+	readonly #funcoffs: Uint32Array;
+
+	constructor(image: Image, base: number, limit: number, addr: number) {
+		const r = image.reader;
+		this.#r = r;
+		this.#base = base;
+		this.#limit = limit;
+		this.addr = addr;
+		const le = r.littleEndian;
+		r.need(base, 8, "pclntab header");
+		const magicLE = r.bytes[base] as number;
+		const magic32 =
+			((r.bytes[base + (le ? 3 : 0)] as number) * 0x1000000 +
+				(r.bytes[base + (le ? 2 : 1)] as number) * 0x10000 +
+				(r.bytes[base + (le ? 1 : 2)] as number) * 0x100 +
+				(r.bytes[base + (le ? 0 : 3)] as number)) >>>
+			0;
+		const version = magics.get(magic32);
+		if (version === undefined || magicLE === undefined) {
+			throw new BinaryError("no-pclntab", `Bad pclntab magic ${hex(magic32)}`, base, image.format);
+		}
+		this.version = version;
+		this.quantum = r.u8(base + 6, "pclntab header");
+		const ptrSize = r.u8(base + 7, "pclntab header");
+		if (
+			r.u8(base + 4, "pclntab header") !== 0 ||
+			r.u8(base + 5, "pclntab header") !== 0 ||
+			![1, 2, 4].includes(this.quantum) ||
+			(ptrSize !== 4 && ptrSize !== 8)
+		) {
+			throw r.error("pclntab header", base);
+		}
+		this.ptrSize = ptrSize;
+		const word = (n: number): number => {
+			const at = base + 8 + n * ptrSize;
+			if (at + ptrSize > limit) throw r.error(`pclntab header word ${n} (past the table end)`, at);
+			return r.word(at, ptrSize, `pclntab header word ${n}`);
+		};
+		const region = (n: number, name: string): number => {
+			const off = word(n);
+			if (off >= limit - base)
+				throw r.error(`pclntab ${name} offset ${hex(off)}`, base + 8 + n * ptrSize);
+			return base + off;
+		};
+		let headerText = 0;
+		if (version === "1.2") {
+			this.nfunc = word(0);
+			this.#functab = base + 8 + ptrSize;
+			this.#funcnametab = base;
+			this.#cutab = base;
+			this.#pctab = base;
+			this.#funcdata = base;
+			const fileoffAt = this.#functab + (this.nfunc * 2 + 1) * ptrSize;
+			this.#filetab = base + r.u32(fileoffAt, "pclntab file table offset");
+		} else if (version === "1.16") {
+			this.nfunc = word(0);
+			this.#funcnametab = region(2, "funcnametab");
+			this.#cutab = region(3, "cutab");
+			this.#filetab = region(4, "filetab");
+			this.#pctab = region(5, "pctab");
+			this.#functab = region(6, "functab");
+			this.#funcdata = this.#functab;
+		} else {
+			this.nfunc = word(0);
+			headerText = readPointer(image, addr + 8 + 2 * ptrSize, "pclntab text start");
+			this.#funcnametab = region(3, "funcnametab");
+			this.#cutab = region(4, "cutab");
+			this.#filetab = region(5, "filetab");
+			this.#pctab = region(6, "pctab");
+			this.#functab = region(7, "functab");
+			this.#funcdata = this.#functab;
+		}
+		if (this.nfunc > maxFuncs) throw r.error(`pclntab function count ${this.nfunc}`, base + 8);
+		const fieldSize = version === "1.18" || version === "1.20" ? 4 : ptrSize;
+		const tabSize = (this.nfunc * 2 + 1) * fieldSize;
+		if (this.#functab + tabSize > limit) {
+			throw r.error(
+				`pclntab function table (${this.nfunc} functions past the table end)`,
+				this.#functab,
+			);
+		}
+		r.need(this.#functab, tabSize, "pclntab function table");
+		this.textStart =
+			fieldSize === 4 ? (headerText !== 0 ? headerText : findTextStart(image, this)) : 0;
+		this.#entries = new Float64Array(this.nfunc + 1);
+		this.#funcoffs = new Uint32Array(this.nfunc);
+		let prev = -1;
+		for (let i = 0; i <= this.nfunc; i++) {
+			const at = this.#functab + i * 2 * fieldSize;
+			const pc =
+				fieldSize === 4
+					? this.textStart + r.u32(at, "pclntab function table")
+					: r.word(at, ptrSize, "pclntab function table");
+			if (pc < prev) throw r.error(`pclntab function table (entry ${i} out of order)`, at);
+			prev = pc;
+			this.#entries[i] = pc;
+			if (i < this.nfunc) {
+				const off = fieldSize === 4 ? r.u32(at + 4, "") : r.word(at + ptrSize, ptrSize, "");
+				if (this.#funcdata + off >= limit)
+					throw r.error(`pclntab record offset of function ${i}`, at);
+				this.#funcoffs[i] = off;
+			}
+		}
+	}
+
+	/** Entry PC of function `i` (0 ≤ i < nfunc). */
+	entry(i: number): number {
+		return this.#entries[i] ?? 0;
+	}
+
+	/** End PC (exclusive) of function `i`: the next function's entry. */
+	end(i: number): number {
+		return this.#entries[i + 1] ?? 0;
+	}
+
+	/** Returns the index of the function containing `pc`, or -1. */
+	findFunc(pc: number): number {
+		const e = this.#entries;
+		if (this.nfunc === 0 || pc < (e[0] as number) || pc >= (e[this.nfunc] as number)) return -1;
+		let lo = 0;
+		let hi = this.nfunc;
+		while (hi - lo > 1) {
+			const mid = (lo + hi) >>> 1;
+			if ((e[mid] as number) <= pc) lo = mid;
+			else hi = mid;
+		}
+		return lo;
+	}
+
+	/** Decodes function `i`'s `_func` record. */
+	func(i: number): FuncRecord {
+		const r = this.#r;
+		const at = this.#funcdata + (this.#funcoffs[i] ?? 0);
+		const what = `pclntab record of function ${i}`;
+		const p = this.version === "1.2" || this.version === "1.16" ? this.ptrSize : 4;
+		const fixed = this.version === "1.20" ? 44 : this.version === "1.2" ? p + 32 : p + 36;
+		if (at + fixed > this.#limit) throw r.error(what, at);
+		r.need(at, fixed, what);
+		const nameOff = r.i32(at + p, what);
+		const npcdata = r.u32(at + p + 24, what);
+		const tail =
+			this.version === "1.20" ? at + 40 : this.version === "1.2" ? at + p + 28 : at + p + 32;
+		const nfuncdata = r.u8(tail + 3, what);
+		if (npcdata > maxPcdata || nfuncdata > maxFuncdata) throw r.error(`${what} (table counts)`, at);
+		const pcdata: number[] = [];
+		for (let k = 0; k < npcdata; k++) pcdata.push(r.u32(at + fixed + 4 * k, what));
+		let fdAt = at + fixed + 4 * npcdata;
+		const fdSize = this.version === "1.18" || this.version === "1.20" ? 4 : this.ptrSize;
+		if (fdSize === 8 && fdAt % 8 !== 0) fdAt += 4;
+		let hasLocals = false;
+		if (nfuncdata > funcdataLocalsPointerMaps) {
+			const v = r.word(fdAt + funcdataLocalsPointerMaps * fdSize, fdSize, what);
+			hasLocals = fdSize === 4 ? v !== 0xffffffff : v !== 0;
+		}
+		return {
+			entry: this.entry(i),
+			end: this.end(i),
+			name: nameOff < 0 ? "" : r.cstring(this.#funcnametab + nameOff, `name of function ${i}`),
+			args: r.i32(at + p + 4, what),
+			pcsp: r.u32(at + p + 12, what),
+			pcfile: r.u32(at + p + 16, what),
+			pcln: r.u32(at + p + 20, what),
+			cuOffset: this.version === "1.2" ? 0 : r.u32(at + p + 28, what),
+			startLine: this.version === "1.20" ? r.i32(at + 36, what) : 0,
+			funcID: this.version === "1.2" ? r.u8(tail, what) : r.u8(tail, what),
+			flag: this.version === "1.2" ? 0 : r.u8(tail + 1, what),
+			pcdata,
+			hasLocalsPointerMaps: hasLocals,
+		};
+	}
+
+	/** Decodes a whole pc-value table into runs; offset 0 means "no table" (one run of -1). */
+	runs(tableOff: number, entry: number, end: number): PcRun[] {
+		if (tableOff === 0) return [{ start: entry, end, value: -1 }];
+		const r = this.#r;
+		const bytes = r.bytes;
+		let p = this.#pctab + tableOff;
+		if (p >= this.#limit) throw r.error("pc-value table", p);
+		const out: PcRun[] = [];
+		let value = -1;
+		let pc = entry;
+		let first = true;
+		for (;;) {
+			// uvarint value delta, then uvarint pc delta (runtime/symtab.go step).
+			let uv = 0;
+			let shift = 0;
+			let b: number;
+			do {
+				if (p >= this.#limit || shift > 28) throw r.error("pc-value table (varint)", p);
+				b = bytes[p++] as number;
+				uv += (b & 0x7f) * 2 ** shift;
+				shift += 7;
+			} while (b & 0x80);
+			if (uv === 0 && !first) break;
+			first = false;
+			value += uv & 1 ? -((uv + 1) / 2) : uv / 2;
+			let pd = 0;
+			shift = 0;
+			do {
+				if (p >= this.#limit || shift > 28) throw r.error("pc-value table (varint)", p);
+				b = bytes[p++] as number;
+				pd += (b & 0x7f) * 2 ** shift;
+				shift += 7;
+			} while (b & 0x80);
+			const next = pc + pd * this.quantum;
+			out.push({ start: pc, end: next, value });
+			pc = next;
+			if (out.length > 0x400000) throw r.error("pc-value table (too long)", p);
+		}
+		return out;
+	}
+
+	/** Returns the value of a pc-value table at `pc`, or undefined when the table does not cover it. */
+	valueAt(tableOff: number, entry: number, end: number, pc: number): number | undefined {
+		for (const run of this.runs(tableOff, entry, end)) {
+			if (pc >= run.start && pc < run.end) return run.value;
+		}
+		return undefined;
+	}
+
+	/** Returns the file name for file number `fileno` of function record `f`. */
+	fileName(f: FuncRecord, fileno: number): string {
+		const r = this.#r;
+		if (fileno < 0) return "?";
+		if (this.version === "1.2") {
+			const at = this.#filetab + 4 * fileno;
+			if (at + 4 > this.#limit) throw r.error(`file ${fileno}`, at);
+			return r.cstring(this.#base + r.u32(at, "file table"), `file name ${fileno}`);
+		}
+		const at = this.#cutab + 4 * (f.cuOffset + fileno);
+		if (at + 4 > this.#limit) throw r.error(`file ${fileno} of compilation unit ${f.cuOffset}`, at);
+		const off = r.u32(at, "cutab");
+		if (off === 0xffffffff) return "?";
+		return r.cstring(this.#filetab + off, `file name ${fileno}`);
+	}
+
+	/** Returns file and line of `pc` inside function record `f`. */
+	fileLine(f: FuncRecord, pc: number): { file: string; line: number } {
+		const fileno = this.valueAt(f.pcfile, f.entry, f.end, pc) ?? -1;
+		const line = this.valueAt(f.pcln, f.entry, f.end, pc) ?? 0;
+		return { file: this.fileName(f, fileno), line };
+	}
+}
+
+/** Finds and parses the pclntab: by section, by symbol, else by scanning for its magic. */
+export function readPclntab(image: Image): Pclntab {
+	const sec = findSection(image, ".gopclntab", ".data.rel.ro.gopclntab", "__gopclntab");
+	if (sec !== undefined && sec.fileSize > 0) {
+		return new Pclntab(image, sec.offset, sec.offset + sec.fileSize, sec.addr);
+	}
+	const start = image.symbols.get("runtime.pclntab");
+	const stop = image.symbols.get("runtime.epclntab");
+	if (start !== undefined && stop !== undefined && stop > start) {
+		const off = addrToOffset(image, start, stop - start);
+		if (off >= 0) return new Pclntab(image, off, off + (stop - start), start);
+	}
+	for (const seg of image.segments) {
+		const found = scanSegment(image, seg);
+		if (found !== undefined) return found;
+	}
+	throw new BinaryError("no-pclntab", "No Go pclntab found (not a Go binary?)", 0, image.format);
+}
+
+function scanSegment(image: Image, seg: Segment): Pclntab | undefined {
+	const r = image.reader;
+	const b = r.bytes;
+	const end = seg.offset + seg.fileSize;
+	for (let at = seg.offset + ((4 - (seg.offset % 4)) % 4); at + 16 <= end; at += 4) {
+		// All four magics are 0xffffff?? in one of the two byte orders.
+		const b0 = b[at] as number;
+		const b3 = b[at + 3] as number;
+		if (
+			!(
+				(b0 >= 0xf0 && b[at + 1] === 0xff && b[at + 2] === 0xff && b3 === 0xff) ||
+				(b0 === 0xff && b[at + 1] === 0xff && b[at + 2] === 0xff && b3 >= 0xf0)
+			)
+		)
+			continue;
+		if (b[at + 4] !== 0 || b[at + 5] !== 0) continue;
+		const saved = r.littleEndian;
+		try {
+			r.littleEndian = b0 !== 0xff;
+			return new Pclntab(image, at, end, seg.addr + (at - seg.offset));
+		} catch (error) {
+			if (!(error instanceof BinaryError)) throw error;
+			r.littleEndian = saved;
+		}
+	}
+	return undefined;
+}
+
+// Go 1.26 stopped writing the header's text start (cmd/link pcln.go writes 0, "unused"); take
+// it from the runtime.text symbol, else from moduledata.text (runtime/symtab.go).
+function findTextStart(image: Image, t: Pclntab): number {
+	const sym = image.symbols.get("runtime.text");
+	if (sym !== undefined) return sym;
+	const md = findModuledata(image, t.addr, t.ptrSize);
+	if (md !== undefined) return readPointer(image, md + 22 * t.ptrSize, "moduledata.text");
+	throw new BinaryError(
+		"no-text",
+		`Cannot find the text start: pclntab header word is 0 and no moduledata points at pclntab ${hex(t.addr)}`,
+		0,
+		image.format,
+	);
+}
+
+/** Finds the address of `moduledata` (Go 1.16+ layout): a word pointing at the pclntab header. */
+export function findModuledata(
+	image: Image,
+	pclntabAddr: number,
+	ptrSize: 4 | 8,
+): number | undefined {
+	const candidates: number[] = [];
+	for (const [where, value] of image.relocations) if (value === pclntabAddr) candidates.push(where);
+	const r = image.reader;
+	const view = new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
+	const le = r.littleEndian;
+	// Compare 32-bit halves so that no word is ever converted (or refused) as a number.
+	const lo = pclntabAddr % 0x100000000;
+	const hi = Math.floor(pclntabAddr / 0x100000000);
+	for (const seg of image.segments) {
+		if (!seg.write) continue;
+		const end = seg.offset + seg.fileSize;
+		for (let at = seg.offset; at + 24 * ptrSize <= end; at += ptrSize) {
+			if (ptrSize === 4) {
+				if (view.getUint32(at, le) === lo) candidates.push(seg.addr + (at - seg.offset));
+			} else if (
+				view.getUint32(at + (le ? 0 : 4), le) === lo &&
+				view.getUint32(at + (le ? 4 : 0), le) === hi
+			) {
+				candidates.push(seg.addr + (at - seg.offset));
+			}
+		}
+	}
+	for (const md of candidates) {
+		try {
+			// funcnametab.ptr follows pcHeader and must point into the table.
+			const names = readPointer(image, md + ptrSize, "moduledata.funcnametab");
+			const text = readPointer(image, md + 22 * ptrSize, "moduledata.text");
+			const etext = readPointer(image, md + 23 * ptrSize, "moduledata.etext");
+			if (names > pclntabAddr && text > 0 && etext > text) return md;
+		} catch (error) {
+			if (!(error instanceof BinaryError)) throw error;
+		}
+	}
+	return undefined;
+}

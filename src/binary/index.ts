@@ -1,0 +1,14 @@
+export { type GoBinary, parseGoBinary, parseImage } from "./_binary.js";
+export {
+	type BuildInfo,
+	type BuildSetting,
+	formatBuildInfo,
+	type Module,
+	parseModinfo,
+} from "./_buildinfo.js";
+export { BinaryError, type BinaryErrorCode, type BinaryFormat } from "./_error.js";
+export { hasNonLeafFix, parseGoVersion } from "./_go-version.js";
+export type { Arch, Image, Section, Segment } from "./_image.js";
+export type { FuncRecord, Pclntab, PclntabVersion, PcRun } from "./_pclntab.js";
+export { type ScanReport, scanGoBinary, type Verdict } from "./_report.js";
+export { type FixedEpilogue, formatPC, type SplitSP, type SplitSPScan } from "./_split-sp.js";

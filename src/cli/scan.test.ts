@@ -1,0 +1,96 @@
+import { PassThrough } from "node:stream";
+import { expect, test } from "vitest";
+import { BINARY_FIXTURES } from "../../test/binaries/_fixtures.js";
+import type { Io } from "./_io.js";
+import { run } from "./main.js";
+
+async function gocrash(
+	...argv: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+	let stdout = "";
+	let stderr = "";
+	const io: Io = {
+		stdin: new PassThrough(),
+		stdout: { write: (t: string) => (stdout += t) },
+		stderr: { write: (t: string) => (stderr += t) },
+		env: {},
+		cwd: BINARY_FIXTURES,
+	};
+	const code = await run(argv, io);
+	return { code, stdout, stderr };
+}
+
+test("scan --json follows the documented contract, one line per binary", async () => {
+	const r = await gocrash(
+		"scan",
+		"--json",
+		"netlink-go1.24-linux-arm64.gz",
+		"frames-go1.26-linux-amd64.gz",
+	);
+	expect(r.code).toBe(0);
+	const docs = r.stdout
+		.trimEnd()
+		.split("\n")
+		.map((l) => JSON.parse(l));
+	expect(docs).toHaveLength(2);
+	const [arm, amd] = docs;
+	expect(arm).toMatchObject({
+		format: "elf",
+		goVersion: "go1.24.4",
+		goos: "linux",
+		goarch: "arm64",
+		verdict: "affected",
+	});
+	expect(arm.modules).toContainEqual(
+		expect.objectContaining({ path: "github.com/vishvananda/netlink", version: "v1.1.0" }),
+	);
+	expect(typeof arm.functions).toBe("number");
+	const receive = arm.splitSP.filter((s: { function: string }) => s.function.endsWith("Receive"));
+	expect(receive).toHaveLength(6);
+	expect(receive[0]).toEqual({
+		function: "github.com/vishvananda/netlink/nl.(*NetlinkSocket).Receive",
+		pc: expect.stringMatching(/^0x[0-9a-f]+$/),
+		file: "github.com/vishvananda/netlink@v1.1.0/nl/nl_linux.go",
+		line: expect.any(Number),
+		frameSize: 0x10050,
+		asm: false,
+		preemptible: true,
+		leaf: false,
+		unsafePoint: -1,
+		deltas: [0x50, 0x10000],
+	});
+	expect(amd).toMatchObject({ goarch: "amd64", verdict: "not-affected", splitSP: [] });
+});
+
+test("scan --fail-on affected gates CI", async () => {
+	expect(
+		(await gocrash("scan", "--fail-on", "affected", "netlink-go1.24-linux-arm64.gz")).code,
+	).toBe(3);
+	expect(
+		(await gocrash("scan", "--fail-on", "affected", "netlink-go1.26-linux-arm64.gz")).code,
+	).toBe(0);
+	expect((await gocrash("scan", "--fail-on", "everything", "x")).code).toBe(2);
+});
+
+test("scan prints the verdict and the windows", async () => {
+	const r = await gocrash("scan", "frames-go1.26-linux-arm64-stripped.gz");
+	expect(r.code).toBe(0);
+	expect(r.stdout).toContain("verdict: AFFECTED");
+	expect(r.stdout).toMatch(
+		/0x[0-9a-f]+ +main\.bigStack +main\.go:\d+ +0x10010 +leaf +go +preemptible/,
+	);
+	expect(r.stdout).toContain("Leaf functions: no toolchain fixes these");
+});
+
+test("an unreadable binary is one line and exit status 1", async () => {
+	const r = await gocrash("scan", "../README.md");
+	expect(r.code).toBe(1);
+	expect(r.stderr).toBe(
+		"gocrash scan: ../README.md: Not an ELF, Mach-O or PE file (unknown magic at offset 0x0)\n",
+	);
+	const missing = await gocrash("scan", "no-such-file");
+	expect(missing.code).toBe(1);
+	expect(missing.stderr).toBe(
+		"gocrash scan: " + `${BINARY_FIXTURES}no-such-file: no such file or directory\n`,
+	);
+});
