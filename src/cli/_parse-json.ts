@@ -1,5 +1,5 @@
-import type { Writable } from "node:stream";
 import type { Crash, Goroutine, ParseIssue, RaceReport } from "../traceback/index.js";
+import type { BufferedOutput } from "./_buffered.js";
 
 /**
  * Writes the `parse --json` document while crashes stream in, so that a dump of any size is never
@@ -7,7 +7,7 @@ import type { Crash, Goroutine, ParseIssue, RaceReport } from "../traceback/inde
  * A crash's fields other than `goroutines` are written after its goroutines, once they are final.
  */
 export class ParseJsonWriter {
-	readonly #out: Writable;
+	readonly #out: BufferedOutput;
 	readonly #races: unknown[] = [];
 	readonly #issues: unknown[] = [];
 	readonly #inputs: unknown[] = [];
@@ -17,7 +17,7 @@ export class ParseJsonWriter {
 	#goroutinesInOpen = 0;
 	#source = "";
 
-	constructor(out: Writable) {
+	constructor(out: BufferedOutput) {
 		this.#out = out;
 		out.write('{"crashes":[');
 	}

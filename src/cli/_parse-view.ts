@@ -88,7 +88,7 @@ function formatBucket(bucket: Bucket, s: Style): string[] {
 	const more = bucket.count > SHOWN_IDS ? ` +${bucket.count - SHOWN_IDS}` : "";
 	const lines = [`${s.yellow(s.bold(count))} · ${extras.join(" · ")}  ${s.dim(`[${ids}${more}]`)}`];
 	if (g.stackUnavailable) lines.push(s.dim("  stack unavailable (running on another thread)"));
-	lines.push(...formatFrames(g.frames, g.elided, s));
+	lines.push(...formatFrames(g.frames, g.elided, s, "", "", bucket.crashed));
 	if (g.createdBy !== null) {
 		const parents = bucket.parents.length === 0 ? "" : ` in goroutine ${bucket.parents.join(", ")}`;
 		lines.push(...formatFrames([g.createdBy.frame], [], s, `created by `, parents));
@@ -106,17 +106,21 @@ function formatFrames(
 	s: Style,
 	prefix = "",
 	suffix = "",
+	markOwnCode = false,
 ): string[] {
 	const calls = frames.map(
 		(f) => `${prefix}${f.function}${f.args === null ? "" : `(${f.args})`}${suffix}`,
 	);
 	const width = Math.min(72, Math.max(0, ...calls.map((c) => c.length)));
 	const lines: string[] = [];
+	const own = markOwnCode ? frames.findIndex((f) => !isStandardLibrary(f.package)) : -1;
 	frames.forEach((frame, i) => {
 		for (const e of elided)
 			if (e.index === i) lines.push(s.dim(`    …${e.count ?? "more"} frames elided…`));
-		const place = frame.file === null ? "" : `${frame.file}:${frame.line}`;
-		lines.push(`    ${s.green((calls[i] ?? "").padEnd(width))}  ${s.dim(place)}`);
+		const place = frame.file === null ? "" : `${shortenFile(frame)}:${frame.line}`;
+		const call = (calls[i] ?? "").padEnd(width);
+		const marked = i === own ? `${s.red("▶ ")}${s.bold(s.green(call))}` : `  ${s.green(call)}`;
+		lines.push(`  ${marked}  ${s.dim(place)}`);
 	});
 	for (const e of elided)
 		if (e.index >= frames.length) lines.push(s.dim(`    …${e.count ?? "more"} frames elided…`));
@@ -165,4 +169,19 @@ export function formatSummary(
 		lines.push(s.dim(`  ${issue.source}:${issue.line}: ${issue.code}: ${issue.message}`));
 	if (issues.length > 20) lines.push(s.dim(`  … ${issues.length - 20} more issues (see --json)`));
 	return `${lines.join("\n")}\n`;
+}
+
+// Standard-library import paths have no dot in their first element (and `main` is the program's);
+// an empty package is the runtime's `panic` (runtime.gopanic as printed) or a C function.
+function isStandardLibrary(pkg: string): boolean {
+	const first = pkg.split("/", 1)[0] ?? "";
+	return pkg !== "main" && !first.includes(".");
+}
+
+// Shows a standard-library file under $GOROOT, whatever the machine's Go installation path was.
+function shortenFile(frame: Frame): string {
+	const file = frame.file ?? "";
+	if (!isStandardLibrary(frame.package)) return file;
+	const src = file.lastIndexOf("/src/");
+	return src < 0 ? file : `$GOROOT${file.slice(src)}`;
 }

@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { parseArgs } from "node:util";
 import { type Crash, type Goroutine, type ParseIssue, scanCrashes } from "../traceback/index.js";
 import { GoroutineBuckets, SIMILARITIES, type Similarity } from "../triage/index.js";
+import { BufferedOutput } from "./_buffered.js";
 import { openInputs } from "./_input.js";
 import type { Command, Io } from "./_io.js";
 import { UsageError } from "./_io.js";
@@ -46,11 +47,12 @@ export const parseCommand: Command = {
 };
 
 async function runJson(paths: readonly string[], io: Io): Promise<number> {
-	const writer = new ParseJsonWriter(io.stdout);
+	const out = new BufferedOutput(io.stdout);
+	const writer = new ParseJsonWriter(out);
 	for (const input of openInputs(paths, io)) {
 		writer.startInput(input.name);
 		const result = await scanCrashes(
-			drained(input.chunks(), io),
+			drained(input.chunks(), out),
 			{
 				goroutine: (g, crash) => writer.goroutine(g, crash),
 				crash: (crash) => writer.crash(crash),
@@ -61,11 +63,13 @@ async function runJson(paths: readonly string[], io: Io): Promise<number> {
 		writer.endInput(result.issues, result.raceCount, result.lines);
 	}
 	writer.end();
+	out.flush();
 	return 0;
 }
 
 async function runView(paths: readonly string[], similarity: Similarity, io: Io): Promise<number> {
 	const style = styleFor(io.stdout.isTTY, io.env);
+	const out = new BufferedOutput(io.stdout);
 	const issues: (ParseIssue & { source: string })[] = [];
 	let crashes = 0;
 	let races = 0;
@@ -80,23 +84,24 @@ async function runView(paths: readonly string[], similarity: Similarity, io: Io)
 			buckets.add(g, crash.goroutineCount === 1 && isCrashing(crash));
 		};
 		const result = await scanCrashes(
-			drained(input.chunks(), io),
+			drained(input.chunks(), out),
 			{
 				goroutine: addGoroutine,
 				crash: (crash) => {
 					const list = current === crash ? buckets.buckets() : [];
-					io.stdout.write(formatCrash(crash, list, ++crashes, input.name, style));
+					out.write(formatCrash(crash, list, ++crashes, input.name, style));
 					current = null;
 				},
 				race: (race) => {
-					io.stdout.write(formatRace(race, ++races, input.name, style));
+					out.write(formatRace(race, ++races, input.name, style));
 				},
 			},
 			{ keepGoroutines: false },
 		);
 		for (const issue of result.issues) issues.push({ source: input.name, ...issue });
 	}
-	io.stdout.write(formatSummary(crashes, races, issues, style));
+	out.write(formatSummary(crashes, races, issues, style));
+	out.flush();
 	return 0;
 }
 
@@ -107,9 +112,12 @@ function isCrashing(crash: Crash): boolean {
 }
 
 // Waits for the output to drain between input chunks, so a slow reader keeps memory flat.
-async function* drained(chunks: AsyncIterable<Uint8Array>, io: Io): AsyncIterable<Uint8Array> {
+async function* drained(
+	chunks: AsyncIterable<Uint8Array>,
+	out: BufferedOutput,
+): AsyncIterable<Uint8Array> {
 	for await (const chunk of chunks) {
 		yield chunk;
-		if (io.stdout.writableNeedDrain) await once(io.stdout, "drain");
+		if (out.stream.writableNeedDrain) await once(out.stream, "drain");
 	}
 }

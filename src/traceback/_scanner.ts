@@ -93,8 +93,16 @@ export class CrashScanner {
 		for (;;) {
 			const newline = chunk.indexOf("\n", start);
 			if (newline < 0) break;
-			this.#take(chunk.slice(start, newline));
-			this.#endLine();
+			if (
+				this.#carry.length === 0 &&
+				!this.#skippingLongLine &&
+				newline - start <= MAX_LINE_LENGTH
+			) {
+				this.#endLine(chunk.slice(start, newline));
+			} else {
+				this.#take(chunk.slice(start, newline));
+				this.#endLine(this.#carry);
+			}
 			start = newline + 1;
 		}
 		if (start < chunk.length) this.#take(chunk.slice(start));
@@ -102,7 +110,7 @@ export class CrashScanner {
 
 	/** Finishes the input and returns everything found. */
 	end(): ParseResult {
-		if (this.#carry.length > 0 || this.#skippingLongLine) this.#endLine();
+		if (this.#carry.length > 0 || this.#skippingLongLine) this.#endLine(this.#carry);
 		if (this.#partial.length > 0) {
 			const text = this.#partial;
 			this.#partial = "";
@@ -136,8 +144,8 @@ export class CrashScanner {
 		this.#carry += piece;
 	}
 
-	#endLine(): void {
-		let text = this.#carry;
+	#endLine(raw: string): void {
+		let text = raw;
 		this.#carry = "";
 		this.#lineNo++;
 		if (this.#skippingLongLine) {
@@ -187,8 +195,9 @@ export class CrashScanner {
 		if (this.#crash !== null && this.#valueOpen) {
 			const panic = this.#crash.panics.at(-1);
 			if (panic !== undefined && this.#valueLines < MAX_VALUE_LINES) {
-				// runtime/error.go printindented: continuation lines of a value start with a tab.
-				panic.value += `\n${text.startsWith("\t") ? text.slice(1) : text}`;
+				// runtime/error.go printindented: continuation lines of a value start with a tab,
+				// which log pipelines may have turned into spaces or dropped.
+				panic.value += `\n${text.startsWith("\t") ? text.slice(1) : text.trimStart()}`;
 				this.#valueLines++;
 				this.#crash.endLine = this.#lineNo;
 				return;
@@ -405,7 +414,11 @@ export class CrashScanner {
 			}
 			case "register": {
 				const crash = this.#crash;
-				if (crash === null || this.#goroutine !== null) return this.#text(this.#raw);
+				if (crash === null || (crash.goroutineCount === 0 && this.#goroutine === null))
+					return this.#text(this.#raw);
+				// The register dump follows the goroutines (runtime/signal_unix.go sighandler, dumpregs).
+				this.#flushPending();
+				this.#closeGoroutine();
 				crash.registers[token.name] = token.value;
 				this.#phase = "registers";
 				break;

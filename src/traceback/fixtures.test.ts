@@ -1,0 +1,109 @@
+import { describe, expect, test } from "vitest";
+import {
+	type Expectation,
+	type Fixture,
+	listCrashFixtures,
+	projectResult,
+} from "../../test/_fixtures.js";
+import type { Crash, ParseResult } from "./index.js";
+import { parseCrashes } from "./index.js";
+
+const fixtures = listCrashFixtures();
+
+describe("real crash output from test/crashgen, every toolchain and architecture", () => {
+	test("the corpus covers every toolchain, both architectures and at least 25 scenarios", () => {
+		const versions = new Set(
+			fixtures.map((f) => f.meta.goVersion.replace(/^go(\d+\.\d+).*/, "$1")),
+		);
+		expect([...versions].sort()).toEqual(["1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26"]);
+		expect(new Set(fixtures.map((f) => f.meta.goarch))).toEqual(new Set(["amd64", "arm64"]));
+		expect(new Set(fixtures.map((f) => f.meta.expect.scenario)).size).toBeGreaterThanOrEqual(25);
+	});
+
+	test.each(fixtures.map((f) => [f.name, f] as const))("%s", async (_, fixture) => {
+		const result = parseCrashes(fixture.text);
+		await expect(`${JSON.stringify(projectResult(result), null, 1)}\n`).toMatchFileSnapshot(
+			fixture.path.replace(/\.txt$/, ".golden.json"),
+		);
+		checkExpectation(fixture, result);
+	});
+});
+
+/** Checks the parse against what the generator knew it started, independently of the golden file. */
+function checkExpectation(fixture: Fixture, result: ParseResult): void {
+	const exp = fixture.meta.expect;
+	expect(result.issues.filter((i) => i.code !== "truncated")).toEqual([]);
+	if (exp.kind === "race") {
+		checkRaces(exp, result);
+		return;
+	}
+	const crash = findCrash(exp, result.crashes);
+	const ids = crash.goroutines.map((g) => g.id);
+	expect(ids).toEqual(expect.arrayContaining(exp.goroutines));
+	expect(crash.goroutineCount).toBe(crash.goroutines.length);
+	expect(crash.goroutines.length).toBeGreaterThanOrEqual(exp.minGoroutines);
+	expect(new Set(ids).size).toBe(ids.length);
+	if (exp.crashingGoroutine !== null) expect(ids[0]).toBe(exp.crashingGoroutine);
+	for (const line of exp.lines ?? []) {
+		if (line.startsWith("[signal ")) expect(crash.signal?.name).toBe(line.slice(8).split(":")[0]);
+	}
+	for (const [child, parent] of Object.entries(exp.createdBy ?? {})) {
+		const goroutine = crash.goroutines.find((g) => g.id === Number(child));
+		if (goroutine === undefined) continue;
+		expect(goroutine.createdBy).not.toBeNull();
+		if (minor(exp.goVersion) >= 21) expect(goroutine.createdBy?.goroutine).toBe(parent);
+	}
+	for (const [id, ancestors] of Object.entries(exp.ancestors ?? {})) {
+		const goroutine = crash.goroutines.find((g) => g.id === Number(id));
+		expect(goroutine?.ancestors.map((a) => a.id)).toEqual(ancestors);
+	}
+	if (exp.elided !== undefined) {
+		const elided = crash.goroutines[0]?.elided ?? [];
+		expect(elided).toHaveLength(1);
+		expect(elided[0]?.count === null).toBe(exp.elided === "end");
+	}
+	for (const id of exp.loggedGoroutines ?? []) {
+		const logged = result.crashes.find(
+			(c) => c.kind === "http-panic" && c.goroutines.some((g) => g.id === id),
+		);
+		expect(logged, `logged goroutine ${id}`).toBeDefined();
+	}
+	if (fixture.meta.exitStatus !== null)
+		expect(crash.exitStatus ?? result.crashes.at(-1)?.exitStatus).toBe(fixture.meta.exitStatus);
+	expect(crash.truncated).toBe(false);
+}
+
+function checkRaces(exp: Expectation, result: ParseResult): void {
+	expect(result.races).toHaveLength(exp.races ?? 0);
+	expect(result.raceCount).toBe(exp.races ?? null);
+	const named = result.races.flatMap((r) =>
+		r.accesses.map((a) => a.goroutine).filter((g) => g !== null),
+	);
+	expect(named).toEqual(expect.arrayContaining(exp.raceGoroutines ?? []));
+	if (exp.raceMainGoroutine === true) {
+		expect(result.races.some((r) => r.accesses.some((a) => a.mainGoroutine))).toBe(true);
+	}
+	if (exp.raceGlobal !== undefined) {
+		expect(result.races.some((r) => r.location?.includes(`global '${exp.raceGlobal}'`))).toBe(true);
+	}
+	for (const race of result.races) {
+		expect(race.truncated).toBe(false);
+		for (const access of race.accesses)
+			expect(access.frames.length > 0 || access.failedToRestore).toBe(true);
+	}
+}
+
+function findCrash(exp: Expectation, crashes: readonly Crash[]): Crash {
+	const wanted = exp.message;
+	const crash = crashes.find((c) => {
+		if (wanted === null) return true;
+		if (c.message === null) return false;
+		return exp.messageMatch === "prefix" ? c.message.startsWith(wanted) : c.message === wanted;
+	});
+	expect(crash, `a crash with message ${JSON.stringify(wanted)}`).toBeDefined();
+	return crash as Crash;
+}
+
+function minor(goVersion: string): number {
+	return Number(/^go1\.(\d+)/.exec(goVersion)?.[1] ?? 0);
+}

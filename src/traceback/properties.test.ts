@@ -1,0 +1,151 @@
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { listCrashFixtures } from "../../test/_fixtures.js";
+import { CrashScanner, parseCrashes } from "./index.js";
+
+const fixtures = listCrashFixtures();
+const texts = fixtures.map((f) => f.text);
+const allLines = texts.flatMap((t) => t.split("\n"));
+
+describe("streaming", () => {
+	test("any chunk boundaries give the same result as one piece", () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(...texts),
+				fc.array(fc.nat(), { maxLength: 40 }),
+				(text, cuts) => {
+					const scanner = new CrashScanner();
+					const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+					let from = 0;
+					for (const point of points) {
+						scanner.write(text.slice(from, point));
+						from = point;
+					}
+					scanner.write(text.slice(from));
+					expect(scanner.end()).toEqual(parseCrashes(text));
+				},
+			),
+			{ numRuns: 300 },
+		);
+	});
+
+	test("streamed goroutines are the kept ones, in the same order", () => {
+		for (const text of texts) {
+			const streamed: number[] = [];
+			const scanner = new CrashScanner(
+				{ goroutine: (g) => streamed.push(g.id) },
+				{ keepGoroutines: false },
+			);
+			scanner.write(text);
+			const flat = scanner.end();
+			const kept = parseCrashes(text);
+			expect(streamed).toEqual(kept.crashes.flatMap((c) => c.goroutines.map((g) => g.id)));
+			expect(flat.crashes.map((c) => c.goroutineCount)).toEqual(
+				kept.crashes.map((c) => c.goroutines.length),
+			);
+		}
+	});
+});
+
+describe("hostile input", () => {
+	test("random text never throws and keeps its invariants", () => {
+		fc.assert(
+			fc.property(fc.string({ unit: "binary", maxLength: 2000 }), (text) => {
+				checkInvariants(text);
+			}),
+			{ numRuns: 500 },
+		);
+	});
+
+	test("shuffled, dropped and duplicated lines of real crashes never throw", () => {
+		fc.assert(
+			fc.property(fc.array(fc.constantFrom(...allLines), { maxLength: 300 }), (lines) => {
+				checkInvariants(lines.join("\n"));
+			}),
+			{ numRuns: 500 },
+		);
+	});
+
+	test("byte-level mutations of real crashes never throw", () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(...texts),
+				fc.array(fc.tuple(fc.nat(), fc.string({ unit: "binary", maxLength: 4 })), {
+					maxLength: 30,
+				}),
+				(text, edits) => {
+					let mutated = text;
+					for (const [at, insert] of edits) {
+						const i = at % (mutated.length + 1);
+						mutated = mutated.slice(0, i) + insert + mutated.slice(i + insert.length);
+					}
+					checkInvariants(mutated);
+				},
+			),
+			{ numRuns: 300 },
+		);
+	});
+
+	test("every cut of a crash is reported as truncated or parses as a shorter crash", () => {
+		for (const fixture of fixtures.filter((_, i) => i % 9 === 0)) {
+			const whole = parseCrashes(fixture.text);
+			const lines = fixture.text.split("\n");
+			for (const cut of [0.3, 0.6, 0.9].map((f) => Math.floor(lines.length * f))) {
+				const part = parseCrashes(lines.slice(0, cut).join("\n"));
+				expect(part.crashes.length).toBeLessThanOrEqual(whole.crashes.length);
+				const last = part.crashes.at(-1);
+				if (
+					last !== undefined &&
+					last.exitStatus === null &&
+					whole.crashes.at(-1)?.exitStatus !== null
+				) {
+					const complete = whole.crashes.find((c) => c.startLine === last.startLine);
+					if (complete !== undefined && complete.goroutines.length > last.goroutines.length) {
+						expect(last.truncated || last.goroutines.length > 0).toBe(true);
+					}
+				}
+			}
+		}
+	});
+});
+
+describe("linear time", () => {
+	// Inputs built to make a careless pattern backtrack: the time for 8× the input must stay
+	// within a generous constant factor of 8× the time, not grow like its square.
+	const hostile: Record<string, (n: number) => string> = {
+		parentheses: (n) => `main.f${"(".repeat(n)})\n`,
+		colons: (n) => `/x.go${":1".repeat(n)} +0x\n`,
+		"signal brackets": (n) => `[signal SIGSEGV: ${"code=".repeat(n)}]\n`,
+		"goroutine header fields": (n) => `goroutine 1${" a=b".repeat(n)} [x\n`,
+		"long prefixes": (n) => `${"2024-05-01T10:00:00".repeat(n)}\n`,
+		"frames without files": (n) => `goroutine 1 [running]:\n${"main.f()\n".repeat(n)}`,
+		"goroutines without frames": (n) => "goroutine 1 [running]:\n".repeat(n),
+		"panic chains": (n) => "panic: x [recovered]\n".repeat(n),
+		"stack words": (n) =>
+			`stack: frame={sp:0x1, fp:0x2}\n${"0x00c000047e58:  0x0000000000000000 <main.f+0x1> \n".repeat(n)}`,
+	};
+	test.each(Object.entries(hostile))("%s", (_, make) => {
+		const small = make(2_000);
+		const large = make(16_000);
+		const time = (text: string) => {
+			const start = process.hrtime.bigint();
+			for (let i = 0; i < 3; i++) parseCrashes(text);
+			return Number(process.hrtime.bigint() - start) / 3;
+		};
+		time(small);
+		const ratio = time(large) / Math.max(time(small), 1);
+		expect(ratio).toBeLessThan(40);
+	});
+});
+
+function checkInvariants(text: string): void {
+	const result = parseCrashes(text);
+	expect(result.lines).toBe(
+		text === "" ? 0 : text.split("\n").length - (text.endsWith("\n") ? 1 : 0),
+	);
+	for (const crash of result.crashes) {
+		expect(crash.goroutineCount).toBe(crash.goroutines.length);
+		expect(crash.startLine).toBeLessThanOrEqual(crash.endLine);
+	}
+	for (const issue of result.issues) expect(issue.line).toBeGreaterThanOrEqual(1);
+}
