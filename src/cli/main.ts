@@ -76,4 +76,3 @@ function describeSystemError(error: SystemError): string {
 	};
 	return `${where}${what[error.code] ?? error.message}`;
 }
-

@@ -1,8 +1,17 @@
-import { PassThrough } from "node:stream";
+import { PassThrough, Writable } from "node:stream";
 import { expect, test } from "vitest";
 import { BINARY_FIXTURES } from "../../test/binaries/_fixtures.js";
 import type { Io } from "./_io.js";
 import { run } from "./main.js";
+
+function collect(add: (text: string) => void): Writable {
+	return new Writable({
+		write(chunk, _encoding, done) {
+			add(String(chunk));
+			done();
+		},
+	});
+}
 
 async function gocrash(
 	...argv: string[]
@@ -11,8 +20,12 @@ async function gocrash(
 	let stderr = "";
 	const io: Io = {
 		stdin: new PassThrough(),
-		stdout: { write: (t: string) => (stdout += t) },
-		stderr: { write: (t: string) => (stderr += t) },
+		stdout: collect((t) => {
+			stdout += t;
+		}),
+		stderr: collect((t) => {
+			stderr += t;
+		}),
 		env: {},
 		cwd: BINARY_FIXTURES,
 	};
@@ -91,6 +104,6 @@ test("an unreadable binary is one line and exit status 1", async () => {
 	const missing = await gocrash("scan", "no-such-file");
 	expect(missing.code).toBe(1);
 	expect(missing.stderr).toBe(
-		"gocrash scan: " + `${BINARY_FIXTURES}no-such-file: no such file or directory\n`,
+		`gocrash scan: ${BINARY_FIXTURES}no-such-file: no such file or directory\n`,
 	);
 });
