@@ -18,7 +18,8 @@ files, gzip files or standard input, and prints each crash with its goroutines g
   --json                 print one JSON document instead of the grouped view
   --similarity LEVEL     how alike goroutines must be to share a group (default: pointers):
                          exact    arguments equal as printed
-                         pointers arguments equal, any two Go pointers count as equal
+                         pointers arguments equal, but any two Go pointers, and any two
+                                  values Go marked '?' (possibly inaccurate), count as equal
                          values   argument values ignored
 `;
 

@@ -2,7 +2,8 @@ import type { CreatedBy, Frame, Goroutine } from "../traceback/index.js";
 
 /**
  * How alike two goroutines must be to share a bucket: `exact` compares argument values as printed,
- * `pointers` treats any two Go pointers as equal, `values` ignores argument values altogether.
+ * `pointers` treats any two Go pointers as equal, and any two values Go marked with `?` as
+ * possibly inaccurate (Go 1.18+: stale registers), `values` ignores argument values altogether.
  * At every level goroutines that differ only in wait minutes or in their parent goroutine merge.
  */
 export type Similarity = "exact" | "pointers" | "values";
@@ -120,7 +121,9 @@ function normalizeArgs(args: string | null, similarity: Similarity): string {
 		case "exact":
 			return args;
 		case "pointers":
-			return args.replace(hexWord, (word) => (isGoPointer(word) ? "ptr" : word));
+			return args.replace(hexWord, (word, at: number) =>
+				isGoPointer(word) || args.charCodeAt(at + word.length) === 0x3f /* ? */ ? "*" : word,
+			);
 		case "values":
 			return args.replace(anyValue, "_");
 	}
