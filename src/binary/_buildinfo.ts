@@ -246,11 +246,12 @@ function unquotePrefix(s: string): { value: string; length: number } | undefined
 export function formatBuildInfo(info: BuildInfo): string {
 	const lines: string[] = [];
 	const mod = (kind: string, m: Module): void => {
-		// runtime/debug BuildInfo.String omits the sum of a replaced module.
+		// runtime/debug BuildInfo.String omits the sum of a replaced module and, by a quirk of its
+		// recursive formatMod, follows the replacement with an empty line.
 		if (m.replace === undefined) lines.push(`\t${kind}\t${m.path}\t${m.version}\t${m.sum}`);
 		else {
 			lines.push(`\t${kind}\t${m.path}\t${m.version}`);
-			lines.push(`\t=>\t${m.replace.path}\t${m.replace.version}\t${m.replace.sum}`);
+			lines.push(`\t=>\t${m.replace.path}\t${m.replace.version}\t${m.replace.sum}`, "\t");
 		}
 	};
 	if (info.path !== "") lines.push(`\tpath\t${info.path}`);

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Prepare the tools gocrash's differential tests compare against, and print their paths:
+#   GO=...       `go` of Debian's golang-1.26 (for `go tool objdump`, `go version -m`)
+#   OBJDUMP=...  GNU aarch64-linux-gnu-objdump (binutils-aarch64-linux-gnu, installed with apt)
+#   ORACLE=...   test/binaries/oracle built for this machine (debug/gosym function list)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+go="$("$root/scripts/go-toolchain.sh" 1.26)"
+if ! command -v aarch64-linux-gnu-objdump >/dev/null; then
+	apt-get update -qq >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils-aarch64-linux-gnu >&2
+fi
+oracle="$root/.cache/binaries/oracle"
+mkdir -p "$(dirname "$oracle")"
+(cd "$root/test/binaries/oracle" &&
+	GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off GOWORK=off CGO_ENABLED=0 "$go" build -o "$oracle" .)
+echo "GO=$go"
+echo "OBJDUMP=$(command -v aarch64-linux-gnu-objdump)"
+echo "ORACLE=$oracle"
