@@ -174,8 +174,9 @@ export function formatSummary(
 // Standard-library import paths have no dot in their first element (and `main` is the program's);
 // an empty package is the runtime's `panic` (runtime.gopanic as printed) or a C function.
 function isStandardLibrary(pkg: string): boolean {
-	const first = pkg.split("/", 1)[0] ?? "";
-	return pkg !== "main" && !first.includes(".");
+	const slash = pkg.indexOf("/");
+	const dot = pkg.indexOf(".");
+	return pkg !== "main" && (dot < 0 || (slash >= 0 && dot > slash));
 }
 
 // Shows a standard-library file under $GOROOT, whatever the machine's Go installation path was.

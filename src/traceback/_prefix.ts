@@ -16,21 +16,24 @@ export interface StrippedLine {
 	ok: boolean;
 }
 
-/** Removes one log-pipeline prefix (Docker JSON, CRI, Go log, RFC 3339, journald) from `line`. */
-export function stripLogPrefix(line: string): StrippedLine {
+/**
+ * Removes one log-pipeline prefix (Docker JSON, CRI, Go log, RFC 3339, journald) from `line`;
+ * returns null when the line has none, the common case, so that it costs no allocation.
+ */
+export function stripLogPrefix(line: string): StrippedLine | null {
 	const first = line.charCodeAt(0);
 	if (first === 0x7b /* { */) return decodeDockerJson(line);
-	if (first < 0x30 || first > 0x5a) return { text: line, partial: false, ok: true };
+	if (first < 0x30 || first > 0x5a) return null;
 	if (first <= 0x39) {
 		let match = cri.exec(line);
 		if (match !== null)
 			return { text: line.slice(match[0].length), partial: match[1] === "P", ok: true };
 		match = goLog.exec(line) ?? rfc3339.exec(line);
-		if (match === null) return { text: line, partial: false, ok: true };
+		if (match === null) return null;
 		return { text: stripSyslogTag(line.slice(match[0].length)), partial: false, ok: true };
 	}
 	const match = journald.exec(line);
-	if (match === null) return { text: line, partial: false, ok: true };
+	if (match === null) return null;
 	return { text: stripSyslogTag(line.slice(match[0].length)), partial: false, ok: true };
 }
 
@@ -39,8 +42,8 @@ function stripSyslogTag(rest: string): string {
 	return match === null ? rest : rest.slice(match[0].length);
 }
 
-function decodeDockerJson(line: string): StrippedLine {
-	if (!line.startsWith('{"log":')) return { text: line, partial: false, ok: true };
+function decodeDockerJson(line: string): StrippedLine | null {
+	if (!line.startsWith('{"log":')) return null;
 	try {
 		const value: unknown = JSON.parse(line);
 		const log = (value as { log?: unknown }).log;

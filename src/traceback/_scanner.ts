@@ -153,7 +153,11 @@ export class CrashScanner {
 			this.#issue("long-line", `line longer than ${MAX_LINE_LENGTH} characters was cut`);
 		}
 		if (text.endsWith("\r")) text = text.slice(0, -1);
-		const stripped = stripLogPrefix(text);
+		let stripped = stripLogPrefix(text);
+		if (stripped === null) {
+			if (this.#partial.length === 0) return this.#line(text);
+			stripped = { text, partial: false, ok: true };
+		}
 		if (!stripped.ok)
 			this.#issue("bad-prefix", "log line looks like Docker JSON but does not decode");
 		if (stripped.partial) {

@@ -115,8 +115,24 @@ function createdByKey(createdBy: CreatedBy | null): string {
 const hexWord = /0x[0-9a-f]+/g;
 const anyValue = /0x[0-9a-f]+|-?\d+/g;
 
+// Argument lists repeat across goroutines (`0x0?, 0x0?`): their normal forms are cached.
+const normalized = { pointers: new Map<string, string>(), values: new Map<string, string>() };
+const MAX_CACHED = 50_000;
+
 function normalizeArgs(args: string | null, similarity: Similarity): string {
 	if (args === null) return "";
+	if (similarity === "exact" || !args.includes("0x")) return args;
+	const cache = normalized[similarity];
+	let result = cache.get(args);
+	if (result === undefined) {
+		result = normalizeArgsUncached(args, similarity);
+		if (cache.size >= MAX_CACHED) cache.clear();
+		cache.set(args, result);
+	}
+	return result;
+}
+
+function normalizeArgsUncached(args: string, similarity: Similarity): string {
 	switch (similarity) {
 		case "exact":
 			return args;

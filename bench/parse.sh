@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Benchmark `gocrash parse` against panicparse 2.5.0 (Debian's `panicparse` package) in one run.
+#
+# Builds two inputs under .cache/bench/: a corpus of at least 200 MB made of the real crash
+# fixtures in test/fixtures/crashes (without race reports, which stop panicparse), and a real
+# 100k-goroutine GOTRACEBACK=all dump from bench/many-goroutines. Reports throughput (MB/s) and
+# peak RSS of both tools on each, checks that both really read every goroutine, then streams
+# 1 GB through gocrash to show that its memory stays flat.
+# Usage: bench/parse.sh [CORPUS_MB]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+corpus_mb="${1:-200}"
+work="$root/.cache/bench"
+mkdir -p "$work"
+
+command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
+pp="$(scripts/debian-fetch.sh panicparse)/usr/bin/panicparse"
+[ -f dist/cli/bin.js ] || npm run build >/dev/null
+gocrash=(node "$root/dist/cli/bin.js")
+
+# The corpus: every fixture without a race report, repeated until it reaches the size.
+corpus="$work/corpus-${corpus_mb}mb.txt"
+if [ ! -s "$corpus" ]; then
+	mapfile -t files < <(grep -L -e "WARNING: DATA RACE" -r test/fixtures/crashes --include='*.txt' | sort)
+	[ "${#files[@]}" -gt 0 ] || { echo "no fixtures in test/fixtures/crashes" >&2; exit 1; }
+	: > "$corpus.tmp"
+	while [ "$(stat -c %s "$corpus.tmp")" -lt $((corpus_mb * 1024 * 1024)) ]; do cat "${files[@]}" >> "$corpus.tmp"; done
+	mv "$corpus.tmp" "$corpus"
+fi
+
+# The 100k-goroutine dump, from a real Go program.
+many="$work/many-100k.txt"
+if [ ! -s "$many" ]; then
+	go="$(scripts/go-toolchain.sh 1.24)"
+	(cd bench/many-goroutines && GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off "$go" build -o "$work/many-goroutines" .)
+	GOTRACEBACK=all "$work/many-goroutines" 100000 > "$many" 2>&1 || true
+fi
+
+# Runs a command three times on a file; prints the best wall time (s) and the largest RSS (KiB).
+measure() {
+	local input="$1" best="" rss=0 line t m
+	shift
+	for _ in 1 2 3; do
+		line="$( { /usr/bin/time -f "%e %M" "$@" < "$input" > /dev/null 2>/dev/null; } 2>&1 | tail -n 1)"
+		read -r t m <<< "$line"
+		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best="$t"; fi
+		[ "$m" -gt "$rss" ] && rss="$m"
+	done
+	echo "$best $rss"
+}
+
+# Goroutines each tool reports: gocrash from its JSON, panicparse from its bucket counts.
+gocrash_goroutines() {
+	"${gocrash[@]}" parse --json < "$1" | node -e '
+		let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () =>
+			console.log(JSON.parse(s).crashes.reduce((n, c) => n + c.goroutineCount, 0)));'
+}
+panicparse_goroutines() {
+	"$pp" -no-color -rebase=false < "$1" 2>/dev/null | awk -F: '/^[0-9]+: /{n+=$1} END{print n+0}'
+}
+
+report() {
+	local name="$1" input="$2" mb expected g p gt gm pt pm jt jm
+	mb="$(awk "BEGIN{printf \"%.1f\", $(stat -c %s "$input") / 1048576}")"
+	expected="$(grep -c -E '^goroutine [0-9]+ .*\]:$' "$input" || true)"
+	g="$(gocrash_goroutines "$input")"
+	p="$(panicparse_goroutines "$input")"
+	read -r gt gm <<< "$(NO_COLOR=1 measure "$input" "${gocrash[@]}" parse)"
+	read -r jt jm <<< "$(measure "$input" "${gocrash[@]}" parse --json)"
+	read -r pt pm <<< "$(measure "$input" "$pp" -no-color -rebase=false)"
+	echo "## $name: $mb MB, $expected goroutine headers"
+	echo "goroutines read: gocrash $g, panicparse $p"
+	printf '%-28s %9s %10s %12s\n' tool seconds "MB/s" "peak RSS MiB"
+	printf '%-28s %9s %10.1f %12.1f\n' "gocrash parse" "$gt" "$(awk "BEGIN{print $mb/$gt}")" "$(awk "BEGIN{print $gm/1024}")"
+	printf '%-28s %9s %10.1f %12.1f\n' "gocrash parse --json" "$jt" "$(awk "BEGIN{print $mb/$jt}")" "$(awk "BEGIN{print $jm/1024}")"
+	printf '%-28s %9s %10.1f %12.1f\n' "panicparse -no-color -rebase=false" "$pt" "$(awk "BEGIN{print $mb/$pt}")" "$(awk "BEGIN{print $pm/1024}")"
+	awk "BEGIN{printf \"speed: gocrash parse is %.2fx panicparse; peak memory %.2fx\n\", $pt/$gt, $gm/$pm}"
+	[ "$g" = "$expected" ] || echo "WARNING: gocrash read $g goroutines, expected $expected"
+	echo
+}
+
+echo "# gocrash parse vs panicparse 2.5.0 ($(nproc) cores, $(node --version))"
+echo
+report "mixed real crashes" "$corpus"
+report "one 100k-goroutine dump" "$many"
+
+echo "## 1 GB streamed through gocrash parse --json (5 x the corpus on stdin)"
+big_rss="$( { for _ in 1 2 3 4 5; do cat "$corpus"; done | /usr/bin/time -f "%e %M" "${gocrash[@]}" parse --json > /dev/null; } 2>&1 | tail -n 1)"
+read -r bt bm <<< "$big_rss"
+read -r _ sm <<< "$(measure "$corpus" "${gocrash[@]}" parse --json)"
+awk "BEGIN{printf \"%.0f MB in %ss; peak RSS %.1f MiB (%.1f MiB on the %s MB corpus)\n\", 5*$(stat -c %s "$corpus")/1048576, \"$bt\", $bm/1024, $sm/1024, $corpus_mb}"

@@ -1,0 +1,167 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough, Readable, Writable } from "node:stream";
+import { gzipSync } from "node:zlib";
+import { describe, expect, test } from "vitest";
+import { listCrashFixtures } from "../../test/_fixtures.js";
+import { parseCrashes } from "../traceback/index.js";
+import type { Io } from "./_io.js";
+import { run } from "./main.js";
+
+interface Ran {
+	code: number;
+	stdout: string;
+	stderr: string;
+}
+
+async function gocrash(
+	args: string[],
+	options: { stdin?: string | Buffer; env?: Record<string, string>; tty?: boolean } = {},
+): Promise<Ran> {
+	const out: Buffer[] = [];
+	const err: Buffer[] = [];
+	const collect = (into: Buffer[]) =>
+		new Writable({
+			write(chunk, _encoding, done) {
+				into.push(Buffer.from(chunk));
+				done();
+			},
+		});
+	const stdout = Object.assign(collect(out), { isTTY: options.tty ?? false });
+	const io: Io = {
+		stdin:
+			options.stdin === undefined
+				? new PassThrough().end()
+				: Readable.from([Buffer.from(options.stdin)]),
+		stdout,
+		stderr: collect(err),
+		env: options.env ?? {},
+		cwd: process.cwd(),
+	};
+	const code = await run(args, io);
+	return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+const fixtures = listCrashFixtures();
+const dump =
+	fixtures.find(
+		(f) => f.meta.expect.scenario === "many-goroutines" && f.meta.gotraceback === "all",
+	) ?? fixtures[0];
+const race = fixtures.find((f) => f.meta.expect.kind === "race");
+if (dump === undefined || race === undefined)
+	throw new Error("crash fixtures missing: run scripts/capture-crashes.sh");
+const scratch = mkdtempSync(join(tmpdir(), "gocrash-parse-"));
+
+describe("gocrash parse --json", () => {
+	test("keeps the contract: crashes with message and goroutines with id, state and frames", async () => {
+		const ran = await gocrash(["parse", "--json", dump.path]);
+		expect(ran.code).toBe(0);
+		const doc = JSON.parse(ran.stdout);
+		const expected = parseCrashes(dump.text);
+		expect(doc.crashes.map((c: { message: string | null }) => c.message)).toEqual(
+			expected.crashes.map((c) => c.message),
+		);
+		const first = doc.crashes[0];
+		expect(first.goroutines.map((g: { id: number }) => g.id)).toEqual(
+			expected.crashes[0]?.goroutines.map((g) => g.id),
+		);
+		for (const goroutine of first.goroutines) {
+			expect(typeof goroutine.state).toBe("string");
+			for (const frame of goroutine.frames) {
+				expect(typeof frame.function).toBe("string");
+				expect(frame.file === null || typeof frame.file === "string").toBe(true);
+				expect(frame.line === null || Number.isInteger(frame.line)).toBe(true);
+			}
+		}
+		expect(doc.races).toEqual([]);
+	});
+
+	test("reads standard input, gzip files, and several inputs in order", async () => {
+		const gz = join(scratch, "race.txt.gz");
+		writeFileSync(gz, gzipSync(readFileSync(race.path)));
+		const ran = await gocrash(["parse", "--json", gz, "-"], { stdin: dump.text });
+		expect(ran.code).toBe(0);
+		const doc = JSON.parse(ran.stdout);
+		expect(doc.inputs.map((i: { source: string }) => i.source)).toEqual([gz, "<stdin>"]);
+		expect(doc.races.length).toBe(parseCrashes(race.text).races.length);
+		expect(doc.races.length).toBeGreaterThan(0);
+		expect(doc.crashes.at(-1).source).toBe("<stdin>");
+	});
+});
+
+describe("gocrash parse", () => {
+	test("groups goroutines, the crashed one first, without colour when not a terminal", async () => {
+		const ran = await gocrash(["parse", dump.path]);
+		expect(ran.code).toBe(0);
+		expect(ran.stdout).not.toContain("\x1b[");
+		const crash = parseCrashes(dump.text).crashes[0];
+		expect(ran.stdout).toContain(crash?.message ?? "goroutine dump");
+		expect(ran.stdout).toMatch(new RegExp(`${crash?.goroutines.length} goroutines in \\d+ stacks`));
+	});
+
+	test("colours a terminal unless NO_COLOR is set", async () => {
+		expect((await gocrash(["parse", dump.path], { tty: true })).stdout).toContain("\x1b[");
+		expect(
+			(await gocrash(["parse", dump.path], { tty: true, env: { NO_COLOR: "1" } })).stdout,
+		).not.toContain("\x1b[");
+	});
+
+	test("merges goroutines that differ only in their parent id", async () => {
+		const ran = await gocrash(["parse", "--similarity", "values", dump.path]);
+		const buckets = [...ran.stdout.matchAll(/^(\d+) goroutines? · /gm)].map((m) => Number(m[1]));
+		const total = parseCrashes(dump.text).crashes[0]?.goroutines.length;
+		expect(buckets.reduce((a, b) => a + b, 0)).toBe(total);
+		expect(buckets.length).toBeLessThan(total ?? 0);
+	});
+
+	test("says no crash was found in text without one", async () => {
+		const ran = await gocrash(["parse", "-"], { stdin: "just\na log\n" });
+		expect(ran.code).toBe(0);
+		expect(ran.stdout).toContain("no Go crash, goroutine dump or race report found");
+	});
+});
+
+describe("bad input and bad calls", () => {
+	test("a missing file is one line naming it, exit 1", async () => {
+		const ran = await gocrash(["parse", join(scratch, "nope.txt")]);
+		expect(ran.code).toBe(1);
+		expect(ran.stderr).toBe(
+			`gocrash parse: ${join(scratch, "nope.txt")}: no such file or directory\n`,
+		);
+	});
+
+	test("corrupt gzip is one line naming the file, exit 1", async () => {
+		const bad = join(scratch, "bad.gz");
+		writeFileSync(
+			bad,
+			Buffer.concat([gzipSync(Buffer.from("panic: x\n")).subarray(0, 12), Buffer.from("garbage")]),
+		);
+		const ran = await gocrash(["parse", bad]);
+		expect(ran.code).toBe(1);
+		expect(ran.stderr).toMatch(
+			new RegExp(`^gocrash parse: ${bad}: cannot decompress gzip data: .+\\n$`),
+		);
+	});
+
+	test("an unknown similarity is a usage error, exit 2", async () => {
+		const ran = await gocrash(["parse", "--similarity", "fuzzy", dump.path]);
+		expect(ran.code).toBe(2);
+		expect(ran.stderr.split("\n")[0]).toBe(
+			"gocrash parse: --similarity must be one of exact, pointers, values, not 'fuzzy'",
+		);
+	});
+
+	test("an unknown option is a usage error, exit 2", async () => {
+		const ran = await gocrash(["parse", "--colour"]);
+		expect(ran.code).toBe(2);
+		expect(ran.stderr.split("\n")[0]).toMatch(/^gocrash parse: Unknown option '--colour'/);
+	});
+
+	test("an unknown command lists the commands, exit 2", async () => {
+		const ran = await gocrash(["parce"]);
+		expect(ran.code).toBe(2);
+		expect(ran.stderr).toContain("gocrash: unknown command 'parce'");
+		expect(ran.stderr).toContain("parse");
+	});
+});
