@@ -48,13 +48,20 @@ export interface SplitSPScan {
 // isAsyncSafePoint (runtime/preempt.go) never preempts these packages.
 const runtimePrefixes = ["runtime.", "runtime/internal/", "internal/runtime/", "reflect."];
 
-/** Scans arm64 machine code for split SP adjustments and confirms each against pcsp. */
-export function scanSplitSP(image: Image, tab: Pclntab): SplitSPScan {
+/**
+ * Scans arm64 machine code for split SP adjustments and confirms each against pcsp: the whole
+ * text, or only `[range.start, range.end)`.
+ */
+export function scanSplitSP(
+	image: Image,
+	tab: Pclntab,
+	range?: { readonly start: number; readonly end: number },
+): SplitSPScan {
 	const splits: SplitSP[] = [];
 	const fixedEpilogues: FixedEpilogue[] = [];
 	if (tab.nfunc === 0) return { splits, fixedEpilogues, scannedBytes: 0 };
-	const textStart = tab.entry(0);
-	const textEnd = tab.end(tab.nfunc - 1);
+	const textStart = range?.start ?? tab.entry(0);
+	const textEnd = range?.end ?? tab.end(tab.nfunc - 1);
 	const bytes = image.reader.bytes;
 	const le = image.reader.littleEndian;
 	let scanned = 0;

@@ -9,6 +9,23 @@ export {
 export { BinaryError, type BinaryErrorCode, type BinaryFormat } from "./_error.js";
 export { hasNonLeafFix, parseGoVersion } from "./_go-version.js";
 export type { Arch, Image, Section, Segment } from "./_image.js";
+export {
+	type AnnotatedFunction,
+	annotateFunction,
+	findFunctionByName,
+	findFunctionsByLine,
+	type LineMatch,
+	loadBias,
+	runValue,
+	type Symbolized,
+	symbolizePC,
+} from "./_lookup.js";
 export type { FuncRecord, Pclntab, PclntabVersion, PcRun } from "./_pclntab.js";
 export { type ScanReport, scanGoBinary, type Verdict } from "./_report.js";
-export { type FixedEpilogue, formatPC, type SplitSP, type SplitSPScan } from "./_split-sp.js";
+export {
+	type FixedEpilogue,
+	formatPC,
+	type SplitSP,
+	type SplitSPScan,
+	scanSplitSP,
+} from "./_split-sp.js";

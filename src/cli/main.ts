@@ -1,9 +1,11 @@
 import type { Command, Io } from "./_io.js";
 import { InputError, UsageError } from "./_io.js";
+import { disasmCommand } from "./disasm.js";
 import { parseCommand } from "./parse.js";
 import { scanCommand } from "./scan.js";
+import { symbolizeCommand } from "./symbolize.js";
 
-const commands: readonly Command[] = [parseCommand, scanCommand];
+const commands: readonly Command[] = [parseCommand, scanCommand, disasmCommand, symbolizeCommand];
 
 function formatHelp(): string {
 	const width = Math.max(...commands.map((c) => c.name.length));

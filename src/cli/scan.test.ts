@@ -1,37 +1,6 @@
-import { PassThrough, Writable } from "node:stream";
 import { expect, test } from "vitest";
+import { gocrash } from "../../test/binaries/_cli.js";
 import { BINARY_FIXTURES } from "../../test/binaries/_fixtures.js";
-import type { Io } from "./_io.js";
-import { run } from "./main.js";
-
-function collect(add: (text: string) => void): Writable {
-	return new Writable({
-		write(chunk, _encoding, done) {
-			add(String(chunk));
-			done();
-		},
-	});
-}
-
-async function gocrash(
-	...argv: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-	let stdout = "";
-	let stderr = "";
-	const io: Io = {
-		stdin: new PassThrough(),
-		stdout: collect((t) => {
-			stdout += t;
-		}),
-		stderr: collect((t) => {
-			stderr += t;
-		}),
-		env: {},
-		cwd: BINARY_FIXTURES,
-	};
-	const code = await run(argv, io);
-	return { code, stdout, stderr };
-}
 
 test("scan --json follows the documented contract, one line per binary", async () => {
 	const r = await gocrash(

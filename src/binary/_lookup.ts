@@ -1,0 +1,137 @@
+import type { GoBinary } from "./_binary.js";
+import { BinaryError, hex } from "./_error.js";
+import { addrToOffset } from "./_image.js";
+import { type FuncRecord, funcFlagAsm, type PcRun, pcdataUnsafePoint } from "./_pclntab.js";
+
+/** A PC resolved to its function and source position. */
+export interface Symbolized {
+	readonly pc: number;
+	readonly function: string;
+	readonly entry: number;
+	/** `pc - entry`, as Go tracebacks print it (`+0x1c`). */
+	readonly offset: number;
+	readonly file: string;
+	readonly line: number;
+}
+
+/** Resolves `pc` (a link-time address) to function, offset and file:line; undefined outside Go code. */
+export function symbolizePC(bin: GoBinary, pc: number): Symbolized | undefined {
+	const tab = bin.pclntab;
+	const i = tab.findFunc(pc);
+	if (i < 0) return undefined;
+	const f = tab.func(i);
+	const { file, line } = tab.fileLine(f, pc);
+	return { pc, function: f.name, entry: f.entry, offset: pc - f.entry, file, line };
+}
+
+/** Returns the index of the function named exactly `name`, else the only one ending in `.name`. */
+export function findFunctionByName(bin: GoBinary, name: string): number[] {
+	const tab = bin.pclntab;
+	const exact: number[] = [];
+	const suffix: number[] = [];
+	for (let i = 0; i < tab.nfunc; i++) {
+		const n = tab.func(i).name;
+		if (n === name) exact.push(i);
+		else if (n.endsWith(`.${name}`) || n.endsWith(`/${name}`)) suffix.push(i);
+	}
+	return exact.length > 0 ? exact : suffix;
+}
+
+/** Lines of one source position: the functions whose code comes from `file:line`. */
+export interface LineMatch {
+	readonly index: number;
+	readonly pcs: readonly number[];
+}
+
+/** Finds the functions with code from `line` of a file whose path ends with `file`. */
+export function findFunctionsByLine(bin: GoBinary, file: string, line: number): LineMatch[] {
+	const tab = bin.pclntab;
+	const out: LineMatch[] = [];
+	for (let i = 0; i < tab.nfunc; i++) {
+		const f = tab.func(i);
+		const lines = tab.runs(f.pcln, f.entry, f.end);
+		if (!lines.some((r) => r.value === line)) continue;
+		const files = tab.runs(f.pcfile, f.entry, f.end);
+		const pcs: number[] = [];
+		for (const r of lines) {
+			if (r.value !== line) continue;
+			const fileno = files.find((x) => r.start >= x.start && r.start < x.end)?.value ?? -1;
+			const name = tab.fileName(f, fileno);
+			if (name === file || name.endsWith(`/${file}`)) pcs.push(r.start);
+		}
+		if (pcs.length > 0) out.push({ index: i, pcs });
+	}
+	return out;
+}
+
+/** A function's code with the tables that annotate each PC. */
+export interface AnnotatedFunction {
+	readonly name: string;
+	readonly entry: number;
+	readonly end: number;
+	readonly asm: boolean;
+	readonly code: Uint8Array;
+	readonly pcsp: readonly PcRun[];
+	readonly line: readonly PcRun[];
+	/** File runs with the file number already resolved to its name. */
+	readonly file: readonly { start: number; end: number; name: string }[];
+	readonly unsafePoint: readonly PcRun[];
+	readonly record: FuncRecord;
+}
+
+/** Returns function `index`'s machine code and its pcsp, file, line and unsafe-point tables. */
+export function annotateFunction(bin: GoBinary, index: number): AnnotatedFunction {
+	const tab = bin.pclntab;
+	const f = tab.func(index);
+	const size = f.end - f.entry;
+	const offset = addrToOffset(bin.image, f.entry, size);
+	if (offset < 0) {
+		throw new BinaryError(
+			"malformed",
+			`Cannot read the code of ${f.name}: ${hex(f.entry)}..${hex(f.end)} is not in the file`,
+			0,
+			bin.format,
+		);
+	}
+	const up = f.pcdata[pcdataUnsafePoint];
+	return {
+		name: f.name,
+		entry: f.entry,
+		end: f.end,
+		asm: (f.flag & funcFlagAsm) !== 0 || !f.hasLocalsPointerMaps,
+		code: bin.image.reader.slice(offset, size, `code of ${f.name}`),
+		pcsp: tab.runs(f.pcsp, f.entry, f.end),
+		line: tab.runs(f.pcln, f.entry, f.end),
+		file: tab
+			.runs(f.pcfile, f.entry, f.end)
+			.map((r) => ({ start: r.start, end: r.end, name: tab.fileName(f, r.value) })),
+		unsafePoint: up === undefined ? [] : tab.runs(up, f.entry, f.end),
+		record: f,
+	};
+}
+
+/** Returns the value of the run containing `pc`, or undefined. */
+export function runValue(runs: readonly PcRun[], pc: number): number | undefined {
+	for (const r of runs) if (pc >= r.start && pc < r.end) return r.value;
+	return undefined;
+}
+
+/**
+ * Works out how far a PIE binary was loaded from its link-time addresses, from one crash frame
+ * whose function and offset are known (`main.main+0x1c` printed at runtime PC `runtimePC`).
+ */
+export function loadBias(bin: GoBinary, name: string, offset: number, runtimePC: number): number {
+	const found = findFunctionByName(bin, name);
+	const index = found[0];
+	if (index === undefined || found.length > 1) {
+		throw new BinaryError(
+			"malformed",
+			found.length > 1
+				? `Function ${name} is ambiguous (${found.length} matches)`
+				: `No function ${name} in the binary`,
+			0,
+			bin.format,
+		);
+	}
+	return runtimePC - (bin.pclntab.entry(index) + offset);
+}

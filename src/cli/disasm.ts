@@ -1,0 +1,251 @@
+import { createRequire } from "node:module";
+import { parseArgs } from "node:util";
+import {
+	type AnnotatedFunction,
+	annotateFunction,
+	findFunctionByName,
+	findFunctionsByLine,
+	formatPC,
+	type GoBinary,
+	runValue,
+	type SplitSP,
+	scanSplitSP,
+} from "../binary/index.js";
+import { readGoBinary } from "./_binary-file.js";
+import type { Command } from "./_io.js";
+import { InputError, UsageError } from "./_io.js";
+import { type Style, styleFor } from "./_style.js";
+
+const usage = `usage: gocrash disasm BINARY (FUNCTION|PC|FILE:LINE)
+
+Disassembles one Go function (arm64, amd64, 386) with Capstone and annotates every instruction
+with its file:line, pcsp (bytes SP is below its value at entry, as the unwinder believes) and
+async-preemption state (unsafe, restart1, restart2, restart-at-entry; unmarked instructions in Go
+code are async-preemption points); split SP adjustments (golang/go#73259) are marked.
+
+  FUNCTION   full name (main.bigStack) or a unique suffix (bigStack, (*T).M)
+  PC         hex address inside the function (0x7f4a8)
+  FILE:LINE  every function with code from that line (main.go:67, nl/nl_linux.go:729)
+`;
+
+/** `gocrash disasm`: one function's annotated disassembly. */
+export const disasmCommand: Command = {
+	name: "disasm",
+	summary: "disassemble a function with file:line, pcsp and preemption annotations",
+	usage,
+	async run(args, io) {
+		const { positionals } = parseArgs({ args: [...args], allowPositionals: true, options: {} });
+		const [path, query, ...extra] = positionals;
+		if (path === undefined || query === undefined || extra.length > 0) {
+			throw new UsageError("need a binary and one FUNCTION, PC or FILE:LINE");
+		}
+		const bin = await readGoBinary(path, io.cwd);
+		const targets = resolve(bin, query, path);
+		const cs = await loadCapstone();
+		const style = styleFor(io.stdout.isTTY, io.env);
+		for (const { index, marks } of targets) {
+			const f = annotateFunction(bin, index);
+			const splits =
+				bin.arch === "arm64"
+					? scanSplitSP(bin.image, bin.pclntab, { start: f.entry, end: f.end }).splits
+					: [];
+			io.stdout.write(formatFunction(bin, f, splits, marks, cs, style));
+		}
+		return 0;
+	},
+};
+
+function resolve(
+	bin: GoBinary,
+	query: string,
+	path: string,
+): { index: number; marks: ReadonlySet<number> }[] {
+	if (/^0x[0-9a-fA-F]{1,16}$/.test(query)) {
+		const pc = Number.parseInt(query.slice(2), 16);
+		const index = bin.pclntab.findFunc(pc);
+		if (index < 0) throw new InputError(`${path}: ${query} is not in any Go function`);
+		return [{ index, marks: new Set([pc]) }];
+	}
+	const fileLine = /^(.+\.(?:go|s)):(\d{1,9})$/.exec(query);
+	if (fileLine !== null) {
+		const found = findFunctionsByLine(bin, fileLine[1] as string, Number(fileLine[2]));
+		if (found.length === 0) throw new InputError(`${path}: no code from ${query}`);
+		return found.map((m) => ({ index: m.index, marks: new Set(m.pcs) }));
+	}
+	const found = findFunctionByName(bin, query);
+	if (found.length === 0) throw new InputError(`${path}: no function ${query}`);
+	if (found.length > 1) {
+		const names = found.slice(0, 5).map((i) => bin.pclntab.func(i).name);
+		throw new UsageError(`'${query}' matches ${found.length} functions: ${names.join(", ")}…`);
+	}
+	return [{ index: found[0] as number, marks: new Set() }];
+}
+
+const unsafeNames: Readonly<Record<number, string>> = {
+	[-1]: "",
+	[-2]: "unsafe",
+	[-3]: "restart1",
+	[-4]: "restart2",
+	[-5]: "restart-at-entry",
+};
+
+function formatFunction(
+	bin: GoBinary,
+	f: AnnotatedFunction,
+	splits: readonly SplitSP[],
+	marks: ReadonlySet<number>,
+	cs: Disassembler,
+	style: Style,
+): string {
+	const byPC = new Map(splits.map((s) => [s.pc, s]));
+	const file = f.file[0]?.name ?? "?";
+	const kind = f.asm ? "assembly, never async-preempted" : "Go";
+	const out = [
+		style.bold(`TEXT ${f.name}(SB) ${file}`) +
+			style.dim(`  [${formatPC(f.entry)}, ${formatPC(f.end)}) ${kind}`),
+	];
+	const rows: string[][] = [];
+	const notes: (string | undefined)[] = [];
+	for (const insn of cs.disasm(bin.arch, f.code, f.entry)) {
+		const pc = insn.address;
+		const fileName = runValueName(f, pc);
+		const line = runValue(f.line, pc) ?? 0;
+		const sp = runValue(f.pcsp, pc);
+		const up = runValue(f.unsafePoint, pc) ?? -1;
+		rows.push([
+			marks.has(pc) ? "→" : " ",
+			`${fileName.slice(fileName.lastIndexOf("/") + 1)}:${line}`,
+			formatPC(pc),
+			insn.bytes,
+			insn.text,
+			sp === undefined ? "sp=?" : `sp=${formatPC(sp)}`,
+			f.asm ? "" : (unsafeNames[up] ?? `up=${up}`),
+		]);
+		const split = byPC.get(pc);
+		notes.push(
+			split === undefined
+				? undefined
+				: `◀ SPLIT SP: real SP is ${formatPC(split.frameSize - split.deltas[0])} below entry, pcsp says ${formatPC(split.frameSize)}; ${split.preemptible ? "async-preemptible" : "not preemptible"}`,
+		);
+	}
+	const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+	rows.forEach((r, i) => {
+		const text = r
+			.map((c, k) => c.padEnd(widths[k] ?? 0))
+			.join("  ")
+			.trimEnd();
+		const note = notes[i];
+		out.push(note === undefined ? `  ${text}` : style.red(`  ${text}  ${note}`));
+	});
+	return `${out.join("\n")}\n\n`;
+}
+
+function runValueName(f: AnnotatedFunction, pc: number): string {
+	for (const r of f.file) if (pc >= r.start && pc < r.end) return r.name;
+	return "?";
+}
+
+interface Instruction {
+	readonly address: number;
+	readonly bytes: string;
+	readonly text: string;
+}
+
+interface Disassembler {
+	disasm(arch: string, code: Uint8Array, address: number): Instruction[];
+}
+
+interface CapstoneInsn {
+	address: bigint;
+	size: number;
+	mnemonic: string;
+	op_str: string;
+}
+
+interface CapstoneModule {
+	ARCH_ARM64: number;
+	ARCH_X86: number;
+	MODE_ARM: number;
+	MODE_32: number;
+	MODE_64: number;
+	Capstone: new (
+		arch: number,
+		mode: number,
+	) => {
+		disasm(code: Uint8Array, address: number): CapstoneInsn[];
+		close(): void;
+	};
+}
+
+let capstone: Promise<CapstoneModule> | undefined;
+
+// Capstone's WebAssembly build (npm @alexaltea/capstone-js) is CommonJS; it loads its .wasm from
+// its own directory, so it works offline.
+async function loadCapstone(): Promise<Disassembler> {
+	if (capstone === undefined) {
+		const require = createRequire(import.meta.url);
+		const factory = require("@alexaltea/capstone-js") as () => Promise<CapstoneModule>;
+		capstone = factory();
+	}
+	const cs = await capstone;
+	return {
+		disasm(arch, code, address) {
+			const mode =
+				arch === "arm64"
+					? [cs.ARCH_ARM64, cs.MODE_ARM]
+					: arch === "amd64"
+						? [cs.ARCH_X86, cs.MODE_64]
+						: arch === "386"
+							? [cs.ARCH_X86, cs.MODE_32]
+							: undefined;
+			if (mode === undefined) throw new InputError(`disassembly of ${arch} code is not supported`);
+			const d = new cs.Capstone(mode[0] as number, mode[1] as number);
+			try {
+				return disassembleAll(d, code, address, arch === "arm64" ? 4 : 1);
+			} finally {
+				d.close();
+			}
+		},
+	};
+}
+
+// Capstone stops at the first byte sequence it cannot decode; show it as data and go on.
+function disassembleAll(
+	d: { disasm(code: Uint8Array, address: number): CapstoneInsn[] },
+	code: Uint8Array,
+	address: number,
+	unit: number,
+): Instruction[] {
+	const out: Instruction[] = [];
+	let at = 0;
+	while (at < code.length) {
+		const batch = d.disasm(code.subarray(at), address + at);
+		for (const insn of batch) {
+			const off = Number(insn.address) - address;
+			out.push({
+				address: Number(insn.address),
+				bytes: hexBytes(code.subarray(off, off + insn.size), unit),
+				text: `${insn.mnemonic} ${insn.op_str}`.trim(),
+			});
+			at = off + insn.size;
+		}
+		if (at < code.length) {
+			const n = Math.min(unit, code.length - at);
+			out.push({
+				address: address + at,
+				bytes: hexBytes(code.subarray(at, at + n), unit),
+				text: "(undecodable)",
+			});
+			at += n;
+		}
+	}
+	return out;
+}
+
+function hexBytes(b: Uint8Array, unit: number): string {
+	if (unit === 4 && b.length === 4) {
+		// arm64 words in the order `go tool objdump` prints them (the little-endian value).
+		return [3, 2, 1, 0].map((i) => (b[i] as number).toString(16).padStart(2, "0")).join("");
+	}
+	return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
