@@ -4,7 +4,8 @@
 //
 // debug/gosym takes the text start from its caller, and it must be runtime.text, which is not the
 // .text section's address in externally linked binaries (C code comes first). The oracle takes it
-// from the symbol table, else from the pclntab header (Go 1.18-1.25), else from moduledata.text.
+// from the symbol table, else from the pclntab header (Go 1.18-1.25), else from moduledata.text,
+// applying R_AARCH64_RELATIVE relocations in PIE binaries.
 package main
 
 import (
@@ -18,22 +19,53 @@ import (
 func main() {
 	f, err := elf.Open(os.Args[1])
 	check(err)
-	sec := f.Section(".gopclntab")
-	if sec == nil {
-		sec = f.Section(".data.rel.ro.gopclntab")
-	}
-	if sec == nil {
-		fail("no pclntab section")
-	}
-	data, err := sec.Data()
-	check(err)
-	text := textStart(f, sec.Addr, data)
+	addr, data := findPclntab(f)
+	text := textStart(f, addr, data)
 	table, err := gosym.NewTable(nil, gosym.NewLineTable(data, text))
 	check(err)
 	w := os.Stdout
 	for _, fn := range table.Funcs {
 		fmt.Fprintf(w, "%#x %#x %s\n", fn.Entry, fn.End, fn.Name)
 	}
+}
+
+// findPclntab returns the pclntab by section name or, in externally linked PIE binaries where
+// it has none, by its Go 1.18+ magic inside .data.rel.ro (as golang.org/x/vuln does).
+func findPclntab(f *elf.File) (uint64, []byte) {
+	for _, name := range []string{".gopclntab", ".data.rel.ro.gopclntab"} {
+		if s := f.Section(name); s != nil {
+			d, err := s.Data()
+			check(err)
+			return s.Addr, d
+		}
+	}
+	if s := f.Section(".data.rel.ro"); s != nil {
+		d, err := s.Data()
+		check(err)
+		for i := 0; i+16 <= len(d); i += 4 {
+			m := binary.LittleEndian.Uint32(d[i:])
+			if (m == 0xfffffff0 || m == 0xfffffff1) && d[i+4] == 0 && d[i+5] == 0 && d[i+6] == 4 && d[i+7] == 8 {
+				return s.Addr + uint64(i), d[i:]
+			}
+		}
+	}
+	fail("no pclntab")
+	return 0, nil
+}
+
+// relocated returns the load-time value of the pointer at addr: the addend of its
+// R_AARCH64_RELATIVE relocation in a PIE binary, else what the file holds.
+func relocated(f *elf.File, addr uint64, fileValue uint64) uint64 {
+	if s := f.Section(".rela.dyn"); s != nil {
+		d, err := s.Data()
+		check(err)
+		for i := 0; i+24 <= len(d); i += 24 {
+			if binary.LittleEndian.Uint64(d[i:]) == addr && uint32(binary.LittleEndian.Uint64(d[i+8:])) == uint32(elf.R_AARCH64_RELATIVE) {
+				return binary.LittleEndian.Uint64(d[i+16:])
+			}
+		}
+	}
+	return fileValue
 }
 
 func textStart(f *elf.File, pclntab uint64, data []byte) uint64 {
@@ -44,7 +76,7 @@ func textStart(f *elf.File, pclntab uint64, data []byte) uint64 {
 			}
 		}
 	}
-	if v := binary.LittleEndian.Uint64(data[8+2*8:]); v != 0 {
+	if v := relocated(f, pclntab+8+2*8, binary.LittleEndian.Uint64(data[8+2*8:])); v != 0 {
 		return v
 	}
 	// moduledata (in .go.module since Go 1.26, .noptrdata before) starts with a pointer to the
@@ -57,7 +89,7 @@ func textStart(f *elf.File, pclntab uint64, data []byte) uint64 {
 		check(err)
 		for i := 0; i+24*8 <= len(d); i += 8 {
 			if binary.LittleEndian.Uint64(d[i:]) == pclntab {
-				return binary.LittleEndian.Uint64(d[i+22*8:])
+				return relocated(f, s.Addr+uint64(i+22*8), binary.LittleEndian.Uint64(d[i+22*8:]))
 			}
 		}
 	}

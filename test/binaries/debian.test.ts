@@ -1,0 +1,86 @@
+// Real arm64 Go programs from Debian (scripts/fetch-arm64-debs.sh): stripped, externally linked,
+// PIE, tens of MB. gocrash must find the text start and pclntab without symbols, and its split
+// pairs must equal GNU objdump's, named by the debug/gosym oracle.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, test } from "vitest";
+import { parseGoBinary, type ScanReport, scanGoBinary } from "../../src/binary/index.js";
+import { gnuObjdumpPairs, readOracleFunctions } from "./_oracle.js";
+
+const root = new URL("../../", import.meta.url).pathname;
+const programs: Record<string, string> = {};
+let tools: Record<string, string> = {};
+
+beforeAll(() => {
+	const paths = execFileSync(`${root}scripts/fetch-arm64-debs.sh`, { encoding: "utf8" })
+		.trim()
+		.split("\n");
+	for (const p of paths) programs[p.slice(p.lastIndexOf("/") + 1)] = p;
+	const out = execFileSync(`${root}scripts/oracle-tools.sh`, { encoding: "utf8" });
+	tools = Object.fromEntries(
+		out
+			.trim()
+			.split("\n")
+			.map((l) => l.split("=", 2) as [string, string]),
+	);
+}, 900_000);
+
+const reports = new Map<string, ScanReport>();
+function scan(name: string): ScanReport {
+	let r = reports.get(name);
+	if (r === undefined) {
+		const bin = parseGoBinary(readFileSync(programs[name] as string));
+		expect(bin.image.hasSymbols).toBe(false);
+		r = scanGoBinary(bin);
+		reports.set(name, r);
+	}
+	return r;
+}
+
+describe.each(["dockerd", "containerd", "rclone"])("%s", (name) => {
+	test("split pairs equal GNU objdump + debug/gosym", () => {
+		const path = programs[name] as string;
+		const asm = execFileSync(
+			"sh",
+			[
+				"-c",
+				`"$0" -d --no-show-raw-insn "$1" | grep -E 'sp, sp, #'`,
+				tools.OBJDUMP as string,
+				path,
+			],
+			{
+				encoding: "utf8",
+				maxBuffer: 1 << 30,
+			},
+		);
+		const funcs = readOracleFunctions(
+			execFileSync(tools.ORACLE as string, [path], { encoding: "utf8", maxBuffer: 1 << 30 }),
+		);
+		const theirs = gnuObjdumpPairs(asm, funcs);
+		const ours = scan(name)
+			.splitSP.map((s) => ({ function: s.function, pc: s.pc }))
+			.sort((a, b) => a.pc - b.pc);
+		expect(theirs.length).toBeGreaterThan(0);
+		expect(ours).toEqual(theirs);
+		expect(scan(name).functions).toBe(funcs.length);
+	});
+});
+
+test("dockerd (go1.19.8) carries the split netlink Receive of the production crashes", () => {
+	const r = scan("dockerd");
+	expect(r.goVersion).toBe("go1.19.8");
+	expect(r.verdict).toBe("affected");
+	expect(r.nonLeafFix).toBe(false);
+	expect(r.hazardousFunctions.nonLeaf).toContain(
+		"github.com/vishvananda/netlink/nl.(*NetlinkSocket).Receive",
+	);
+});
+
+test("containerd (go1.24.4) is affected, rclone (go1.27) shows the fixed epilogues", () => {
+	expect(scan("containerd").verdict).toBe("affected");
+	const rclone = scan("rclone");
+	expect(rclone.goVersion).toMatch(/^go1\.27\./);
+	expect(rclone.nonLeafFix).toBe(true);
+	expect(rclone.fixedEpilogues.length).toBeGreaterThan(0);
+	expect(rclone.verdict).toBe("not-affected");
+});
