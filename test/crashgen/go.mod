@@ -1,0 +1,3 @@
+module crashgen
+
+go 1.19
