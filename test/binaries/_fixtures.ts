@@ -40,7 +40,8 @@ const cache = new Map<string, Uint8Array>();
 export function fixtureBytes(name: string): Uint8Array {
 	let bytes = cache.get(name);
 	if (bytes === undefined) {
-		bytes = gunzipSync(readFileSync(`${BINARY_FIXTURES}${name}.gz`));
+		// A plain Uint8Array, so that `.slice()` copies (Buffer's `.slice()` shares memory).
+		bytes = new Uint8Array(gunzipSync(readFileSync(`${BINARY_FIXTURES}${name}.gz`)));
 		cache.set(name, bytes);
 	}
 	return bytes;

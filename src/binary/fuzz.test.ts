@@ -1,0 +1,100 @@
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { fixtureBytes } from "../../test/binaries/_fixtures.js";
+import {
+	annotateFunction,
+	BinaryError,
+	parseGoBinary,
+	scanGoBinary,
+	symbolizePC,
+} from "./index.js";
+
+// Every reader on hostile bytes: either a result or the documented BinaryError, never anything
+// else (no RangeError, TypeError, endless loop or huge allocation).
+function readAll(bytes: Uint8Array): void {
+	try {
+		const bin = parseGoBinary(bytes);
+		const report = scanGoBinary(bin);
+		for (const s of report.splitSP.slice(0, 3)) symbolizePC(bin, s.pc);
+		const n = bin.pclntab.nfunc;
+		for (const i of [0, n >> 1, n - 1]) if (i >= 0 && i < n) annotateFunction(bin, i);
+	} catch (error) {
+		if (!(error instanceof BinaryError)) throw error;
+		expect(error.message).toMatch(
+			/^(Cannot read|Not an ELF|No Go pclntab|Bad pclntab|Cannot find|No function)/,
+		);
+	}
+}
+
+const sources = [
+	"frames-go1.19-linux-arm64-stripped",
+	"frames-go1.26-linux-arm64-stripped",
+	"frames-go1.24-linux-arm64-pie",
+	"frames-go1.26-darwin-arm64",
+	"frames-go1.26-windows-arm64",
+];
+
+describe.each(sources)("%s", (name) => {
+	const original = fixtureBytes(name);
+
+	test("truncated anywhere", () => {
+		fc.assert(
+			fc.property(fc.integer({ min: 0, max: original.length - 1 }), (length) => {
+				readAll(original.slice(0, length));
+			}),
+			{ numRuns: 150 },
+		);
+	});
+
+	test("mutated headers and tables", () => {
+		// Offsets in the first 8 KiB hit the container headers; the rest hit tables and code.
+		const offset = fc.oneof(
+			fc.integer({ min: 0, max: 0x2000 }),
+			fc.integer({ min: 0, max: original.length - 1 }),
+		);
+		fc.assert(
+			fc.property(
+				fc.array(fc.tuple(offset, fc.integer({ min: 0, max: 255 })), {
+					minLength: 1,
+					maxLength: 16,
+				}),
+				(edits) => {
+					const bytes = original.slice();
+					for (const [at, value] of edits) bytes[at] = value;
+					readAll(bytes);
+				},
+			),
+			{ numRuns: 150 },
+		);
+	});
+});
+
+test("random bytes", () => {
+	fc.assert(
+		fc.property(fc.uint8Array({ maxLength: 4096 }), (bytes) => {
+			readAll(bytes);
+		}),
+		{ numRuns: 200 },
+	);
+});
+
+test("a valid header over garbage", () => {
+	const headers = [
+		"frames-go1.26-linux-arm64-stripped",
+		"frames-go1.26-darwin-arm64",
+		"frames-go1.26-windows-arm64",
+	].map((n) => fixtureBytes(n).slice(0, 0x400));
+	fc.assert(
+		fc.property(
+			fc.constantFrom(...headers),
+			fc.uint8Array({ minLength: 0, maxLength: 0x4000 }),
+			(head, tail) => {
+				const bytes = new Uint8Array(head.length + tail.length);
+				bytes.set(head);
+				bytes.set(tail, head.length);
+				readAll(bytes);
+			},
+		),
+		{ numRuns: 200 },
+	);
+});
