@@ -24,6 +24,7 @@ export {
 	type Signal,
 	type StackDump,
 	type StackWord,
+	type ThreadDump,
 	scanCrashes,
 	stripLogPrefix,
 } from "./traceback/index.js";

@@ -82,6 +82,7 @@ function projectCrash(c: Crash): unknown {
 		stackDumps: c.stackDumps,
 		runtimeStack: c.runtimeStack.map(projectFrame),
 		registers: c.registers,
+		threads: c.threads,
 		goroutines: c.goroutines.map(projectGoroutine),
 		exitStatus: c.exitStatus,
 		truncated: c.truncated,

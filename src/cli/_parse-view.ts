@@ -60,6 +60,10 @@ export function formatCrash(
 		out.push("", s.bold("runtime stack:"));
 		out.push(...formatFrames(crash.runtimeStack, [], s));
 	}
+	for (const thread of crash.threads) {
+		const { name, description, pc, m } = thread.signal;
+		out.push(s.dim(`another thread: ${name}: ${description} m=${m ?? "?"} pc=${pc ?? "?"}`));
+	}
 	const registers = Object.entries(crash.registers);
 	if (registers.length > 0) {
 		out.push("", s.bold("registers:"));

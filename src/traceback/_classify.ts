@@ -48,6 +48,7 @@ export type Token =
 	| { kind: "register"; name: string; value: string }
 	| { kind: "exit-status"; status: number }
 	| { kind: "race-separator" }
+	| { kind: "thread-separator" }
 	| { kind: "race-warning" }
 	| {
 			kind: "race-access";
@@ -146,6 +147,9 @@ export function classifyLine(raw: string): Token {
 				if (Number.isInteger(status)) return { kind: "exit-status", status };
 			}
 			break;
+		case 0x2d /* - */:
+			if (text === "-----") return THREAD_SEPARATOR;
+			break;
 		case 0x3d /* = */:
 			if (text === "==================") return RACE_SEPARATOR;
 			break;
@@ -191,7 +195,7 @@ export function classifyLine(raw: string): Token {
 	}
 	const file = classifyFile(text);
 	if (file !== null) return file;
-	if (text.length <= 24) {
+	if (text.length <= 32) {
 		const m = registerLine.exec(text);
 		if (m !== null) return { kind: "register", name: m[1] ?? "", value: m[2] ?? "" };
 	}
@@ -203,6 +207,7 @@ const BLANK: Token = { kind: "blank" };
 const PANIC_DURING_PANIC: Token = { kind: "panic-during-panic" };
 const RUNTIME_STACK: Token = { kind: "runtime-stack" };
 const RACE_SEPARATOR: Token = { kind: "race-separator" };
+const THREAD_SEPARATOR: Token = { kind: "thread-separator" };
 const RACE_WARNING: Token = { kind: "race-warning" };
 const CGO_SIGNAL: Token = { kind: "cgo-signal" };
 const STACK_UNAVAILABLE: Token = { kind: "stack-unavailable" };

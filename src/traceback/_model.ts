@@ -83,6 +83,16 @@ export interface Signal {
 	duringCgo: boolean;
 }
 
+/**
+ * Another thread's part of the same crash: with GOTRACEBACK=crash the crashing thread sends
+ * SIGQUIT to every other M, and each prints `-----`, its signal header, its goroutine and its
+ * registers (runtime/signal_unix.go sighandler). Its goroutines are in the crash's `goroutines`.
+ */
+export interface ThreadDump {
+	signal: Signal;
+	registers: Record<string, string>;
+}
+
 /** An `unexpected return pc` stack-word dump: the frame bounds and each word with its marks. */
 export interface StackDump {
 	header: string;
@@ -115,6 +125,8 @@ export interface Crash {
 	runtimeStack: Frame[];
 	/** Register dump (GOTRACEBACK=crash): name to hex value, in printed order. */
 	registers: Record<string, string>;
+	/** The other threads' dumps that followed `-----` lines. */
+	threads: ThreadDump[];
 	goroutines: Goroutine[];
 	/** Number of goroutines read; equals `goroutines.length` unless goroutines were streamed out. */
 	goroutineCount: number;

@@ -10,6 +10,7 @@ import type {
 	RaceAccess,
 	RaceGoroutine,
 	RaceReport,
+	Signal,
 	StackDump,
 } from "./_model.js";
 import { stripLogPrefix } from "./_prefix.js";
@@ -79,6 +80,12 @@ export class CrashScanner {
 	#race: RaceReport | null = null;
 	#raceSection: RaceAccess | RaceGoroutine | null = null;
 	#unknown: { line: number; text: string }[] = [];
+	/** The signal that `PC=` and `signal arrived during cgo execution` lines belong to. */
+	#signal: Signal | null = null;
+	/** Where register lines go: the crash's own registers or another thread's. */
+	#registers: Record<string, string> | null = null;
+	/** True after a `-----` line: another thread's dump of the same crash follows. */
+	#threadDump = false;
 	/** The current line, log prefix removed. */
 	#raw = "";
 
@@ -274,19 +281,22 @@ export class CrashScanner {
 				if (crash === null || !this.#inReason() || crash.signal !== null) {
 					crash = this.#openCrash("signal", this.#raw);
 				}
-				crash.signal = {
-					name: token.name,
-					description: token.description,
-					code: token.code,
-					addr: token.addr,
-					pc: token.pc,
-					m: null,
-					duringCgo: false,
-				};
+				crash.signal = newSignal(token.name, token.description, token.code, token.addr, token.pc);
+				this.#signal = crash.signal;
 				this.#valueOpen = false;
 				break;
 			}
 			case "signal-header": {
+				if (this.#threadDump && this.#crash !== null) {
+					this.#flushPending();
+					this.#closeGoroutine();
+					const thread = { signal: newSignal(token.name, token.description, null, null, null), registers: {} };
+					this.#crash.threads.push(thread);
+					this.#signal = thread.signal;
+					this.#registers = thread.registers;
+					this.#threadDump = false;
+					break;
+				}
 				let crash = this.#crash;
 				const line = this.#raw.trim();
 				const afterDump =
@@ -298,23 +308,17 @@ export class CrashScanner {
 				}
 				if (crash.kind === "dump") crash.kind = "signal";
 				crash.message ??= line;
-				crash.signal = {
-					name: token.name,
-					description: token.description,
-					code: null,
-					addr: null,
-					pc: null,
-					m: null,
-					duringCgo: false,
-				};
+				crash.signal = newSignal(token.name, token.description, null, null, null);
+				this.#signal = crash.signal;
+				this.#registers = crash.registers;
 				this.#closeGoroutine();
 				this.#phase = "reason";
 				this.#valueOpen = false;
 				break;
 			}
 			case "pc-header": {
-				const signal = this.#crash?.signal;
-				if (signal === undefined || signal === null) return this.#text(this.#raw);
+				const signal = this.#signal;
+				if (signal === null) return this.#text(this.#raw);
 				signal.pc = token.pc;
 				signal.m = token.m;
 				signal.code ??= token.code;
@@ -322,11 +326,17 @@ export class CrashScanner {
 				break;
 			}
 			case "cgo-signal": {
-				const signal = this.#crash?.signal;
-				if (signal === undefined || signal === null) return this.#text(this.#raw);
+				const signal = this.#signal;
+				if (signal === null) return this.#text(this.#raw);
 				signal.duringCgo = true;
 				break;
 			}
+			case "thread-separator":
+				if (this.#crash === null) return this.#text(this.#raw);
+				this.#flushPending();
+				this.#closeGoroutine();
+				this.#threadDump = true;
+				break;
 			case "runtime":
 				this.#ensureCrash().runtimeLines.push(token.text);
 				break;
@@ -423,7 +433,7 @@ export class CrashScanner {
 				// The register dump follows the goroutines (runtime/signal_unix.go sighandler, dumpregs).
 				this.#flushPending();
 				this.#closeGoroutine();
-				crash.registers[token.name] = token.value;
+				(this.#registers ?? crash.registers)[token.name] = token.value;
 				this.#phase = "registers";
 				break;
 			}
@@ -556,6 +566,7 @@ export class CrashScanner {
 			stackDumps: [],
 			runtimeStack: [],
 			registers: {},
+			threads: [],
 			goroutines: [],
 			goroutineCount: 0,
 			exitStatus: null,
@@ -564,6 +575,9 @@ export class CrashScanner {
 			endLine: this.#lineNo,
 		};
 		this.#crash = crash;
+		this.#signal = null;
+		this.#registers = null;
+		this.#threadDump = false;
 		this.#phase = "reason";
 		this.#valueOpen = false;
 		this.#target = "goroutine";
@@ -656,6 +670,10 @@ export class CrashScanner {
 		this.#races.push(race);
 		this.#handlers.race?.(race);
 	}
+}
+
+function newSignal(name: string, description: string, code: string | null, addr: string | null, pc: string | null): Signal {
+	return { name, description, code, addr, pc, m: null, duringCgo: false };
 }
 
 function newGoroutine(token: Extract<Token, { kind: "goroutine" }>, line: number): Goroutine {

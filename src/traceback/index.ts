@@ -22,6 +22,7 @@ export type {
 	Signal,
 	StackDump,
 	StackWord,
+	ThreadDump,
 } from "./_model.js";
 export { stripLogPrefix } from "./_prefix.js";
 export { CrashScanner, MAX_LINE_LENGTH, type ScanHandlers, type ScanOptions } from "./_scanner.js";
