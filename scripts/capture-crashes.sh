@@ -6,7 +6,8 @@
 # and -race), runs every scenario (`crashgen matrix`) at each of its GOTRACEBACK levels with a
 # timeout, and writes go<version>-<arch>/<scenario>[.<level>].txt (stderr and stdout as
 # printed, then one line appended by this script: `exit status N`, or `signal: aborted` and the
-# like, as `go run` prints it) and a sibling <name>.meta.json (how it was made, the exit status,
+# like, as `go run` prints it; both streams go through one pipe, as in a log pipeline, so that
+# other threads' writes interleave as they would there) and a sibling <name>.meta.json (how it was made, the exit status,
 # and the generator's own expectation from CRASHGEN_EXPECT). `crashgen verify` checks each
 # capture against its expectation; flaky captures are retried.
 #
@@ -31,7 +32,7 @@ work=/tmp/crashgen-work
 log="$work/capture.log"
 native_timeout=60
 qemu_timeout=120
-attempts=3
+attempts=5
 
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off
 export GOCACHE="$root/.cache/go-build" GOPATH="$root/.cache/gopath"
@@ -140,7 +141,7 @@ by hand.
 ## Layout
 
 `go<version>-<arch>/<scenario>[.<level>].txt` is the output exactly as the program printed it,
-stderr and stdout into one file, with one line appended by the script: the exit status as
+stderr and stdout through one pipe into one file, with one line appended by the script: the exit status as
 `go run` prints it (`exit status 2`, or `signal: aborted` for a process killed by a signal).
 No level suffix means GOTRACEBACK unset (the default, `single`). Under qemu-user, the
 emulator's own `qemu: uncaught target signal ...` line is removed (the meta lists it).
@@ -290,7 +291,7 @@ for version in "${versions[@]}"; do
 						[ "$ulimit_v" = - ] || ulimit -v "$ulimit_v"
 						exec timeout -k 5 "$timeout_s" env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 \
 							"${env_list[@]}" CRASHGEN_EXPECT="$expect" \
-							bash -c 'exec "$@" >"$0" 2>&1' "$out.raw" "${runner[@]}" "./crashgen-$kind" "$scenario"
+							bash -c '"$@" 2>&1 | cat >"$0"; exit "${PIPESTATUS[0]}"' "$out.raw" "${runner[@]}" "./crashgen-$kind" "$scenario"
 					) 2>>"$log"; } 2>>"$log"
 					status=$?
 					# qemu-user reports a guest killed by a signal on stderr; that line is not Go's.

@@ -7,7 +7,6 @@ package main
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 static volatile uintptr_t crashgen_null = 0;
@@ -19,13 +18,18 @@ static int crashgen_read_config(void) {
 
 static void crashgen_abort(void) { abort(); }
 
+static volatile int crashgen_logger_lines = 0;
+
+// crashgen_logger writes a short line to stderr every few microseconds (one write(2) each, a
+// busy wait in between), at most 20000: the crashing process exits long before that.
 static void *crashgen_logger(void *arg) {
 	char line[64];
-	struct timespec pause = {0, 20000};
-	for (int i = 0; i < 100000; i++) {
+	for (int i = 0; i < 20000; i++) {
 		int n = snprintf(line, sizeof line, "c-logger: tick %d\n", i);
 		if (write(2, line, n) < 0) break;
-		nanosleep(&pause, NULL);
+		crashgen_logger_lines = i + 1;
+		for (volatile int spin = 0; spin < 5000; spin++) {
+		}
 	}
 	return NULL;
 }
@@ -35,6 +39,8 @@ static void crashgen_start_logger(void) {
 	pthread_create(&t, NULL, crashgen_logger, NULL);
 	pthread_detach(t);
 }
+
+static int crashgen_logged(void) { return crashgen_logger_lines; }
 */
 import "C"
 
@@ -44,5 +50,10 @@ func cFault() int { return int(C.crashgen_read_config()) }
 // cAbort calls abort() in C code.
 func cAbort() { C.crashgen_abort() }
 
-// cStartLogger starts a C thread that writes a line to stderr every 20µs.
-func cStartLogger() { C.crashgen_start_logger() }
+// cStartLogger starts a C thread that writes lines to stderr every few microseconds, and
+// returns once it has written the first ones.
+func cStartLogger() {
+	C.crashgen_start_logger()
+	for C.crashgen_logged() < 10 {
+	}
+}

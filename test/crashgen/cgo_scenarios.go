@@ -1,7 +1,5 @@
 package main
 
-import "time"
-
 // Scenarios that need cgo: crashes inside C code, and a C thread writing during a crash.
 
 func init() {
@@ -22,7 +20,7 @@ func init() {
 			name:   "log-interleaved",
 			build:  "cgo",
 			levels: []string{"all"},
-			about:  "a C thread keeps writing log lines to stderr while the runtime prints a panic: lines land inside the dump",
+			about:  "a C thread writes log lines every few µs while the runtime prints a panic and 103 goroutines: lines land inside the dump",
 			run:    logInterleaved,
 		},
 	)
@@ -54,12 +52,22 @@ func cgoAbort(r *run) {
 
 func logInterleaved(r *run) {
 	idle(r)
+	// 100 more goroutines make the dump long enough (thousands of writes) to be interleaved.
+	ids := make(chan int64)
+	for i := 0; i < 100; i++ {
+		go func() { ids <- goid(); <-make(chan struct{}) }()
+	}
+	for i := 0; i < 100; i++ {
+		r.started("blocked", <-ids, r.mainID)
+	}
 	r.message(kindPanic, "exact", "panic: lost the connection pool")
-	r.contains("c-logger: tick ")
-	r.note("the C thread's lines may split runtime lines anywhere")
+	r.exp.Message = nil
+	r.interleaved = true
+	r.contains("lost the connection pool")
+	r.exp.InterleavedWith = "c-logger: tick "
+	r.note("a C thread writes while the runtime prints: its lines land between the runtime's writes, inside lines; so neither the reason line nor the goroutine headers can be expected whole")
 	r.crashing()
 	r.commit()
 	cStartLogger()
-	time.Sleep(5 * time.Millisecond)
 	panic("lost the connection pool")
 }

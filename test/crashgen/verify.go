@@ -112,14 +112,27 @@ func verifyFixture(path string) []string {
 		}
 	}
 
+	if e.InterleavedWith != "" {
+		start := strings.Index(string(text), "panic: ")
+		if start < 0 || !strings.Contains(string(text[start:]), e.InterleavedWith) {
+			fail("no %q after the start of the panic", e.InterleavedWith)
+		}
+	}
+
 	// Goroutine headers after the reason line, and before it (logged stacks).
 	after := map[int64]string{}
 	before := map[int64]bool{}
 	var first int64 = -1
 	count := 0
+	// The reason block (the value's continuation lines, `[signal ...`, a panic chain) ends at
+	// the first blank line; a multi-line panic value may contain header-like lines.
+	blockEnd := reasonAt
+	for blockEnd >= 0 && blockEnd < len(lines) && lines[blockEnd] != "" {
+		blockEnd++
+	}
 	for i, l := range lines {
 		m := headerRE.FindStringSubmatch(l)
-		if m == nil {
+		if m == nil || (i >= reasonAt && i < blockEnd) {
 			continue
 		}
 		id, _ := strconv.ParseInt(m[1], 10, 64)
@@ -143,7 +156,7 @@ func verifyFixture(path string) []string {
 	if count < e.MinGoroutines {
 		fail("%d goroutine headers, expected at least %d", count, e.MinGoroutines)
 	}
-	if e.CrashingGoroutine != nil && e.Kind != kindSignal && e.Kind != kindSchedFatal && e.Kind != kindRace {
+	if e.CrashingGoroutine != nil && len(e.Goroutines) > 0 && e.Kind != kindSignal && e.Kind != kindSchedFatal && e.Kind != kindRace {
 		if first != *e.CrashingGoroutine {
 			fail("the first goroutine printed is %d, expected the crashing goroutine %d", first, *e.CrashingGoroutine)
 		}
@@ -183,6 +196,10 @@ func verifyFixture(path string) []string {
 	case "end":
 		if !anyLine(lines, func(l string) bool { return l == "...additional frames elided..." }) {
 			fail("no `...additional frames elided...` line")
+		}
+	case "truncated":
+		if anyLine(lines, elidedRE.MatchString) {
+			fail("a `...N frames elided...` line before go1.21")
 		}
 	}
 
