@@ -6,7 +6,9 @@ const cri =
 	/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d) (?:stdout|stderr) ([FP]) /;
 const rfc3339 = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? /;
 const journald = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d /;
-const syslogTag = /^[\w.-]{1,255} [\w./@-]{1,255}(?:\[\d{1,10}\])?: /;
+// `host unit[pid]: ` after a syslog or journald timestamp; the pid is required, so that text
+// such as `fatal error: ` is never taken for a host and a unit.
+const syslogTag = /^[\w.-]{1,255} [\w./@-]{1,255}\[\d{1,10}\]: /;
 
 /** A line with its log-pipeline prefix removed; `partial` marks a CRI `P` line continued on the next. */
 export interface StrippedLine {
@@ -21,6 +23,18 @@ export interface StrippedLine {
  * returns null when the line has none, the common case, so that it costs no allocation.
  */
 export function stripLogPrefix(line: string): StrippedLine | null {
+	const outer = stripOnePrefix(line);
+	if (outer === null || !outer.ok) return outer;
+	// Pipelines nest: journald or a container runtime around a Go `log` line.
+	for (let depth = 0; depth < 2; depth++) {
+		const inner = stripOnePrefix(outer.text);
+		if (inner === null || !inner.ok || inner.partial) break;
+		outer.text = inner.text;
+	}
+	return outer;
+}
+
+function stripOnePrefix(line: string): StrippedLine | null {
 	const first = line.charCodeAt(0);
 	if (first === 0x7b /* { */) return decodeDockerJson(line);
 	if (first < 0x30 || first > 0x5a) return null;
@@ -28,7 +42,9 @@ export function stripLogPrefix(line: string): StrippedLine | null {
 		let match = cri.exec(line);
 		if (match !== null)
 			return { text: line.slice(match[0].length), partial: match[1] === "P", ok: true };
-		match = goLog.exec(line) ?? rfc3339.exec(line);
+		match = goLog.exec(line);
+		if (match !== null) return { text: line.slice(match[0].length), partial: false, ok: true };
+		match = rfc3339.exec(line);
 		if (match === null) return null;
 		return { text: stripSyslogTag(line.slice(match[0].length)), partial: false, ok: true };
 	}

@@ -197,6 +197,17 @@ export class CrashScanner {
 			case "race-found":
 				this.#raceCount = token.count;
 				return;
+			case "panic":
+			case "fatal":
+			case "signal":
+				break;
+			default: {
+				// runtime/error.go printindented: every further line of a multi-line panic value
+				// starts with a tab, so an indented line there is the value's own text, even one
+				// that reads like a goroutine header.
+				const first = text.charCodeAt(0);
+				if (this.#valueOpen && (first === 0x09 || first === 0x20)) return this.#text(text);
+			}
 		}
 		if (this.#race !== null && this.#raceToken(token)) return;
 		this.#crashToken(token);
@@ -290,7 +301,10 @@ export class CrashScanner {
 				if (this.#threadDump && this.#crash !== null) {
 					this.#flushPending();
 					this.#closeGoroutine();
-					const thread = { signal: newSignal(token.name, token.description, null, null, null), registers: {} };
+					const thread = {
+						signal: newSignal(token.name, token.description, null, null, null),
+						registers: {},
+					};
 					this.#crash.threads.push(thread);
 					this.#signal = thread.signal;
 					this.#registers = thread.registers;
@@ -672,7 +686,13 @@ export class CrashScanner {
 	}
 }
 
-function newSignal(name: string, description: string, code: string | null, addr: string | null, pc: string | null): Signal {
+function newSignal(
+	name: string,
+	description: string,
+	code: string | null,
+	addr: string | null,
+	pc: string | null,
+): Signal {
 	return { name, description, code, addr, pc, m: null, duringCgo: false };
 }
 

@@ -40,8 +40,23 @@ const distortions: Record<string, (lines: string[]) => string[]> = {
 
 const fixtures = listCrashFixtures();
 
-describe.each(Object.entries(distortions))("%s", (_, distort) => {
-	test.each(fixtures.map((f) => [f.name, f] as const))("%s", (_, fixture) => {
+// Two distortions change a panic value itself, so its parse must differ: without indentation a
+// value line that reads like a goroutine header (crashgen's panic-multiline) cannot be told from
+// a real one, and tabs inside a value turn into spaces.
+const changesValue: Record<string, RegExp> = {
+	"lost indentation": /\n\s*goroutine \d+ \[/,
+	"journald, no indentation, CRLF": /\n\s*goroutine \d+ \[/,
+	"tabs as spaces": /\t/,
+};
+
+describe.each(Object.entries(distortions))("%s", (name, distort) => {
+	const excluded = changesValue[name];
+	const cases = fixtures.filter(
+		(f) =>
+			excluded === undefined ||
+			!parseCrashes(f.text).crashes.some((c) => c.panics.some((p) => excluded.test(p.value))),
+	);
+	test.each(cases.map((f) => [f.name, f] as const))("%s", (_, fixture) => {
 		const lines = fixture.text.split("\n");
 		const last = lines.pop();
 		const distorted = `${distort(lines).join("\n")}\n${last ?? ""}`;
