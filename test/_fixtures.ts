@@ -85,6 +85,7 @@ function projectCrash(c: Crash): unknown {
 		threads: c.threads,
 		goroutines: c.goroutines.map(projectGoroutine),
 		exitStatus: c.exitStatus,
+		exitSignal: c.exitSignal,
 		truncated: c.truncated,
 	};
 }

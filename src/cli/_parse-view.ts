@@ -56,6 +56,7 @@ export function formatCrash(
 		);
 	}
 	if (crash.exitStatus !== null) out.push(s.dim(`exit status ${crash.exitStatus}`));
+	if (crash.exitSignal !== null) out.push(s.dim(`killed by signal: ${crash.exitSignal}`));
 	if (crash.runtimeStack.length > 0) {
 		out.push("", s.bold("runtime stack:"));
 		out.push(...formatFrames(crash.runtimeStack, [], s));

@@ -47,6 +47,7 @@ export type Token =
 	  }
 	| { kind: "register"; name: string; value: string }
 	| { kind: "exit-status"; status: number }
+	| { kind: "exit-signal"; signal: string }
 	| { kind: "race-separator" }
 	| { kind: "thread-separator" }
 	| { kind: "race-warning" }
@@ -180,6 +181,8 @@ export function classifyLine(raw: string): Token {
 			break;
 		case 0x73 /* s */:
 			if (text.startsWith("stack: frame=")) return { kind: "stack-bounds", text };
+			// os/exec's ExitError text, as `go run` and `go test` print it.
+			if (text.startsWith("signal: ")) return { kind: "exit-signal", signal: text.slice(8) };
 			if (text === "signal arrived during cgo execution") return CGO_SIGNAL;
 			break;
 		case 0x30 /* 0 */:

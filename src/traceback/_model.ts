@@ -131,6 +131,8 @@ export interface Crash {
 	/** Number of goroutines read; equals `goroutines.length` unless goroutines were streamed out. */
 	goroutineCount: number;
 	exitStatus: number | null;
+	/** The signal that ended the process as `go run` reports it, e.g. `aborted (core dumped)`. */
+	exitSignal: string | null;
 	/** True when the input ended before the crash text was complete. */
 	truncated: boolean;
 	/** Input line numbers (1-based, inclusive) where the crash starts and ends. */

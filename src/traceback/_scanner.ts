@@ -459,6 +459,14 @@ export class CrashScanner {
 				this.#closeCrash();
 				return;
 			}
+			case "exit-signal": {
+				const crash = this.#crash;
+				if (crash === null) return;
+				this.#placed();
+				crash.exitSignal = token.signal;
+				this.#closeCrash();
+				return;
+			}
 			case "http-panic":
 				this.#openCrash("http-panic", token.text);
 				break;
@@ -584,6 +592,7 @@ export class CrashScanner {
 			goroutines: [],
 			goroutineCount: 0,
 			exitStatus: null,
+			exitSignal: null,
 			truncated: false,
 			startLine: this.#lineNo,
 			endLine: this.#lineNo,
@@ -659,7 +668,8 @@ export class CrashScanner {
 			// Only `runtime:` lines outside any crash: keep them as the crash they announce.
 			if (crash.runtimeLines.length === 0 && !crash.panicDuringPanic) return;
 		}
-		crash.truncated = cutShort || (noStack && crash.exitStatus === null);
+		crash.truncated =
+			cutShort || (noStack && crash.exitStatus === null && crash.exitSignal === null);
 		if (crash.truncated)
 			this.#issue(
 				"truncated",
