@@ -1,6 +1,14 @@
 import { ByteReader } from "./_bytes.js";
 import { BinaryError, hex } from "./_error.js";
-import { type Arch, type Image, type Section, type Segment, wantedSymbols } from "./_image.js";
+import {
+	type Arch,
+	type Image,
+	noRelocations,
+	type Relocations,
+	type Section,
+	type Segment,
+	wantedSymbols,
+} from "./_image.js";
 
 const machines: Readonly<Record<number, Arch>> = {
 	3: "386",
@@ -146,13 +154,13 @@ export function parseElf(bytes: Uint8Array): Image {
 		readSymbols(r, is64, s, strtab, symbols);
 	}
 
-	const relocations = new Map<number, number>();
+	const relocations: Relocations[] = [];
 	const relative = relativeTypes[machine];
 	if (is64 && relative !== undefined) {
-		for (const s of raw) if (s.type === 4) readRela(r, s, relative, relocations);
-		if (relocations.size === 0 && dynamic !== undefined) {
+		for (const s of raw) if (s.type === 4) relocations.push(relaTable(r, s, relative));
+		if (relocations.length === 0 && dynamic !== undefined) {
 			const rela = findDynamicRela(r, dynamic, segments);
-			if (rela !== undefined) readRela(r, rela, relative, relocations);
+			if (rela !== undefined) relocations.push(relaTable(r, rela, relative));
 		}
 	}
 
@@ -164,7 +172,19 @@ export function parseElf(bytes: Uint8Array): Image {
 		sections,
 		segments,
 		pie: type === 3,
-		relocations,
+		relocations:
+			relocations.length === 0
+				? noRelocations
+				: {
+						get: (addr) => {
+							for (const t of relocations) {
+								const v = t.get(addr);
+								if (v !== undefined) return v;
+							}
+							return undefined;
+						},
+						whereValue: (value) => relocations.flatMap((t) => t.whereValue(value)),
+					},
 		symbols,
 		hasSymbols,
 	};
@@ -197,24 +217,31 @@ function readSymbols(
 	}
 }
 
-function readRela(
+function relaTable(
 	r: ByteReader,
 	s: { offset: number; size: number },
 	relative: number,
-	out: Map<number, number>,
-): void {
+): Relocations {
 	const count = Math.floor(s.size / 24);
 	r.need(s.offset, count * 24, "relocation table");
 	const v = new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
 	const le = r.littleEndian;
-	for (let i = 0; i < count; i++) {
-		const at = s.offset + i * 24;
-		const typ = v.getUint32(at + (le ? 8 : 12), le);
-		if (typ !== relative) continue;
-		const where = readSafe(v, at, le);
-		const addend = readSafe(v, at + 16, le);
-		if (where >= 0 && addend >= 0) out.set(where, addend);
-	}
+	// Elf64_Rela {r_offset, r_info, r_addend}; the type is the low half of r_info.
+	const find = (field: 0 | 16, want: number, all: boolean): number[] => {
+		const out: number[] = [];
+		for (let i = 0; i < count; i++) {
+			const at = s.offset + i * 24;
+			if (readSafe(v, at + field, le) !== want) continue;
+			if (v.getUint32(at + (le ? 8 : 12), le) !== relative) continue;
+			out.push(readSafe(v, at + (field === 0 ? 16 : 0), le));
+			if (!all) break;
+		}
+		return out;
+	};
+	return {
+		get: (addr) => find(0, addr, false)[0],
+		whereValue: (value) => find(16, value, true),
+	};
 }
 
 function readSafe(v: DataView, at: number, le: boolean): number {

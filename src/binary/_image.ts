@@ -37,13 +37,24 @@ export interface Image {
 	readonly segments: readonly Segment[];
 	/** Whether the code is position-independent (ELF ET_DYN); addresses are link-time ones. */
 	readonly pie: boolean;
-	/** Link-time pointer values the loader writes (ELF RELATIVE relocations), by address. */
-	readonly relocations: ReadonlyMap<number, number>;
+	/** Pointer values the loader writes (ELF RELATIVE relocations). */
+	readonly relocations: Relocations;
 	/** Values of the few symbols gocrash uses, when a symbol table is present. */
 	readonly symbols: ReadonlyMap<string, number>;
 	/** Whether the file has a symbol table (not stripped). */
 	readonly hasSymbols: boolean;
 }
+
+/** RELATIVE relocations, read in place on demand (PIE binaries have hundreds of thousands). */
+export interface Relocations {
+	/** The value the loader stores at `addr`, if a relocation targets it. */
+	get(addr: number): number | undefined;
+	/** Every address the loader sets to `value`. */
+	whereValue(value: number): number[];
+}
+
+/** The relocations of a file that has none. */
+export const noRelocations: Relocations = { get: () => undefined, whereValue: () => [] };
 
 /** Symbols worth looking up in a symbol table. */
 export const wantedSymbols: ReadonlySet<string> = new Set([

@@ -1,5 +1,12 @@
 import { ByteReader } from "./_bytes.js";
-import { type Arch, type Image, type Section, type Segment, wantedSymbols } from "./_image.js";
+import {
+	type Arch,
+	type Image,
+	noRelocations,
+	type Section,
+	type Segment,
+	wantedSymbols,
+} from "./_image.js";
 
 const cpuTypes: Readonly<Record<number, Arch>> = {
 	7: "386",
@@ -93,7 +100,7 @@ function parseThin(bytes: Uint8Array): Image {
 		sections,
 		segments,
 		pie: false,
-		relocations: new Map(),
+		relocations: noRelocations,
 		symbols,
 		hasSymbols,
 	};

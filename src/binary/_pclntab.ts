@@ -140,7 +140,11 @@ export class Pclntab {
 			this.#functab = region(7, "functab");
 			this.#funcdata = this.#functab;
 		}
-		if (this.nfunc > maxFuncs) throw r.error(`pclntab function count ${this.nfunc}`, base + 8);
+		// Every function needs at least a functab entry and a record: reject counts the table
+		// cannot hold before allocating for them.
+		if (this.nfunc > maxFuncs || this.nfunc * 40 > limit - base) {
+			throw r.error(`pclntab function count ${this.nfunc}`, base + 8);
+		}
 		const fieldSize = version === "1.18" || version === "1.20" ? 4 : ptrSize;
 		const tabSize = (this.nfunc * 2 + 1) * fieldSize;
 		if (this.#functab + tabSize > limit) {
@@ -324,7 +328,10 @@ export function readPclntab(image: Image): Pclntab {
 		const off = addrToOffset(image, start, stop - start);
 		if (off >= 0) return new Pclntab(image, off, off + (stop - start), start);
 	}
-	for (const seg of image.segments) {
+	// The table is read-only data: look outside the code first (older linkers put it in the text
+	// segment, so that is still searched last).
+	const ordered = [...image.segments].sort((a, b) => Number(a.exec) - Number(b.exec));
+	for (const seg of ordered) {
 		const found = scanSegment(image, seg);
 		if (found !== undefined) return found;
 	}
@@ -380,8 +387,7 @@ export function findModuledata(
 	pclntabAddr: number,
 	ptrSize: 4 | 8,
 ): number | undefined {
-	const candidates: number[] = [];
-	for (const [where, value] of image.relocations) if (value === pclntabAddr) candidates.push(where);
+	const candidates = image.relocations.whereValue(pclntabAddr);
 	const r = image.reader;
 	const view = new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
 	const le = r.littleEndian;

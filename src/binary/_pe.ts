@@ -1,5 +1,5 @@
 import { ByteReader } from "./_bytes.js";
-import { type Arch, type Image, type Section, wantedSymbols } from "./_image.js";
+import { type Arch, type Image, noRelocations, type Section, wantedSymbols } from "./_image.js";
 
 const machines: Readonly<Record<number, Arch>> = {
 	332: "386",
@@ -93,7 +93,7 @@ export function parsePe(bytes: Uint8Array): Image {
 				exec: s.exec,
 			})),
 		pie: false,
-		relocations: new Map(),
+		relocations: noRelocations,
 		symbols,
 		hasSymbols: nsyms > 0,
 	};

@@ -45,6 +45,9 @@ export interface SplitSPScan {
 	readonly scannedBytes: number;
 }
 
+const addSpR27Signed = addSpR27 | 0;
+const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 // isAsyncSafePoint (runtime/preempt.go) never preempts these packages.
 const runtimePrefixes = ["runtime.", "runtime/internal/", "internal/runtime/", "reflect."];
 
@@ -74,9 +77,15 @@ export function scanSplitSP(
 		scanned += hi - lo;
 		const view = new DataView(bytes.buffer, bytes.byteOffset + base, hi - lo);
 		const n = Math.floor((hi - lo) / 4);
-		let prev = view.getUint32(0, le);
+		// The hot loop reads words through a Uint32Array when the host order and alignment allow.
+		// Signed words stay small integers in V8, so the loop allocates nothing.
+		const words =
+			le === hostLittleEndian && (bytes.byteOffset + base) % 4 === 0
+				? new Int32Array(bytes.buffer, bytes.byteOffset + base, n)
+				: undefined;
+		let prev = view.getInt32(0, le);
 		for (let i = 1; i < n; i++) {
-			const w = view.getUint32(i * 4, le);
+			const w = words !== undefined ? (words[i] as number) : view.getInt32(i * 4, le);
 			// Both halves write SP from SP: Rd = Rn = 31 in the low ten bits.
 			if ((w & 0x3ff) === 0x3ff && (prev & 0x3ff) === 0x3ff) {
 				const a = decodeSpImmediate(prev);
@@ -90,8 +99,8 @@ export function scanSplitSP(
 					const found = confirm(tab, lo + (i - 1) * 4, a.delta, b.delta, words);
 					if (found !== undefined) splits.push(found);
 				}
-			} else if (w === addSpR27 && i >= 2) {
-				const fixed = fixedEpilogue(tab, lo + i * 4, view.getUint32((i - 2) * 4, le), prev);
+			} else if (w === addSpR27Signed && i >= 2) {
+				const fixed = fixedEpilogue(tab, lo + i * 4, view.getInt32((i - 2) * 4, le), prev);
 				if (fixed !== undefined) fixedEpilogues.push(fixed);
 			}
 			prev = w;
