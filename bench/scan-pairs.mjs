@@ -36,7 +36,7 @@ if (kind === "gocrash") {
 		.trim()
 		.split("\n")
 		.map((l) => l.split(" "))
-		.map(([entry, end, ...name]) => [Number(entry), Number(end), name.join(" ")]);
+		.map(([entry, end, _position, ...name]) => [Number(entry), Number(end), name.join(" ")]);
 	let prev;
 	for (const line of text.split("\n")) {
 		const m = /^\s*([0-9a-f]+):\s+(add|sub)\s+sp, sp, #0x[0-9a-f]+(, lsl #12)?\s*$/.exec(line);

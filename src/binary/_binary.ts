@@ -46,8 +46,10 @@ export function guard<T>(read: () => T): T {
 export function parseGoBinary(bytes: Uint8Array): GoBinary {
 	return guard(() => {
 		const image = parseImage(bytes);
+		const format = image.format;
+		if (format === "unknown") throw new BinaryError("bad-magic", "Unknown container", 0, format);
 		const buildInfo = readBuildInfo(image);
 		const pclntab = readPclntab(image);
-		return { image, format: image.format, arch: image.arch, buildInfo, pclntab };
+		return { image, format, arch: image.arch, buildInfo, pclntab };
 	});
 }

@@ -29,7 +29,8 @@ export interface Segment {
 
 /** A parsed container: the facts the Go readers need, independent of the format. */
 export interface Image {
-	readonly format: "elf" | "macho" | "pe";
+	/** `unknown` only for a bare table read by readPclntabBytes. */
+	readonly format: "elf" | "macho" | "pe" | "unknown";
 	readonly arch: Arch;
 	readonly reader: ByteReader;
 	readonly ptrSize: 4 | 8;

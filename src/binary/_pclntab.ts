@@ -1,6 +1,13 @@
-import type { ByteReader } from "./_bytes.js";
+import { ByteReader } from "./_bytes.js";
 import { BinaryError, hex } from "./_error.js";
-import { addrToOffset, findSection, type Image, readPointer, type Segment } from "./_image.js";
+import {
+	addrToOffset,
+	findSection,
+	type Image,
+	noRelocations,
+	readPointer,
+	type Segment,
+} from "./_image.js";
 
 /** The pclntab layouts, named by the first Go release that wrote them. */
 export type PclntabVersion = "1.2" | "1.16" | "1.18" | "1.20";
@@ -292,10 +299,10 @@ export class Pclntab {
 		return undefined;
 	}
 
-	/** Returns the file name for file number `fileno` of function record `f`. */
+	/** Returns the file name for file number `fileno` of function record `f`; "" when it has none. */
 	fileName(f: FuncRecord, fileno: number): string {
 		const r = this.#r;
-		if (fileno < 0) return "?";
+		if (fileno < 0) return "";
 		if (this.version === "1.2") {
 			const at = this.#filetab + 4 * fileno;
 			if (at + 4 > this.#limit) throw r.error(`file ${fileno}`, at);
@@ -304,7 +311,7 @@ export class Pclntab {
 		const at = this.#cutab + 4 * (f.cuOffset + fileno);
 		if (at + 4 > this.#limit) throw r.error(`file ${fileno} of compilation unit ${f.cuOffset}`, at);
 		const off = r.u32(at, "cutab");
-		if (off === 0xffffffff) return "?";
+		if (off === 0xffffffff) return "";
 		return r.cstring(this.#filetab + off, `file name ${fileno}`);
 	}
 
@@ -314,6 +321,29 @@ export class Pclntab {
 		const line = this.valueAt(f.pcln, f.entry, f.end, pc) ?? 0;
 		return { file: this.fileName(f, fileno), line };
 	}
+}
+
+/**
+ * Parses a bare pclntab (for example one copied out of a binary), loaded at `addr`; Go 1.18+
+ * tables need their header's text start word.
+ */
+export function readPclntabBytes(bytes: Uint8Array, addr: number): Pclntab {
+	const le = bytes[0] !== 0xff;
+	const image: Image = {
+		format: "unknown",
+		arch: "other",
+		reader: new ByteReader(bytes, "unknown", le),
+		ptrSize: bytes[7] === 4 ? 4 : 8,
+		sections: [],
+		segments: [
+			{ addr, memSize: bytes.length, offset: 0, fileSize: bytes.length, read: true, write: false, exec: false },
+		],
+		pie: false,
+		relocations: noRelocations,
+		symbols: new Map(),
+		hasSymbols: false,
+	};
+	return new Pclntab(image, 0, bytes.length, addr);
 }
 
 /** Finds and parses the pclntab: by section, by symbol, else by scanning for its magic. */

@@ -20,7 +20,13 @@ export {
 	type Symbolized,
 	symbolizePC,
 } from "./_lookup.js";
-export type { FuncRecord, Pclntab, PclntabVersion, PcRun } from "./_pclntab.js";
+export {
+	type FuncRecord,
+	type Pclntab,
+	type PclntabVersion,
+	type PcRun,
+	readPclntabBytes,
+} from "./_pclntab.js";
 export { type ScanReport, scanGoBinary, type Verdict } from "./_report.js";
 export {
 	type FixedEpilogue,

@@ -8,6 +8,8 @@ export interface Pair {
 export interface OracleFunction {
 	entry: number;
 	end: number;
+	/** `file:line` of the entry PC. */
+	position: string;
 	name: string;
 }
 
@@ -56,14 +58,19 @@ export function goObjdumpPairs(text: string, macho = false): Pair[] {
 	return pairs.sort((a, b) => a.pc - b.pc);
 }
 
-/** Parses the oracle's "entry end name" lines. */
+/** Parses the oracle's "entry end file:line name" lines. */
 export function readOracleFunctions(text: string): OracleFunction[] {
 	return text
 		.trim()
 		.split("\n")
 		.map((line) => {
-			const [entry, end, ...name] = line.split(" ");
-			return { entry: Number(entry), end: Number(end), name: name.join(" ") };
+			const [entry, end, position, ...name] = line.split(" ");
+			return {
+				entry: Number(entry),
+				end: Number(end),
+				position: position ?? "",
+				name: name.join(" "),
+			};
 		});
 }
 

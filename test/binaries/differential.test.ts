@@ -70,6 +70,25 @@ describe.each(fixtures.filter((f) => f.variant !== "stripped"))("$name vs go too
 	});
 });
 
+describe.each(fixtures.filter((f) => f.goos === "linux"))("$name vs debug/gosym", (fx) => {
+	test("function table and entry file:line equal debug/gosym's", () => {
+		const funcs = readOracleFunctions(
+			execFileSync(tools.ORACLE as string, [materialise(fx.name)], {
+				encoding: "utf8",
+				maxBuffer: 1 << 30,
+			}),
+		);
+		const tab = parseGoBinary(fixtureBytes(fx.name)).pclntab;
+		const ours = [];
+		for (let i = 0; i < tab.nfunc; i++) {
+			const f = tab.func(i);
+			const at = tab.fileLine(f, f.entry);
+			ours.push({ entry: f.entry, end: f.end, position: `${at.file}:${at.line}`, name: f.name });
+		}
+		expect(ours).toEqual(funcs);
+	});
+});
+
 describe.each(fixtures.filter((f) => f.variant === "stripped"))(
 	"$name vs GNU objdump + gosym",
 	(fx) => {

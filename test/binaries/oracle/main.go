@@ -1,5 +1,6 @@
 // Command oracle lists the functions of a Go ELF binary with debug/gosym, even when the binary is
-// stripped: one "entry end name" line per function, addresses in hex. gocrash's differential
+// stripped: one "entry end file:line name" line per function (addresses in hex, file:line of the
+// entry). gocrash's differential
 // tests pair it with GNU objdump, because `go tool objdump` refuses binaries without symbols.
 //
 // debug/gosym takes the text start from its caller, and it must be runtime.text, which is not the
@@ -25,7 +26,8 @@ func main() {
 	check(err)
 	w := os.Stdout
 	for _, fn := range table.Funcs {
-		fmt.Fprintf(w, "%#x %#x %s\n", fn.Entry, fn.End, fn.Name)
+		file, line, _ := table.PCToLine(fn.Entry)
+		fmt.Fprintf(w, "%#x %#x %s:%d %s\n", fn.Entry, fn.End, file, line, fn.Name)
 	}
 }
 
@@ -75,6 +77,9 @@ func textStart(f *elf.File, pclntab uint64, data []byte) uint64 {
 				return s.Value
 			}
 		}
+	}
+	if binary.LittleEndian.Uint32(data) < 0xfffffff0 {
+		return 0 // Go 1.2-1.17 tables hold absolute entry addresses.
 	}
 	if v := relocated(f, pclntab+8+2*8, binary.LittleEndian.Uint64(data[8+2*8:])); v != 0 {
 		return v
