@@ -35,7 +35,8 @@ describe.each(fixtures)("$name", (fx) => {
 
 	test("pclntab: layout, function table, file:line", () => {
 		expect(bin.pclntab.version).toBe(fx.toolchain === "1.19" ? "1.18" : "1.20");
-		expect(bin.pclntab.quantum).toBe(fx.goarch === "amd64" ? 1 : 4);
+		expect(bin.pclntab.quantum).toBe({ amd64: 1, "386": 1, s390x: 2 }[fx.goarch] ?? 4);
+		expect(bin.pclntab.ptrSize).toBe(fx.goarch === "386" || fx.goarch === "arm" ? 4 : 8);
 		expect(report.functions).toBeGreaterThan(1000);
 		const names = new Map<string, number>();
 		for (let i = 0; i < bin.pclntab.nfunc; i++) names.set(bin.pclntab.func(i).name, i);

@@ -32,6 +32,8 @@ const sources = [
 	"frames-go1.24-linux-arm64-pie",
 	"frames-go1.26-darwin-arm64",
 	"frames-go1.26-windows-arm64",
+	"frames-go1.26-linux-s390x",
+	"frames-go1.26-linux-arm",
 ];
 
 describe.each(sources)("%s", (name) => {
