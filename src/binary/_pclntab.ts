@@ -336,7 +336,15 @@ export function readPclntabBytes(bytes: Uint8Array, addr: number): Pclntab {
 		ptrSize: bytes[7] === 4 ? 4 : 8,
 		sections: [],
 		segments: [
-			{ addr, memSize: bytes.length, offset: 0, fileSize: bytes.length, read: true, write: false, exec: false },
+			{
+				addr,
+				memSize: bytes.length,
+				offset: 0,
+				fileSize: bytes.length,
+				read: true,
+				write: false,
+				exec: false,
+			},
 		],
 		pie: false,
 		relocations: noRelocations,
