@@ -8,6 +8,10 @@
 # Versions are pinned so that the findings stay comparable; update them when the archive drops one.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# Test files run in parallel and may all ask for the tools at once: one fetch at a time.
+mkdir -p "$root/.cache"
+exec 9>"$root/.cache/tools.lock"
+flock 9
 mapfile -t dirs < <("$root/scripts/debian-fetch.sh" --arch arm64 \
 	docker.io=20.10.24+dfsg1-1+deb12u1+b6 \
 	containerd=1.7.24~ds1-6+deb13u1 \

@@ -5,6 +5,10 @@
 #   ORACLE=...   test/binaries/oracle built for this machine (debug/gosym function list)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# Test files run in parallel and may all ask for the tools at once: one fetch at a time.
+mkdir -p "$root/.cache"
+exec 9>"$root/.cache/tools.lock"
+flock 9
 go="$("$root/scripts/go-toolchain.sh" 1.26)"
 if ! command -v aarch64-linux-gnu-objdump >/dev/null; then
 	apt-get update -qq >&2
