@@ -62,6 +62,13 @@ test("scan prints the verdict and the windows", async () => {
 		/0x[0-9a-f]+ +main\.bigStack +main\.go:\d+ +0x10010 +leaf +go +preemptible/,
 	);
 	expect(r.stdout).toContain("Leaf functions: no toolchain fixes these");
+	expect(r.stdout).toContain(
+		"1 more split window(s) that are never async-preempted (assembly, runtime or unsafe points: debugCall65536); --all lists them",
+	);
+	const all = await gocrash("scan", "--all", "frames-go1.26-linux-arm64-stripped.gz");
+	expect(all.stdout).toMatch(
+		/0x[0-9a-f]+ +debugCall65536 +asm_arm64\.s:\d+ +0x10010 +leaf +asm +not preemptible \(assembly\)/,
+	);
 });
 
 test("an unreadable binary is one line and exit status 1", async () => {

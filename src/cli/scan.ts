@@ -12,13 +12,16 @@ import type { Command } from "./_io.js";
 import { InputError, UsageError } from "./_io.js";
 import { type Style, styleFor } from "./_style.js";
 
-const usage = `usage: gocrash scan BINARY... [--json] [--fail-on affected]
+const usage = `usage: gocrash scan BINARY... [--json] [--all] [--fail-on affected]
 
 Reads Go executables (ELF, Mach-O, PE; stripped too; gzip-compressed files are accepted) and
 reports the Go version, modules, build settings and, for arm64, every stack-pointer adjustment the
 arm64 compiler split over two instructions (golang/go#73259), with a verdict and remedies.
 
-  --json              print one JSON object per binary, one per line (JSON Lines)
+  --json              print one JSON object per binary, one per line (JSON Lines); it lists
+                      every split window, preemptible or not
+  --all               also list the windows that are never async-preempted (assembly,
+                      runtime code, unsafe points) in the text report
   --fail-on affected  exit with status 3 when any binary is affected (for CI gates)
 
 Exit status: 0 done, 1 a binary could not be read, 2 usage error, 3 affected (with --fail-on).
@@ -35,6 +38,7 @@ export const scanCommand: Command = {
 			allowPositionals: true,
 			options: {
 				json: { type: "boolean", default: false },
+				all: { type: "boolean", default: false },
 				"fail-on": { type: "string" },
 			},
 		});
@@ -68,7 +72,7 @@ export const scanCommand: Command = {
 			io.stdout.write(
 				values.json
 					? `${JSON.stringify(toJson(path, report))}\n`
-					: formatReport(path, report, style),
+					: formatReport(path, report, values.all, style),
 			);
 		}
 		if (unreadable) return 1;
@@ -122,7 +126,7 @@ export function toJson(path: string, r: ScanReport): Record<string, unknown> {
 	};
 }
 
-function formatReport(path: string, r: ScanReport, style: Style): string {
+function formatReport(path: string, r: ScanReport, all: boolean, style: Style): string {
 	const out: string[] = [];
 	const kind = { elf: "ELF", macho: "Mach-O", pe: "PE" }[r.format];
 	out.push(
@@ -138,15 +142,27 @@ function formatReport(path: string, r: ScanReport, style: Style): string {
 		}
 	}
 	const settings = r.settings.filter((s) => !s.key.startsWith("DefaultGODEBUG"));
-	if (settings.length > 0)
-		out.push(`  build: ${settings.map((s) => `${s.key}=${s.value}`).join(" ")}`);
+	if (settings.length > 0) {
+		const quote = (v: string): string => (/[\s"]/.test(v) ? JSON.stringify(v) : v);
+		out.push(`  build: ${settings.map((s) => `${s.key}=${quote(s.value)}`).join(" ")}`);
+	}
 	const verdict =
 		r.verdict === "affected" ? style.red(style.bold("AFFECTED")) : style.green("not affected");
 	out.push(`  verdict: ${verdict}`);
 	for (const reason of r.reasons) out.push(`    ${reason}`);
-	if (r.splitSP.length > 0) {
-		out.push(`  split SP adjustments (${r.splitSP.length}; PC is the exposed second instruction):`);
-		out.push(...formatSplits(r.splitSP, style));
+	const shown = all ? r.splitSP : r.splitSP.filter((s) => s.preemptible);
+	if (shown.length > 0) {
+		const what = all ? "split SP adjustments" : "async-preemptible split SP adjustments";
+		out.push(`  ${what} (${shown.length}; PC is the exposed second instruction):`);
+		out.push(...formatSplits(shown, style));
+	}
+	const hidden = r.splitSP.length - shown.length;
+	if (hidden > 0) {
+		const names = [...new Set(r.splitSP.filter((s) => !s.preemptible).map((s) => s.function))];
+		const list = names.length > 4 ? `${names.slice(0, 4).join(", ")}, …` : names.join(", ");
+		out.push(
+			`  ${hidden} more split window(s) that are never async-preempted (assembly, runtime or unsafe points: ${list}); --all lists them`,
+		);
 	}
 	if (r.remedies.length > 0) {
 		out.push("  remedies:");
