@@ -30,34 +30,34 @@ const magic = [0xff, 0x20, 0x47, 0x6f, 0x20, 0x62, 0x75, 0x69, 0x6c, 0x64, 0x69,
 
 /** Finds and decodes buildinfo; returns undefined when the binary has none. */
 export function readBuildInfo(image: Image): BuildInfo | undefined {
-	const region = dataRegion(image);
-	if (region === undefined) return undefined;
 	const r = image.reader;
 	const b = r.bytes;
-	const end = region.offset + region.size;
-	for (let at = region.offset; at + 32 <= end; at++) {
-		at = b.indexOf(0xff, at);
-		if (at < 0 || at + 32 > end) return undefined;
-		if ((region.addr + (at - region.offset)) % 16 !== 0) continue;
-		let ok = true;
-		for (let k = 1; k < magic.length && ok; k++) ok = b[at + k] === magic[k];
-		if (!ok) continue;
-		return decodeHeader(image, at, end);
+	for (const region of dataRegions(image)) {
+		const end = region.offset + region.size;
+		for (let at = region.offset; at + 32 <= end; at++) {
+			at = b.indexOf(0xff, at);
+			if (at < 0 || at + 32 > end) break;
+			if ((region.addr + (at - region.offset)) % 16 !== 0) continue;
+			let ok = true;
+			for (let k = 1; k < magic.length && ok; k++) ok = b[at + k] === magic[k];
+			if (ok) return decodeHeader(image, at, end);
+		}
 	}
 	return undefined;
 }
 
-function dataRegion(image: Image): { offset: number; size: number; addr: number } | undefined {
+// The named section, else the writable data (debug/buildinfo takes only the first writable
+// segment, which in a PIE binary without section headers is the RELRO one, before .go.buildinfo).
+function dataRegions(image: Image): { offset: number; size: number; addr: number }[] {
 	const sec = findSection(image, ".go.buildinfo", "__go_buildinfo");
 	if (sec !== undefined && sec.fileSize > 0) {
-		return { offset: sec.offset, size: sec.fileSize, addr: sec.addr };
+		return [{ offset: sec.offset, size: sec.fileSize, addr: sec.addr }];
 	}
-	if (image.format === "pe") {
-		const data = image.sections.find((s) => s.write && !s.exec && s.fileSize > 0);
-		return data && { offset: data.offset, size: data.fileSize, addr: data.addr };
-	}
-	const seg = image.segments.find((s) => s.write && !s.exec && s.addr !== 0 && s.fileSize > 0);
-	return seg && { offset: seg.offset, size: seg.fileSize, addr: seg.addr };
+	const writable = (s: { write: boolean; exec: boolean; addr: number; fileSize: number }) =>
+		s.write && !s.exec && s.addr !== 0 && s.fileSize > 0;
+	const list =
+		image.format === "pe" ? image.sections.filter(writable) : image.segments.filter(writable);
+	return list.map((s) => ({ offset: s.offset, size: s.fileSize, addr: s.addr }));
 }
 
 function decodeHeader(image: Image, at: number, end: number): BuildInfo {

@@ -184,3 +184,29 @@ describe("bad input", () => {
 		expect(() => parseGoBinary(bytes)).toThrowError(/No Go pclntab found|Bad pclntab magic/);
 	});
 });
+
+describe("without section headers (as sstrip leaves a binary)", () => {
+	// Zero e_shoff, e_shnum and e_shstrndx: only program headers remain, so buildinfo comes from
+	// the first writable segment, the pclntab from a scan for its magic, the text start from
+	// moduledata (Go 1.26 no longer writes it in the pclntab header) and, in a PIE binary, the
+	// pointers from the RELATIVE relocations found through the dynamic segment.
+	test.each([
+		"frames-go1.26-linux-arm64-stripped",
+		"frames-go1.26-linux-arm64-pie",
+		"frames-go1.19-linux-arm64-pie",
+	])("%s", (name) => {
+		const bytes = fixtureBytes(name).slice();
+		const view = new DataView(bytes.buffer);
+		view.setBigUint64(40, 0n, true);
+		view.setUint16(60, 0, true);
+		view.setUint16(62, 0, true);
+		const bare = parseGoBinary(bytes);
+		expect(bare.image.sections).toEqual([]);
+		const full = parseGoBinary(fixtureBytes(name));
+		expect(bare.pclntab.textStart).toBe(full.pclntab.textStart);
+		expect(bare.buildInfo).toEqual(full.buildInfo);
+		const pairs = (b: typeof bare) => scanGoBinary(b).splitSP.map((s) => `${s.function} ${s.pc}`);
+		expect(pairs(bare)).toEqual(pairs(full));
+		expect(pairs(bare).length).toBeGreaterThan(0);
+	});
+});
