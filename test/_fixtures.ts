@@ -16,10 +16,13 @@ export interface Expectation {
 	lines?: string[];
 	goroutines: number[];
 	crashingGoroutine: number | null;
+	crashingCandidates?: number[];
 	minGoroutines: number;
 	createdBy?: Record<string, number>;
 	ancestors?: Record<string, number[]>;
-	elided?: "middle" | "end";
+	elided?: "middle" | "end" | "truncated";
+	interleavedWith?: string;
+	contains?: string[];
 	races?: number;
 	raceGoroutines?: number[];
 	raceMainGoroutine?: boolean;
@@ -34,11 +37,15 @@ export interface Fixture {
 	path: string;
 	text: string;
 	meta: {
+		scenario: string;
 		goVersion: string;
 		goarch: string;
 		gotraceback: string;
 		exitStatus: number | null;
-		expect: Expectation;
+		exitSignal: string;
+		verified: boolean;
+		/** Null when the generator died before it could write what it knew. */
+		expect: Expectation | null;
 	};
 }
 

@@ -174,7 +174,7 @@ export interface RaceReport {
 
 /** Something in the input that could not be placed; the parse goes on. */
 export interface ParseIssue {
-	code: "unplaced-line" | "truncated" | "long-line" | "bad-prefix";
+	code: "unplaced-line" | "interleaved-output" | "truncated" | "long-line" | "bad-prefix";
 	line: number;
 	message: string;
 }

@@ -14,6 +14,7 @@ import type {
 	StackDump,
 } from "./_model.js";
 import { stripLogPrefix } from "./_prefix.js";
+import { ForeignLines } from "./_splice.js";
 
 /** Callbacks that receive goroutines, crashes and race reports as soon as each is complete. */
 export interface ScanHandlers {
@@ -34,6 +35,8 @@ export const MAX_LINE_LENGTH = 64 * 1024;
 const FOREIGN_RUN = 40;
 /** Most issues kept; later ones are only counted. */
 const MAX_ISSUES = 10_000;
+/** Most lines held while deciding whether a goroutine header belongs to a panic value. */
+const MAX_HELD_LINES = 200;
 /** Most continuation lines appended to a multi-line panic value. */
 const MAX_VALUE_LINES = 1_000;
 
@@ -86,6 +89,16 @@ export class CrashScanner {
 	#registers: Record<string, string> | null = null;
 	/** True after a `-----` line: another thread's dump of the same crash follows. */
 	#threadDump = false;
+	readonly #foreign = new ForeignLines();
+	/** Lines of other output skipped inside the open crash or race report. */
+	#interleaved = 0;
+	/** The start of a line cut short by another thread's output, waiting for its rest. */
+	#fragment = "";
+	/** Lines held while a goroutine header inside a panic value is undecided (see #hold). */
+	#held: { line: number; text: string }[] | null = null;
+	/** Index in #held of the first blank line, or -1 before it. */
+	#heldBeforeBlank = -1;
+	#replaying = false;
 	/** The current line, log prefix removed. */
 	#raw = "";
 
@@ -121,8 +134,14 @@ export class CrashScanner {
 		if (this.#partial.length > 0) {
 			const text = this.#partial;
 			this.#partial = "";
+			this.#joined(text);
+		}
+		if (this.#fragment.length > 0) {
+			const text = this.#fragment;
+			this.#fragment = "";
 			this.#line(text);
 		}
+		this.#release(0);
 		this.#closeRace(true);
 		this.#closeCrash();
 		if (this.#issuesDropped > 0) {
@@ -162,7 +181,7 @@ export class CrashScanner {
 		if (text.endsWith("\r")) text = text.slice(0, -1);
 		let stripped = stripLogPrefix(text);
 		if (stripped === null) {
-			if (this.#partial.length === 0) return this.#line(text);
+			if (this.#partial.length === 0) return this.#joined(text);
 			stripped = { text, partial: false, ok: true };
 		}
 		if (!stripped.ok)
@@ -175,6 +194,53 @@ export class CrashScanner {
 		}
 		const line = this.#partial.length > 0 ? this.#partial + stripped.text : stripped.text;
 		this.#partial = "";
+		this.#joined(line);
+	}
+
+	/**
+	 * Takes a line while a goroutine header inside a panic value is undecided. At the first
+	 * non-blank line after a blank one: a goroutine header there means the held lines before
+	 * the blank belonged to the value; anything else, or too many lines, means they were a
+	 * real goroutine (its blank line lost) and they are handled as such.
+	 */
+	#hold(text: string): void {
+		const held = this.#held;
+		if (held === null) return;
+		const isBlank = text.trim() === "";
+		if (isBlank || this.#heldBeforeBlank < 0) {
+			if (isBlank && this.#heldBeforeBlank < 0) this.#heldBeforeBlank = held.length;
+			held.push({ line: this.#lineNo, text });
+			if (held.length >= MAX_HELD_LINES) this.#release(0);
+			return;
+		}
+		held.push({ line: this.#lineNo, text });
+		this.#release(classifyLine(text).kind === "goroutine" ? this.#heldBeforeBlank : 0);
+	}
+
+	/** Replays the held lines: the first `valueLines` as panic value text, the rest as read. */
+	#release(valueLines: number): void {
+		const held = this.#held ?? [];
+		this.#held = null;
+		const lineNo = this.#lineNo;
+		this.#replaying = true;
+		held.forEach(({ line, text }, i) => {
+			this.#lineNo = line;
+			if (i < valueLines) this.#text(text);
+			else this.#line(text);
+		});
+		this.#replaying = false;
+		this.#lineNo = lineNo;
+	}
+
+	/** Rejoins lines that another thread's output was spliced into, then handles the line. */
+	#joined(text: string): void {
+		const line = this.#fragment.length > 0 ? this.#fragment + text : text;
+		const head = this.#foreign.spliceHead(line);
+		if (head !== null && head.length + text.length <= MAX_LINE_LENGTH) {
+			this.#fragment = head;
+			return;
+		}
+		this.#fragment = "";
 		this.#line(line);
 	}
 
@@ -184,10 +250,20 @@ export class CrashScanner {
 	}
 
 	#line(text: string): void {
+		if (this.#held !== null) return this.#hold(text);
 		this.#raw = text;
 		const token = classifyLine(text);
+		if (token.kind === "goroutine" && this.#valueOpen && !this.#replaying) {
+			// Go prints a blank line between a panic value and the first goroutine, so a header
+			// before that blank line may be the value's own text (Go ≤1.22 did not indent it).
+			// Hold the lines until the blank line says which (see #hold).
+			this.#held = [{ line: this.#lineNo, text }];
+			this.#heldBeforeBlank = -1;
+			return;
+		}
 		switch (token.kind) {
 			case "text":
+				this.#foreign.learn(text);
 				return this.#text(this.#raw);
 			case "blank":
 				return this.#blank();
@@ -214,6 +290,11 @@ export class CrashScanner {
 	}
 
 	#text(text: string): void {
+		if ((this.#crash !== null || this.#race !== null) && this.#foreign.isForeign(text)) {
+			// Another thread's output, recognised by its repeated shape: counted, not placed.
+			this.#interleaved++;
+			return;
+		}
 		if (this.#crash !== null && this.#valueOpen) {
 			const panic = this.#crash.panics.at(-1);
 			if (panic !== undefined && this.#valueLines < MAX_VALUE_LINES) {
@@ -281,6 +362,8 @@ export class CrashScanner {
 					crash.fatal = token.message;
 					if (crash.kind === "dump") crash.kind = "fatal";
 					crash.message ??= line;
+				} else if (crash !== null && this.#inReason() && crash.fatal === token.message) {
+					// Two threads threw at once (both writers of a map): one crash, printed twice.
 				} else {
 					this.#openCrash("fatal", line).fatal = token.message;
 				}
@@ -668,6 +751,7 @@ export class CrashScanner {
 			// Only `runtime:` lines outside any crash: keep them as the crash they announce.
 			if (crash.runtimeLines.length === 0 && !crash.panicDuringPanic) return;
 		}
+		this.#reportInterleaved(crash.endLine);
 		crash.truncated =
 			cutShort || (noStack && crash.exitStatus === null && crash.exitSignal === null);
 		if (crash.truncated)
@@ -680,6 +764,17 @@ export class CrashScanner {
 		this.#handlers.crash?.(crash);
 	}
 
+	#reportInterleaved(line: number): void {
+		if (this.#interleaved === 0) return;
+		const count = this.#interleaved;
+		this.#interleaved = 0;
+		this.#issue(
+			"interleaved-output",
+			`${count} lines of other output inside crash text were skipped`,
+			line,
+		);
+	}
+
 	#closeRace(cutShort: boolean): void {
 		const race = this.#race;
 		if (race === null) return;
@@ -688,6 +783,7 @@ export class CrashScanner {
 		this.#raceSection = null;
 		this.#target = "goroutine";
 		this.#unknown = [];
+		this.#reportInterleaved(race.endLine);
 		race.truncated = cutShort;
 		if (cutShort)
 			this.#issue("truncated", "race report ends before its closing line", race.endLine);

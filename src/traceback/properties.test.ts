@@ -6,6 +6,7 @@ import { CrashScanner, parseCrashes } from "./index.js";
 const fixtures = listCrashFixtures();
 const texts = fixtures.map((f) => f.text);
 const allLines = texts.flatMap((t) => t.split("\n"));
+const anyLine = fc.nat(allLines.length - 1).map((i) => allLines[i] ?? "");
 
 describe("streaming", () => {
 	test("any chunk boundaries give the same result as one piece", () => {
@@ -59,7 +60,7 @@ describe("hostile input", () => {
 
 	test("shuffled, dropped and duplicated lines of real crashes never throw", () => {
 		fc.assert(
-			fc.property(fc.array(fc.constantFrom(...allLines), { maxLength: 300 }), (lines) => {
+			fc.property(fc.array(anyLine, { maxLength: 300 }), (lines) => {
 				checkInvariants(lines.join("\n"));
 			}),
 			{ numRuns: 500 },

@@ -1,0 +1,56 @@
+// Another thread writing to the same stream can land in the middle of a line the Go runtime is
+// printing piece by piece: `goroutine 20c-logger: tick 2782` + `\n` + ` [select]:`. Such foreign
+// lines repeat one shape (`c-logger: tick #`), so shapes of unplaced lines are learned as the
+// text streams by, and a line that ends with a learned shape is cut there and joined to the next.
+
+/** Times a shape must be seen as a whole unplaced line before it counts as foreign. */
+const LEARN_AFTER = 8;
+/** Most shapes followed at once. */
+const MAX_SHAPES = 8;
+/** Most distinct candidate shapes counted. */
+const MAX_CANDIDATES = 1024;
+/** A shape needs this much literal text before its first number to be recognised in a line. */
+const MIN_LITERAL = 4;
+
+const digits = /\d+/g;
+
+/** Learns the shapes of repeated foreign lines and finds them spliced into other lines. */
+export class ForeignLines {
+	readonly #counts = new Map<string, number>();
+	readonly #shapes: { shape: string; literal: string }[] = [];
+
+	/** Records one unplaced line. */
+	learn(line: string): void {
+		if (this.#shapes.length >= MAX_SHAPES || line.length > 200) return;
+		const shape = line.replace(digits, "#");
+		const first = shape.indexOf("#");
+		if (first < MIN_LITERAL) return;
+		const count = (this.#counts.get(shape) ?? 0) + 1;
+		if (count === LEARN_AFTER) {
+			if (!this.#shapes.some((s) => s.shape === shape))
+				this.#shapes.push({ shape, literal: shape.slice(0, first) });
+			this.#counts.delete(shape);
+			return;
+		}
+		if (this.#counts.size >= MAX_CANDIDATES && !this.#counts.has(shape)) this.#counts.clear();
+		this.#counts.set(shape, count);
+	}
+
+	/** True when `line` as a whole has a learned foreign shape. */
+	isForeign(line: string): boolean {
+		if (this.#shapes.length === 0) return false;
+		const shape = line.replace(digits, "#");
+		return this.#shapes.some((s) => s.shape === shape);
+	}
+
+	/** The text before a foreign line spliced onto the end of `line`, or null when there is none. */
+	spliceHead(line: string): string | null {
+		for (const { shape, literal } of this.#shapes) {
+			const at = line.lastIndexOf(literal);
+			if (at <= 0) continue;
+			if (line.length - at > shape.length * 4) continue;
+			if (line.slice(at).replace(digits, "#") === shape) return line.slice(0, at);
+		}
+		return null;
+	}
+}
