@@ -1,0 +1,201 @@
+import type { Environment } from "../knowledge/index.js";
+import { crashingGoroutine, isInRange } from "../knowledge/index.js";
+import type { Crash, Frame, Goroutine, RaceReport } from "../traceback/index.js";
+import { formatFrame, isStdFrame, programFrame } from "./_frames.js";
+
+/** What an analysis adds to a finding: evidence lines and steps to take. */
+export interface AnalysisResult {
+	readonly evidence: readonly string[];
+	readonly steps: readonly string[];
+}
+
+/** Everything an analysis may look at. */
+export interface AnalysisContext {
+	readonly crash: Crash | null;
+	readonly races: readonly RaceReport[];
+	readonly environment: Environment;
+}
+
+const MAP_FUNCTION =
+	/^(?:runtime\.map[a-z]|runtime\.(?:evacuate|growWork)|internal\/runtime\/maps\.|maps\.clone)/;
+
+function mapOperation(fn: string): string {
+	if (/assign|put|Put/.test(fn)) return "writes";
+	if (/delete|Delete/.test(fn)) return "deletes from";
+	if (/iter|Iter/.test(fn)) return "iterates over";
+	if (/clone|Clone/.test(fn)) return "clones";
+	if (/clear|Clear/.test(fn)) return "clears";
+	return "reads";
+}
+
+function mapAccessSites(ctx: AnalysisContext): AnalysisResult {
+	const crash = ctx.crash;
+	if (crash === null) return { evidence: [], steps: [] };
+	const evidence: string[] = [];
+	for (const g of crash.goroutines) {
+		const i = g.frames.findIndex((f) => MAP_FUNCTION.test(f.function));
+		if (i < 0) continue;
+		const mapFrame = g.frames[i] as Frame;
+		const site = g.frames
+			.slice(i + 1)
+			.find((f) => !isStdFrame(f) || !MAP_FUNCTION.test(f.function));
+		const caller = g.frames.slice(i + 1).find((f) => !isStdFrame(f)) ?? site;
+		if (caller === undefined) continue;
+		evidence.push(
+			`map access site: goroutine ${g.id} [${g.stateText}] ${mapOperation(mapFrame.function)} a map at ${formatFrame(caller)} (via ${mapFrame.function})`,
+		);
+	}
+	const steps: string[] = [];
+	if (evidence.length < 2) {
+		steps.push(
+			crash.goroutines.length <= 1
+				? "Only the crashing goroutine was printed: run with GOTRACEBACK=all to see the goroutine on the other side, or run the tests with -race to get both accesses."
+				: "The other access was not caught inside a map function in this dump: run the tests with -race to get both accesses with their stacks.",
+		);
+	}
+	if (evidence.length > 0)
+		steps.push(
+			"Protect every site listed with the same mutex (or give the map one owner goroutine).",
+		);
+	return { evidence, steps };
+}
+
+function describeAccess(r: RaceReport): string[] {
+	return r.accesses.map((a) => {
+		const who = a.mainGoroutine ? "main goroutine" : `goroutine ${a.goroutine ?? "?"}`;
+		const frame = a.frames.find((f) => !isStdFrame(f)) ?? a.frames[0];
+		const at = frame === undefined ? "(stack not restored)" : formatFrame(frame);
+		return `${a.previous ? "previous " : ""}${a.kind} at ${a.address} by ${who}: ${at}`;
+	});
+}
+
+function raceAccesses(ctx: AnalysisContext): AnalysisResult {
+	const evidence: string[] = [];
+	ctx.races.slice(0, 5).forEach((r, i) => {
+		const lines = describeAccess(r);
+		evidence.push(
+			`race ${i + 1}: ${lines.join("; ")}${r.location === null ? "" : `; ${r.location}`}`,
+		);
+	});
+	if (ctx.races.length > 5) evidence.push(`… and ${ctx.races.length - 5} more race report(s)`);
+	return {
+		evidence,
+		steps: [
+			"Make the two accesses of each report happen in order: the same mutex around both, an atomic type, or a channel hand-over.",
+		],
+	};
+}
+
+function programFrameAnalysis(ctx: AnalysisContext): AnalysisResult {
+	const g = ctx.crash === null ? undefined : crashingGoroutine(ctx.crash);
+	if (g === undefined) return { evidence: [], steps: [] };
+	const frame = programFrame(g);
+	if (frame === undefined)
+		return { evidence: [`no frame of the program's own code in goroutine ${g.id}`], steps: [] };
+	return { evidence: [`program frame: ${formatFrame(frame)} in goroutine ${g.id}`], steps: [] };
+}
+
+function blockedGoroutines(ctx: AnalysisContext): AnalysisResult {
+	const crash = ctx.crash;
+	if (crash === null) return { evidence: [], steps: [] };
+	const blocked = crash.goroutines.filter((g) => g.state !== "running" && g.state !== "runnable");
+	const evidence = blocked.slice(0, 5).map((g) => {
+		const f = programFrame(g) ?? g.frames[0];
+		return `goroutine ${g.id} [${g.stateText}] at ${f === undefined ? "?" : formatFrame(f)}`;
+	});
+	if (blocked.length > 5) evidence.push(`… and ${blocked.length - 5} more blocked goroutine(s)`);
+	return { evidence, steps: [] };
+}
+
+function recursion(ctx: AnalysisContext): AnalysisResult {
+	const g = ctx.crash === null ? undefined : crashingGoroutine(ctx.crash);
+	if (g === undefined) return { evidence: [], steps: [] };
+	const counts = new Map<string, number>();
+	for (const f of g.frames) counts.set(f.function, (counts.get(f.function) ?? 0) + 1);
+	const top = [...counts].sort((a, b) => b[1] - a[1])[0];
+	if (top === undefined || top[1] < 3) return { evidence: [], steps: [] };
+	const elided = g.elided.reduce((n, e) => n + (e.count ?? 0), 0);
+	return {
+		evidence: [
+			`${top[0]} appears ${top[1]} times in the ${g.frames.length} printed frames${elided > 0 ? ` (${elided} more elided)` : ""}: recursion`,
+		],
+		steps: [],
+	};
+}
+
+function cgoCall(ctx: AnalysisContext): AnalysisResult {
+	const g = ctx.crash === null ? undefined : crashingGoroutine(ctx.crash);
+	if (g === undefined) return { evidence: [], steps: [] };
+	const i = g.frames.findIndex((f) => /\._Cfunc_/.test(f.function));
+	if (i < 0) return { evidence: [], steps: [] };
+	const cfunc = g.frames[i] as Frame;
+	const caller = g.frames.slice(i + 1).find((f) => !isStdFrame(f));
+	const name = cfunc.function.replace(/^.*\._Cfunc_/, "");
+	return {
+		evidence: [
+			`C function ${name} called${caller === undefined ? "" : ` from ${formatFrame(caller)}`} in goroutine ${g.id}`,
+		],
+		steps: [],
+	};
+}
+
+const AVX_RANGES = [
+	{ min: "5.2", max: "5.3.14" },
+	{ min: "5.4", max: "5.4.1" },
+] as const;
+
+function kernelRange(ctx: AnalysisContext): AnalysisResult {
+	const k = ctx.environment.kernel;
+	if (k === null) {
+		return {
+			evidence: [],
+			steps: [
+				'Tell gocrash the kernel of the machine that crashed (--kernel "$(uname -r)"), or run `gocrash host --self-test` there.',
+			],
+		};
+	}
+	const inRange = AVX_RANGES.map((r) => isInRange(k.value, r)).includes(true);
+	if (!inRange)
+		return {
+			evidence: [`kernel ${k.value} is not in the affected ranges 5.2–5.3.14, 5.4.0–5.4.1`],
+			steps: [],
+		};
+	const distro = /-/.test(k.value);
+	return {
+		evidence: [
+			`kernel ${k.value} (${k.source}) is in the affected range by version${distro ? "; it is a distribution kernel, which may carry the backported fix (Ubuntu 5.4.0-8.11 and later do)" : ""}`,
+		],
+		steps: [
+			"Check whether the kernel was built with GCC 9+ (cat /proc/version) and run `gocrash host --self-test` on it.",
+		],
+	};
+}
+
+const ANALYSES: Readonly<Record<string, (ctx: AnalysisContext) => AnalysisResult>> = {
+	"map-access-sites": mapAccessSites,
+	"race-accesses": raceAccesses,
+	"program-frame": programFrameAnalysis,
+	"blocked-goroutines": blockedGoroutines,
+	recursion,
+	"cgo-call": cgoCall,
+	"kernel-range": kernelRange,
+};
+
+/** Names of the analyses rules may ask for (besides `split-sp-victim`, which needs the binary). */
+export const ANALYSIS_NAMES: readonly string[] = [...Object.keys(ANALYSES), "split-sp-victim"];
+
+/** Runs one named text analysis; unknown names give nothing. */
+export function runAnalysis(name: string, ctx: AnalysisContext): AnalysisResult {
+	return ANALYSES[name]?.(ctx) ?? { evidence: [], steps: [] };
+}
+
+/** The goroutines a crash shows stopped by asynchronous preemption, with the function each was stopped in. */
+export function preemptedVictims(crash: Crash): { goroutine: Goroutine; frame: Frame }[] {
+	const out: { goroutine: Goroutine; frame: Frame }[] = [];
+	for (const g of crash.goroutines) {
+		const i = g.frames.findIndex((f) => f.function === "runtime.asyncPreempt");
+		const frame = i < 0 ? undefined : g.frames[i + 1];
+		if (frame !== undefined) out.push({ goroutine: g, frame });
+	}
+	return out;
+}

@@ -1,0 +1,164 @@
+import type { Environment, Fact } from "../knowledge/index.js";
+import type { ParseResult } from "../traceback/index.js";
+
+/** What the user said about the environment on the command line. */
+export interface EnvironmentOverrides {
+	readonly goVersion?: string | undefined;
+	readonly goarch?: string | undefined;
+	readonly goos?: string | undefined;
+	readonly kernel?: string | undefined;
+}
+
+/** A Go module seen in the crash's file paths (module cache), with its version. */
+export interface SeenModule {
+	readonly path: string;
+	readonly version: string;
+}
+
+/** The environment with where each fact came from, and the modules seen in the text. */
+export interface InferredEnvironment extends Environment {
+	readonly modules: readonly SeenModule[];
+}
+
+/** Facts read from a binary's buildinfo. */
+export interface BinaryEnvironment {
+	readonly name: string;
+	readonly goVersion: string;
+	readonly goarch: string;
+	readonly goos: string;
+}
+
+const ARCHES =
+	"amd64|arm64|386|arm|ppc64le|ppc64|s390x|riscv64|mips64le|mips64|mipsle|mips|loong64|wasm";
+// Runtime files named after their architecture: asm_arm64.s, preempt_arm64.s, sys_linux_amd64.s, signal_arm64.go.
+const ARCH_FILE = new RegExp(`_(${ARCHES})\\.(?:s|go)$`);
+const OS_FILE =
+	/(?:^|[/_])(linux|darwin|windows|freebsd|netbsd|openbsd|dragonfly|solaris|illumos|aix|android|ios|plan9|js|wasip1)(?:_[a-z0-9]+)?\.(?:s|go)$/;
+
+// GOROOT locations that carry the version: Debian/Ubuntu, go.dev/dl SDKs, the toolchain module
+// (GOTOOLCHAIN), GitHub's hosted tool cache, Homebrew.
+const GOROOT_PATTERNS: readonly RegExp[] = [
+	/\/usr\/lib\/go-(1\.\d{1,2})\/src\//,
+	/(?:^|\/)go(1\.\d{1,2}(?:\.\d{1,2}|rc\d|beta\d)?)\/src\//,
+	/golang\.org\/toolchain@v0\.0\.1-go(1\.\d{1,2}(?:\.\d{1,2})?)\.[a-z0-9]+-[a-z0-9]+\/src\//,
+	/\/hostedtoolcache\/go\/(1\.\d{1,2}\.\d{1,2})\//,
+	/\/Cellar\/go(?:@1\.\d{1,2})?\/(1\.\d{1,2}(?:\.\d{1,2})?)\//,
+];
+
+const MODULE_PATH = /\/pkg\/mod\/([^@\s]{1,300})@(v[^/\s]{1,100})\//;
+const KERNEL =
+	/\b(?:Linux version|Linux [\w.-]{1,64}|[Kk]ernel(?: version)?:?) (\d{1,2}\.\d{1,3}(?:\.\d{1,4})?(?:[-+~][\w.+~-]{0,64})?)/;
+
+/** Decodes a module-cache path: `!` escapes an upper-case letter (`!data!dog` → `DataDog`). */
+export function decodeModulePath(escaped: string): string {
+	return escaped.replace(/!([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function allFiles(result: ParseResult): string[] {
+	const files = new Set<string>();
+	const add = (file: string | null): void => {
+		if (file !== null) files.add(file);
+	};
+	for (const c of result.crashes) {
+		for (const f of c.runtimeStack) add(f.file);
+		for (const g of c.goroutines) {
+			for (const f of g.frames) add(f.file);
+			if (g.createdBy !== null) add(g.createdBy.frame.file);
+		}
+	}
+	for (const r of result.races) {
+		for (const a of r.accesses) for (const f of a.frames) add(f.file);
+		for (const g of r.goroutines) for (const f of g.frames) add(f.file);
+	}
+	return [...files];
+}
+
+function archFromRegisters(result: ParseResult): string | undefined {
+	for (const c of result.crashes) {
+		const names = new Set(Object.keys(c.registers));
+		if (names.size === 0) continue;
+		if (names.has("rip") || names.has("rax")) return "amd64";
+		if (names.has("eip") || names.has("eax")) return "386";
+		if (names.has("r29") && names.has("lr")) return "arm64";
+		if (names.has("cpsr")) return "arm";
+		if (names.has("ctr") && names.has("link")) return "ppc64le";
+		if (names.has("ra") && names.has("s0")) return "riscv64";
+	}
+	return undefined;
+}
+
+function fact(value: string, source: string): Fact {
+	return { value, source };
+}
+
+/**
+ * Works out Go version, GOARCH, GOOS and kernel: from the command line first, then the binary's
+ * buildinfo, then the crash text itself (GOROOT paths, runtime file names, register names).
+ */
+export function inferEnvironment(
+	result: ParseResult,
+	notes: readonly string[],
+	overrides: EnvironmentOverrides = {},
+	binary?: BinaryEnvironment,
+): InferredEnvironment {
+	const files = allFiles(result);
+	let goVersion: Fact | null = null;
+	let goarch: Fact | null = null;
+	let goos: Fact | null = null;
+	let kernel: Fact | null = null;
+	if (overrides.goVersion !== undefined)
+		goVersion = fact(overrides.goVersion.replace(/^go/, ""), "--go-version");
+	if (overrides.goarch !== undefined) goarch = fact(overrides.goarch, "--goarch");
+	if (overrides.goos !== undefined) goos = fact(overrides.goos, "--goos");
+	if (overrides.kernel !== undefined) kernel = fact(overrides.kernel, "--kernel");
+	if (binary !== undefined) {
+		const where = `buildinfo of ${binary.name}`;
+		if (goVersion === null && binary.goVersion !== "")
+			goVersion = fact(
+				binary.goVersion.replace(/^go/, "").split(" ")[0] ?? binary.goVersion,
+				where,
+			);
+		goarch ??= fact(binary.goarch, where);
+		goos ??= fact(binary.goos, where);
+	}
+	for (const file of files) {
+		if (goVersion === null) {
+			for (const re of GOROOT_PATTERNS) {
+				const m = re.exec(file);
+				if (m?.[1] !== undefined) {
+					goVersion = fact(m[1], `GOROOT path ${file}`);
+					break;
+				}
+			}
+		}
+		if (goarch === null) {
+			const m = ARCH_FILE.exec(file);
+			if (m?.[1] !== undefined) goarch = fact(m[1], `runtime file ${file}`);
+		}
+		if (goos === null) {
+			const m = OS_FILE.exec(file);
+			if (m?.[1] !== undefined) goos = fact(m[1], `runtime file ${file}`);
+		}
+	}
+	if (goarch === null) {
+		const arch = archFromRegisters(result);
+		if (arch !== undefined) goarch = fact(arch, "register dump names");
+	}
+	if (kernel === null) {
+		for (const note of notes) {
+			const m = KERNEL.exec(note);
+			if (m?.[1] !== undefined) {
+				kernel = fact(m[1], `line "${note.slice(0, 120)}"`);
+				break;
+			}
+		}
+	}
+	const modules = new Map<string, SeenModule>();
+	for (const file of files) {
+		const m = MODULE_PATH.exec(file);
+		if (m?.[1] === undefined || m[2] === undefined) continue;
+		const path = decodeModulePath(m[1]);
+		modules.set(`${path}@${m[2]}`, { path, version: decodeModulePath(m[2]) });
+	}
+	return { goVersion, goarch, goos, kernel, modules: [...modules.values()] };
+}
