@@ -45,10 +45,9 @@ async function gocrash(
 
 const fixtures = listCrashFixtures();
 const dump =
-	fixtures.find(
-		(f) => f.meta.expect.scenario === "many-goroutines" && f.meta.gotraceback === "all",
-	) ?? fixtures[0];
-const race = fixtures.find((f) => f.meta.expect.kind === "race");
+	fixtures.find((f) => f.meta.scenario === "many-goroutines" && f.meta.gotraceback === "all") ??
+	fixtures[0];
+const race = fixtures.find((f) => f.meta.expect?.kind === "race");
 if (dump === undefined || race === undefined)
 	throw new Error("crash fixtures missing: run scripts/capture-crashes.sh");
 const scratch = mkdtempSync(join(tmpdir(), "gocrash-parse-"));
