@@ -9,7 +9,7 @@
 #   frames-go1.XX-linux-arm64-stripped -ldflags='-s -w'                (1.19, 1.24, 1.26)
 #   frames-go1.XX-linux-arm64-cgo      CGO_ENABLED=1, -linkmode=external, aarch64 gcc (1.24)
 #   frames-go1.XX-darwin-arm64         Mach-O                          (1.19, 1.24, 1.26)
-#   frames-go1.26-linux-amd64, frames-go1.26-windows-amd64, frames-go1.26-windows-arm64
+#   frames-go1.26-linux-amd64, frames-go1.26-darwin-amd64, frames-go1.26-windows-{amd64,arm64}
 #   frames-go1.26-linux-{386,arm,s390x,ppc64}  32-bit and big-endian ELF
 #   netlink-go1.XX-linux-arm64         test/binaries/netlink against Debian's netlink 1.1.0
 #                                      (1.24: affected; 1.26: non-leaf fix)
@@ -52,6 +52,7 @@ for v in 1.19 1.24 1.26; do
 done
 build frames-go1.24-linux-arm64-cgo 1.24 "$frames" linux arm64 1 -ldflags=-linkmode=external
 build frames-go1.26-linux-amd64 1.26 "$frames" linux amd64 0
+build frames-go1.26-darwin-amd64 1.26 "$frames" darwin amd64 0
 build frames-go1.26-windows-amd64 1.26 "$frames" windows amd64 0
 build frames-go1.26-windows-arm64 1.26 "$frames" windows arm64 0
 # Other word sizes and byte orders: 32-bit little-endian (386, arm), 64-bit big-endian (s390x, ppc64).

@@ -210,3 +210,22 @@ describe("without section headers (as sstrip leaves a binary)", () => {
 		expect(pairs(bare).length).toBeGreaterThan(0);
 	});
 });
+
+test("a universal (fat) Mach-O is read from its first slice, like debug/buildinfo", () => {
+	const thin = fixtureBytes("frames-go1.26-darwin-arm64");
+	// fat_header {magic 0xcafebabe, nfat_arch 1} + fat_arch {cputype arm64, cpusubtype 0,
+	// offset 0x4000, size, align 2^14}, big-endian, then the slice at 0x4000.
+	const fat = new Uint8Array(0x4000 + thin.length);
+	const v = new DataView(fat.buffer);
+	v.setUint32(0, 0xcafebabe);
+	v.setUint32(4, 1);
+	v.setUint32(8, 0x0100000c);
+	v.setUint32(16, 0x4000);
+	v.setUint32(20, thin.length);
+	v.setUint32(24, 14);
+	fat.set(thin, 0x4000);
+	const pairs = (b: Uint8Array) =>
+		scanGoBinary(parseGoBinary(b)).splitSP.map((s) => `${s.function} ${s.pc}`);
+	expect(parseGoBinary(fat).buildInfo?.goVersion).toBe("go1.26.10");
+	expect(pairs(fat)).toEqual(pairs(thin));
+});
