@@ -16,6 +16,7 @@
 # address space and the arm64 race runtime needs 48), so those fixtures are skipped.
 #
 # Usage: scripts/capture-crashes.sh [VERSION...]     (default: every version below)
+#        scripts/capture-crashes.sh --readme          (rewrite the fixtures' README only)
 #   CRASHGEN_ARCHES="amd64 arm64"   architectures to capture
 #   CRASHGEN_SCENARIOS="a b"        only these scenarios (keeps the other fixtures)
 # Needs root for apt-get when qemu-user or the arm64 cross compiler is missing. Takes a while.
@@ -23,6 +24,11 @@ set -uo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 versions=(1.19 1.21 1.22 1.23 1.24 1.25 1.26)
+readme_only=
+if [ "${1:-}" = --readme ]; then
+	readme_only=1
+	shift
+fi
 [ "$#" -gt 0 ] && versions=("$@")
 read -r -a arches <<<"${CRASHGEN_ARCHES:-amd64 arm64}"
 read -r -a only <<<"${CRASHGEN_SCENARIOS:-}"
@@ -112,9 +118,11 @@ for (const pair of pairs) {
 			expect = JSON.parse(fs.readFileSync(value, "utf8"));
 		} catch {}
 		meta.expect = expect;
+	} else if (key === "exitSignal") {
+		meta[key] = value === "" ? null : value;
 	} else if (key === "exitStatus" || key === "shellStatus" || key === "attempts") {
 		meta[key] = value === "" ? null : Number(value);
-	} else if (key === "problems" || key === "removedLines") {
+	} else if (key === "problems" || key === "removedLines" || key === "earlierProblems") {
 		meta[key] = value === "" ? [] : value.split("\n");
 	} else if (key === "verified") {
 		meta[key] = value === "true";
@@ -151,8 +159,9 @@ emulator's own `qemu: uncaught target signal ...` line is removed (the meta list
 a copy of test/crashgen at /tmp/crashgen, hence the /tmp/crashgen/*.go paths in frames),
 `command` (how the binary was run, with its environment; every run also had `CRASHGEN_EXPECT`
 set, ran under `timeout` with `ulimit -c 0`), `exitStatus` (null when a signal ended the
-process), `exitSignal`, `shellStatus`, `exitLine`, `removedLines`, `attempts`, `verified`
-(with `problems` when false), and `expect`.
+process), `exitSignal`, `shellStatus`, `exitLine`, `removedLines`, `attempts` (with
+`earlierProblems`: why earlier attempts were retried), `verified` (with `problems` when
+false), and `expect`.
 
 `expect` is what the generator knew when it crashed (written just before the crash): the first
 reason line (`message`, compared `exact`ly or as a `prefix`), lines that must start (`lines`)
@@ -186,21 +195,39 @@ README
 	for dir in "$fixtures"/go*-*/; do
 		dir="${dir%/}"
 		pkg="$(grep -h -m 1 '"debianPackage"' "$dir"/*.meta.json | head -n 1 | sed 's/.*: "\(.*\)".*/\1/')"
-		echo "- \`$(basename "$dir")\`: $(find "$dir" -name '*.txt' | wc -l) fixtures; toolchain from Debian's $pkg"
+		cross=
+		[[ $dir == *-arm64 ]] && cross=", cross-compiling with GOARCH=arm64"
+		echo "- \`$(basename "$dir")\`: $(find "$dir" -name '*.txt' | wc -l) fixtures; Debian's $pkg$cross"
 	done
 	echo
 	echo "## Not captured"
 	echo
-	if [ "$arm64_race_ok" = no ]; then
+	# From the files on disk, so that a partial run (CRASHGEN_SCENARIOS) keeps this complete.
+	local scenario kind levels extra_env ulimit_v about level name arm64_race_missing=
+	for dir in "$fixtures"/go*-*/; do
+		dir="${dir%/}"
+		while IFS=$'\t' read -r scenario kind levels extra_env ulimit_v about; do
+			IFS=, read -r -a level_list <<<"$levels"
+			for level in "${level_list[@]}"; do
+				name="$scenario"
+				[ "$level" = single ] || name="$scenario.$level"
+				if [ ! -f "$dir/$name.txt" ]; then
+					if [ "$kind" = race ] && [[ $dir == *-arm64 ]]; then
+						arm64_race_missing=1
+					else
+						echo "- \`$(basename "$dir")/$name\`: not captured (see the capture log)"
+					fi
+				elif grep -q '"verified": false' "$dir/$name.meta.json"; then
+					echo "- \`$(basename "$dir")/$name\`: captured, but not as the generator expected (its meta lists the problems)"
+				fi
+			done
+		done < <("$verifier" matrix)
+	done
+	if [ -n "$arm64_race_missing" ]; then
 		echo "- Race scenarios on arm64: a -race binary does not start under qemu-aarch64 on an x86-64"
 		echo "  host (\`FATAL: ThreadSanitizer: unsupported VMA range\` / \`Found 39 - Supported 48\`:"
 		echo "  the emulated address space has 39 bits, the arm64 race runtime needs 48)."
 	fi
-	local m
-	for m in "${missing[@]}"; do
-		if [ "$arm64_race_ok" = no ] && [[ $m == *arm64*"no race binary" ]]; then continue; fi
-		echo "- $m"
-	done
 }
 
 build() { # build GO ARCH KIND OUTPUT: prints the build command, or fails
@@ -217,6 +244,14 @@ build() { # build GO ARCH KIND OUTPUT: prints the build command, or fails
 	(cd "$src" && env "${env[@]}" "$go" build "${flags[@]}" -o "$bin" .) >>"$log" 2>&1 || return 1
 	echo "${env[*]} go build ${flags[*]}${flags[*]:+ }-o $(basename "$bin") ."
 }
+
+if [ -n "$readme_only" ]; then
+	verifier="$work/verify"
+	go="$("$root/scripts/go-toolchain.sh" "${versions[-1]}")" || die "no toolchain"
+	(cd "$src" && env -u GOARCH CGO_ENABLED=0 "$go" build -o "$verifier" .) >>"$log" 2>&1 || die "cannot build crashgen"
+	write_readme >"$fixtures/README.md"
+	exit 0
+fi
 
 arm64_race_ok=unknown
 for version in "${versions[@]}"; do
@@ -252,7 +287,12 @@ for version in "${versions[@]}"; do
 		[ "$arch" = arm64 ] && timeout_s=$qemu_timeout
 		outdir="$fixtures/$full-$arch"
 		if [ "${#only[@]}" -eq 0 ]; then
-			rm -rf "$fixtures"/go"$version".*-"$arch" "$fixtures/go$version-$arch"
+			# Remove this script's files only: others (e.g. parser goldens) may live beside them.
+			for old in "$fixtures"/go"$version".*-"$arch" "$fixtures/go$version-$arch"; do
+				[ -d "$old" ] || continue
+				rm -f "$old"/*.txt "$old"/*.meta.json
+				rmdir "$old" 2>/dev/null || true
+			done
 		fi
 		mkdir -p "$outdir"
 		verifier="$work/verify"
@@ -281,6 +321,7 @@ for version in "${versions[@]}"; do
 				command="${env_list[*]}${env_list[*]:+ }${shown_runner}${shown_runner:+ }./crashgen-$kind $scenario"
 				[ "$ulimit_v" = - ] || command="ulimit -v $ulimit_v; $command"
 				attempt=0
+				earlier=
 				while :; do
 					attempt=$((attempt + 1))
 					rm -f "$expect"
@@ -311,13 +352,14 @@ for version in "${versions[@]}"; do
 						debianPackage="$deb" build="${built[$kind]}" command="$command"
 						exitStatus="$exit_status" exitSignal="$exit_signal" shellStatus="$status"
 						exitLine="the last line, '$exit_line', was appended by scripts/capture-crashes.sh as go run prints it"
-						removedLines="$removed" attempts="$attempt" expect="$expect")
+						removedLines="$removed" attempts="$attempt" earlierProblems="$earlier" expect="$expect")
 					write_meta "$outdir/$name.meta.json" "${meta[@]}"
 					problems="$("$verifier" verify "$out" | sed "s|^$out: ||")"
 					if [ -z "$problems" ]; then
 						write_meta "$outdir/$name.meta.json" "${meta[@]}" verified=true
 						break
 					fi
+					earlier="$earlier${earlier:+$'\n'}$(echo "$problems" | sed "s/^/attempt $attempt: /")"
 					if [ "$attempt" -ge "$attempts" ]; then
 						say "$full $arch $name: not as expected after $attempt attempts:"
 						echo "$problems" | sed 's/^/    /' >&2
@@ -332,11 +374,10 @@ for version in "${versions[@]}"; do
 	done
 done
 
-if [ "${#only[@]}" -eq 0 ]; then
-	write_readme >"$fixtures/README.md"
-fi
+write_readme >"$fixtures/README.md"
 elapsed=$(($(date +%s) - started))
-say "done in $((elapsed / 60))m$((elapsed % 60))s; fixtures: $(du -sh "$fixtures" | cut -f1)"
+size="$(find "$fixtures" \( -name '*.txt' -o -name '*.meta.json' \) -printf '%s\n' | awk '{s += $1} END {printf "%.1f MB", s / 1e6}')"
+say "done in $((elapsed / 60))m$((elapsed % 60))s; fixtures (.txt and .meta.json): $size"
 if [ "${#only[@]}" -eq 0 ] && [ "$arm64_race_ok" = no ]; then
 	say "skipped: race scenarios on arm64 (-race binaries do not run under qemu-aarch64)"
 fi
