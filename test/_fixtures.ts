@@ -19,6 +19,7 @@ export interface Expectation {
 	crashingCandidates?: number[];
 	minGoroutines: number;
 	createdBy?: Record<string, number>;
+	groups?: Record<string, number[]>;
 	ancestors?: Record<string, number[]>;
 	elided?: "middle" | "end" | "truncated";
 	interleavedWith?: string;

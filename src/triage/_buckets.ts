@@ -145,16 +145,13 @@ function normalizeArgsUncached(args: string, similarity: Similarity): string {
 	}
 }
 
-// Go's heap arenas start at fixed hints (runtime/malloc.go mallocinit): 0x00c0<<32 on most 64-bit
-// platforms, 0x0040<<32 on arm64. Addresses from 0x5500_0000_0000 up are PIE images, mmaps and
-// thread stacks on amd64 and arm64 Linux. Magnitude alone is not used: a 1 s duration
-// (0x3b9aca00) is a number, not a pointer.
+// Go heaps, goroutine stacks, mmaps and PIE images of 64-bit programs all live above 4 GiB and
+// below 2^48: heap arenas start at 0x00c0<<32 (0x0040<<32 on arm64, runtime/malloc.go
+// mallocinit) and go1.26 randomises the heap base across that range. Non-PIE code and data lie
+// below 4 GiB; their addresses are compared as printed. So a 1 s duration (0x3b9aca00) stays a
+// number, while a duration over 4.3 s counts as a pointer too.
 function isGoPointer(word: string): boolean {
-	if (word.length < 12 || word.length > 14) return false;
+	if (word.length < 11 || word.length > 14) return false;
 	const value = Number.parseInt(word.slice(2), 16);
-	return (
-		(value >= 0xc0_0000_0000 && value < 0xd0_0000_0000) ||
-		(value >= 0x40_0000_0000 && value < 0x50_0000_0000) ||
-		(value >= 0x5500_0000_0000 && value < 0x1_0000_0000_0000)
-	);
+	return value >= 0x1_0000_0000 && value < 0x1_0000_0000_0000;
 }
