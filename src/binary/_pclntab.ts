@@ -252,17 +252,45 @@ export class Pclntab {
 
 	/** Decodes a whole pc-value table into runs; offset 0 means "no table" (one run of -1). */
 	runs(tableOff: number, entry: number, end: number): PcRun[] {
-		if (tableOff === 0) return [{ start: entry, end, value: -1 }];
+		const out: PcRun[] = [];
+		this.#walk(tableOff, entry, end, (start, stop, value) => {
+			out.push({ start, end: stop, value });
+			return false;
+		});
+		return out;
+	}
+
+	/** Returns the value of a pc-value table at `pc`, or undefined when the table does not cover it. */
+	valueAt(tableOff: number, entry: number, end: number, pc: number): number | undefined {
+		let found: number | undefined;
+		this.#walk(tableOff, entry, end, (start, stop, value) => {
+			if (pc >= start && pc < stop) found = value;
+			return pc < stop;
+		});
+		return found;
+	}
+
+	// Steps through a pc-value table (runtime/symtab.go step) without allocating: `visit` gets
+	// each run and returns true to stop.
+	#walk(
+		tableOff: number,
+		entry: number,
+		end: number,
+		visit: (start: number, stop: number, value: number) => boolean,
+	): void {
+		if (tableOff === 0) {
+			visit(entry, end, -1);
+			return;
+		}
 		const r = this.#r;
 		const bytes = r.bytes;
 		let p = this.#pctab + tableOff;
 		if (p >= this.#limit) throw r.error("pc-value table", p);
-		const out: PcRun[] = [];
 		let value = -1;
 		let pc = entry;
 		let first = true;
-		for (;;) {
-			// uvarint value delta, then uvarint pc delta (runtime/symtab.go step).
+		for (let n = 0; ; n++) {
+			// uvarint value delta, then uvarint pc delta.
 			let uv = 0;
 			let shift = 0;
 			let b: number;
@@ -272,7 +300,7 @@ export class Pclntab {
 				uv += (b & 0x7f) * 2 ** shift;
 				shift += 7;
 			} while (b & 0x80);
-			if (uv === 0 && !first) break;
+			if (uv === 0 && !first) return;
 			first = false;
 			value += uv & 1 ? -((uv + 1) / 2) : uv / 2;
 			let pd = 0;
@@ -284,19 +312,10 @@ export class Pclntab {
 				shift += 7;
 			} while (b & 0x80);
 			const next = pc + pd * this.quantum;
-			out.push({ start: pc, end: next, value });
+			if (visit(pc, next, value)) return;
 			pc = next;
-			if (out.length > 0x400000) throw r.error("pc-value table (too long)", p);
+			if (n > 0x400000) throw r.error("pc-value table (too long)", p);
 		}
-		return out;
-	}
-
-	/** Returns the value of a pc-value table at `pc`, or undefined when the table does not cover it. */
-	valueAt(tableOff: number, entry: number, end: number, pc: number): number | undefined {
-		for (const run of this.runs(tableOff, entry, end)) {
-			if (pc >= run.start && pc < run.end) return run.value;
-		}
-		return undefined;
 	}
 
 	/** Returns the file name for file number `fileno` of function record `f`; "" when it has none. */

@@ -1,13 +1,7 @@
 import { addSpR27, decodeMoveWide, decodeSpImmediate, loadsLinkRegister } from "./_arm64.js";
 import { hex } from "./_error.js";
 import { addrToOffset, type Image } from "./_image.js";
-import {
-	type FuncRecord,
-	funcFlagAsm,
-	type Pclntab,
-	type PcRun,
-	pcdataUnsafePoint,
-} from "./_pclntab.js";
+import { type FuncRecord, funcFlagAsm, type Pclntab, pcdataUnsafePoint } from "./_pclntab.js";
 
 /** One SP adjustment split over two instructions, with pcsp not updated between them. */
 export interface SplitSP {
@@ -109,26 +103,20 @@ export function scanSplitSP(
 	return { splits, fixedEpilogues, scannedBytes: scanned };
 }
 
-const cache = new WeakMap<Pclntab, Map<number, { f: FuncRecord; pcsp: PcRun[] }>>();
+const cache = new WeakMap<Pclntab, Map<number, FuncRecord>>();
 
-function funcAt(tab: Pclntab, index: number): { f: FuncRecord; pcsp: PcRun[] } {
+function funcAt(tab: Pclntab, index: number): FuncRecord {
 	let m = cache.get(tab);
 	if (m === undefined) {
 		m = new Map();
 		cache.set(tab, m);
 	}
-	let e = m.get(index);
-	if (e === undefined) {
-		const f = tab.func(index);
-		e = { f, pcsp: tab.runs(f.pcsp, f.entry, f.end) };
-		m.set(index, e);
+	let f = m.get(index);
+	if (f === undefined) {
+		f = tab.func(index);
+		m.set(index, f);
 	}
-	return e;
-}
-
-function valueIn(runs: readonly PcRun[], pc: number): number | undefined {
-	for (const r of runs) if (pc >= r.start && pc < r.end) return r.value;
-	return undefined;
+	return f;
 }
 
 function confirm(
@@ -140,9 +128,9 @@ function confirm(
 ): SplitSP | undefined {
 	const index = tab.findFunc(pc);
 	if (index < 0 || tab.findFunc(pc + 4) !== index) return undefined;
-	const { f, pcsp } = funcAt(tab, index);
-	const sp0 = valueIn(pcsp, pc);
-	const sp1 = valueIn(pcsp, pc + 4);
+	const f = funcAt(tab, index);
+	const sp0 = tab.valueAt(f.pcsp, f.entry, f.end, pc);
+	const sp1 = tab.valueAt(f.pcsp, f.entry, f.end, pc + 4);
 	// pcsp counts bytes below the entry SP, so an instruction adding d to SP should lower it by d.
 	if (sp0 === undefined || sp1 === undefined || sp1 !== sp0 || delta1 === 0) return undefined;
 	const pcdata = f.pcdata[pcdataUnsafePoint];
@@ -180,7 +168,7 @@ function fixedEpilogue(
 	if (value < 0x10000 || value > 0xffffff || (value & 0xfff) === 0) return undefined;
 	const index = tab.findFunc(pc);
 	if (index < 0) return undefined;
-	return { function: funcAt(tab, index).f.name, pc, frameSize: value };
+	return { function: funcAt(tab, index).name, pc, frameSize: value };
 }
 
 /** Formats a PC the way the binary's own addresses are written. */
