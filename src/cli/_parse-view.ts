@@ -59,7 +59,7 @@ export function formatCrash(
 	if (crash.exitSignal !== null) out.push(s.dim(`killed by signal: ${crash.exitSignal}`));
 	if (crash.runtimeStack.length > 0) {
 		out.push("", s.bold("runtime stack:"));
-		out.push(...formatFrames(crash.runtimeStack, [], s));
+		out.push(...formatFrames(crash.runtimeStack, s));
 	}
 	for (const thread of crash.threads) {
 		const { name, description, pc, m } = thread.signal;
@@ -93,42 +93,56 @@ function formatBucket(bucket: Bucket, s: Style): string[] {
 	const more = bucket.count > SHOWN_IDS ? ` +${bucket.count - SHOWN_IDS}` : "";
 	const lines = [`${s.yellow(s.bold(count))} · ${extras.join(" · ")}  ${s.dim(`[${ids}${more}]`)}`];
 	if (g.stackUnavailable) lines.push(s.dim("  stack unavailable (running on another thread)"));
-	lines.push(...formatFrames(g.frames, g.elided, s, "", "", bucket.crashed));
-	if (g.createdBy !== null) {
-		const parents = bucket.parents.length === 0 ? "" : ` in goroutine ${bucket.parents.join(", ")}`;
-		lines.push(...formatFrames([g.createdBy.frame], [], s, `created by `, parents));
-	}
+	const createdBy =
+		g.createdBy === null ? null : { frame: g.createdBy.frame, parents: bucket.parents };
+	lines.push(
+		...formatFrames(g.frames, s, { elided: g.elided, markOwnCode: bucket.crashed, createdBy }),
+	);
 	for (const ancestor of g.ancestors) {
 		lines.push(s.dim(`  originating from goroutine ${ancestor.id}:`));
-		lines.push(...formatFrames(ancestor.frames, [], s));
+		lines.push(...formatFrames(ancestor.frames, s));
 	}
 	return lines;
 }
 
-function formatFrames(
-	frames: readonly Frame[],
-	elided: readonly { index: number; count: number | null }[],
-	s: Style,
-	prefix = "",
-	suffix = "",
-	markOwnCode = false,
-): string[] {
-	const calls = frames.map(
-		(f) => `${prefix}${f.function}${f.args === null ? "" : `(${f.args})`}${suffix}`,
-	);
-	const width = Math.min(72, Math.max(0, ...calls.map((c) => c.length)));
+/** Options of {@link formatFrames}. */
+interface FrameListing {
+	elided?: readonly { index: number; count: number | null }[];
+	/** Marks the first frame in the program's own code (for the goroutine that crashed). */
+	markOwnCode?: boolean;
+	/** A `created by` frame, listed last and aligned with the others. */
+	createdBy?: { frame: Frame; parents: readonly number[] } | null;
+}
+
+function formatFrames(frames: readonly Frame[], s: Style, listing: FrameListing = {}): string[] {
+	const rows = frames.map((frame) => ({
+		frame,
+		call: `${frame.function}${frame.args === null ? "" : `(${frame.args})`}`,
+	}));
+	const created = listing.createdBy;
+	if (created != null) {
+		const parents =
+			created.parents.length === 0 ? "" : ` in goroutine ${created.parents.join(", ")}`;
+		rows.push({ frame: created.frame, call: `created by ${created.frame.function}${parents}` });
+	}
+	const width = Math.min(72, Math.max(0, ...rows.map((r) => r.call.length)));
+	const own =
+		listing.markOwnCode === true ? frames.findIndex((f) => !isStandardLibrary(f.package)) : -1;
+	const elided = listing.elided ?? [];
 	const lines: string[] = [];
-	const own = markOwnCode ? frames.findIndex((f) => !isStandardLibrary(f.package)) : -1;
-	frames.forEach((frame, i) => {
-		for (const e of elided)
-			if (e.index === i) lines.push(s.dim(`    …${e.count ?? "more"} frames elided…`));
+	const elision = (e: { count: number | null }) =>
+		s.dim(`    …${e.count ?? "more"} frames elided…`);
+	// Go ≤1.20 prints `...additional frames elided...` after the last frame, before `created by`.
+	const at = (e: { index: number }) => Math.min(e.index, frames.length);
+	rows.forEach(({ frame, call }, i) => {
+		for (const e of elided) if (at(e) === i) lines.push(elision(e));
 		const place = frame.file === null ? "" : `${shortenFile(frame)}:${frame.line}`;
-		const call = (calls[i] ?? "").padEnd(width);
-		const marked = i === own ? `${s.red("▶ ")}${s.bold(s.green(call))}` : `  ${s.green(call)}`;
+		const padded = call.padEnd(width);
+		const marked = i === own ? `${s.red("▶ ")}${s.bold(s.green(padded))}` : `  ${s.green(padded)}`;
 		lines.push(`  ${marked}  ${s.dim(place)}`);
 	});
-	for (const e of elided)
-		if (e.index >= frames.length) lines.push(s.dim(`    …${e.count ?? "more"} frames elided…`));
+	if (rows.length === frames.length)
+		for (const e of elided) if (at(e) === frames.length) lines.push(elision(e));
 	return lines;
 }
 
@@ -145,12 +159,12 @@ export function formatRace(race: RaceReport, number: number, source: string, s: 
 			s.red(`  ${access.previous ? "previous " : ""}${access.kind} at ${access.address} by ${who}`),
 		);
 		if (access.failedToRestore) out.push(s.dim("    [failed to restore the stack]"));
-		out.push(...formatFrames(access.frames, [], s));
+		out.push(...formatFrames(access.frames, s));
 	}
 	for (const goroutine of race.goroutines) {
 		out.push(s.yellow(`  goroutine ${goroutine.id} (${goroutine.status}) created at`));
 		if (goroutine.failedToRestore) out.push(s.dim("    [failed to restore the stack]"));
-		out.push(...formatFrames(goroutine.frames, [], s));
+		out.push(...formatFrames(goroutine.frames, s));
 	}
 	if (race.location !== null) out.push(`  ${race.location}`);
 	return `${out.join("\n")}\n\n`;
