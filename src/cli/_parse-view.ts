@@ -131,7 +131,7 @@ function formatFrames(frames: readonly Frame[], s: Style, listing: FrameListing 
 	const elided = listing.elided ?? [];
 	const lines: string[] = [];
 	const elision = (e: { count: number | null }) =>
-		s.dim(`    …${e.count ?? "more"} frames elided…`);
+		s.dim(`    …${e.count ?? "additional"} frames elided…`);
 	// Go ≤1.20 prints `...additional frames elided...` after the last frame, before `created by`.
 	const at = (e: { index: number }) => Math.min(e.index, frames.length);
 	rows.forEach(({ frame, call }, i) => {
