@@ -20,37 +20,54 @@ const MAP_FUNCTION =
 	/^(?:runtime\.map[a-z]|runtime\.(?:evacuate|growWork)|internal\/runtime\/maps\.|maps\.clone)/;
 
 function mapOperation(fn: string): string {
-	if (/assign|put|Put/.test(fn)) return "writes";
-	if (/delete|Delete/.test(fn)) return "deletes from";
-	if (/iter|Iter/.test(fn)) return "iterates over";
-	if (/clone|Clone/.test(fn)) return "clones";
-	if (/clear|Clear/.test(fn)) return "clears";
-	return "reads";
+	if (/assign|put|Put/.test(fn)) return "writing";
+	if (/delete|Delete/.test(fn)) return "deleting from";
+	if (/iter|Iter/.test(fn)) return "iterating over";
+	if (/clone|Clone/.test(fn)) return "cloning";
+	if (/clear|Clear/.test(fn)) return "clearing";
+	return "reading";
 }
 
 function mapAccessSites(ctx: AnalysisContext): AnalysisResult {
 	const crash = ctx.crash;
 	if (crash === null) return { evidence: [], steps: [] };
 	const evidence: string[] = [];
+	const crashing = crashingGoroutine(crash);
+	let others = 0;
 	for (const g of crash.goroutines) {
-		const i = g.frames.findIndex((f) => MAP_FUNCTION.test(f.function));
-		if (i < 0) continue;
-		const mapFrame = g.frames[i] as Frame;
-		const site = g.frames
-			.slice(i + 1)
-			.find((f) => !isStdFrame(f) || !MAP_FUNCTION.test(f.function));
-		const caller = g.frames.slice(i + 1).find((f) => !isStdFrame(f)) ?? site;
-		if (caller === undefined) continue;
-		evidence.push(
-			`map access site: goroutine ${g.id} [${g.stateText}] ${mapOperation(mapFrame.function)} a map at ${formatFrame(caller)} (via ${mapFrame.function})`,
+		const mapFrames = g.frames.filter(
+			(f) => MAP_FUNCTION.test(f.function) && !/\.(?:fatal|throw)$/.test(f.function),
 		);
+		const inMap = g.frames.some((f) => MAP_FUNCTION.test(f.function));
+		const caller = programFrame(g);
+		if (caller === undefined) continue;
+		const via = mapFrames.at(-1);
+		const doing =
+			via === undefined
+				? "in a map operation"
+				: `${mapOperation(via.function)} a map (${via.function})`;
+		if (g === crashing) {
+			evidence.push(
+				`map access site: goroutine ${g.id} [${g.stateText}] was ${doing} at ${formatFrame(caller)}: the runtime's check fired here`,
+			);
+		} else if (inMap) {
+			others++;
+			evidence.push(
+				`map access site: goroutine ${g.id} [${g.stateText}] was ${doing} at ${formatFrame(caller)}`,
+			);
+		} else if ((g.state === "running" || g.state === "runnable") && g.frames[0] === caller) {
+			others++;
+			evidence.push(
+				`candidate other side: goroutine ${g.id} [${g.stateText}] was running program code at ${formatFrame(caller)} (map operations are often inlined, so no map frame shows)`,
+			);
+		}
 	}
 	const steps: string[] = [];
-	if (evidence.length < 2) {
+	if (others === 0) {
 		steps.push(
 			crash.goroutines.length <= 1
 				? "Only the crashing goroutine was printed: run with GOTRACEBACK=all to see the goroutine on the other side, or run the tests with -race to get both accesses."
-				: "The other access was not caught inside a map function in this dump: run the tests with -race to get both accesses with their stacks.",
+				: "The other access is not visible in this dump: run the tests with -race to get both accesses with their stacks.",
 		);
 	}
 	if (evidence.length > 0)

@@ -263,7 +263,9 @@ export class CrashScanner {
 		}
 		switch (token.kind) {
 			case "text":
-				this.#foreign.learn(text);
+				// Shapes are learned outside crashes only: inside, repeated lines may be a panic
+				// value's own text or the cut pieces of Go's lines.
+				if (this.#crash === null && this.#race === null) this.#foreign.learn(text);
 				return this.#text(this.#raw);
 			case "blank":
 				return this.#blank();

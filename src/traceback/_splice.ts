@@ -17,7 +17,8 @@ const digits = /\d+/g;
 /** Learns the shapes of repeated foreign lines and finds them spliced into other lines. */
 export class ForeignLines {
 	readonly #counts = new Map<string, number>();
-	readonly #shapes: { shape: string; literal: string }[] = [];
+	/** Each shape with its text before the first number and after the last one. */
+	readonly #shapes: { shape: string; literal: string; tail: string }[] = [];
 
 	/** Records one unplaced line. */
 	learn(line: string): void {
@@ -25,10 +26,12 @@ export class ForeignLines {
 		const shape = line.replace(digits, "#");
 		const first = shape.indexOf("#");
 		if (first < MIN_LITERAL) return;
+		// A line holding a known foreign line is a splice of it, not a new shape.
+		if (this.#shapes.some((s) => shape.includes(s.literal))) return;
 		const count = (this.#counts.get(shape) ?? 0) + 1;
 		if (count === LEARN_AFTER) {
-			if (!this.#shapes.some((s) => s.shape === shape))
-				this.#shapes.push({ shape, literal: shape.slice(0, first) });
+			const tail = shape.slice(shape.lastIndexOf("#") + 1);
+			this.#shapes.push({ shape, literal: shape.slice(0, first), tail });
 			this.#counts.delete(shape);
 			return;
 		}
@@ -45,7 +48,9 @@ export class ForeignLines {
 
 	/** The text before a foreign line spliced onto the end of `line`, or null when there is none. */
 	spliceHead(line: string): string | null {
-		for (const { shape, literal } of this.#shapes) {
+		for (const { shape, literal, tail } of this.#shapes) {
+			// Cheap tests first: this runs on every line once a shape is known.
+			if (tail === "" ? !isDigit(line.charCodeAt(line.length - 1)) : !line.endsWith(tail)) continue;
 			const at = line.lastIndexOf(literal);
 			if (at <= 0) continue;
 			if (line.length - at > shape.length * 4) continue;
@@ -53,4 +58,8 @@ export class ForeignLines {
 		}
 		return null;
 	}
+}
+
+function isDigit(c: number): boolean {
+	return c >= 0x30 && c <= 0x39;
 }

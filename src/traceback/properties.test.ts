@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { listCrashFixtures } from "../../test/_fixtures.js";
+import { listCrashFixtures, projectResult } from "../../test/_fixtures.js";
 import { CrashScanner, parseCrashes } from "./index.js";
 
 const fixtures = listCrashFixtures();
@@ -45,6 +45,20 @@ describe("streaming", () => {
 				kept.crashes.map((c) => c.goroutines.length),
 			);
 		}
+	});
+});
+
+describe("many crashes in one input", () => {
+	test("all fixtures in one stream parse as each does alone", () => {
+		const alone = fixtures.map(
+			(f) => projectResult(parseCrashes(f.text)) as { crashes: unknown[]; races: unknown[] },
+		);
+		const together = projectResult(parseCrashes(texts.join(""))) as {
+			crashes: unknown[];
+			races: unknown[];
+		};
+		expect(together.crashes).toEqual(alone.flatMap((r) => r.crashes));
+		expect(together.races).toEqual(alone.flatMap((r) => r.races));
 	});
 });
 

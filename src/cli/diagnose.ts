@@ -1,0 +1,211 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import {
+	type Diagnosis,
+	diagnose,
+	type Finding,
+	type InferredEnvironment,
+	NoteCollector,
+} from "../diagnose/index.js";
+import { mergeRules, parseRuleFile, type RuleFile } from "../knowledge/index.js";
+import { scanCrashes } from "../traceback/index.js";
+import { readGoBinary } from "./_binary-file.js";
+import { openInputs } from "./_input.js";
+import type { Command, Io } from "./_io.js";
+import { InputError, UsageError } from "./_io.js";
+import { type Style, styleFor } from "./_style.js";
+
+const usage = `usage: gocrash diagnose [FILE|-] [--binary BIN] [--go-version V] [--goarch A] [--goos O]
+                        [--kernel K] [--rules DIR]... [--json] [--explain]
+
+Explains a Go crash: matches it against the knowledge base of known causes (compiler, runtime and
+kernel bugs, data races, memory corruption, resource limits, program bugs) and prints each cause
+found with its confidence (confirmed, likely, possible), the evidence used and what to do.
+
+  --binary BIN      the executable that crashed: its buildinfo gives the environment, and for the
+                    arm64 split-SP bug the preempted goroutine's PC is checked against the
+                    binary's split epilogues (turns 'likely' into 'confirmed')
+  --go-version V    Go version that built the program (default: from the text or the binary)
+  --goarch A        GOARCH (default: from runtime file names and registers in the text)
+  --goos O          GOOS
+  --kernel K        kernel version of the machine that crashed, e.g. "$(uname -r)"
+  --rules DIR       also read rule files (*.json) from DIR; a rule with a built-in id replaces it
+  --json            print one JSON document
+  --explain         also print each cause's explanation
+`;
+
+/** The directory of the built-in rule files, next to the compiled knowledge module. */
+export const builtinRulesDir = fileURLToPath(new URL("../knowledge/rules/", import.meta.url));
+
+/** Reads every `*.json` rule file of the directories, in order, built-ins first. */
+export async function loadRules(dirs: readonly string[]): Promise<RuleFile> {
+	const files: RuleFile[] = [];
+	for (const dir of dirs) {
+		const names = (await readdir(dir)).filter((n) => n.endsWith(".json")).sort();
+		for (const name of names) {
+			const path = join(dir, name);
+			let json: unknown;
+			try {
+				json = JSON.parse(await readFile(path, "utf8"));
+			} catch (error) {
+				const reason = error instanceof Error ? error.message : String(error);
+				files.push({
+					rules: [],
+					problems: [{ source: path, rule: null, message: `not JSON: ${reason}` }],
+				});
+				continue;
+			}
+			files.push(parseRuleFile(json, path));
+		}
+	}
+	return mergeRules(files);
+}
+
+/** `gocrash diagnose`: why did this crash, and what to do. */
+export const diagnoseCommand: Command = {
+	name: "diagnose",
+	summary: "explain a crash: known causes with confidence, evidence and what to do",
+	usage,
+	async run(args, io) {
+		const { values, positionals } = parseArgs({
+			args: [...args],
+			allowPositionals: true,
+			options: {
+				binary: { type: "string" },
+				"go-version": { type: "string" },
+				goarch: { type: "string" },
+				goos: { type: "string" },
+				kernel: { type: "string" },
+				rules: { type: "string", multiple: true, default: [] },
+				json: { type: "boolean", default: false },
+				explain: { type: "boolean", default: false },
+			},
+		});
+		if (positionals.length > 1)
+			throw new UsageError("give one crash file (or - for standard input)");
+		const ruleDirs = [builtinRulesDir, ...values.rules.map((d) => resolve(io.cwd, d))];
+		const { rules, problems } = await loadRules(ruleDirs);
+		for (const p of problems) {
+			io.stderr.write(
+				`gocrash diagnose: ${p.source}: ${p.rule === null ? "" : `${p.rule}: `}${p.message}\n`,
+			);
+		}
+		if (rules.length === 0) throw new InputError(`no rules found in ${ruleDirs.join(", ")}`);
+		const binary =
+			values.binary === undefined
+				? undefined
+				: { name: values.binary, bin: await readGoBinary(values.binary, io.cwd) };
+		const [input] = openInputs(positionals, io);
+		if (input === undefined) throw new UsageError("no input");
+		const notes = new NoteCollector();
+		const decoder = new TextDecoder();
+		async function* tee(): AsyncIterable<string> {
+			for await (const chunk of (input as NonNullable<typeof input>).chunks()) {
+				const text = decoder.decode(chunk, { stream: true });
+				notes.write(text);
+				yield text;
+			}
+			const rest = decoder.decode();
+			notes.write(rest);
+			yield rest;
+		}
+		const result = await scanCrashes(tee());
+		const diagnosis = diagnose(result, {
+			rules,
+			notes: notes.end(),
+			overrides: {
+				goVersion: values["go-version"],
+				goarch: values.goarch,
+				goos: values.goos,
+				kernel: values.kernel,
+			},
+			...(binary === undefined ? {} : { binary }),
+		});
+		io.stdout.write(
+			values.json
+				? `${JSON.stringify(toJson(input.name, diagnosis, rules.length), null, 2)}\n`
+				: formatDiagnosis(input.name, diagnosis, styleFor(io.stdout.isTTY, io.env), values.explain),
+		);
+		return 0;
+	},
+};
+
+function environmentJson(env: InferredEnvironment): Record<string, unknown> {
+	return {
+		goVersion: env.goVersion?.value ?? null,
+		goarch: env.goarch?.value ?? null,
+		goos: env.goos?.value ?? null,
+		kernel: env.kernel?.value ?? null,
+		sources: {
+			goVersion: env.goVersion?.source ?? null,
+			goarch: env.goarch?.source ?? null,
+			goos: env.goos?.source ?? null,
+			kernel: env.kernel?.source ?? null,
+		},
+		modules: env.modules,
+	};
+}
+
+function toJson(name: string, d: Diagnosis, ruleCount: number): Record<string, unknown> {
+	return {
+		input: name,
+		findings: d.findings.map((f) => ({
+			id: f.id,
+			title: f.title,
+			category: f.category,
+			confidence: f.confidence,
+			evidence: f.evidence,
+			steps: f.steps,
+			explanation: f.explanation,
+			affected: f.affected,
+			fixedIn: f.fixedIn,
+			workarounds: f.workarounds,
+			references: f.references,
+			unknowns: f.unknowns,
+		})),
+		environment: environmentJson(d.environment),
+		crashes: d.crashes,
+		races: d.races,
+		rules: ruleCount,
+	};
+}
+
+function describeEnvironment(env: InferredEnvironment): string {
+	const parts: string[] = [];
+	if (env.goVersion !== null) parts.push(`Go ${env.goVersion.value}`);
+	if (env.goos !== null || env.goarch !== null)
+		parts.push(`${env.goos?.value ?? "?"}/${env.goarch?.value ?? "?"}`);
+	if (env.kernel !== null) parts.push(`kernel ${env.kernel.value}`);
+	return parts.length === 0 ? "environment unknown" : parts.join(", ");
+}
+
+function formatFinding(f: Finding, style: Style, explain: boolean): string {
+	const colour =
+		f.confidence === "confirmed"
+			? style.red
+			: f.confidence === "likely"
+				? style.yellow
+				: style.cyan;
+	const lines = [`${colour(f.confidence.toUpperCase().padEnd(9))} ${style.bold(f.id)}: ${f.title}`];
+	if (explain) lines.push(`  ${f.explanation}`);
+	lines.push(style.dim("  evidence:"));
+	for (const e of f.evidence) lines.push(`    - ${e}`);
+	for (const u of f.unknowns) lines.push(`    ? ${u}`);
+	const todo = [...f.steps, ...f.workarounds.filter((w) => !f.steps.includes(w))];
+	if (todo.length > 0) lines.push(style.dim("  what to do:"));
+	for (const t of todo) lines.push(`    - ${t}`);
+	if (f.fixedIn.length > 0) lines.push(`  ${style.dim("fixed in:")} ${f.fixedIn.join(", ")}`);
+	if (f.references.length > 0) lines.push(`  ${style.dim("see:")} ${f.references.join(", ")}`);
+	return lines.join("\n");
+}
+
+function formatDiagnosis(name: string, d: Diagnosis, style: Style, explain: boolean): string {
+	const what = `${d.crashes} crash${d.crashes === 1 ? "" : "es"}${d.races > 0 ? `, ${d.races} race report${d.races === 1 ? "" : "s"}` : ""}`;
+	const head = `${style.bold(name)}: ${what}; ${describeEnvironment(d.environment)}`;
+	if (d.findings.length === 0) {
+		return `${head}\nNo known cause matched. Run 'gocrash parse' to read the crash, or add a rule (--rules DIR).\n`;
+	}
+	return `${head}\n\n${d.findings.map((f) => formatFinding(f, style, explain)).join("\n\n")}\n`;
+}
