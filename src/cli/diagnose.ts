@@ -13,7 +13,7 @@ import { mergeRules, parseRuleFile, type RuleFile } from "../knowledge/index.js"
 import { scanCrashes } from "../traceback/index.js";
 import { readGoBinary } from "./_binary-file.js";
 import { openInputs } from "./_input.js";
-import type { Command, Io } from "./_io.js";
+import type { Command } from "./_io.js";
 import { InputError, UsageError } from "./_io.js";
 import { type Style, styleFor } from "./_style.js";
 

@@ -1,11 +1,18 @@
 import type { Command, Io } from "./_io.js";
 import { InputError, UsageError } from "./_io.js";
+import { diagnoseCommand } from "./diagnose.js";
 import { disasmCommand } from "./disasm.js";
 import { parseCommand } from "./parse.js";
 import { scanCommand } from "./scan.js";
 import { symbolizeCommand } from "./symbolize.js";
 
-const commands: readonly Command[] = [parseCommand, scanCommand, disasmCommand, symbolizeCommand];
+const commands: readonly Command[] = [
+	parseCommand,
+	scanCommand,
+	disasmCommand,
+	symbolizeCommand,
+	diagnoseCommand,
+];
 
 function formatHelp(): string {
 	const width = Math.max(...commands.map((c) => c.name.length));
