@@ -59,3 +59,28 @@ test("bad PCs and frames are usage errors", async () => {
 		"gocrash symbolize: frames-go1.24-linux-arm64.gz: No function nosuch in the binary\n",
 	);
 });
+
+test("--crash: the real qemu crash of the reproducer names the victim's split window", async () => {
+	const r = await gocrash(
+		"symbolize",
+		"../crashes/reproducer-go1.26-linux-arm64.gz",
+		"--crash",
+		"../crashes/reproducer-go1.26-linux-arm64.crash.txt",
+	);
+	expect(r.code).toBe(0);
+	expect(r.stdout.split("\n")).toEqual([
+		"load bias 0x0 (runtime.(*unwinder).next+0x170 pc=0x72b10)",
+		"signal SIGSEGV PC: 0x72b10  runtime.(*unwinder).next+0x170  runtime/traceback.go:463",
+		"goroutine 1 [preempted (scan)]: main.bigStack+0x9c = 0x8eebc  example.com/reproducer/main.go:23  ◀ exposed instruction of a split SP adjustment (golang/go#73259): pcsp says 0x10010, SP was 0x10000 below entry",
+		"",
+	]);
+	// The same PC is the window `scan` reports for that binary.
+	const scan = JSON.parse(
+		(await gocrash("scan", "--json", "../crashes/reproducer-go1.26-linux-arm64.gz")).stdout,
+	);
+	expect(
+		scan.splitSP
+			.filter((s: { preemptible: boolean }) => s.preemptible)
+			.map((s: { pc: string }) => s.pc),
+	).toEqual(["0x8eebc"]);
+});

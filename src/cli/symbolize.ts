@@ -1,13 +1,21 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { formatPC, loadBias, type Symbolized, symbolizePC } from "../binary/index.js";
+import { parseCrashes } from "../traceback/index.js";
 import { readGoBinary } from "./_binary-file.js";
+import { type CrashPCs, readCrashPCs } from "./_crash-pcs.js";
 import type { Command } from "./_io.js";
 import { InputError, UsageError } from "./_io.js";
 
-const usage = `usage: gocrash symbolize BINARY PC... [--frame FUNC+OFFSET@PC] [--json]
+const usage = `usage: gocrash symbolize BINARY [PC...] [--crash FILE | --frame FUNC+OFFSET@PC] [--json]
 
 Prints the function, offset and file:line of each PC (hex, as in Go crash output).
 
+  --crash FILE            read the crash output of this binary: work out the load base from its
+                          frames (PIE binaries are loaded at a random base), resolve the signal PC
+                          and registers, and name every frame stopped on a split SP adjustment
+                          (golang/go#73259)
   --frame FUNC+OFFSET@PC  for a PIE binary: one frame of the crash whose function and offset are
                           known, e.g. 'main.main+0x1c@0xaaaacc2b1234'; the load base is worked
                           out from it and subtracted from every PC
@@ -27,11 +35,19 @@ export const symbolizeCommand: Command = {
 		const { values, positionals } = parseArgs({
 			args: [...args],
 			allowPositionals: true,
-			options: { frame: { type: "string" }, json: { type: "boolean", default: false } },
+			options: {
+				crash: { type: "string" },
+				frame: { type: "string" },
+				json: { type: "boolean", default: false },
+			},
 		});
 		const [path, ...pcArgs] = positionals;
-		if (path === undefined || pcArgs.length === 0)
-			throw new UsageError("need a binary and at least one PC");
+		if (path === undefined || (pcArgs.length === 0 && values.crash === undefined)) {
+			throw new UsageError("need a binary and at least one PC or --crash FILE");
+		}
+		if (values.crash !== undefined && values.frame !== undefined) {
+			throw new UsageError("--crash and --frame both set the load base: give one");
+		}
 		const pcs = pcArgs.map((a) => {
 			if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(a)) throw new UsageError(`'${a}' is not a hex PC`);
 			return Number.parseInt(a.replace(/^0x/, ""), 16);
@@ -53,7 +69,33 @@ export const symbolizeCommand: Command = {
 				throw new InputError(`${path}: ${error instanceof Error ? error.message : String(error)}`);
 			}
 		}
+		let crash: CrashPCs | undefined;
+		if (values.crash !== undefined) {
+			const text = await readFile(resolve(io.cwd, values.crash), "utf8");
+			crash = readCrashPCs(bin, parseCrashes(text).crashes);
+			bias = crash.bias;
+			if (!values.json) {
+				io.stdout.write(`load bias ${formatPC(bias)} (${crash.biasSource})\n`);
+			}
+		}
 		let missing = false;
+		for (const { label, pc } of crash?.pcs ?? []) {
+			const s = symbolizePC(bin, pc - bias);
+			io.stdout.write(
+				values.json
+					? `${JSON.stringify({ source: label, ...toJson(pc, bias, s) })}\n`
+					: `${label}: ${formatLine(pc, bias, s, bin.image.pie)}\n`,
+			);
+		}
+		for (const f of crash?.splitFrames ?? []) {
+			const s = f.split;
+			const note = `exposed instruction of a split SP adjustment (golang/go#73259): pcsp says ${formatPC(s.frameSize)}, SP was ${formatPC(s.frameSize - s.deltas[0])} below entry`;
+			io.stdout.write(
+				values.json
+					? `${JSON.stringify({ source: `goroutine ${f.goroutine}`, state: f.state, pc: formatPC(s.pc + bias), linkPC: formatPC(s.pc), function: s.function, file: s.file, line: s.line, splitSP: { frameSize: s.frameSize, deltas: s.deltas, leaf: s.leaf, preemptible: s.preemptible } })}\n`
+					: `goroutine ${f.goroutine} [${f.state}]: ${f.frame} = ${formatPC(s.pc)}  ${s.file}:${s.line}  ◀ ${note}\n`,
+			);
+		}
 		for (const pc of pcs) {
 			const s = symbolizePC(bin, pc - bias);
 			if (s === undefined) missing = true;

@@ -1,0 +1,3 @@
+module example.com/reproducer
+
+go 1.19
