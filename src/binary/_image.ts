@@ -36,7 +36,7 @@ export interface Image {
 	readonly ptrSize: 4 | 8;
 	readonly sections: readonly Section[];
 	readonly segments: readonly Segment[];
-	/** Whether the code is position-independent (ELF ET_DYN); addresses are link-time ones. */
+	/** Whether the image is loaded at a random base (ELF ET_DYN, Mach-O MH_PIE, PE DYNAMIC_BASE). */
 	readonly pie: boolean;
 	/** Pointer values the loader writes (ELF RELATIVE relocations). */
 	readonly relocations: Relocations;

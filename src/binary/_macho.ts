@@ -58,6 +58,8 @@ function parseThin(bytes: Uint8Array): Image {
 	const is64 = m === 0xfeedfacf;
 	const cpu = r.u32(4, "Mach-O header");
 	const ncmds = r.u32(16, "Mach-O header");
+	// MH_PIE: the loader slides the image, so crash PCs are not link-time addresses.
+	const pie = (r.u32(24, "Mach-O header") & 0x200000) !== 0;
 	if (ncmds > maxCommands) throw r.error(`load command count ${ncmds}`, 16);
 	let at = is64 ? 32 : 28;
 	const sections: Section[] = [];
@@ -99,7 +101,7 @@ function parseThin(bytes: Uint8Array): Image {
 		ptrSize: is64 ? 8 : 4,
 		sections,
 		segments,
-		pie: false,
+		pie,
 		relocations: noRelocations,
 		symbols,
 		hasSymbols,

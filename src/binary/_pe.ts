@@ -28,6 +28,8 @@ export function parsePe(bytes: Uint8Array): Image {
 	if (optMagic !== 0x10b && optMagic !== 0x20b)
 		throw r.error(`optional header magic ${optMagic}`, opt);
 	const is64 = optMagic === 0x20b;
+	// IMAGE_DLLCHARACTERISTICS_DYNAMIC_BASE: the image is loaded at a random base (ASLR).
+	const pie = (r.u16(opt + 70, "optional header") & 0x40) !== 0;
 	const imageBase = is64 ? r.u64(opt + 24, "optional header") : r.u32(opt + 28, "optional header");
 	const table = opt + optSize;
 	r.need(table, nsections * 40, `${nsections} section headers`);
@@ -92,7 +94,7 @@ export function parsePe(bytes: Uint8Array): Image {
 				write: s.write,
 				exec: s.exec,
 			})),
-		pie: false,
+		pie,
 		relocations: noRelocations,
 		symbols,
 		hasSymbols: nsyms > 0,

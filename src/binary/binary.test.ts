@@ -229,3 +229,11 @@ test("a universal (fat) Mach-O is read from its first slice, like debug/buildinf
 	expect(parseGoBinary(fat).buildInfo?.goVersion).toBe("go1.26.10");
 	expect(pairs(fat)).toEqual(pairs(thin));
 });
+
+test("position independence, as the loader sees it", () => {
+	const pie = (name: string) => parseGoBinary(fixtureBytes(name)).image.pie;
+	expect(pie("frames-go1.24-linux-arm64")).toBe(false);
+	expect(pie("frames-go1.24-linux-arm64-pie")).toBe(true);
+	expect(pie("frames-go1.26-darwin-arm64")).toBe(true);
+	expect(pie("frames-go1.26-windows-amd64")).toBe(true);
+});
