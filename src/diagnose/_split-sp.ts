@@ -17,15 +17,29 @@ export interface SplitSPCheck {
 }
 
 /**
- * Orders the preempted goroutines by how surely they are the one being unwound: the goroutine
- * named by `runtime: gN: frame.sp=…`, then the one whose `gp=` is runtime.scanstack's argument.
+ * The goroutine(s) most surely being unwound when the crash happened, with the function each was
+ * stopped in: the goroutine named by `runtime: gN: frame.sp=…` / `runtime: g N: unexpected return
+ * pc for F …` (when its own traceback crashed before printing F, F comes from that line), else the
+ * one whose `gp=` is runtime.scanstack's argument, else every asynchronously preempted goroutine.
  */
 export function splitSPVictims(crash: Crash): { goroutine: Goroutine; frame: Frame }[] {
 	const victims = preemptedVictims(crash);
-	const named = new Set<number>();
+	const named = new Map<number, string | null>();
 	for (const line of crash.runtimeLines) {
-		const m = /^runtime: g ?(\d+): (?:frame\.sp=|unexpected return pc)/.exec(line);
-		if (m?.[1] !== undefined) named.add(Number(m[1]));
+		const m = /^runtime: g ?(\d+): (?:frame\.sp=|unexpected return pc for (\S+) )/.exec(line);
+		if (m?.[1] !== undefined) named.set(Number(m[1]), m[2] ?? named.get(Number(m[1])) ?? null);
+	}
+	if (named.size > 0) {
+		const out: { goroutine: Goroutine; frame: Frame }[] = [];
+		for (const [id, fn] of named) {
+			const shown = victims.find((v) => v.goroutine.id === id);
+			if (shown !== undefined) out.push(shown);
+			else {
+				const g = crash.goroutines.find((x) => x.id === id);
+				if (g !== undefined && fn !== null) out.push({ goroutine: g, frame: bareFrame(fn) });
+			}
+		}
+		if (out.length > 0) return out;
 	}
 	const scanned = new Set<string>();
 	const frames = [...crash.runtimeStack, ...crash.goroutines.flatMap((g) => g.frames)];
@@ -34,12 +48,37 @@ export function splitSPVictims(crash: Crash): { goroutine: Goroutine; frame: Fra
 		const arg = f.args.split(",")[0]?.trim().replace(/\?$/, "");
 		if (arg !== undefined) scanned.add(arg);
 	}
-	const rank = (g: Goroutine): number =>
-		named.has(g.id) ? 0 : g.gp !== null && scanned.has(g.gp) ? 1 : 2;
-	return victims.sort((a, b) => rank(a.goroutine) - rank(b.goroutine));
+	const scannedVictims = victims.filter(
+		(v) => v.goroutine.gp !== null && scanned.has(v.goroutine.gp),
+	);
+	// A goroutine stopped at a function's entry (no +0x offset printed) cannot be inside its epilogue.
+	const atEntry = (v: { frame: Frame }): number => (v.frame.offset === null ? 1 : 0);
+	return (scannedVictims.length > 0 ? scannedVictims : victims).sort(
+		(a, b) => atEntry(a) - atEntry(b),
+	);
+}
+
+/** A frame known only by its function name (from a `runtime:` line), without position. */
+function bareFrame(fn: string): Frame {
+	return {
+		function: fn,
+		package: "",
+		receiver: null,
+		args: null,
+		inlined: false,
+		file: null,
+		line: null,
+		offset: null,
+		fp: null,
+		sp: null,
+		pc: null,
+	};
 }
 
 function describeVictim(v: { goroutine: Goroutine; frame: Frame }): string {
+	if (v.frame.file === null && v.frame.pc === null) {
+		return `victim goroutine ${v.goroutine.id} [${v.goroutine.stateText}]: the unwinder failed on its frame of ${v.frame.function} (named by the runtime's 'unexpected return pc' line; the goroutine's own traceback did not print that frame)`;
+	}
 	const off = v.frame.offset === null ? "" : ` +0x${v.frame.offset.toString(16)}`;
 	const pc = v.frame.pc === null ? "" : ` pc=${v.frame.pc}`;
 	return `victim goroutine ${v.goroutine.id} [${v.goroutine.stateText}] was asynchronously preempted (runtime.asyncPreempt) in ${formatFrame(v.frame)}${off}${pc}`;
@@ -113,7 +152,26 @@ export function checkSplitSP(
 			base ??= loadBase(crash, binary.bin);
 			if (base !== undefined) pc = Number(BigInt(v.frame.pc) - base);
 		}
-		if (pc === undefined) continue;
+		if (pc === undefined) {
+			const windows = report.splitSP.filter(
+				(w) => w.function === v.frame.function && w.preemptible,
+			);
+			if (windows.length === 0) {
+				const text = `in ${binary.name}, ${v.frame.function} has no preemptible split epilogue`;
+				if (!facts.has("split-sp-victim-off-window")) facts.set("split-sp-victim-off-window", text);
+				evidence.push(text);
+				continue;
+			}
+			evidence.push(
+				`in ${binary.name} (${report.goVersion}), ${v.frame.function} has ${windows.length} preemptible split window(s): ${windows.map(windowText).join("; ")}; the exact PC was not printed, so this supports but does not prove the cause`,
+			);
+			if (windows.every((w) => w.leaf))
+				facts.set(
+					"split-sp-victim-leaf",
+					`${v.frame.function} is a leaf function: no Go release fixes its epilogue`,
+				);
+			continue;
+		}
 		if (v.frame.pc !== null) {
 			const b = BigInt(v.frame.pc) - BigInt(pc);
 			if (b !== 0n)

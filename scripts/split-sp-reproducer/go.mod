@@ -1,0 +1,3 @@
+module gocrash.example/splitsp
+
+go 1.19
