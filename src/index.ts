@@ -24,9 +24,9 @@ export {
 	type Signal,
 	type StackDump,
 	type StackWord,
-	type ThreadDump,
 	scanCrashes,
 	stripLogPrefix,
+	type ThreadDump,
 } from "./traceback/index.js";
 export {
 	type Bucket,
