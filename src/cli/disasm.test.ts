@@ -48,3 +48,11 @@ test("unknown functions are one line", async () => {
 	expect(r.code).toBe(1);
 	expect(r.stderr).toBe("gocrash disasm: frames-go1.26-linux-amd64.gz: no function main.nope\n");
 });
+
+test("big-endian and 32-bit code disassembles too", async () => {
+	const s390x = await gocrash("disasm", "frames-go1.26-linux-s390x.gz", "main.bigStack");
+	// g.stackguard0 load at entry: lg %r10, 0x10(%r13) (R13 is g on s390x).
+	expect(s390x.stdout).toMatch(/main\.go:\d+ +0x[0-9a-f]+ +e3a0d0100004 +lg %r10, 0x10\(%r13\)/);
+	const arm = await gocrash("disasm", "frames-go1.26-linux-arm.gz", "main.bigStack");
+	expect(arm.stdout).toMatch(/e59a1008 +ldr r1, \[sl, #8\]/);
+});

@@ -18,7 +18,7 @@ import { type Style, styleFor } from "./_style.js";
 
 const usage = `usage: gocrash disasm BINARY (FUNCTION|PC|FILE:LINE)
 
-Disassembles one Go function (arm64, amd64, 386) with Capstone and annotates every instruction
+Disassembles one Go function (arm64, amd64, 386, arm, ppc64, s390x, riscv64) with Capstone and annotates every instruction
 with its file:line, pcsp (bytes SP is below its value at entry, as the unwinder believes) and
 async-preemption state (unsafe, restart1, restart2, restart-at-entry; unmarked instructions in Go
 code are async-preemption points); split SP adjustments (golang/go#73259) are marked.
@@ -163,11 +163,18 @@ interface CapstoneInsn {
 }
 
 interface CapstoneModule {
+	ARCH_ARM: number;
 	ARCH_ARM64: number;
 	ARCH_X86: number;
+	ARCH_PPC: number;
+	ARCH_SYSZ: number;
+	ARCH_RISCV: number;
 	MODE_ARM: number;
 	MODE_32: number;
 	MODE_64: number;
+	MODE_BIG_ENDIAN: number;
+	MODE_RISCV64: number;
+	MODE_RISCVC: number;
 	Capstone: new (
 		arch: number,
 		mode: number,
@@ -190,22 +197,30 @@ async function loadCapstone(): Promise<Disassembler> {
 	const cs = await capstone;
 	return {
 		disasm(arch, code, address) {
-			const mode =
-				arch === "arm64"
-					? [cs.ARCH_ARM64, cs.MODE_ARM]
-					: arch === "amd64"
-						? [cs.ARCH_X86, cs.MODE_64]
-						: arch === "386"
-							? [cs.ARCH_X86, cs.MODE_32]
-							: undefined;
-			if (mode === undefined) throw new InputError(`disassembly of ${arch} code is not supported`);
-			const d = new cs.Capstone(mode[0] as number, mode[1] as number);
+			const target = targets(cs)[arch];
+			if (target === undefined)
+				throw new InputError(`disassembly of ${arch} code is not supported`);
+			const [csArch, mode, unit] = target;
+			const d = new cs.Capstone(csArch, mode);
 			try {
-				return disassembleAll(d, code, address, arch === "arm64" ? 4 : 1);
+				return disassembleAll(d, code, address, unit, arch === "arm64" || arch === "arm");
 			} finally {
 				d.close();
 			}
 		},
+	};
+}
+
+// Capstone architecture, mode and the size of an undecodable unit, by Go GOARCH.
+function targets(cs: CapstoneModule): Readonly<Record<string, readonly [number, number, number]>> {
+	return {
+		arm64: [cs.ARCH_ARM64, cs.MODE_ARM, 4],
+		arm: [cs.ARCH_ARM, cs.MODE_ARM, 4],
+		amd64: [cs.ARCH_X86, cs.MODE_64, 1],
+		"386": [cs.ARCH_X86, cs.MODE_32, 1],
+		ppc64: [cs.ARCH_PPC, cs.MODE_64 + cs.MODE_BIG_ENDIAN, 4],
+		s390x: [cs.ARCH_SYSZ, cs.MODE_BIG_ENDIAN, 2],
+		riscv64: [cs.ARCH_RISCV, cs.MODE_RISCV64 + cs.MODE_RISCVC, 2],
 	};
 }
 
@@ -215,6 +230,7 @@ function disassembleAll(
 	code: Uint8Array,
 	address: number,
 	unit: number,
+	littleEndianWords: boolean,
 ): Instruction[] {
 	const out: Instruction[] = [];
 	let at = 0;
@@ -224,7 +240,7 @@ function disassembleAll(
 			const off = Number(insn.address) - address;
 			out.push({
 				address: Number(insn.address),
-				bytes: hexBytes(code.subarray(off, off + insn.size), unit),
+				bytes: hexBytes(code.subarray(off, off + insn.size), littleEndianWords),
 				text: `${insn.mnemonic} ${insn.op_str}`.trim(),
 			});
 			at = off + insn.size;
@@ -233,7 +249,7 @@ function disassembleAll(
 			const n = Math.min(unit, code.length - at);
 			out.push({
 				address: address + at,
-				bytes: hexBytes(code.subarray(at, at + n), unit),
+				bytes: hexBytes(code.subarray(at, at + n), littleEndianWords),
 				text: "(undecodable)",
 			});
 			at += n;
@@ -242,9 +258,9 @@ function disassembleAll(
 	return out;
 }
 
-function hexBytes(b: Uint8Array, unit: number): string {
-	if (unit === 4 && b.length === 4) {
-		// arm64 words in the order `go tool objdump` prints them (the little-endian value).
+function hexBytes(b: Uint8Array, littleEndianWords: boolean): string {
+	if (littleEndianWords && b.length === 4) {
+		// arm/arm64 words as `go tool objdump` prints them (the little-endian value).
 		return [3, 2, 1, 0].map((i) => (b[i] as number).toString(16).padStart(2, "0")).join("");
 	}
 	return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
