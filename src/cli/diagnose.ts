@@ -97,8 +97,10 @@ export const diagnoseCommand: Command = {
 			values.binary === undefined
 				? undefined
 				: { name: values.binary, bin: await readGoBinary(values.binary, io.cwd) };
-		const [input] = openInputs(positionals, io);
+		const path = positionals[0] ?? "-";
+		const [input] = openInputs([path === "-" ? path : resolve(io.cwd, path)], io);
 		if (input === undefined) throw new UsageError("no input");
+		const name = path === "-" ? input.name : path;
 		const notes = new NoteCollector();
 		const decoder = new TextDecoder();
 		async function* tee(): AsyncIterable<string> {
@@ -125,8 +127,8 @@ export const diagnoseCommand: Command = {
 		});
 		io.stdout.write(
 			values.json
-				? `${JSON.stringify(toJson(input.name, diagnosis, rules.length), null, 2)}\n`
-				: formatDiagnosis(input.name, diagnosis, styleFor(io.stdout.isTTY, io.env), values.explain),
+				? `${JSON.stringify(toJson(name, diagnosis, rules.length), null, 2)}\n`
+				: formatDiagnosis(name, diagnosis, styleFor(io.stdout.isTTY, io.env), values.explain),
 		);
 		return 0;
 	},

@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { parseCrashes } from "../traceback/index.js";
+import { collectNotes, decodeModulePath, inferEnvironment } from "./index.js";
+
+function infer(lines: string[], overrides = {}) {
+	const text = lines.join("\n");
+	return inferEnvironment(parseCrashes(text), collectNotes(text), overrides);
+}
+
+const panicIn = (file: string): string[] => [
+	"panic: boom",
+	"",
+	"goroutine 1 [running]:",
+	"main.main()",
+	"\t/home/u/app/main.go:5 +0x1d",
+	"runtime.main()",
+	`\t${file} +0x1a4`,
+];
+
+describe("inferEnvironment", () => {
+	it.each([
+		["/usr/lib/go-1.19/src/runtime/proc.go:250", "1.19"],
+		["/home/u/sdk/go1.23.4/src/runtime/proc.go:272", "1.23.4"],
+		[
+			"/root/go/pkg/mod/golang.org/toolchain@v0.0.1-go1.22.3.linux-amd64/src/runtime/proc.go:271",
+			"1.22.3",
+		],
+		["/opt/hostedtoolcache/go/1.21.5/x64/src/runtime/proc.go:267", "1.21.5"],
+	])("reads the Go version from the GOROOT path %s", (file, version) => {
+		expect(infer(panicIn(file)).goVersion).toEqual({
+			value: version,
+			source: `GOROOT path ${file.replace(/:\d+$/, "")}`,
+		});
+	});
+
+	it("has no Go version for /usr/local/go", () => {
+		expect(infer(panicIn("/usr/local/go/src/runtime/proc.go:250")).goVersion).toBeNull();
+	});
+
+	it("reads GOARCH and GOOS from runtime file names", () => {
+		const env = infer([
+			"fatal error: traceback did not unwind completely",
+			"",
+			"runtime stack:",
+			"runtime.throw({0x1f2a0c6?, 0x0?})",
+			"\t/usr/local/go/src/runtime/panic.go:1101 +0x38 fp=0xfffed8f9e0f0 sp=0xfffed8f9e0c0 pc=0x4a6f8",
+			"runtime.systemstack()",
+			"\t/usr/local/go/src/runtime/asm_arm64.s:244 +0x6c fp=0xfffed8f9e100 sp=0xfffed8f9e0f0 pc=0x7d88c",
+			"runtime.usleep()",
+			"\t/usr/local/go/src/runtime/sys_linux_arm64.s:139 +0x10 fp=0xfffed8f9e110 sp=0xfffed8f9e100 pc=0x7e230",
+		]);
+		expect(env.goarch?.value).toBe("arm64");
+		expect(env.goos?.value).toBe("linux");
+	});
+
+	it("reads GOARCH from a register dump", () => {
+		const env = infer([
+			"SIGABRT: abort",
+			"PC=0x46b1a1 m=0 sigcode=0",
+			"",
+			"goroutine 1 [running]:",
+			"main.main()",
+			"\t/app/main.go:5 +0x1c",
+			"",
+			"rax    0x0",
+			"rbx    0x6",
+			"rip    0x46b1a1",
+			"rflags 0x246",
+		]);
+		expect(env.goarch).toEqual({ value: "amd64", source: "register dump names" });
+	});
+
+	it("decodes module versions from module-cache paths", () => {
+		expect(decodeModulePath("github.com/!data!dog/netlink")).toBe("github.com/DataDog/netlink");
+		const env = infer(
+			panicIn(
+				"/go/pkg/mod/github.com/!data!dog/netlink@v1.0.1-0.20240223195320-c7a4f832a3d1/nl/nl_linux.go:779",
+			),
+		);
+		expect(env.modules).toEqual([
+			{ path: "github.com/DataDog/netlink", version: "v1.0.1-0.20240223195320-c7a4f832a3d1" },
+		]);
+	});
+
+	it("finds a kernel version printed next to the crash, and lets flags win", () => {
+		const lines = [
+			"Linux build-7 5.3.10-arch1-1 #1 SMP PREEMPT Sat, 09 Nov 2019 x86_64 GNU/Linux",
+			...panicIn("/usr/lib/go-1.14/src/runtime/proc.go:203"),
+		];
+		expect(infer(lines).kernel?.value).toBe("5.3.10-arch1-1");
+		const env = infer(lines, { kernel: "6.1.0", goVersion: "go1.14.15", goarch: "amd64" });
+		expect([env.kernel, env.goVersion, env.goarch]).toEqual([
+			{ value: "6.1.0", source: "--kernel" },
+			{ value: "1.14.15", source: "--go-version" },
+			{ value: "amd64", source: "--goarch" },
+		]);
+	});
+});
