@@ -82,6 +82,15 @@ const hexDigits = /^[0-9a-f]+$/;
 
 /** Classifies one line of crash text. */
 export function classifyLine(raw: string): Token {
+	// The commonest line of all, a frame's `\t/path/file.go:123 +0x1d`, is read in place.
+	if (
+		raw.charCodeAt(0) === 0x09 &&
+		raw.charCodeAt(1) === 0x2f /* / */ &&
+		!isSpace(raw.charCodeAt(raw.length - 1))
+	) {
+		const file = classifyFile(raw, 1);
+		if (file !== null) return file;
+	}
 	const text = trimStart(raw);
 	if (text.length === 0) return BLANK;
 	const c = text.charCodeAt(0);
@@ -196,7 +205,7 @@ export function classifyLine(raw: string): Token {
 		const fn = classifyFunction(text);
 		if (fn !== null) return fn;
 	}
-	const file = classifyFile(text);
+	const file = classifyFile(text, 0);
 	if (file !== null) return file;
 	if (text.length <= 32) {
 		const m = registerLine.exec(text);
@@ -215,6 +224,10 @@ const RACE_WARNING: Token = { kind: "race-warning" };
 const CGO_SIGNAL: Token = { kind: "cgo-signal" };
 const STACK_UNAVAILABLE: Token = { kind: "stack-unavailable" };
 const RACE_FAILED: Token = { kind: "race-failed-stack" };
+
+function isSpace(c: number): boolean {
+	return c === 0x20 || c === 0x09 || c === 0x0d;
+}
 
 function trimStart(text: string): string {
 	let i = 0;
@@ -339,13 +352,13 @@ function isFunctionName(name: string): boolean {
 
 // A file line is `path:line`, then optionally ` +0xOFF`, then ` fp=… sp=… pc=…`
 // (runtime/traceback.go printFuncName's caller). The most common line of all: scanned by hand.
-function classifyFile(text: string): Token | null {
+function classifyFile(text: string, start: number): Token | null {
 	let end = text.length;
 	let fp: string | null = null;
 	let sp: string | null = null;
 	let pc: string | null = null;
-	const fpAt = text.indexOf(" fp=");
-	if (fpAt > 0) {
+	const fpAt = text.indexOf(" fp=", start);
+	if (fpAt > start) {
 		const spAt = text.indexOf(" sp=", fpAt);
 		const pcAt = text.indexOf(" pc=", spAt);
 		if (spAt < 0 || pcAt < 0 || text.indexOf(" ", pcAt + 1) >= 0) return null;
@@ -356,7 +369,7 @@ function classifyFile(text: string): Token | null {
 	}
 	let offset: number | null = null;
 	const plus = text.lastIndexOf(" +0x", end);
-	if (plus > 0) {
+	if (plus > start) {
 		if (end - plus - 4 < 1 || end - plus - 4 > 16) return null;
 		let value = 0;
 		for (let i = plus + 4; i < end; i++) {
@@ -368,14 +381,20 @@ function classifyFile(text: string): Token | null {
 		end = plus;
 	}
 	let digits = end;
-	while (digits > 0) {
+	while (digits > start) {
 		const c = text.charCodeAt(digits - 1);
 		if (c < 0x30 || c > 0x39) break;
 		digits--;
 	}
-	if (digits === end || end - digits > 10 || digits < 2 || text.charCodeAt(digits - 1) !== 0x3a)
+	if (
+		digits === end ||
+		end - digits > 10 ||
+		digits < start + 2 ||
+		text.charCodeAt(digits - 1) !== 0x3a
+	) {
 		return null;
-	const file = text.slice(0, digits - 1);
+	}
+	const file = text.slice(start, digits - 1);
 	if (!isFilePath(file)) return null;
 	return { kind: "file", file, line: Number(text.slice(digits, end)), offset, fp, sp, pc };
 }
