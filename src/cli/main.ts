@@ -2,6 +2,7 @@ import type { Command, Io } from "./_io.js";
 import { InputError, UsageError } from "./_io.js";
 import { diagnoseCommand } from "./diagnose.js";
 import { disasmCommand } from "./disasm.js";
+import { hostCommand } from "./host.js";
 import { parseCommand } from "./parse.js";
 import { scanCommand } from "./scan.js";
 import { symbolizeCommand } from "./symbolize.js";
@@ -12,6 +13,7 @@ const commands: readonly Command[] = [
 	disasmCommand,
 	symbolizeCommand,
 	diagnoseCommand,
+	hostCommand,
 ];
 
 function formatHelp(): string {
