@@ -5,7 +5,8 @@
 //
 // The function is a leaf (no calls) by default; built with `-tags nonleaf` it calls noinline
 // helpers, which the go1.23.12/1.24.6/1.25.0 fix covers. SPLITSP_WORKERS sets how many goroutines
-// call it (default 4): each running goroutine is one chance per GC cycle.
+// call it (default 4). With more workers than Ps, some are always parked where the scheduler
+// preempted them, and every GC cycle scans (unwinds) each of them: one chance per GC cycle each.
 package main
 
 import (

@@ -4,6 +4,7 @@ import { diagnoseCommand } from "./diagnose.js";
 import { disasmCommand } from "./disasm.js";
 import { hostCommand } from "./host.js";
 import { parseCommand } from "./parse.js";
+import { reproduceCommand } from "./reproduce.js";
 import { scanCommand } from "./scan.js";
 import { symbolizeCommand } from "./symbolize.js";
 
@@ -14,6 +15,7 @@ const commands: readonly Command[] = [
 	symbolizeCommand,
 	diagnoseCommand,
 	hostCommand,
+	reproduceCommand,
 ];
 
 function formatHelp(): string {
