@@ -196,8 +196,11 @@ function formatFinding(f: Finding, style: Style, explain: boolean): string {
 	for (const e of f.evidence) lines.push(`    - ${e}`);
 	for (const u of f.unknowns) lines.push(`    ? ${u}`);
 	const todo = [...f.steps, ...f.workarounds.filter((w) => !f.steps.includes(w))];
-	if (todo.length > 0) lines.push(style.dim("  what to do:"));
-	for (const t of todo) lines.push(`    - ${t}`);
+	const shown = explain ? todo : todo.slice(0, 3);
+	if (shown.length > 0) lines.push(style.dim("  what to do:"));
+	for (const t of shown) lines.push(`    - ${t}`);
+	if (shown.length < todo.length)
+		lines.push(style.dim(`    (${todo.length - shown.length} more with --explain)`));
 	if (f.fixedIn.length > 0) lines.push(`  ${style.dim("fixed in:")} ${f.fixedIn.join(", ")}`);
 	if (f.references.length > 0) lines.push(`  ${style.dim("see:")} ${f.references.join(", ")}`);
 	return lines.join("\n");
