@@ -83,6 +83,7 @@ export function diagnose(result: ParseResult, options: DiagnoseOptions): Diagnos
 	const environment = inferEnvironment(result, notes, options.overrides, binaryEnv);
 	const subjects: (Crash | null)[] = result.crashes.length > 0 ? result.crashes : [null];
 	const merged = new Map<string, Finding>();
+	const supersededBy = new Map<string, readonly string[]>();
 	for (const crash of subjects) {
 		const split =
 			crash !== null && hasSplitSPSignature(crash) ? checkSplitSP(crash, binary, scan) : undefined;
@@ -118,11 +119,16 @@ export function diagnose(result: ParseResult, options: DiagnoseOptions): Diagnos
 				references: m.rule.references,
 				unknowns: m.unknowns,
 			};
+			supersededBy.set(finding.id, m.rule.supersedes);
 			const old = merged.get(finding.id);
 			merged.set(finding.id, old === undefined ? finding : mergeFindings(old, finding));
 		}
 	}
+	// A specific cause found in one crash of the input explains the generic ones found in another
+	// (a crash while printing the first crash, for example).
+	const superseded = new Set([...supersededBy.values()].flat());
 	const findings = [...merged.values()]
+		.filter((f) => !superseded.has(f.id))
 		.map((f, i) => ({ f, i }))
 		.sort(
 			(a, b) =>
