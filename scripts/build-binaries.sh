@@ -4,11 +4,11 @@
 #
 # Writes OUT_DIR/<name>.gz (gzip -9 -n, so rebuilding with the same toolchains gives the same
 # bytes) for every name in the matrix below:
-#   frames-go1.XX-linux-arm64          test/binaries/frames, every toolchain
-#   frames-go1.XX-linux-arm64-pie      -buildmode=pie                  (1.19, 1.24, 1.26)
-#   frames-go1.XX-linux-arm64-stripped -ldflags='-s -w'                (1.19, 1.24, 1.26)
-#   frames-go1.XX-linux-arm64-cgo      CGO_ENABLED=1, -linkmode=external, aarch64 gcc (1.24)
-#   frames-go1.XX-darwin-arm64         Mach-O                          (1.19, 1.24, 1.26)
+#   frames-go1.XX-linux-arm64          test/binaries/frames, with every toolchain, and also:
+#   frames-go1.XX-linux-arm64-pie      -buildmode=pie
+#   frames-go1.XX-linux-arm64-stripped -ldflags='-s -w'
+#   frames-go1.XX-linux-arm64-cgo      CGO_ENABLED=1, -linkmode=external, Debian's aarch64 gcc
+#   frames-go1.XX-darwin-arm64         Mach-O
 #   frames-go1.26-linux-amd64, frames-go1.26-darwin-amd64, frames-go1.26-windows-{amd64,arm64}
 #   frames-go1.26-linux-{386,arm,s390x,ppc64}  32-bit and big-endian ELF
 #   netlink-go1.XX-linux-arm64         test/binaries/netlink against Debian's netlink 1.1.0
@@ -45,12 +45,12 @@ frames="$root/test/binaries/frames"
 for v in 1.19 1.21 1.22 1.23 1.24 1.25 1.26; do
 	build "frames-go$v-linux-arm64" "$v" "$frames" linux arm64 0
 done
-for v in 1.19 1.24 1.26; do
+for v in 1.19 1.21 1.22 1.23 1.24 1.25 1.26; do
 	build "frames-go$v-linux-arm64-pie" "$v" "$frames" linux arm64 0 -buildmode=pie
 	build "frames-go$v-linux-arm64-stripped" "$v" "$frames" linux arm64 0 -ldflags=-s\ -w
+	build "frames-go$v-linux-arm64-cgo" "$v" "$frames" linux arm64 1 -ldflags=-linkmode=external
 	build "frames-go$v-darwin-arm64" "$v" "$frames" darwin arm64 0
 done
-build frames-go1.24-linux-arm64-cgo 1.24 "$frames" linux arm64 1 -ldflags=-linkmode=external
 build frames-go1.26-linux-amd64 1.26 "$frames" linux amd64 0
 build frames-go1.26-darwin-amd64 1.26 "$frames" darwin amd64 0
 build frames-go1.26-windows-amd64 1.26 "$frames" windows amd64 0
