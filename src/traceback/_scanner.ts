@@ -1,5 +1,6 @@
 import { classifyLine, type Token } from "./_classify.js";
 import { newFrame } from "./_frame.js";
+import { LineReader } from "./_lines.js";
 import type {
 	Ancestor,
 	Crash,
@@ -11,10 +12,8 @@ import type {
 	RaceGoroutine,
 	RaceReport,
 	Signal,
-	StackDump,
 } from "./_model.js";
-import { stripLogPrefix } from "./_prefix.js";
-import { ForeignLines } from "./_splice.js";
+import { newGoroutine, newSignal, readStackWords } from "./_records.js";
 
 /** Callbacks that receive goroutines, crashes and race reports as soon as each is complete. */
 export interface ScanHandlers {
@@ -29,8 +28,6 @@ export interface ScanOptions {
 	keepGoroutines?: boolean;
 }
 
-/** Longest line kept; the rest of a longer line is dropped and reported as an issue. */
-export const MAX_LINE_LENGTH = 64 * 1024;
 /** Unplaceable lines in a row after which an open crash is taken to have ended. */
 const FOREIGN_RUN = 40;
 /** Most issues kept; later ones are only counted. */
@@ -67,9 +64,6 @@ export class CrashScanner {
 	#issuesDropped = 0;
 	#raceCount: number | null = null;
 
-	#carry = "";
-	#skippingLongLine = false;
-	#partial = "";
 	#lineNo = 0;
 
 	#crash: Crash | null = null;
@@ -89,11 +83,15 @@ export class CrashScanner {
 	#registers: Record<string, string> | null = null;
 	/** True after a `-----` line: another thread's dump of the same crash follows. */
 	#threadDump = false;
-	readonly #foreign = new ForeignLines();
+	readonly #lines = new LineReader(
+		(text, lineNo) => {
+			this.#lineNo = lineNo;
+			this.#line(text);
+		},
+		(code, message, lineNo) => this.#issue(code, message, lineNo),
+	);
 	/** Lines of other output skipped inside the open crash or race report. */
 	#interleaved = 0;
-	/** The start of a line cut short by another thread's output, waiting for its rest. */
-	#fragment = "";
 	/** Lines held while a goroutine header inside a panic value is undecided (see #hold). */
 	#held: { line: number; text: string }[] | null = null;
 	/** Index in #held of the first blank line, or -1 before it. */
@@ -109,38 +107,13 @@ export class CrashScanner {
 
 	/** Feeds the next chunk of text; chunk boundaries may fall anywhere, even inside a line. */
 	write(chunk: string): void {
-		let start = 0;
-		for (;;) {
-			const newline = chunk.indexOf("\n", start);
-			if (newline < 0) break;
-			if (
-				this.#carry.length === 0 &&
-				!this.#skippingLongLine &&
-				newline - start <= MAX_LINE_LENGTH
-			) {
-				this.#endLine(chunk.slice(start, newline));
-			} else {
-				this.#take(chunk.slice(start, newline));
-				this.#endLine(this.#carry);
-			}
-			start = newline + 1;
-		}
-		if (start < chunk.length) this.#take(chunk.slice(start));
+		this.#lines.write(chunk);
 	}
 
 	/** Finishes the input and returns everything found. */
 	end(): ParseResult {
-		if (this.#carry.length > 0 || this.#skippingLongLine) this.#endLine(this.#carry);
-		if (this.#partial.length > 0) {
-			const text = this.#partial;
-			this.#partial = "";
-			this.#joined(text);
-		}
-		if (this.#fragment.length > 0) {
-			const text = this.#fragment;
-			this.#fragment = "";
-			this.#line(text);
-		}
+		this.#lines.end();
+		this.#lineNo = this.#lines.lineNo;
 		this.#release(0);
 		this.#closeRace(true);
 		this.#closeCrash();
@@ -158,43 +131,6 @@ export class CrashScanner {
 			issues: this.#issues,
 			lines: this.#lineNo,
 		};
-	}
-
-	#take(piece: string): void {
-		if (this.#skippingLongLine) return;
-		if (this.#carry.length + piece.length > MAX_LINE_LENGTH) {
-			this.#carry += piece.slice(0, MAX_LINE_LENGTH - this.#carry.length);
-			this.#skippingLongLine = true;
-			return;
-		}
-		this.#carry += piece;
-	}
-
-	#endLine(raw: string): void {
-		let text = raw;
-		this.#carry = "";
-		this.#lineNo++;
-		if (this.#skippingLongLine) {
-			this.#skippingLongLine = false;
-			this.#issue("long-line", `line longer than ${MAX_LINE_LENGTH} characters was cut`);
-		}
-		if (text.endsWith("\r")) text = text.slice(0, -1);
-		let stripped = stripLogPrefix(text);
-		if (stripped === null) {
-			if (this.#partial.length === 0) return this.#joined(text);
-			stripped = { text, partial: false, ok: true };
-		}
-		if (!stripped.ok)
-			this.#issue("bad-prefix", "log line looks like Docker JSON but does not decode");
-		if (stripped.partial) {
-			if (this.#partial.length + stripped.text.length <= MAX_LINE_LENGTH) {
-				this.#partial += stripped.text;
-			}
-			return;
-		}
-		const line = this.#partial.length > 0 ? this.#partial + stripped.text : stripped.text;
-		this.#partial = "";
-		this.#joined(line);
 	}
 
 	/**
@@ -232,18 +168,6 @@ export class CrashScanner {
 		this.#lineNo = lineNo;
 	}
 
-	/** Rejoins lines that another thread's output was spliced into, then handles the line. */
-	#joined(text: string): void {
-		const line = this.#fragment.length > 0 ? this.#fragment + text : text;
-		const head = this.#foreign.spliceHead(line);
-		if (head !== null && head.length + text.length <= MAX_LINE_LENGTH) {
-			this.#fragment = head;
-			return;
-		}
-		this.#fragment = "";
-		this.#line(line);
-	}
-
 	#issue(code: ParseIssue["code"], message: string, line = this.#lineNo): void {
 		if (this.#issues.length >= MAX_ISSUES) this.#issuesDropped++;
 		else this.#issues.push({ code, line, message });
@@ -265,7 +189,7 @@ export class CrashScanner {
 			case "text":
 				// Shapes are learned outside crashes only: inside, repeated lines may be a panic
 				// value's own text or the cut pieces of Go's lines.
-				if (this.#crash === null && this.#race === null) this.#foreign.learn(text);
+				if (this.#crash === null && this.#race === null) this.#lines.foreign.learn(text);
 				return this.#text(this.#raw);
 			case "blank":
 				return this.#blank();
@@ -292,7 +216,7 @@ export class CrashScanner {
 	}
 
 	#text(text: string): void {
-		if ((this.#crash !== null || this.#race !== null) && this.#foreign.isForeign(text)) {
+		if ((this.#crash !== null || this.#race !== null) && this.#lines.foreign.isForeign(text)) {
 			// Another thread's output, recognised by its repeated shape: counted, not placed.
 			this.#interleaved++;
 			return;
@@ -791,77 +715,6 @@ export class CrashScanner {
 			this.#issue("truncated", "race report ends before its closing line", race.endLine);
 		this.#races.push(race);
 		this.#handlers.race?.(race);
-	}
-}
-
-function newSignal(
-	name: string,
-	description: string,
-	code: string | null,
-	addr: string | null,
-	pc: string | null,
-): Signal {
-	return { name, description, code, addr, pc, m: null, duringCgo: false };
-}
-
-function newGoroutine(token: Extract<Token, { kind: "goroutine" }>, line: number): Goroutine {
-	const parts = token.stateText.split(", ");
-	let state = parts[0] ?? "";
-	let scan = false;
-	if (state.endsWith(" (scan)")) {
-		scan = true;
-		state = state.slice(0, -7);
-	}
-	let waitMinutes: number | null = null;
-	let lockedToThread = false;
-	for (const extra of parts.slice(1)) {
-		if (extra === "locked to thread") lockedToThread = true;
-		else if (extra.endsWith(" minutes")) {
-			const minutes = Number(extra.slice(0, -8));
-			if (Number.isInteger(minutes)) waitMinutes = minutes;
-		}
-	}
-	return {
-		id: token.id,
-		state,
-		stateText: token.stateText,
-		scan,
-		waitMinutes,
-		lockedToThread,
-		gp: token.gp,
-		m: token.m,
-		mp: token.mp,
-		frames: [],
-		elided: [],
-		stackUnavailable: false,
-		createdBy: null,
-		ancestors: [],
-		line,
-	};
-}
-
-// runtime/mprof.go hexdumpWords: each word is a one-character mark then the hex value, then an
-// optional `<func+0xoff>` symbol.
-function readStackWords(dump: StackDump, address: string, rest: string): void {
-	const base = BigInt(address);
-	let offset = 0n;
-	for (const field of rest.split(" ")) {
-		if (field.length === 0) continue;
-		if (field.startsWith("<") && field.endsWith(">") && !field.startsWith("<0x")) {
-			const last = dump.words.at(-1);
-			if (last !== undefined) last.symbol = field.slice(1, -1);
-			continue;
-		}
-		const mark = field.startsWith("0x") ? null : field.slice(0, 1);
-		const value = mark === null ? field : field.slice(1);
-		dump.words.push({
-			address: `0x${(base + offset).toString(16)}`,
-			value,
-			marker: mark,
-			symbol: null,
-		});
-		// Values are printed with as many digits as a pointer has (minhexdigits = 2*PtrSize).
-		offset += BigInt(Math.max(1, (value.length - 2) >> 1));
 	}
 }
 

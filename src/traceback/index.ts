@@ -5,6 +5,7 @@
 import type { ParseResult } from "./_model.js";
 import { CrashScanner, type ScanHandlers, type ScanOptions } from "./_scanner.js";
 
+export { MAX_LINE_LENGTH } from "./_lines.js";
 export type {
 	Ancestor,
 	Crash,
@@ -25,7 +26,7 @@ export type {
 	ThreadDump,
 } from "./_model.js";
 export { stripLogPrefix } from "./_prefix.js";
-export { CrashScanner, MAX_LINE_LENGTH, type ScanHandlers, type ScanOptions } from "./_scanner.js";
+export { CrashScanner, type ScanHandlers, type ScanOptions } from "./_scanner.js";
 
 /** Parses a whole crash text held in memory. */
 export function parseCrashes(text: string, options: ScanOptions = {}): ParseResult {
