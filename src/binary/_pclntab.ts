@@ -83,17 +83,10 @@ export class Pclntab {
 		this.#base = base;
 		this.#limit = limit;
 		this.addr = addr;
-		const le = r.littleEndian;
 		r.need(base, 8, "pclntab header");
-		const magicLE = r.bytes[base] as number;
-		const magic32 =
-			((r.bytes[base + (le ? 3 : 0)] as number) * 0x1000000 +
-				(r.bytes[base + (le ? 2 : 1)] as number) * 0x10000 +
-				(r.bytes[base + (le ? 1 : 2)] as number) * 0x100 +
-				(r.bytes[base + (le ? 0 : 3)] as number)) >>>
-			0;
+		const magic32 = r.u32(base, "pclntab magic");
 		const version = magics.get(magic32);
-		if (version === undefined || magicLE === undefined) {
+		if (version === undefined) {
 			throw new BinaryError("no-pclntab", `Bad pclntab magic ${hex(magic32)}`, base, image.format);
 		}
 		this.version = version;
