@@ -153,6 +153,9 @@ export function inferEnvironment(
 			}
 		}
 	}
+	// Only Linux reports the kernel versions gocrash reads.
+	if (goos === null && kernel !== null)
+		goos = fact("linux", `Linux kernel ${kernel.value} (${kernel.source})`);
 	const modules = new Map<string, SeenModule>();
 	for (const file of files) {
 		const m = MODULE_PATH.exec(file);
