@@ -88,7 +88,7 @@ export function evaluate(condition: Condition, subject: Subject): Outcome {
 	}
 	if ("faultAddr" in condition) {
 		const addr = crash?.signal?.addr ?? crash?.registers.fault;
-		if (addr === undefined || addr === null) return no();
+		if (addr === undefined || addr === null || !/^0x[0-9a-fA-F]{1,16}$/.test(addr)) return no();
 		const value = BigInt(addr);
 		const { min, max } = condition.faultAddr;
 		if (min !== undefined && value < BigInt(min)) return no();
