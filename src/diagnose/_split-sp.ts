@@ -90,13 +90,19 @@ function findEntry(bin: GoBinary, name: string): number | undefined {
 	return undefined;
 }
 
+/** A printed hex address as a number; undefined when it is not one. */
+function hexValue(text: string | null): bigint | undefined {
+	return text !== null && /^0x[0-9a-fA-F]{1,16}$/.test(text) ? BigInt(text) : undefined;
+}
+
 /** The load base of a position-independent binary, from any printed frame with both pc and offset. */
 function loadBase(crash: Crash, bin: GoBinary): bigint | undefined {
 	const frames = [...crash.runtimeStack, ...crash.goroutines.flatMap((g) => g.frames)];
 	for (const f of frames) {
 		if (f.pc === null || f.offset === null || f.inlined) continue;
 		const entry = findEntry(bin, f.function);
-		if (entry !== undefined) return BigInt(f.pc) - BigInt(entry + f.offset);
+		const pc = hexValue(f.pc);
+		if (entry !== undefined && pc !== undefined) return pc - BigInt(entry + f.offset);
 	}
 	return undefined;
 }
@@ -150,7 +156,8 @@ export function checkSplitSP(
 		if (v.frame.offset !== null) pc = entry + v.frame.offset;
 		else if (v.frame.pc !== null) {
 			base ??= loadBase(crash, binary.bin);
-			if (base !== undefined) pc = Number(BigInt(v.frame.pc) - base);
+			const printed = hexValue(v.frame.pc);
+			if (base !== undefined && printed !== undefined) pc = Number(printed - base);
 		}
 		if (pc === undefined) {
 			const windows = report.splitSP.filter(
@@ -173,7 +180,7 @@ export function checkSplitSP(
 			continue;
 		}
 		if (v.frame.pc !== null) {
-			const b = BigInt(v.frame.pc) - BigInt(pc);
+			const b = (hexValue(v.frame.pc) ?? BigInt(pc)) - BigInt(pc);
 			if (b !== 0n)
 				evidence.push(
 					`load base 0x${b.toString(16)} (position-independent binary): printed pc ${v.frame.pc} is ${formatPC(pc)} in ${binary.name}`,
