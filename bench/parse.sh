@@ -45,11 +45,11 @@ fi
 
 # Runs a command three times on a file; prints the best wall time (s) and the largest RSS (KiB).
 measure() {
-	local input="$1" best="" rss=0 line t m
+	local input="$1" best="" rss=0 t m
 	shift
 	for _ in 1 2 3; do
-		line="$( { /usr/bin/time -f "%e %M" "$@" < "$input" > /dev/null 2>/dev/null; } 2>&1 | tail -n 1)"
-		read -r t m <<< "$line"
+		/usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" < "$input" > /dev/null 2>&1 || true
+		read -r t m < "$work/time.txt"
 		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best="$t"; fi
 		[ "$m" -gt "$rss" ] && rss="$m"
 	done
@@ -89,13 +89,13 @@ report() {
 echo "# gocrash parse vs panicparse 2.5.0 ($(nproc) cores, $(node --version))"
 echo
 echo "panicparse fails on ${#rejected[@]} of ${#all[@]} real crash fixtures (gocrash reads all of them):"
-for f in "${rejected[@]}"; do "$pp" -no-color -rebase=false "$f" 2>&1 | tail -n 1 | cut -c1-60; done | sort | uniq -c | sort -rn
+for f in "${rejected[@]}"; do { "$pp" -no-color -rebase=false "$f" 2>&1 || true; } | grep -o 'Failed: .*' | cut -c1-60; done | sort | uniq -c | sort -rn
 echo
 report "mixed real crashes" "$corpus"
 report "one 100k-goroutine dump" "$many"
 
 echo "## 1 GB streamed through gocrash parse --json (5 x the corpus on stdin)"
-big_rss="$( { for _ in 1 2 3 4 5; do cat "$corpus"; done | /usr/bin/time -f "%e %M" "${gocrash[@]}" parse --json > /dev/null; } 2>&1 | tail -n 1)"
-read -r bt bm <<< "$big_rss"
+for _ in 1 2 3 4 5; do cat "$corpus"; done | /usr/bin/time -f "%e %M" -o "$work/time.txt" "${gocrash[@]}" parse --json > /dev/null
+read -r bt bm < "$work/time.txt"
 read -r _ sm <<< "$(measure "$corpus" "${gocrash[@]}" parse --json)"
 awk "BEGIN{printf \"%.0f MB in %ss; peak RSS %.1f MiB (%.1f MiB on the %s MB corpus)\n\", 5*$(stat -c %s "$corpus")/1048576, \"$bt\", $bm/1024, $sm/1024, $corpus_mb}"

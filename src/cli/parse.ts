@@ -59,7 +59,7 @@ async function runJson(paths: readonly string[], io: Io): Promise<number> {
 				crash: (crash) => writer.crash(crash),
 				race: (race) => writer.race(race),
 			},
-			{ keepGoroutines: false },
+			{ keep: false },
 		);
 		writer.endInput(result.issues, result.raceCount, result.lines);
 	}
@@ -97,7 +97,7 @@ async function runView(paths: readonly string[], similarity: Similarity, io: Io)
 					out.write(formatRace(race, ++races, input.name, style));
 				},
 			},
-			{ keepGoroutines: false },
+			{ keep: false },
 		);
 		for (const issue of result.issues) issues.push({ source: input.name, ...issue });
 	}

@@ -24,8 +24,11 @@ export interface ScanHandlers {
 
 /** Options of a {@link CrashScanner}. */
 export interface ScanOptions {
-	/** Keep goroutines in `Crash.goroutines` (default true); false keeps memory flat for huge dumps. */
-	keepGoroutines?: boolean;
+	/**
+	 * Keep crashes, race reports and goroutines in the result (default true). With false they are
+	 * only handed to the handlers, and memory stays flat however long the input is.
+	 */
+	keep?: boolean;
 }
 
 /** Unplaceable lines in a row after which an open crash is taken to have ended. */
@@ -57,7 +60,7 @@ type FrameTarget =
  */
 export class CrashScanner {
 	readonly #handlers: ScanHandlers;
-	readonly #keepGoroutines: boolean;
+	readonly #keep: boolean;
 	readonly #crashes: Crash[] = [];
 	readonly #races: RaceReport[] = [];
 	readonly #issues: ParseIssue[] = [];
@@ -102,7 +105,7 @@ export class CrashScanner {
 
 	constructor(handlers: ScanHandlers = {}, options: ScanOptions = {}) {
 		this.#handlers = handlers;
-		this.#keepGoroutines = options.keepGoroutines ?? true;
+		this.#keep = options.keep ?? true;
 	}
 
 	/** Feeds the next chunk of text; chunk boundaries may fall anywhere, even inside a line. */
@@ -660,7 +663,7 @@ export class CrashScanner {
 		this.#ancestor = null;
 		this.#target = "goroutine";
 		crash.goroutineCount++;
-		if (this.#keepGoroutines) crash.goroutines.push(goroutine);
+		if (this.#keep) crash.goroutines.push(goroutine);
 		this.#handlers.goroutine?.(goroutine, crash);
 	}
 
@@ -686,7 +689,7 @@ export class CrashScanner {
 				"crash text ends before its stack traces are complete",
 				crash.endLine,
 			);
-		this.#crashes.push(crash);
+		if (this.#keep) this.#crashes.push(crash);
 		this.#handlers.crash?.(crash);
 	}
 
@@ -713,7 +716,7 @@ export class CrashScanner {
 		race.truncated = cutShort;
 		if (cutShort)
 			this.#issue("truncated", "race report ends before its closing line", race.endLine);
-		this.#races.push(race);
+		if (this.#keep) this.#races.push(race);
 		this.#handlers.race?.(race);
 	}
 }

@@ -30,20 +30,27 @@ describe("streaming", () => {
 		);
 	});
 
-	test("streamed goroutines are the kept ones, in the same order", () => {
+	test("what is handed over while streaming is what is kept, in the same order", () => {
 		for (const text of texts) {
-			const streamed: number[] = [];
+			const goroutines: number[] = [];
+			const crashes: number[] = [];
+			const races: number[] = [];
 			const scanner = new CrashScanner(
-				{ goroutine: (g) => streamed.push(g.id) },
-				{ keepGoroutines: false },
+				{
+					goroutine: (g) => goroutines.push(g.id),
+					crash: (c) => crashes.push(c.goroutineCount),
+					race: (r) => races.push(r.startLine),
+				},
+				{ keep: false },
 			);
 			scanner.write(text);
 			const flat = scanner.end();
+			expect(flat.crashes).toEqual([]);
+			expect(flat.races).toEqual([]);
 			const kept = parseCrashes(text);
-			expect(streamed).toEqual(kept.crashes.flatMap((c) => c.goroutines.map((g) => g.id)));
-			expect(flat.crashes.map((c) => c.goroutineCount)).toEqual(
-				kept.crashes.map((c) => c.goroutines.length),
-			);
+			expect(goroutines).toEqual(kept.crashes.flatMap((c) => c.goroutines.map((g) => g.id)));
+			expect(crashes).toEqual(kept.crashes.map((c) => c.goroutines.length));
+			expect(races).toEqual(kept.races.map((r) => r.startLine));
 		}
 	});
 });
@@ -149,7 +156,7 @@ describe("linear time", () => {
 			let best = Number.POSITIVE_INFINITY;
 			for (let i = 0; i < 5; i++) {
 				const start = process.cpuUsage();
-				parseCrashes(text, { keepGoroutines: false });
+				parseCrashes(text, { keep: false });
 				const used = process.cpuUsage(start);
 				best = Math.min(best, used.user + used.system);
 			}
