@@ -351,39 +351,46 @@ function isFunctionName(name: string): boolean {
 }
 
 // A file line is `path:line`, then optionally ` +0xOFF`, then ` fp=… sp=… pc=…`
-// (runtime/traceback.go printFuncName's caller). The most common line of all: scanned by hand.
+// (runtime/traceback.go printFuncName's caller). The most common line of all: read backwards
+// from its end, since the path may hold spaces and anything else.
 function classifyFile(text: string, start: number): Token | null {
 	let end = text.length;
 	let fp: string | null = null;
 	let sp: string | null = null;
 	let pc: string | null = null;
-	const fpAt = text.indexOf(" fp=", start);
-	if (fpAt > start) {
-		const spAt = text.indexOf(" sp=", fpAt);
-		const pcAt = text.indexOf(" pc=", spAt);
-		if (spAt < 0 || pcAt < 0 || text.indexOf(" ", pcAt + 1) >= 0) return null;
+	let space = text.lastIndexOf(" ", end - 1);
+	if (space > start && startsWithAt(text, space + 1, "pc=")) {
+		const spAt = text.lastIndexOf(" ", space - 1);
+		const fpAt = spAt > start ? text.lastIndexOf(" ", spAt - 1) : -1;
+		if (fpAt <= start || !startsWithAt(text, spAt + 1, "sp=") || !startsWithAt(text, fpAt + 1, "fp="))
+			return null;
 		fp = text.slice(fpAt + 4, spAt);
-		sp = text.slice(spAt + 4, pcAt);
-		pc = text.slice(pcAt + 4);
+		sp = text.slice(spAt + 4, space);
+		pc = text.slice(space + 4);
 		end = fpAt;
+		space = text.lastIndexOf(" ", end - 1);
 	}
 	let offset: number | null = null;
-	const plus = text.lastIndexOf(" +0x", end);
-	if (plus > start) {
-		if (end - plus - 4 < 1 || end - plus - 4 > 16) return null;
+	if (space > start && startsWithAt(text, space + 1, "+0x")) {
+		const digits = end - space - 4;
+		if (digits < 1 || digits > 16) return null;
 		let value = 0;
-		for (let i = plus + 4; i < end; i++) {
+		for (let i = space + 4; i < end; i++) {
 			const digit = hexValue(text.charCodeAt(i));
 			if (digit < 0) return null;
 			value = value * 16 + digit;
 		}
 		offset = value;
-		end = plus;
+		end = space;
 	}
 	let digits = end;
+	let line = 0;
+	let scale = 1;
 	while (digits > start) {
 		const c = text.charCodeAt(digits - 1);
 		if (c < 0x30 || c > 0x39) break;
+		line += (c - 0x30) * scale;
+		scale *= 10;
 		digits--;
 	}
 	if (
@@ -396,7 +403,14 @@ function classifyFile(text: string, start: number): Token | null {
 	}
 	const file = text.slice(start, digits - 1);
 	if (!isFilePath(file)) return null;
-	return { kind: "file", file, line: Number(text.slice(digits, end)), offset, fp, sp, pc };
+	return { kind: "file", file, line, offset, fp, sp, pc };
+}
+
+function startsWithAt(text: string, at: number, prefix: string): boolean {
+	for (let i = 0; i < prefix.length; i++) {
+		if (text.charCodeAt(at + i) !== prefix.charCodeAt(i)) return false;
+	}
+	return true;
 }
 
 function hexValue(c: number): number {

@@ -2,6 +2,7 @@
  * Reading Go crash text: panics, fatal errors, signal crashes, goroutine dumps and race reports.
  * @module
  */
+import { Buffer, isAscii } from "node:buffer";
 import type { ParseResult } from "./_model.js";
 import { CrashScanner, type ScanHandlers, type ScanOptions } from "./_scanner.js";
 
@@ -44,7 +45,13 @@ export async function scanCrashes(
 	const scanner = new CrashScanner(handlers, options);
 	const decoder = new TextDecoder();
 	for await (const chunk of chunks) {
-		scanner.write(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+		if (typeof chunk === "string") scanner.write(chunk);
+		else if (isAscii(chunk)) {
+			// Most crash text is ASCII, which reads as Latin-1 at a fraction of UTF-8's cost. The
+			// flush hands over what a multi-byte character cut at the last chunk's end decodes to.
+			scanner.write(decoder.decode());
+			scanner.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1"));
+		} else scanner.write(decoder.decode(chunk, { stream: true }));
 	}
 	scanner.write(decoder.decode());
 	return scanner.end();

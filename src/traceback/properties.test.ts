@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { listCrashFixtures, projectResult } from "../../test/_fixtures.js";
-import { CrashScanner, parseCrashes } from "./index.js";
+import { CrashScanner, parseCrashes, scanCrashes } from "./index.js";
 
 const fixtures = listCrashFixtures();
 const texts = fixtures.map((f) => f.text);
@@ -28,6 +28,45 @@ describe("streaming", () => {
 			),
 			{ numRuns: 300 },
 		);
+	});
+
+	test("bytes cut anywhere, even inside a UTF-8 character, decode as the whole text does", async () => {
+		const values = ["naïve café ☕ 😀", "ASCII only", "\u00e9\u4e16\u754c"];
+		await fc.assert(
+			fc.asyncProperty(
+				fc.constantFrom(...texts),
+				fc.constantFrom(...values),
+				fc.array(fc.nat(), { maxLength: 40 }),
+				async (text, value, cuts) => {
+					const whole = `panic: ${value}\n\n${text}\npanic: ${value} [recovered]\n`;
+					const bytes = new TextEncoder().encode(whole);
+					const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort(
+						(a, b) => a - b,
+					);
+					const chunks = [...points, bytes.length].map((end, i) =>
+						bytes.subarray(points[i - 1] ?? 0, end),
+					);
+					const result = await scanCrashes(
+						(async function* () {
+							yield* chunks;
+						})(),
+					);
+					expect(result).toEqual(parseCrashes(whole));
+				},
+			),
+			{ numRuns: 200 },
+		);
+	});
+
+	test("a UTF-8 character cut short before ASCII text decodes as one replacement character", async () => {
+		const bytes = new TextEncoder().encode("panic: caf\u00e9\n");
+		const cut = [bytes.subarray(0, 11), new TextEncoder().encode("\ngoroutine 1 [running]:\n")];
+		const result = await scanCrashes(
+			(async function* () {
+				yield* cut;
+			})(),
+		);
+		expect(result.crashes[0]?.message).toBe("panic: caf\ufffd");
 	});
 
 	test("what is handed over while streaming is what is kept, in the same order", () => {

@@ -1,4 +1,4 @@
-import type { CreatedBy, Frame, Goroutine } from "../traceback/index.js";
+import type { Goroutine } from "../traceback/index.js";
 
 /**
  * How alike two goroutines must be to share a bucket: `exact` compares argument values as printed,
@@ -93,56 +93,55 @@ export function bucketGoroutines(
 	return buckets.buckets();
 }
 
+// Within one program a function lives in one file, so a frame is keyed by its function and line
+// alone: the path, often the longest part, would only make the key slower to hash.
 function goroutineKey(g: Goroutine, similarity: Similarity): string {
-	const state = similarity === "exact" ? g.stateText.replace(/, \d+ minutes/, "") : g.state;
-	const parts = [state, g.lockedToThread ? "L" : "", g.stackUnavailable ? "U" : ""];
-	for (const frame of g.frames) parts.push(frameKey(frame, similarity));
-	for (const e of g.elided) parts.push(`…${e.index}:${e.count ?? "?"}`);
-	parts.push(createdByKey(g.createdBy));
-	return parts.join("\n");
+	let key = similarity === "exact" ? g.stateText.replace(/, \d+ minutes/, "") : g.state;
+	if (g.lockedToThread) key += "\nL";
+	if (g.stackUnavailable) key += "\nU";
+	for (const frame of g.frames) {
+		const args = frame.args === null ? "" : normalizeArgs(frame.args, similarity);
+		key += `\n${frame.function}(${args}):${frame.line}`;
+	}
+	for (const e of g.elided) key += `\n...${e.index}:${e.count ?? "?"}`;
+	const createdBy = g.createdBy?.frame;
+	if (createdBy !== undefined)
+		key += `\ncreated by ${createdBy.function}:${createdBy.line}`;
+	return key;
 }
 
-function frameKey(frame: Frame, similarity: Similarity): string {
-	return `${frame.function}(${normalizeArgs(frame.args, similarity)}) ${frame.file}:${frame.line}`;
-}
-
-function createdByKey(createdBy: CreatedBy | null): string {
-	if (createdBy === null) return "";
-	const { frame } = createdBy;
-	return `created by ${frame.function} ${frame.file}:${frame.line}`;
-}
-
-const hexWord = /0x[0-9a-f]+/g;
 const anyValue = /0x[0-9a-f]+|-?\d+/g;
 
-// Argument lists repeat across goroutines (`0x0?, 0x0?`): their normal forms are cached.
-const normalized = { pointers: new Map<string, string>(), values: new Map<string, string>() };
-const MAX_CACHED = 50_000;
-
-function normalizeArgs(args: string | null, similarity: Similarity): string {
-	if (args === null) return "";
-	if (similarity === "exact" || !args.includes("0x")) return args;
-	const cache = normalized[similarity];
-	let result = cache.get(args);
-	if (result === undefined) {
-		result = normalizeArgsUncached(args, similarity);
-		if (cache.size >= MAX_CACHED) cache.clear();
-		cache.set(args, result);
-	}
-	return result;
-}
-
-function normalizeArgsUncached(args: string, similarity: Similarity): string {
+function normalizeArgs(args: string, similarity: Similarity): string {
 	switch (similarity) {
 		case "exact":
 			return args;
 		case "pointers":
-			return args.replace(hexWord, (word, at: number) =>
-				isGoPointer(word) || args.charCodeAt(at + word.length) === 0x3f /* ? */ ? "*" : word,
-			);
+			return maskPointers(args);
 		case "values":
 			return args.replace(anyValue, "_");
 	}
+}
+
+/** Replaces each Go pointer, and each value Go marked `?`, with `*`; runs on every frame. */
+function maskPointers(args: string): string {
+	let at = args.indexOf("0x");
+	let masked = "";
+	let from = 0;
+	while (at >= 0) {
+		let end = at + 2;
+		while (end < args.length && isHexDigit(args.charCodeAt(end))) end++;
+		if (end > at + 2 && (args.charCodeAt(end) === 0x3f /* ? */ || isGoPointer(args, at, end))) {
+			masked += `${args.slice(from, at)}*`;
+			from = end;
+		}
+		at = args.indexOf("0x", end);
+	}
+	return from === 0 ? args : masked + args.slice(from);
+}
+
+function isHexDigit(c: number): boolean {
+	return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
 }
 
 // Go heaps, goroutine stacks, mmaps and PIE images of 64-bit programs all live above 4 GiB and
@@ -150,8 +149,8 @@ function normalizeArgsUncached(args: string, similarity: Similarity): string {
 // mallocinit) and go1.26 randomises the heap base across that range. Non-PIE code and data lie
 // below 4 GiB; their addresses are compared as printed. So a 1 s duration (0x3b9aca00) stays a
 // number, while a duration over 4.3 s counts as a pointer too.
-function isGoPointer(word: string): boolean {
-	if (word.length < 11 || word.length > 14) return false;
-	const value = Number.parseInt(word.slice(2), 16);
+function isGoPointer(args: string, at: number, end: number): boolean {
+	if (end - at < 11 || end - at > 14) return false;
+	const value = Number.parseInt(args.slice(at + 2, end), 16);
 	return value >= 0x1_0000_0000 && value < 0x1_0000_0000_0000;
 }
