@@ -362,7 +362,11 @@ function classifyFile(text: string, start: number): Token | null {
 	if (space > start && startsWithAt(text, space + 1, "pc=")) {
 		const spAt = text.lastIndexOf(" ", space - 1);
 		const fpAt = spAt > start ? text.lastIndexOf(" ", spAt - 1) : -1;
-		if (fpAt <= start || !startsWithAt(text, spAt + 1, "sp=") || !startsWithAt(text, fpAt + 1, "fp="))
+		if (
+			fpAt <= start ||
+			!startsWithAt(text, spAt + 1, "sp=") ||
+			!startsWithAt(text, fpAt + 1, "fp=")
+		)
 			return null;
 		fp = text.slice(fpAt + 4, spAt);
 		sp = text.slice(spAt + 4, space);

@@ -50,7 +50,9 @@ export async function scanCrashes(
 			// Most crash text is ASCII, which reads as Latin-1 at a fraction of UTF-8's cost. The
 			// flush hands over what a multi-byte character cut at the last chunk's end decodes to.
 			scanner.write(decoder.decode());
-			scanner.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1"));
+			scanner.write(
+				Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1"),
+			);
 		} else scanner.write(decoder.decode(chunk, { stream: true }));
 	}
 	scanner.write(decoder.decode());

@@ -105,8 +105,7 @@ function goroutineKey(g: Goroutine, similarity: Similarity): string {
 	}
 	for (const e of g.elided) key += `\n...${e.index}:${e.count ?? "?"}`;
 	const createdBy = g.createdBy?.frame;
-	if (createdBy !== undefined)
-		key += `\ncreated by ${createdBy.function}:${createdBy.line}`;
+	if (createdBy !== undefined) key += `\ncreated by ${createdBy.function}:${createdBy.line}`;
 	return key;
 }
 
