@@ -188,6 +188,10 @@ export function classifyLine(raw: string): Token {
 				if (Number.isInteger(count)) return { kind: "race-found", count };
 			}
 			break;
+		case 0x75 /* u */:
+			// runtime/signal_unix.go sigpanic prints this just before `fatal error: fault`.
+			if (text.startsWith("unexpected fault address ")) return { kind: "runtime", text };
+			break;
 		case 0x73 /* s */:
 			if (text.startsWith("stack: frame=")) return { kind: "stack-bounds", text };
 			// os/exec's ExitError text, as `go run` and `go test` print it.
