@@ -1,4 +1,5 @@
 import { type BuildInfo, readBuildInfo } from "./_buildinfo.js";
+import { type FileSource, LazyFile } from "./_bytes.js";
 import { isElf, parseElf } from "./_elf.js";
 import { BinaryError } from "./_error.js";
 import type { Arch, Image } from "./_image.js";
@@ -15,12 +16,18 @@ export interface GoBinary {
 	readonly pclntab: Pclntab;
 }
 
-/** Parses only the container (ELF, Mach-O or PE) of `bytes`. */
-export function parseImage(bytes: Uint8Array): Image {
+/**
+ * Parses only the container (ELF, Mach-O or PE) of a file: all its bytes, or a source that the
+ * readers then ask for the ranges they need (headers, tables, code) as they need them.
+ */
+export function parseImage(input: Uint8Array | FileSource): Image {
 	return guard(() => {
-		if (isElf(bytes)) return parseElf(bytes);
-		if (isMachO(bytes)) return parseMachO(bytes);
-		if (isPe(bytes)) return parsePe(bytes);
+		const file = input instanceof Uint8Array ? input : new LazyFile(input);
+		const bytes = file instanceof LazyFile ? file.bytes : file;
+		if (file instanceof LazyFile) file.load(0, 8);
+		if (isElf(bytes)) return parseElf(file);
+		if (isMachO(bytes)) return parseMachO(file);
+		if (isPe(bytes)) return parsePe(file);
 		throw new BinaryError(
 			"bad-magic",
 			"Not an ELF, Mach-O or PE file (unknown magic at offset 0x0)",
@@ -42,10 +49,10 @@ export function guard<T>(read: () => T): T {
 	}
 }
 
-/** Parses a Go executable: container, buildinfo (when present) and pclntab. */
-export function parseGoBinary(bytes: Uint8Array): GoBinary {
+/** Parses a Go executable (all its bytes, or a source read on demand): container, buildinfo (when present) and pclntab. */
+export function parseGoBinary(input: Uint8Array | FileSource): GoBinary {
 	return guard(() => {
-		const image = parseImage(bytes);
+		const image = parseImage(input);
 		const format = image.format;
 		if (format === "unknown") throw new BinaryError("bad-magic", "Unknown container", 0, format);
 		const buildInfo = readBuildInfo(image);

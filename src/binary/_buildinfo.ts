@@ -34,6 +34,7 @@ export function readBuildInfo(image: Image): BuildInfo | undefined {
 	const b = r.bytes;
 	for (const region of dataRegions(image)) {
 		const end = region.offset + region.size;
+		r.load(region.offset, region.size);
 		for (let at = region.offset; at + 32 <= end; at++) {
 			at = b.indexOf(0xff, at);
 			if (at < 0 || at + 32 > end) break;

@@ -1,4 +1,4 @@
-import { ByteReader } from "./_bytes.js";
+import { ByteReader, type LazyFile } from "./_bytes.js";
 import { BinaryError, hex } from "./_error.js";
 import {
 	type Arch,
@@ -37,8 +37,8 @@ export function isElf(bytes: Uint8Array): boolean {
 }
 
 /** Parses an ELF file's headers, sections, segments, RELATIVE relocations and wanted symbols. */
-export function parseElf(bytes: Uint8Array): Image {
-	const r = new ByteReader(bytes, "elf");
+export function parseElf(file: Uint8Array | LazyFile): Image {
+	const r = new ByteReader(file, "elf");
 	r.need(0, 16, "ELF identification");
 	const elfClass = r.u8(4, "ELF class");
 	const data = r.u8(5, "ELF data encoding");
@@ -75,7 +75,7 @@ export function parseElf(bytes: Uint8Array): Image {
 		const memSize = is64 ? r.u64(at + 40, what) : r.u32(at + 20, what);
 		if (ptype === 2) dynamic = { offset, size: fileSize };
 		if (ptype !== 1) continue;
-		r.need(offset, fileSize, `${what} contents`);
+		r.check(offset, fileSize, `${what} contents`);
 		segments.push({
 			addr,
 			memSize,
@@ -200,6 +200,7 @@ function readSymbols(
 	const entsize = is64 ? 24 : 16;
 	const count = Math.floor(symtab.size / entsize);
 	const wantedLengths = new Set([...wantedSymbols].map((s) => s.length));
+	r.load(strtab.offset, strtab.size);
 	for (let i = 0; i < count; i++) {
 		const at = symtab.offset + i * entsize;
 		const nameOff = r.u32(at, `symbol ${i}`);
@@ -223,11 +224,12 @@ function relaTable(
 	relative: number,
 ): Relocations {
 	const count = Math.floor(s.size / 24);
-	r.need(s.offset, count * 24, "relocation table");
+	r.check(s.offset, count * 24, "relocation table");
 	const v = new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
 	const le = r.littleEndian;
 	// Elf64_Rela {r_offset, r_info, r_addend}; the type is the low half of r_info.
 	const find = (field: 0 | 16, want: number, all: boolean): number[] => {
+		r.load(s.offset, count * 24);
 		const out: number[] = [];
 		for (let i = 0; i < count; i++) {
 			const at = s.offset + i * 24;

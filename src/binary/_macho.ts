@@ -1,4 +1,4 @@
-import { ByteReader } from "./_bytes.js";
+import { ByteReader, type LazyFile } from "./_bytes.js";
 import {
 	type Arch,
 	type Image,
@@ -34,8 +34,8 @@ export function isMachO(bytes: Uint8Array): boolean {
 }
 
 /** Parses a Mach-O file (or the first slice of a fat file): segments, sections and wanted symbols. */
-export function parseMachO(bytes: Uint8Array): Image {
-	const fat = new ByteReader(bytes, "macho", false);
+export function parseMachO(file: Uint8Array | LazyFile): Image {
+	const fat = new ByteReader(file, "macho", false);
 	const magicBE = fat.u32(0, "Mach-O magic");
 	if (magicBE === 0xcafebabe || magicBE === 0xcafebabf) {
 		const n = fat.u32(4, "fat header");
@@ -46,11 +46,11 @@ export function parseMachO(bytes: Uint8Array): Image {
 		const size = is64 ? fat.u64(8 + 16, "fat arch 0") : fat.u32(8 + 12, "fat arch 0");
 		return parseThin(fat.slice(offset, size, "fat arch 0 contents"));
 	}
-	return parseThin(bytes);
+	return parseThin(file);
 }
 
-function parseThin(bytes: Uint8Array): Image {
-	const r = new ByteReader(bytes, "macho", true);
+function parseThin(file: Uint8Array | LazyFile): Image {
+	const r = new ByteReader(file, "macho", true);
 	const magic = r.u32(0, "Mach-O header");
 	if (magic === 0xcefaedfe || magic === 0xcffaedfe) r.littleEndian = false;
 	const m = r.u32(0, "Mach-O header");
@@ -127,7 +127,7 @@ function readSegment(
 	const first = at + (is64 ? 72 : 56);
 	r.need(first, nsects * sectSize, `sections of ${what}`);
 	if (fileSize > 0) {
-		r.need(offset, fileSize, `contents of ${what}`);
+		r.check(offset, fileSize, `contents of ${what}`);
 		segments.push({
 			addr,
 			memSize,
@@ -146,7 +146,7 @@ function readSegment(
 		const soffset = r.u32(s + (is64 ? 48 : 40), "section header");
 		const flags = r.u32(s + (is64 ? 64 : 56), "section header");
 		const zerofill = (flags & 0xff) === 1 || (flags & 0xff) === 0xc || soffset === 0;
-		if (!zerofill) r.need(soffset, size, `section ${name}`);
+		if (!zerofill) r.check(soffset, size, `section ${name}`);
 		sections.push({
 			name,
 			addr: saddr,

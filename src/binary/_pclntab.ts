@@ -282,8 +282,13 @@ export class Pclntab {
 		let value = -1;
 		let pc = entry;
 		let first = true;
+		let loaded = p;
 		for (let n = 0; ; n++) {
-			// uvarint value delta, then uvarint pc delta.
+			// uvarint value delta, then uvarint pc delta: at most 10 bytes.
+			if (p + 10 > loaded) {
+				r.load(p, 4096);
+				loaded = p + 4096;
+			}
 			let uv = 0;
 			let shift = 0;
 			let b: number;
@@ -388,29 +393,43 @@ export function readPclntab(image: Image): Pclntab {
 	throw new BinaryError("no-pclntab", "No Go pclntab found (not a Go binary?)", 0, image.format);
 }
 
+// The segment is searched through windows that are not kept: only the table found is loaded.
+const searchWindow = 1 << 20;
+
 function scanSegment(image: Image, seg: Segment): Pclntab | undefined {
 	const r = image.reader;
-	const b = r.bytes;
 	const end = seg.offset + seg.fileSize;
-	for (let at = seg.offset + ((4 - (seg.offset % 4)) % 4); at + 16 <= end; at += 4) {
-		// All four magics are 0xffffff?? in one of the two byte orders.
-		const b0 = b[at] as number;
-		const b3 = b[at + 3] as number;
-		if (
-			!(
-				(b0 >= 0xf0 && b[at + 1] === 0xff && b[at + 2] === 0xff && b3 === 0xff) ||
-				(b0 === 0xff && b[at + 1] === 0xff && b[at + 2] === 0xff && b3 >= 0xf0)
+	const scratch = new Uint8Array(Math.min(seg.fileSize, searchWindow + 8));
+	const first = seg.offset + ((4 - (seg.offset % 4)) % 4);
+	for (let from = first; from + 16 <= end; from += searchWindow) {
+		// Candidates start in [from, from + searchWindow); the window has 8 bytes more.
+		const b = r.borrow(
+			from,
+			Math.min(end, from + searchWindow + 8) - from,
+			scratch,
+			"pclntab search",
+		);
+		for (let i = 0; i < searchWindow && from + i + 16 <= end; i += 4) {
+			// All four magics are 0xffffff?? in one of the two byte orders.
+			const b0 = b[i] as number;
+			const b3 = b[i + 3] as number;
+			if (
+				!(
+					(b0 >= 0xf0 && b[i + 1] === 0xff && b[i + 2] === 0xff && b3 === 0xff) ||
+					(b0 === 0xff && b[i + 1] === 0xff && b[i + 2] === 0xff && b3 >= 0xf0)
+				)
 			)
-		)
-			continue;
-		if (b[at + 4] !== 0 || b[at + 5] !== 0) continue;
-		const saved = r.littleEndian;
-		try {
-			r.littleEndian = b0 !== 0xff;
-			return new Pclntab(image, at, end, seg.addr + (at - seg.offset));
-		} catch (error) {
-			if (!(error instanceof BinaryError)) throw error;
-			r.littleEndian = saved;
+				continue;
+			if (b[i + 4] !== 0 || b[i + 5] !== 0) continue;
+			const at = from + i;
+			const saved = r.littleEndian;
+			try {
+				r.littleEndian = b0 !== 0xff;
+				return new Pclntab(image, at, end, seg.addr + (at - seg.offset));
+			} catch (error) {
+				if (!(error instanceof BinaryError)) throw error;
+				r.littleEndian = saved;
+			}
 		}
 	}
 	return undefined;
@@ -447,6 +466,7 @@ export function findModuledata(
 	for (const seg of image.segments) {
 		if (!seg.write) continue;
 		const end = seg.offset + seg.fileSize;
+		r.load(seg.offset, seg.fileSize);
 		for (let at = seg.offset; at + 24 * ptrSize <= end; at += ptrSize) {
 			if (ptrSize === 4) {
 				if (view.getUint32(at, le) === lo) candidates.push(seg.addr + (at - seg.offset));

@@ -1,4 +1,4 @@
-import { ByteReader } from "./_bytes.js";
+import { ByteReader, type LazyFile } from "./_bytes.js";
 import { type Arch, type Image, noRelocations, type Section, wantedSymbols } from "./_image.js";
 
 const machines: Readonly<Record<number, Arch>> = {
@@ -14,8 +14,8 @@ export function isPe(bytes: Uint8Array): boolean {
 }
 
 /** Parses a PE file: sections as segments (addresses include ImageBase) and wanted COFF symbols. */
-export function parsePe(bytes: Uint8Array): Image {
-	const r = new ByteReader(bytes, "pe", true);
+export function parsePe(file: Uint8Array | LazyFile): Image {
+	const r = new ByteReader(file, "pe", true);
 	const pe = r.u32(0x3c, "DOS header");
 	if (r.u32(pe, "PE signature") !== 0x4550) throw r.error("PE signature", pe);
 	const machine = r.u16(pe + 4, "COFF header");
@@ -49,7 +49,7 @@ export function parsePe(bytes: Uint8Array): Image {
 		const rawOff = r.u32(at + 20, what);
 		const flags = r.u32(at + 36, what);
 		const fileSize = rawOff === 0 ? 0 : vsize > 0 ? Math.min(rawSize, vsize) : rawSize;
-		r.need(rawOff, fileSize, `contents of section ${name}`);
+		r.check(rawOff, fileSize, `contents of section ${name}`);
 		sections.push({
 			name,
 			addr: imageBase + vaddr,

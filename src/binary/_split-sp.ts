@@ -40,6 +40,7 @@ export interface SplitSPScan {
 }
 
 const addSpR27Signed = addSpR27 | 0;
+const windowWords = 1 << 18;
 const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 // isAsyncSafePoint (runtime/preempt.go) never preempts these packages.
@@ -59,7 +60,6 @@ export function scanSplitSP(
 	if (tab.nfunc === 0) return { splits, fixedEpilogues, scannedBytes: 0 };
 	const textStart = range?.start ?? tab.entry(0);
 	const textEnd = range?.end ?? tab.end(tab.nfunc - 1);
-	const bytes = image.reader.bytes;
 	const le = image.reader.littleEndian;
 	let scanned = 0;
 	for (const seg of image.segments) {
@@ -69,35 +69,44 @@ export function scanSplitSP(
 		const base = addrToOffset(image, lo, hi - lo);
 		if (base < 0) continue;
 		scanned += hi - lo;
-		const view = new DataView(bytes.buffer, bytes.byteOffset + base, hi - lo);
 		const n = Math.floor((hi - lo) / 4);
-		// The hot loop reads words through a Uint32Array when the host order and alignment allow.
-		// Signed words stay small integers in V8, so the loop allocates nothing.
-		const words =
-			le === hostLittleEndian && (bytes.byteOffset + base) % 4 === 0
-				? new Int32Array(bytes.buffer, bytes.byteOffset + base, n)
-				: undefined;
-		let prev = view.getInt32(0, le);
-		for (let i = 1; i < n; i++) {
-			const w = words !== undefined ? (words[i] as number) : view.getInt32(i * 4, le);
-			// Both halves write SP from SP: Rd = Rn = 31 in the low ten bits.
-			if ((w & 0x3ff) === 0x3ff && (prev & 0x3ff) === 0x3ff) {
-				const a = decodeSpImmediate(prev);
-				const b = decodeSpImmediate(w);
-				if (a !== undefined && b !== undefined && a.sub === b.sub && a.shifted !== b.shifted) {
-					const words = [
-						i >= 4 ? view.getUint32((i - 4) * 4, le) : 0,
-						i >= 3 ? view.getUint32((i - 3) * 4, le) : 0,
-						i >= 2 ? view.getUint32((i - 2) * 4, le) : 0,
-					];
-					const found = confirm(tab, lo + (i - 1) * 4, a.delta, b.delta, words);
-					if (found !== undefined) splits.push(found);
+		const scratch = new Uint8Array(Math.min(n, windowWords + 4) * 4);
+		// The code is read in windows that are not kept (a file read on demand never holds all of
+		// it); each window starts 4 words early so that a pair and the words before it are in it.
+		for (let from = 0; from < n; from += windowWords) {
+			const to = Math.min(n, from + windowWords);
+			const w0 = Math.max(0, from - 4);
+			const code = image.reader.borrow(base + w0 * 4, (to - w0) * 4, scratch, "machine code");
+			const view = new DataView(code.buffer, code.byteOffset, code.byteLength);
+			// The hot loop reads words through an Int32Array when the host order and alignment
+			// allow. Signed words stay small integers in V8, so the loop allocates nothing.
+			const words =
+				le === hostLittleEndian && code.byteOffset % 4 === 0
+					? new Int32Array(code.buffer, code.byteOffset, to - w0)
+					: undefined;
+			let prev = view.getInt32((Math.max(1, from) - 1 - w0) * 4, le);
+			for (let i = Math.max(1, from); i < to; i++) {
+				const j = i - w0;
+				const w = words !== undefined ? (words[j] as number) : view.getInt32(j * 4, le);
+				// Both halves write SP from SP: Rd = Rn = 31 in the low ten bits.
+				if ((w & 0x3ff) === 0x3ff && (prev & 0x3ff) === 0x3ff) {
+					const a = decodeSpImmediate(prev);
+					const b = decodeSpImmediate(w);
+					if (a !== undefined && b !== undefined && a.sub === b.sub && a.shifted !== b.shifted) {
+						const before = [
+							i >= 4 ? view.getUint32((j - 4) * 4, le) : 0,
+							i >= 3 ? view.getUint32((j - 3) * 4, le) : 0,
+							i >= 2 ? view.getUint32((j - 2) * 4, le) : 0,
+						];
+						const found = confirm(tab, lo + (i - 1) * 4, a.delta, b.delta, before);
+						if (found !== undefined) splits.push(found);
+					}
+				} else if (w === addSpR27Signed && i >= 2) {
+					const fixed = fixedEpilogue(tab, lo + i * 4, view.getInt32((j - 2) * 4, le), prev);
+					if (fixed !== undefined) fixedEpilogues.push(fixed);
 				}
-			} else if (w === addSpR27Signed && i >= 2) {
-				const fixed = fixedEpilogue(tab, lo + i * 4, view.getInt32((i - 2) * 4, le), prev);
-				if (fixed !== undefined) fixedEpilogues.push(fixed);
+				prev = w;
 			}
-			prev = w;
 		}
 	}
 	return { splits, fixedEpilogues, scannedBytes: scanned };

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { binaryFixtures, fixtureBytes } from "../../test/binaries/_fixtures.js";
-import { BinaryError, parseGoBinary, scanGoBinary } from "./index.js";
+import { binaryFixtures, fileSource, fixtureBytes } from "../../test/binaries/_fixtures.js";
+import { BinaryError, type FileSource, parseGoBinary, scanGoBinary, symbolizePC } from "./index.js";
 
 // Which of test/binaries/frames' functions each toolchain splits (the matrix of
 // ../shared/reference/go-binary-internals.md §3.6): every release splits leaf epilogues of frames
@@ -16,6 +16,7 @@ const splitNonLeaves = [
 const fixedToolchains = new Set(["1.25", "1.26"]);
 
 const fixtures = binaryFixtures();
+const report = (input: Uint8Array | FileSource) => scanGoBinary(parseGoBinary(input));
 
 describe.each(fixtures)("$name", (fx) => {
 	const bin = parseGoBinary(fixtureBytes(fx.name));
@@ -185,6 +186,20 @@ describe("bad input", () => {
 	});
 });
 
+describe.each(fixtures)("$name read on demand", (fx) => {
+	test("gives the same report from less than the whole file", () => {
+		const bytes = fixtureBytes(fx.name);
+		const source = fileSource(bytes);
+		const lazy = parseGoBinary(source);
+		expect(scanGoBinary(lazy)).toEqual(report(bytes));
+		expect(source.bytesRead).toBeLessThan(bytes.length * 0.9);
+		const split = scanGoBinary(lazy).splitSP[0];
+		if (split !== undefined) {
+			expect(symbolizePC(lazy, split.pc)).toEqual(symbolizePC(parseGoBinary(bytes), split.pc));
+		}
+	});
+});
+
 describe("without section headers (as sstrip leaves a binary)", () => {
 	// Zero e_shoff, e_shnum and e_shstrndx: only program headers remain, so buildinfo comes from
 	// the first writable segment, the pclntab from a scan for its magic, the text start from
@@ -208,6 +223,7 @@ describe("without section headers (as sstrip leaves a binary)", () => {
 		const pairs = (b: typeof bare) => scanGoBinary(b).splitSP.map((s) => `${s.function} ${s.pc}`);
 		expect(pairs(bare)).toEqual(pairs(full));
 		expect(pairs(bare).length).toBeGreaterThan(0);
+		expect(report(fileSource(bytes))).toEqual(report(bytes));
 	});
 });
 

@@ -1,28 +1,38 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { fixtureBytes } from "../../test/binaries/_fixtures.js";
+import { fileSource, fixtureBytes } from "../../test/binaries/_fixtures.js";
 import {
 	annotateFunction,
 	BinaryError,
+	type FileSource,
 	parseGoBinary,
 	scanGoBinary,
 	symbolizePC,
 } from "./index.js";
 
 // Every reader on hostile bytes: either a result or the documented BinaryError, never anything
-// else (no RangeError, TypeError, endless loop or huge allocation).
+// else (no RangeError, TypeError, endless loop or huge allocation); and the same outcome whether
+// the bytes are all in memory or read on demand.
 function readAll(bytes: Uint8Array): void {
+	expect(outcome(fileSource(bytes))).toEqual(outcome(bytes));
+}
+
+function outcome(input: Uint8Array | FileSource): unknown {
 	try {
-		const bin = parseGoBinary(bytes);
+		const bin = parseGoBinary(input);
 		const report = scanGoBinary(bin);
-		for (const s of report.splitSP.slice(0, 3)) symbolizePC(bin, s.pc);
+		const symbolized = report.splitSP.slice(0, 3).map((s) => symbolizePC(bin, s.pc));
 		const n = bin.pclntab.nfunc;
-		for (const i of [0, n >> 1, n - 1]) if (i >= 0 && i < n) annotateFunction(bin, i);
+		const annotated = [0, n >> 1, n - 1]
+			.filter((i) => i >= 0 && i < n)
+			.map((i) => annotateFunction(bin, i));
+		return { report, symbolized, annotated };
 	} catch (error) {
 		if (!(error instanceof BinaryError)) throw error;
 		expect(error.message).toMatch(
 			/^(Cannot read|Not an ELF|No Go pclntab|Bad pclntab|Cannot find|No function)/,
 		);
+		return error.message;
 	}
 }
 

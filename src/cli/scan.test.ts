@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect, test } from "vitest";
 import { gocrash } from "../../test/binaries/_cli.js";
-import { BINARY_FIXTURES } from "../../test/binaries/_fixtures.js";
+import { BINARY_FIXTURES, fixtureBytes } from "../../test/binaries/_fixtures.js";
 
 test("scan --json follows the documented contract, one line per binary", async () => {
 	const r = await gocrash(
@@ -82,4 +85,25 @@ test("an unreadable binary is one line and exit status 1", async () => {
 	expect(missing.stderr).toBe(
 		`gocrash scan: ${BINARY_FIXTURES}no-such-file: no such file or directory\n`,
 	);
+});
+
+test("an uncompressed binary, read on demand, gives the report of its gzip-compressed copy", async () => {
+	const dir = mkdtempSync(join(tmpdir(), "gocrash-scan-"));
+	try {
+		const name = "frames-go1.19-linux-arm64-pie";
+		const plain = join(dir, name);
+		const bytes = fixtureBytes(name);
+		writeFileSync(plain, bytes);
+		const fromFile = await gocrash("scan", "--json", plain);
+		const fromGzip = await gocrash("scan", "--json", `${name}.gz`);
+		expect(fromFile.code).toBe(0);
+		expect(JSON.parse(fromFile.stdout)).toEqual({ ...JSON.parse(fromGzip.stdout), file: plain });
+		const cut = join(dir, "cut");
+		writeFileSync(cut, bytes.subarray(0, 0x1000));
+		const r = await gocrash("scan", cut);
+		expect(r.code).toBe(1);
+		expect(r.stderr).toMatch(new RegExp(`^gocrash scan: ${cut}: Cannot read [^\\n]+\\n$`));
+	} finally {
+		rmSync(dir, { recursive: true });
+	}
 });

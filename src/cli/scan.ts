@@ -7,7 +7,7 @@ import {
 	type SplitSP,
 	scanGoBinary,
 } from "../binary/index.js";
-import { readGoBinary } from "./_binary-file.js";
+import { withGoBinary } from "./_binary-file.js";
 import type { Command } from "./_io.js";
 import { InputError, UsageError } from "./_io.js";
 import { type Style, styleFor } from "./_style.js";
@@ -53,8 +53,7 @@ export const scanCommand: Command = {
 		for (const path of positionals) {
 			let report: ScanReport;
 			try {
-				const bin = await readGoBinary(path, io.cwd);
-				report = scanGoBinary(bin);
+				report = await withGoBinary(path, io.cwd, scanGoBinary);
 			} catch (error) {
 				if (positionals.length === 1) throw error;
 				const message =

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
+import type { FileSource } from "../../src/binary/index.js";
 
 /** Directory of the committed fixture binaries (built by scripts/build-binaries.sh). */
 export const BINARY_FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
@@ -45,4 +46,19 @@ export function fixtureBytes(name: string): Uint8Array {
 		cache.set(name, bytes);
 	}
 	return bytes;
+}
+
+/** A file source over `bytes`, as the CLI reads a file on demand, counting the bytes it reads. */
+export function fileSource(bytes: Uint8Array): FileSource & { readonly bytesRead: number } {
+	let bytesRead = 0;
+	return {
+		size: bytes.length,
+		read(into, offset) {
+			into.set(bytes.subarray(offset, offset + into.length));
+			bytesRead += into.length;
+		},
+		get bytesRead() {
+			return bytesRead;
+		},
+	};
 }
