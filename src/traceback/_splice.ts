@@ -19,6 +19,8 @@ export class ForeignLines {
 	readonly #counts = new Map<string, number>();
 	/** Each shape with its text before the first number and after the last one. */
 	readonly #shapes: { shape: string; literal: string; tail: string }[] = [];
+	/** The last characters of lines that can end with a learned shape. */
+	readonly #lastChars = new Set<number>();
 
 	/** Records one unplaced line. */
 	learn(line: string): void {
@@ -32,6 +34,8 @@ export class ForeignLines {
 		if (count === LEARN_AFTER) {
 			const tail = shape.slice(shape.lastIndexOf("#") + 1);
 			this.#shapes.push({ shape, literal: shape.slice(0, first), tail });
+			if (tail === "") for (let digit = 0x30; digit <= 0x39; digit++) this.#lastChars.add(digit);
+			else this.#lastChars.add(tail.charCodeAt(tail.length - 1));
 			this.#counts.delete(shape);
 			return;
 		}
@@ -48,9 +52,11 @@ export class ForeignLines {
 
 	/** The text before a foreign line spliced onto the end of `line`, or null when there is none. */
 	spliceHead(line: string): string | null {
+		// Cheap tests first: this runs on every line once a shape is known.
+		const last = line.charCodeAt(line.length - 1);
+		if (!this.#lastChars.has(last)) return null;
 		for (const { shape, literal, tail } of this.#shapes) {
-			// Cheap tests first: this runs on every line once a shape is known.
-			if (tail === "" ? !isDigit(line.charCodeAt(line.length - 1)) : !line.endsWith(tail)) continue;
+			if (tail === "" ? !isDigit(last) : !line.endsWith(tail)) continue;
 			const at = line.lastIndexOf(literal);
 			if (at <= 0) continue;
 			if (line.length - at > shape.length * 4) continue;

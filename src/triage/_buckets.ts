@@ -30,10 +30,32 @@ const MAX_IDS = 100_000;
 /** Most distinct parent goroutine ids a bucket keeps. */
 const MAX_PARENTS = 16;
 
-/** Groups goroutines into buckets while they stream in, in time linear in their number. */
+/** Most buckets compared one by one under one hash before exact string keys take over. */
+const MAX_CHAIN = 8;
+
+/** A bucket with what its goroutines are compared by. */
+interface Entry {
+	bucket: Bucket;
+	/** The state as compared at this level (wait minutes removed). */
+	state: string;
+	/** The frames' argument lists as compared at this level (pointers masked, values blanked). */
+	args: string[];
+}
+
+/**
+ * Groups goroutines into buckets while they stream in, in time linear in their number.
+ *
+ * Hashing whole stacks as strings costs more than parsing them, so a goroutine is hashed from a
+ * few characters of each function name, its line and its (normalised) arguments, and compared
+ * field by field with the buckets under that hash. Should many different stacks share a hash,
+ * the goroutines that find no match among the first {@link MAX_CHAIN} are grouped by their full
+ * text instead, so the time stays linear whatever the input.
+ */
 export class GoroutineBuckets {
 	readonly #similarity: Similarity;
-	readonly #byKey = new Map<string, Bucket>();
+	readonly #byHash = new Map<number, Entry[]>();
+	readonly #byKey = new Map<string, Entry>();
+	readonly #order: Bucket[] = [];
 
 	constructor(similarity: Similarity) {
 		this.#similarity = similarity;
@@ -41,12 +63,35 @@ export class GoroutineBuckets {
 
 	/** Adds one goroutine; `crashed` marks the goroutine that caused the crash. */
 	add(goroutine: Goroutine, crashed = false): void {
-		const key = goroutineKey(goroutine, this.#similarity);
-		let bucket = this.#byKey.get(key);
-		if (bucket === undefined) {
-			bucket = { goroutine, count: 0, ids: [], waitMinutes: null, parents: [], crashed: false };
-			this.#byKey.set(key, bucket);
+		const similarity = this.#similarity;
+		const state =
+			similarity === "exact" ? goroutine.stateText.replace(/, \d+ minutes/, "") : goroutine.state;
+		const args = goroutine.frames.map((f) =>
+			f.args === null ? "" : normalizeArgs(f.args, similarity),
+		);
+		const hash = stackHash(goroutine, state, args);
+		let chain = this.#byHash.get(hash);
+		let entry = chain?.find((e) => sameStack(e, goroutine, state, args));
+		if (entry === undefined) {
+			const fresh = { bucket: newBucket(goroutine), state, args };
+			if (chain === undefined) {
+				chain = [];
+				this.#byHash.set(hash, chain);
+			}
+			if (chain.length < MAX_CHAIN) {
+				chain.push(fresh);
+				entry = fresh;
+			} else {
+				const key = goroutineKey(goroutine, state, args);
+				entry = this.#byKey.get(key);
+				if (entry === undefined) {
+					entry = fresh;
+					this.#byKey.set(key, entry);
+				}
+			}
+			if (entry === fresh) this.#order.push(fresh.bucket);
 		}
+		const bucket = entry.bucket;
 		bucket.count++;
 		bucket.crashed ||= crashed;
 		if (bucket.ids.length < MAX_IDS) bucket.ids.push(goroutine.id);
@@ -67,8 +112,7 @@ export class GoroutineBuckets {
 
 	/** The buckets: the crashed one first, then by size, then in order of first appearance. */
 	buckets(): Bucket[] {
-		const list = [...this.#byKey.values()];
-		return list
+		return this.#order
 			.map((bucket, order) => ({ bucket, order }))
 			.sort(
 				(a, b) =>
@@ -78,6 +122,10 @@ export class GoroutineBuckets {
 			)
 			.map(({ bucket }) => bucket);
 	}
+}
+
+function newBucket(goroutine: Goroutine): Bucket {
+	return { goroutine, count: 0, ids: [], waitMinutes: null, parents: [], crashed: false };
 }
 
 /** Groups a list of goroutines at once; the first one is taken as the crashed one if `crashed`. */
@@ -93,23 +141,80 @@ export function bucketGoroutines(
 	return buckets.buckets();
 }
 
-// Within one program a function lives in one file, so a frame is keyed by its function and line
-// alone: the path, often the longest part, would only make the key slower to hash.
-function goroutineKey(g: Goroutine, similarity: Similarity): string {
-	let key = similarity === "exact" ? g.stateText.replace(/, \d+ minutes/, "") : g.state;
+// Within one program a function lives in one file, so frames are told apart by their function
+// and line alone; the path, often the longest part, is left out.
+function sameStack(entry: Entry, g: Goroutine, state: string, args: readonly string[]): boolean {
+	const r = entry.bucket.goroutine;
+	if (
+		entry.state !== state ||
+		r.lockedToThread !== g.lockedToThread ||
+		r.stackUnavailable !== g.stackUnavailable ||
+		r.frames.length !== g.frames.length ||
+		r.elided.length !== g.elided.length
+	) {
+		return false;
+	}
+	for (let i = 0; i < g.frames.length; i++) {
+		const a = r.frames[i];
+		const b = g.frames[i];
+		if (a?.function !== b?.function || a?.line !== b?.line || entry.args[i] !== args[i])
+			return false;
+	}
+	for (let i = 0; i < g.elided.length; i++) {
+		if (r.elided[i]?.index !== g.elided[i]?.index || r.elided[i]?.count !== g.elided[i]?.count)
+			return false;
+	}
+	const a = r.createdBy?.frame;
+	const b = g.createdBy?.frame;
+	return a?.function === b?.function && a?.line === b?.line;
+}
+
+function stackHash(g: Goroutine, state: string, args: readonly string[]): number {
+	let h = mix(sampleHash(state), (g.lockedToThread ? 1 : 0) | (g.stackUnavailable ? 2 : 0));
+	g.frames.forEach((frame, i) => {
+		h = mix(mix(mix(h, sampleHash(frame.function)), frame.line ?? -1), fullHash(args[i] ?? ""));
+	});
+	for (const e of g.elided) h = mix(mix(h, e.index), e.count ?? -1);
+	const created = g.createdBy?.frame;
+	if (created !== undefined) h = mix(mix(h, sampleHash(created.function)), created.line ?? -1);
+	return h;
+}
+
+function mix(h: number, value: number): number {
+	const x = Math.imul(h ^ value, 0x01000193);
+	return x ^ (x >>> 15);
+}
+
+/** Hashes the length and a few characters, the last ones most: function names differ at the end. */
+function sampleHash(text: string): number {
+	const n = text.length;
+	let h = mix(n, text.charCodeAt(0));
+	for (let i = Math.max(1, n - 6); i < n; i++) h = mix(h, text.charCodeAt(i));
+	return mix(h, text.charCodeAt(n >> 1));
+}
+
+function fullHash(text: string): number {
+	let h = text.length;
+	for (let i = 0; i < text.length; i++) h = mix(h, text.charCodeAt(i));
+	return h;
+}
+
+/** The full text of what {@link sameStack} compares, for hashes that too many stacks share. */
+function goroutineKey(g: Goroutine, state: string, args: readonly string[]): string {
+	let key = state;
 	if (g.lockedToThread) key += "\nL";
 	if (g.stackUnavailable) key += "\nU";
-	for (const frame of g.frames) {
-		const args = frame.args === null ? "" : normalizeArgs(frame.args, similarity);
-		key += `\n${frame.function}(${args}):${frame.line}`;
-	}
+	g.frames.forEach((frame, i) => {
+		key += `\n${frame.function}(${args[i]}):${frame.line}`;
+	});
 	for (const e of g.elided) key += `\n...${e.index}:${e.count ?? "?"}`;
 	const createdBy = g.createdBy?.frame;
 	if (createdBy !== undefined) key += `\ncreated by ${createdBy.function}:${createdBy.line}`;
 	return key;
 }
 
-const anyValue = /0x[0-9a-f]+|-?\d+/g;
+// A value and its `?` mark (Go 1.18+: possibly inaccurate) both go.
+const anyValue = /(?:0x[0-9a-f]+|-?\d+)\??/g;
 
 function normalizeArgs(args: string, similarity: Similarity): string {
 	switch (similarity) {

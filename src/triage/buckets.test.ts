@@ -1,7 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { listCrashFixtures } from "../../test/_fixtures.js";
-import { parseCrashes } from "../traceback/index.js";
-import { bucketGoroutines, SIMILARITIES } from "./index.js";
+import { type Goroutine, parseCrashes } from "../traceback/index.js";
+import { bucketGoroutines, SIMILARITIES, type Similarity } from "./index.js";
 
 // crashgen's many-goroutines starts 5 parent goroutines that start 200 goroutines in 4 stack
 // shapes, and knows which goroutine has which shape and parent (meta `expect.groups`, `createdBy`).
@@ -43,4 +44,95 @@ describe("buckets of real goroutine dumps", () => {
 			}
 		},
 	);
+});
+
+/** A goroutine dump with one goroutine per stack given as [function, args, line] frames. */
+function dump(stacks: { state?: string; frames: [string, string, number][]; parent?: number }[]) {
+	const text = stacks
+		.map(({ state = "chan receive", frames, parent }, i) => {
+			const lines = [`goroutine ${i + 1} [${state}]:`];
+			for (const [fn, args, line] of frames)
+				lines.push(`${fn}(${args})`, `\t/src/app/x.go:${line} +0x1d`);
+			if (parent !== undefined)
+				lines.push(`created by main.start in goroutine ${parent}`, "\t/src/app/main.go:9 +0x20");
+			return lines.join("\n");
+		})
+		.join("\n\n");
+	return parseCrashes(`${text}\n`).crashes[0]?.goroutines ?? [];
+}
+
+const groups = (similarity: Similarity, goroutines: Goroutine[]) =>
+	bucketGoroutines(goroutines, similarity)
+		.map((b) => [...b.ids].sort((x, y) => x - y))
+		.sort((x, y) => (x[0] ?? 0) - (y[0] ?? 0));
+
+describe("what counts as the same stack", () => {
+	const stacks = dump([
+		{ frames: [["main.f", "0xc000012345, 0x1", 10]] },
+		{ frames: [["main.f", "0xc000099999, 0x1", 10]] }, // another Go pointer
+		{ frames: [["main.f", "0xc000012345, 0x2", 10]] }, // another small value
+		{ frames: [["main.f", "0x5?, 0x1", 10]] }, // a value Go marked as possibly inaccurate
+		{ frames: [["main.f", "0x7?, 0x1", 10]] },
+		{ frames: [["main.f", "0xc000012345, 0x1", 11]] }, // another line
+		{ state: "chan receive, 5 minutes", frames: [["main.f", "0xc000012345, 0x1", 10]], parent: 3 },
+		{ state: "chan receive, 9 minutes", frames: [["main.f", "0xc000012345, 0x1", 10]], parent: 4 },
+	]);
+
+	test("exact: arguments as printed; wait minutes and parents do not count", () => {
+		expect(groups("exact", stacks)).toEqual([[1], [2], [3], [4], [5], [6], [7, 8]]);
+	});
+
+	test("pointers: any two Go pointers and any two '?' values are equal", () => {
+		expect(groups("pointers", stacks)).toEqual([[1, 2], [3], [4, 5], [6], [7, 8]]);
+	});
+
+	test("values: argument values ignored", () => {
+		expect(groups("values", stacks)).toEqual([[1, 2, 3, 4, 5], [6], [7, 8]]);
+	});
+});
+
+describe("stacks whose hashes collide", () => {
+	// Function names of one length that differ only in the middle share most of their hash.
+	const name = (i: number) => `main.handler${String(i).padStart(6, "0")}_do_the_work`;
+
+	test("thousands of distinct stacks under few hashes each get their own bucket", () => {
+		const stacks = Array.from({ length: 3000 }, (_, i) => ({
+			frames: [[name(i % 1500), "", 10] as [string, string, number]],
+		}));
+		const buckets = bucketGoroutines(dump(stacks), "exact");
+		expect(buckets).toHaveLength(1500);
+		for (const b of buckets) {
+			expect(b.count).toBe(2);
+			expect((b.ids[1] ?? 0) - (b.ids[0] ?? 0)).toBe(1500);
+		}
+	});
+
+	test("grouping equals a field-by-field comparison of every pair", () => {
+		const frame = fc.tuple(
+			fc.nat(40).map(name),
+			fc.constantFrom("", "0x1", "0x2", "0xc000012345"),
+			fc.constantFrom(10, 11),
+		);
+		const stack = fc.record({
+			state: fc.constantFrom("running", "select", "select, 3 minutes"),
+			frames: fc.array(frame, { minLength: 1, maxLength: 3 }),
+		});
+		fc.assert(
+			fc.property(fc.array(stack, { minLength: 1, maxLength: 300 }), (stacks) => {
+				const goroutines = dump(stacks);
+				const same = (a: Goroutine, b: Goroutine) =>
+					a.stateText.replace(/, \d+ minutes/, "") === b.stateText.replace(/, \d+ minutes/, "") &&
+					JSON.stringify(a.frames.map((f) => [f.function, f.args, f.line])) ===
+						JSON.stringify(b.frames.map((f) => [f.function, f.args, f.line]));
+				const expected: number[][] = [];
+				for (const g of goroutines) {
+					const group = expected.find((ids) => same(goroutines[(ids[0] ?? 1) - 1] as Goroutine, g));
+					if (group === undefined) expected.push([g.id]);
+					else group.push(g.id);
+				}
+				expect(groups("exact", goroutines)).toEqual(expected);
+			}),
+			{ numRuns: 100 },
+		);
+	});
 });
