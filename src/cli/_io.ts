@@ -1,4 +1,5 @@
 import type { Readable, Writable } from "node:stream";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 
 /** The outside world a command may touch: streams, environment and working directory. */
 export interface Io {
@@ -25,4 +26,14 @@ export class UsageError extends Error {
 /** A failure caused by the input (unreadable file, bad bytes); printed as one line, exit code 1. */
 export class InputError extends Error {
 	override readonly name = "InputError";
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** Reads a command's arguments: the given options, anything else positional. */
+export function parseCommandArgs<const O extends Options>(
+	args: readonly string[],
+	options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: O }>> {
+	return parseArgs({ args: [...args], allowPositionals: true, options });
 }

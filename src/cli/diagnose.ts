@@ -1,7 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import {
 	type Diagnosis,
 	diagnose,
@@ -14,7 +13,7 @@ import { scanCrashes } from "../traceback/index.js";
 import { readGoBinary } from "./_binary-file.js";
 import { openInputs } from "./_input.js";
 import type { Command } from "./_io.js";
-import { InputError, UsageError } from "./_io.js";
+import { InputError, parseCommandArgs, UsageError } from "./_io.js";
 import { type Style, styleFor } from "./_style.js";
 
 const usage = `usage: gocrash diagnose [FILE|-] [--binary BIN] [--go-version V] [--goarch A] [--goos O]
@@ -69,19 +68,15 @@ export const diagnoseCommand: Command = {
 	summary: "explain a crash: known causes with confidence, evidence and what to do",
 	usage,
 	async run(args, io) {
-		const { values, positionals } = parseArgs({
-			args: [...args],
-			allowPositionals: true,
-			options: {
-				binary: { type: "string" },
-				"go-version": { type: "string" },
-				goarch: { type: "string" },
-				goos: { type: "string" },
-				kernel: { type: "string" },
-				rules: { type: "string", multiple: true, default: [] },
-				json: { type: "boolean", default: false },
-				explain: { type: "boolean", default: false },
-			},
+		const { values, positionals } = parseCommandArgs(args, {
+			binary: { type: "string" },
+			"go-version": { type: "string" },
+			goarch: { type: "string" },
+			goos: { type: "string" },
+			kernel: { type: "string" },
+			rules: { type: "string", multiple: true, default: [] },
+			json: { type: "boolean", default: false },
+			explain: { type: "boolean", default: false },
 		});
 		if (positionals.length > 1)
 			throw new UsageError("give one crash file (or - for standard input)");

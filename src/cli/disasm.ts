@@ -1,5 +1,4 @@
 import { createRequire } from "node:module";
-import { parseArgs } from "node:util";
 import {
 	type AnnotatedFunction,
 	annotateFunction,
@@ -13,7 +12,7 @@ import {
 } from "../binary/index.js";
 import { readGoBinary } from "./_binary-file.js";
 import type { Command } from "./_io.js";
-import { InputError, UsageError } from "./_io.js";
+import { InputError, parseCommandArgs, UsageError } from "./_io.js";
 import { type Style, styleFor } from "./_style.js";
 
 const usage = `usage: gocrash disasm BINARY (FUNCTION|PC|FILE:LINE)
@@ -34,7 +33,7 @@ export const disasmCommand: Command = {
 	summary: "disassemble a function with file:line, pcsp and preemption annotations",
 	usage,
 	async run(args, io) {
-		const { positionals } = parseArgs({ args: [...args], allowPositionals: true, options: {} });
+		const { positionals } = parseCommandArgs(args, {});
 		const [path, query, ...extra] = positionals;
 		if (path === undefined || query === undefined || extra.length > 0) {
 			throw new UsageError("need a binary and one FUNCTION, PC or FILE:LINE");

@@ -1,11 +1,10 @@
 import { once } from "node:events";
-import { parseArgs } from "node:util";
 import { type Crash, type Goroutine, type ParseIssue, scanCrashes } from "../traceback/index.js";
 import { GoroutineBuckets, SIMILARITIES, type Similarity } from "../triage/index.js";
 import { BufferedOutput } from "./_buffered.js";
 import { openInputs } from "./_input.js";
 import type { Command, Io } from "./_io.js";
-import { UsageError } from "./_io.js";
+import { parseCommandArgs, UsageError } from "./_io.js";
 import { ParseJsonWriter } from "./_parse-json.js";
 import { formatCrash, formatRace, formatSummary } from "./_parse-view.js";
 import { styleFor } from "./_style.js";
@@ -29,13 +28,9 @@ export const parseCommand: Command = {
 	summary: "read Go crash output and show crashes with goroutines grouped by stack",
 	usage,
 	async run(args, io) {
-		const { values, positionals } = parseArgs({
-			args: [...args],
-			allowPositionals: true,
-			options: {
-				json: { type: "boolean", default: false },
-				similarity: { type: "string", default: "pointers" },
-			},
+		const { values, positionals } = parseCommandArgs(args, {
+			json: { type: "boolean", default: false },
+			similarity: { type: "string", default: "pointers" },
 		});
 		const similarity = values.similarity as Similarity;
 		if (!SIMILARITIES.includes(similarity)) {

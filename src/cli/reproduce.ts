@@ -4,12 +4,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs, promisify } from "node:util";
+import { promisify } from "node:util";
 import { parseGoBinary } from "../binary/index.js";
 import { collectNotes, diagnose } from "../diagnose/index.js";
 import { parseCrashes } from "../traceback/index.js";
 import type { Command, Io } from "./_io.js";
-import { InputError, UsageError } from "./_io.js";
+import { InputError, parseCommandArgs, UsageError } from "./_io.js";
 import { SPLIT_SP_SOURCES } from "./_reproduce-source.js";
 import { builtinRulesDir, loadRules } from "./diagnose.js";
 
@@ -119,17 +119,13 @@ export const reproduceCommand: Command = {
 		"reproduce the arm64 split-SP crash (golang/go#73259) under qemu-aarch64 and diagnose it",
 	usage,
 	async run(args, io) {
-		const { values, positionals } = parseArgs({
-			args: [...args],
-			allowPositionals: true,
-			options: {
-				go: { type: "string" },
-				variant: { type: "string", default: "leaf" },
-				duration: { type: "string", default: "300" },
-				copies: { type: "string", default: "1" },
-				workers: { type: "string", default: "8" },
-				keep: { type: "string" },
-			},
+		const { values, positionals } = parseCommandArgs(args, {
+			go: { type: "string" },
+			variant: { type: "string", default: "leaf" },
+			duration: { type: "string", default: "300" },
+			copies: { type: "string", default: "1" },
+			workers: { type: "string", default: "8" },
+			keep: { type: "string" },
 		});
 		if (positionals[0] !== "split-sp" || positionals.length !== 1)
 			throw new UsageError("the only reproducer is 'split-sp'");

@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import {
 	BinaryError,
 	formatPC,
@@ -9,7 +8,7 @@ import {
 } from "../binary/index.js";
 import { withGoBinary } from "./_binary-file.js";
 import type { Command } from "./_io.js";
-import { InputError, UsageError } from "./_io.js";
+import { InputError, parseCommandArgs, UsageError } from "./_io.js";
 import { type Style, styleFor } from "./_style.js";
 
 const usage = `usage: gocrash scan BINARY... [--json] [--all] [--fail-on affected]
@@ -33,14 +32,10 @@ export const scanCommand: Command = {
 	summary: "read Go binaries: version, modules, and arm64 split-SP epilogues (golang/go#73259)",
 	usage,
 	async run(args, io) {
-		const { values, positionals } = parseArgs({
-			args: [...args],
-			allowPositionals: true,
-			options: {
-				json: { type: "boolean", default: false },
-				all: { type: "boolean", default: false },
-				"fail-on": { type: "string" },
-			},
+		const { values, positionals } = parseCommandArgs(args, {
+			json: { type: "boolean", default: false },
+			all: { type: "boolean", default: false },
+			"fail-on": { type: "string" },
 		});
 		const failOn = values["fail-on"];
 		if (failOn !== undefined && failOn !== "affected") {

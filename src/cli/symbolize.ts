@@ -1,12 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { formatPC, loadBias, type Symbolized, symbolizePC } from "../binary/index.js";
 import { parseCrashes } from "../traceback/index.js";
 import { readGoBinary } from "./_binary-file.js";
 import { type CrashPCs, readCrashPCs } from "./_crash-pcs.js";
 import type { Command } from "./_io.js";
-import { InputError, UsageError } from "./_io.js";
+import { InputError, parseCommandArgs, UsageError } from "./_io.js";
 
 const usage = `usage: gocrash symbolize BINARY [PC...] [--crash FILE | --frame FUNC+OFFSET@PC] [--json]
 
@@ -32,14 +31,10 @@ export const symbolizeCommand: Command = {
 	summary: "resolve PCs to function+offset and file:line (PIE crash PCs too)",
 	usage,
 	async run(args, io) {
-		const { values, positionals } = parseArgs({
-			args: [...args],
-			allowPositionals: true,
-			options: {
-				crash: { type: "string" },
-				frame: { type: "string" },
-				json: { type: "boolean", default: false },
-			},
+		const { values, positionals } = parseCommandArgs(args, {
+			crash: { type: "string" },
+			frame: { type: "string" },
+			json: { type: "boolean", default: false },
 		});
 		const [path, ...pcArgs] = positionals;
 		if (path === undefined || (pcArgs.length === 0 && values.crash === undefined)) {
