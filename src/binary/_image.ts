@@ -66,6 +66,9 @@ export const wantedSymbols: ReadonlySet<string> = new Set([
 	"runtime.firstmoduledata",
 	"runtime.buildVersion",
 	"runtime.modinfo",
+	// FUNCDATA base (moduledata.gofunc): go:func.* since Go 1.20, go.func.* in 1.18 and 1.19.
+	"go:func.*",
+	"go.func.*",
 ]);
 
 /** Returns the section called `name`, if any. */

@@ -1,27 +1,45 @@
 import type { GoBinary } from "./_binary.js";
 import { BinaryError, hex } from "./_error.js";
 import { addrToOffset } from "./_image.js";
+import { type SourceFrame, tracebackFrames } from "./_inline.js";
 import { type FuncRecord, funcFlagAsm, type PcRun, pcdataUnsafePoint } from "./_pclntab.js";
 
 /** A PC resolved to its function and source position. */
 export interface Symbolized {
 	readonly pc: number;
+	/** The function the code belongs to, named as Go's traceback prints it. */
 	readonly function: string;
 	readonly entry: number;
 	/** `pc - entry`, as Go tracebacks print it (`+0x1c`). */
 	readonly offset: number;
+	/** Position in `function`: for code of an inlined call, the line of that call. */
 	readonly file: string;
 	readonly line: number;
+	/** The inlined calls at `pc`, innermost first, each with its own position. */
+	readonly inlined: readonly SourceFrame[];
 }
 
-/** Resolves `pc` (a link-time address) to function, offset and file:line; undefined outside Go code. */
-export function symbolizePC(bin: GoBinary, pc: number): Symbolized | undefined {
+/**
+ * Resolves `pc` (a link-time address) to function, offset and file:line as a Go traceback prints
+ * a frame there, inlined calls included; `call` says `pc` is a return address (see
+ * tracebackFrames). Undefined outside Go code.
+ */
+export function symbolizePC(bin: GoBinary, pc: number, call = false): Symbolized | undefined {
 	const tab = bin.pclntab;
 	const i = tab.findFunc(pc);
 	if (i < 0) return undefined;
 	const f = tab.func(i);
-	const { file, line } = tab.fileLine(f, pc);
-	return { pc, function: f.name, entry: f.entry, offset: pc - f.entry, file, line };
+	const frames = tracebackFrames(bin, f, pc, call);
+	const { function: name, file, line } = frames[frames.length - 1] as SourceFrame;
+	return {
+		pc,
+		function: name,
+		entry: f.entry,
+		offset: pc - f.entry,
+		file,
+		line,
+		inlined: frames.slice(0, -1),
+	};
 }
 
 /** Returns the index of the function named exactly `name`, else the only one ending in `.name`. */

@@ -8,6 +8,7 @@ import {
 	readPointer,
 	type Segment,
 } from "./_image.js";
+import { findModuledata } from "./_moduledata.js";
 
 /** The pclntab layouts, named by the first Go release that wrote them. */
 export type PclntabVersion = "1.2" | "1.16" | "1.18" | "1.20";
@@ -29,8 +30,14 @@ export const funcFlagAsm = 4;
 /** PCDATA table index of the async-preemption unsafe points (internal/abi). */
 export const pcdataUnsafePoint = 0;
 
+/** PCDATA table index of the inline tree index (internal/abi). */
+export const pcdataInlTreeIndex = 2;
+
 /** FUNCDATA index of the locals pointer maps; functions without it are not preempted. */
 export const funcdataLocalsPointerMaps = 1;
+
+/** FUNCDATA index of the inline tree (internal/abi). */
+export const funcdataInlTree = 3;
 
 /** One `_func` record, decoded. */
 export interface FuncRecord {
@@ -48,6 +55,11 @@ export interface FuncRecord {
 	readonly pcdata: readonly number[];
 	/** Whether FUNCDATA_LocalsPointerMaps is present (compiled Go code has it). */
 	readonly hasLocalsPointerMaps: boolean;
+	/**
+	 * FUNCDATA_InlTree as stored: an offset from `moduledata.gofunc` (Go 1.18+), else an address;
+	 * undefined when the function has no inlined calls.
+	 */
+	readonly inlTree: number | undefined;
 }
 
 /** A run of one pc-value table: `value` holds for `[start, end)`. */
@@ -219,17 +231,19 @@ export class Pclntab {
 		const pcdata: number[] = [];
 		for (let k = 0; k < npcdata; k++) pcdata.push(r.u32(at + fixed + 4 * k, what));
 		let fdAt = at + fixed + 4 * npcdata;
-		const fdSize = this.version === "1.18" || this.version === "1.20" ? 4 : this.ptrSize;
+		const offsets = this.version === "1.18" || this.version === "1.20";
+		const fdSize = offsets ? 4 : this.ptrSize;
 		if (fdSize === 8 && fdAt % 8 !== 0) fdAt += 4;
-		let hasLocals = false;
-		if (nfuncdata > funcdataLocalsPointerMaps) {
-			const v = r.word(fdAt + funcdataLocalsPointerMaps * fdSize, fdSize, what);
-			hasLocals = fdSize === 4 ? v !== 0xffffffff : v !== 0;
-		}
+		const funcdata = (k: number): number | undefined => {
+			if (k >= nfuncdata) return undefined;
+			const v = r.word(fdAt + k * fdSize, fdSize, what);
+			// Go 1.18+ marks a missing entry with ^0, older tables with a nil pointer.
+			return v === (offsets ? 0xffffffff : 0) ? undefined : v;
+		};
 		return {
 			entry: this.entry(i),
 			end: this.end(i),
-			name: nameOff < 0 ? "" : r.cstring(this.#funcnametab + nameOff, `name of function ${i}`),
+			name: nameOff < 0 ? "" : this.funcName(nameOff),
 			args: r.i32(at + p + 4, what),
 			pcsp: r.u32(at + p + 12, what),
 			pcfile: r.u32(at + p + 16, what),
@@ -239,7 +253,8 @@ export class Pclntab {
 			funcID: this.version === "1.2" ? r.u8(tail, what) : r.u8(tail, what),
 			flag: this.version === "1.2" ? 0 : r.u8(tail + 1, what),
 			pcdata,
-			hasLocalsPointerMaps: hasLocals,
+			hasLocalsPointerMaps: funcdata(funcdataLocalsPointerMaps) !== undefined,
+			inlTree: funcdata(funcdataInlTree),
 		};
 	}
 
@@ -314,6 +329,14 @@ export class Pclntab {
 			pc = next;
 			if (n > 0x400000) throw r.error("pc-value table (too long)", p);
 		}
+	}
+
+	/** Returns the function name at `nameOff` in the name table (as `_func` and inline trees store it). */
+	funcName(nameOff: number): string {
+		if (nameOff < 0 || this.#funcnametab + nameOff >= this.#limit) {
+			throw this.#r.error(`function name offset ${hex(nameOff)}`, this.#funcnametab);
+		}
+		return this.#r.cstring(this.#funcnametab + nameOff, "function name");
 	}
 
 	/** Returns the file name for file number `fileno` of function record `f`; "" when it has none. */
@@ -448,46 +471,4 @@ function findTextStart(image: Image, t: Pclntab): number {
 		0,
 		image.format,
 	);
-}
-
-/** Finds the address of `moduledata` (Go 1.16+ layout): a word pointing at the pclntab header. */
-export function findModuledata(
-	image: Image,
-	pclntabAddr: number,
-	ptrSize: 4 | 8,
-): number | undefined {
-	const candidates = image.relocations.whereValue(pclntabAddr);
-	const r = image.reader;
-	const view = new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
-	const le = r.littleEndian;
-	// Compare 32-bit halves so that no word is ever converted (or refused) as a number.
-	const lo = pclntabAddr % 0x100000000;
-	const hi = Math.floor(pclntabAddr / 0x100000000);
-	for (const seg of image.segments) {
-		if (!seg.write) continue;
-		const end = seg.offset + seg.fileSize;
-		r.load(seg.offset, seg.fileSize);
-		for (let at = seg.offset; at + 24 * ptrSize <= end; at += ptrSize) {
-			if (ptrSize === 4) {
-				if (view.getUint32(at, le) === lo) candidates.push(seg.addr + (at - seg.offset));
-			} else if (
-				view.getUint32(at + (le ? 0 : 4), le) === lo &&
-				view.getUint32(at + (le ? 4 : 0), le) === hi
-			) {
-				candidates.push(seg.addr + (at - seg.offset));
-			}
-		}
-	}
-	for (const md of candidates) {
-		try {
-			// funcnametab.ptr follows pcHeader and must point into the table.
-			const names = readPointer(image, md + ptrSize, "moduledata.funcnametab");
-			const text = readPointer(image, md + 22 * ptrSize, "moduledata.text");
-			const etext = readPointer(image, md + 23 * ptrSize, "moduledata.etext");
-			if (names > pclntabAddr && text > 0 && etext > text) return md;
-		} catch (error) {
-			if (!(error instanceof BinaryError)) throw error;
-		}
-	}
-	return undefined;
 }

@@ -7,9 +7,10 @@ import { type CrashPCs, readCrashPCs } from "./_crash-pcs.js";
 import type { Command } from "./_io.js";
 import { InputError, parseCommandArgs, UsageError } from "./_io.js";
 
-const usage = `usage: gocrash symbolize BINARY [PC...] [--crash FILE | --frame FUNC+OFFSET@PC] [--json]
+const usage = `usage: gocrash symbolize BINARY [PC...] [--crash FILE | --frame FUNC+OFFSET@PC] [--return-addresses] [--json]
 
-Prints the function, offset and file:line of each PC (hex, as in Go crash output).
+Prints the function, offset and file:line of each PC (hex, as in Go crash output), and the
+inlined calls at it, innermost first, as a Go traceback prints a frame there.
 
   --crash FILE            read the crash output of this binary: work out the load base from its
                           frames (PIE binaries are loaded at a random base), resolve the signal PC
@@ -18,6 +19,10 @@ Prints the function, offset and file:line of each PC (hex, as in Go crash output
   --frame FUNC+OFFSET@PC  for a PIE binary: one frame of the crash whose function and offset are
                           known, e.g. 'main.main+0x1c@0xaaaacc2b1234'; the load base is worked
                           out from it and subtracted from every PC
+  --return-addresses      the PCs are return addresses, as the pc= of every traceback frame
+                          but one a signal stopped (the frame below runtime.sigpanic or
+                          runtime.asyncPreempt): resolve each to its call instruction, as the
+                          traceback does
   --json                  print one JSON object per PC, one per line
 
 Exit status: 0 all PCs resolved, 1 some PC is outside Go code or the binary is unreadable.
@@ -35,6 +40,7 @@ export const symbolizeCommand: Command = {
 			crash: { type: "string" },
 			frame: { type: "string" },
 			json: { type: "boolean", default: false },
+			"return-addresses": { type: "boolean", default: false },
 		});
 		const [path, ...pcArgs] = positionals;
 		if (path === undefined || (pcArgs.length === 0 && values.crash === undefined)) {
@@ -92,7 +98,7 @@ export const symbolizeCommand: Command = {
 			);
 		}
 		for (const pc of pcs) {
-			const s = symbolizePC(bin, pc - bias);
+			const s = symbolizePC(bin, pc - bias, values["return-addresses"]);
 			if (s === undefined) missing = true;
 			io.stdout.write(
 				values.json
@@ -107,7 +113,15 @@ export const symbolizeCommand: Command = {
 function toJson(pc: number, bias: number, s: Symbolized | undefined): Record<string, unknown> {
 	const base = { pc: formatPC(pc), ...(bias === 0 ? {} : { linkPC: formatPC(pc - bias) }) };
 	if (s === undefined) return { ...base, function: null };
-	return { ...base, function: s.function, offset: formatPC(s.offset), file: s.file, line: s.line };
+	const inlined = s.inlined.map((f) => ({ function: f.function, file: f.file, line: f.line }));
+	return {
+		...base,
+		function: s.function,
+		offset: formatPC(s.offset),
+		file: s.file,
+		line: s.line,
+		...(inlined.length === 0 ? {} : { inlined }),
+	};
 }
 
 function formatLine(pc: number, bias: number, s: Symbolized | undefined, pie: boolean): string {
@@ -117,5 +131,6 @@ function formatLine(pc: number, bias: number, s: Symbolized | undefined, pie: bo
 		const hint = pie && bias === 0 ? "; for a PIE binary, pass --frame FUNC+OFFSET@PC" : "";
 		return `${where}  ? (not in Go code${hint})`;
 	}
-	return `${where}  ${s.function}+${formatPC(s.offset)}  ${s.file}:${s.line}`;
+	const calls = s.inlined.map((f) => `\n  inlined ${f.function}  ${f.file}:${f.line}`);
+	return `${where}  ${s.function}+${formatPC(s.offset)}  ${s.file}:${s.line}${calls.join("")}`;
 }

@@ -1,0 +1,3 @@
+module example.com/piecrash
+
+go 1.19
