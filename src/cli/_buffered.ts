@@ -1,7 +1,10 @@
 import type { Writable } from "node:stream";
 
-/** Size at which buffered output is handed to the stream. */
-const FLUSH_AT = 256 * 1024;
+/**
+ * Characters at which buffered output is handed to the stream: large writes cost less, but a
+ * string over 64 KiB lands in V8's large-object space, which only full collections free.
+ */
+const FLUSH_AT = 32 * 1024;
 
 /** Collects many small writes into large ones: one write per piece costs more than the parse. */
 export class BufferedOutput {

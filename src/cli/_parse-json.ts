@@ -1,14 +1,22 @@
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import type { Crash, Goroutine, ParseIssue, RaceReport } from "../traceback/index.js";
 import type { BufferedOutput } from "./_buffered.js";
+
+/** Characters of race-report JSON held in memory; more go to a temporary file. */
+const SPOOL_IN_MEMORY = 4 * 1024 * 1024;
 
 /**
  * Writes the `parse --json` document while crashes stream in, so that a dump of any size is never
  * held whole: `{"crashes":[…],"races":[…],"raceCount":…,"issues":[…],"inputs":[…]}`.
  * A crash's fields other than `goroutines` are written after its goroutines, once they are final.
+ * Race reports, which the document lists after all crashes, wait as JSON text in a {@link Spool}.
  */
 export class ParseJsonWriter {
 	readonly #out: BufferedOutput;
-	readonly #races: unknown[] = [];
+	readonly #races = new Spool();
 	readonly #issues: unknown[] = [];
 	readonly #inputs: unknown[] = [];
 	#raceCount: number | null = null;
@@ -40,7 +48,7 @@ export class ParseJsonWriter {
 	}
 
 	race(race: RaceReport): void {
-		this.#races.push({ source: this.#source, ...race });
+		this.#races.add(JSON.stringify({ source: this.#source, ...race }));
 	}
 
 	/** Records what the scan of one input found besides crashes. */
@@ -52,12 +60,9 @@ export class ParseJsonWriter {
 
 	/** Closes the document. */
 	end(): void {
-		const tail = {
-			races: this.#races,
-			raceCount: this.#raceCount,
-			issues: this.#issues,
-			inputs: this.#inputs,
-		};
+		this.#out.write('],"races":[');
+		this.#races.drain(this.#out);
+		const tail = { raceCount: this.#raceCount, issues: this.#issues, inputs: this.#inputs };
 		this.#out.write(`],${JSON.stringify(tail).slice(1)}\n`);
 	}
 
@@ -68,5 +73,56 @@ export class ParseJsonWriter {
 		);
 		this.#open = crash;
 		this.#goroutinesInOpen = 0;
+	}
+}
+
+/**
+ * Comma-separated pieces of JSON text kept in order: in memory up to {@link SPOOL_IN_MEMORY}
+ * characters, then in a temporary file, so that any number of them takes flat memory. The file
+ * is unlinked as soon as it is open, so nothing is left behind whatever happens to the process.
+ */
+class Spool {
+	#pieces: string[] = [];
+	#size = 0;
+	#count = 0;
+	#fd: number | null = null;
+	#written = 0;
+
+	add(json: string): void {
+		this.#pieces.push(this.#count++ === 0 ? json : `,${json}`);
+		this.#size += json.length;
+		if (this.#size >= SPOOL_IN_MEMORY) this.#spill();
+	}
+
+	/** Writes every piece to `out` and frees them. */
+	drain(out: BufferedOutput): void {
+		const fd = this.#fd;
+		if (fd !== null) {
+			const buffer = Buffer.alloc(1024 * 1024);
+			const decoder = new StringDecoder("utf8");
+			for (let at = 0; at < this.#written; ) {
+				const n = readSync(fd, buffer, 0, buffer.length, at);
+				if (n === 0) break;
+				out.write(decoder.write(buffer.subarray(0, n)));
+				at += n;
+			}
+			out.write(decoder.end());
+			closeSync(fd);
+			this.#fd = null;
+		}
+		for (const piece of this.#pieces) out.write(piece);
+		this.#pieces = [];
+		this.#size = 0;
+	}
+
+	#spill(): void {
+		if (this.#fd === null) {
+			const dir = mkdtempSync(join(tmpdir(), "gocrash-"));
+			this.#fd = openSync(join(dir, "races.json"), "w+");
+			rmSync(dir, { recursive: true });
+		}
+		this.#written += writeSync(this.#fd, this.#pieces.join(""), this.#written);
+		this.#pieces = [];
+		this.#size = 0;
 	}
 }

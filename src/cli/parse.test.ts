@@ -76,6 +76,24 @@ describe("gocrash parse --json", () => {
 		expect(doc.races).toEqual([]);
 	});
 
+	test("race reports beyond what memory holds come back whole and in order", async () => {
+		// Some 4 MB of race reports: more than the writer keeps in memory before it spills.
+		const one = parseCrashes(race.text).races;
+		const copies = Math.ceil((5 * 1024 * 1024) / JSON.stringify(one).length);
+		const file = join(scratch, "races.txt");
+		writeFileSync(file, `${race.text}\n`.repeat(copies));
+		const ran = await gocrash(["parse", "--json", file]);
+		expect(ran.code).toBe(0);
+		const doc = JSON.parse(ran.stdout);
+		expect(doc.races).toHaveLength(one.length * copies);
+		const lines = race.text.split("\n").length;
+		doc.races.forEach((r: { startLine: number; accesses: unknown }, i: number) => {
+			const first = one[i % one.length];
+			expect(r.startLine).toBe((first?.startLine ?? 0) + lines * Math.floor(i / one.length));
+			expect(r.accesses).toEqual(first?.accesses);
+		});
+	});
+
 	test("reads standard input, gzip files, and several inputs in order", async () => {
 		const gz = join(scratch, "race.txt.gz");
 		writeFileSync(gz, gzipSync(readFileSync(race.path)));
