@@ -105,3 +105,26 @@ export function readModuledata(
 		image.format,
 	);
 }
+
+/**
+ * The text sections of a Go 1.18+ binary whose function offsets need textsectmap: the linker
+ * splits the text only on arm, ppc64 and darwin/arm64 with external linking (cmd/link data.go
+ * splitTextSections), and the external linker may then move each section. Empty when there is
+ * one section or no moduledata to tell.
+ */
+export function readTextSections(
+	image: Image,
+	pclntabAddr: number,
+	version: PclntabVersion,
+	ptrSize: 4 | 8,
+): readonly TextSection[] {
+	const splits =
+		image.arch === "arm" ||
+		image.arch === "ppc64" ||
+		(image.arch === "arm64" && image.format === "macho");
+	if (!splits) return [];
+	const md = findModuledata(image, pclntabAddr, ptrSize);
+	if (md === undefined) return [];
+	const sections = readModuledata(image, md, version, ptrSize).textSections;
+	return sections.length > 1 ? sections : [];
+}

@@ -8,7 +8,7 @@ import {
 	readPointer,
 	type Segment,
 } from "./_image.js";
-import { findModuledata } from "./_moduledata.js";
+import { findModuledata, readTextSections, type TextSection } from "./_moduledata.js";
 
 /** The pclntab layouts, named by the first Go release that wrote them. */
 export type PclntabVersion = "1.2" | "1.16" | "1.18" | "1.20";
@@ -88,6 +88,8 @@ export class Pclntab {
 	readonly #funcdata: number;
 	readonly #entries: Float64Array;
 	readonly #funcoffs: Uint32Array;
+	/** `moduledata.textsectmap` when the linker split the text into more than one section. */
+	readonly textSections: readonly TextSection[];
 
 	constructor(image: Image, base: number, limit: number, addr: number) {
 		const r = image.reader;
@@ -168,6 +170,7 @@ export class Pclntab {
 		r.need(this.#functab, tabSize, "pclntab function table");
 		this.textStart =
 			fieldSize === 4 ? (headerText !== 0 ? headerText : findTextStart(image, this)) : 0;
+		this.textSections = fieldSize === 4 ? readTextSections(image, addr, version, ptrSize) : [];
 		this.#entries = new Float64Array(this.nfunc + 1);
 		this.#funcoffs = new Uint32Array(this.nfunc);
 		let prev = -1;
@@ -175,7 +178,7 @@ export class Pclntab {
 			const at = this.#functab + i * 2 * fieldSize;
 			const pc =
 				fieldSize === 4
-					? this.textStart + r.u32(at, "pclntab function table")
+					? this.#textAddr(r.u32(at, "pclntab function table"), at)
 					: r.word(at, ptrSize, "pclntab function table");
 			if (pc < prev) throw r.error(`pclntab function table (entry ${i} out of order)`, at);
 			prev = pc;
@@ -189,20 +192,46 @@ export class Pclntab {
 		}
 	}
 
+	// An entry offset to its address (runtime/symtab.go textAddr): with several text sections,
+	// through the section it falls in, the last one including its end (etext).
+	#textAddr(off: number, at: number): number {
+		const sections = this.textSections;
+		if (sections.length === 0) return this.textStart + off;
+		for (let k = 0; k < sections.length; k++) {
+			const s = sections[k] as TextSection;
+			if ((off >= s.vaddr && off < s.end) || (k === sections.length - 1 && off === s.end)) {
+				return s.baseaddr + off - s.vaddr;
+			}
+		}
+		throw this.#r.error(`pclntab entry offset ${hex(off)} (in no text section)`, at);
+	}
+
+	// With several text sections, the end of the section holding `pc`; code between sections is
+	// not Go's (runtime/symtab.go textOff).
+	#sectionEnd(pc: number): number {
+		for (const s of this.textSections) {
+			if (pc >= s.baseaddr && pc < s.baseaddr + (s.end - s.vaddr))
+				return s.baseaddr + (s.end - s.vaddr);
+		}
+		return -1;
+	}
+
 	/** Entry PC of function `i` (0 ≤ i < nfunc). */
 	entry(i: number): number {
 		return this.#entries[i] ?? 0;
 	}
 
-	/** End PC (exclusive) of function `i`: the next function's entry. */
+	/** End PC (exclusive) of function `i`: the next function's entry, or its text section's end. */
 	end(i: number): number {
-		return this.#entries[i + 1] ?? 0;
+		const next = this.#entries[i + 1] ?? 0;
+		return this.textSections.length === 0 ? next : Math.min(next, this.#sectionEnd(this.entry(i)));
 	}
 
 	/** Returns the index of the function containing `pc`, or -1. */
 	findFunc(pc: number): number {
 		const e = this.#entries;
 		if (this.nfunc === 0 || pc < (e[0] as number) || pc >= (e[this.nfunc] as number)) return -1;
+		if (this.textSections.length > 0 && this.#sectionEnd(pc) < 0) return -1;
 		let lo = 0;
 		let hi = this.nfunc;
 		while (hi - lo > 1) {

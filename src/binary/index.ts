@@ -22,6 +22,7 @@ export {
 	type Symbolized,
 	symbolizePC,
 } from "./_lookup.js";
+export type { TextSection } from "./_moduledata.js";
 export {
 	type FuncRecord,
 	type Pclntab,

@@ -1,11 +1,13 @@
-// A real crash of a PIE binary: test/binaries/piecrash built with -buildmode=pie by
-// scripts/pie-crash.sh and run with GOTRACEBACK=system, natively on amd64 (loaded by the kernel
-// at a random base) and under qemu-aarch64. Every frame's pc= goes through `gocrash symbolize`,
-// with the load base worked out from main.main's frame, and must come back as the function,
-// file:line and inlined calls the crash printed for it.
+// Real crashes of test/binaries/piecrash, built and run with GOTRACEBACK=system by
+// scripts/run-piecrash.sh: a PIE on linux/amd64 (run natively, so the kernel loads it at a random
+// base) and linux/arm64 (under qemu-aarch64), and a linux/arm binary whose text Go's linker split
+// into two sections that lld then moved apart (under qemu-arm). Every frame's pc= goes through
+// `gocrash symbolize`, with the load base worked out from main.main's frame, and must come back as
+// the function, file:line and inlined calls the crash printed for it.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { expect, test } from "vitest";
+import { parseGoBinary } from "../../src/binary/index.js";
 import { parseCrashes } from "../../src/traceback/index.js";
 import { gocrash } from "./_cli.js";
 
@@ -61,10 +63,13 @@ async function symbolize(bin: string, frame: string, pcs: string[], returns: boo
 		.map((l) => JSON.parse(l));
 }
 
-test.each(["amd64", "arm64"])(
-	"linux/%s PIE crash: symbolize gives what the crash printed",
+const build = (arch: string): string =>
+	execFileSync(`${root}scripts/run-piecrash.sh`, [arch], { encoding: "utf8" }).trim();
+
+test.each(["amd64", "arm64", "arm"])(
+	"linux/%s crash: symbolize gives what the crash printed",
 	async (arch) => {
-		const bin = execFileSync(`${root}scripts/pie-crash.sh`, [arch], { encoding: "utf8" }).trim();
+		const bin = build(arch);
 		const text = readFileSync(`${bin}.crash.txt`, "utf8");
 		expect(text).toContain(
 			"panic: runtime error: invalid memory address or nil pointer dereference",
@@ -108,3 +113,32 @@ test.each(["amd64", "arm64"])(
 		}
 	},
 );
+
+test("linux/arm split text: function entries come from textsectmap, as the linker placed them", () => {
+	const path = build("arm");
+	const tab = parseGoBinary(new Uint8Array(readFileSync(path))).pclntab;
+	const [first, second] = tab.textSections;
+	expect(tab.textSections.length).toBe(2);
+	// lld put other code between the sections: an entry is not text start + its offset.
+	expect(second?.baseaddr).toBeGreaterThan((first?.baseaddr ?? 0) + (second?.vaddr ?? 0));
+	// The symbol table the external linker wrote agrees on every function (asm ones as .abi0).
+	const go = execFileSync(`${root}scripts/go-toolchain.sh`, ["1.24"], { encoding: "utf8" }).trim();
+	const symbols = new Map<string, number>();
+	for (const line of execFileSync(go, ["tool", "nm", path], { encoding: "utf8" }).split("\n")) {
+		const m = /^\s*([0-9a-f]+) [Tt] (\S+)$/.exec(line);
+		if (m !== null)
+			symbols.set((m[2] as string).replace(/\.abi0$/, ""), Number.parseInt(m[1] as string, 16));
+	}
+	let checked = 0;
+	let inSecond = 0;
+	for (let i = 0; i < tab.nfunc; i++) {
+		const { name, entry } = tab.func(i);
+		const want = symbols.get(name);
+		if (want === undefined) continue;
+		expect({ name, entry }).toEqual({ name, entry: want });
+		checked++;
+		if (entry >= (second?.baseaddr ?? Number.POSITIVE_INFINITY)) inSecond++;
+	}
+	expect(checked).toBeGreaterThan(tab.nfunc * 0.9);
+	expect(inSecond).toBeGreaterThan(100);
+});
