@@ -6,7 +6,7 @@
 // the function, file:line and inlined calls the crash printed for it.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { expect, test } from "vitest";
+import { beforeAll, expect, test } from "vitest";
 import { parseGoBinary } from "../../src/binary/index.js";
 import { parseCrashes } from "../../src/traceback/index.js";
 import { gocrash } from "./_cli.js";
@@ -63,13 +63,21 @@ async function symbolize(bin: string, frame: string, pcs: string[], returns: boo
 		.map((l) => JSON.parse(l));
 }
 
-const build = (arch: string): string =>
-	execFileSync(`${root}scripts/run-piecrash.sh`, [arch], { encoding: "utf8" }).trim();
+const binaries: Record<string, string> = {};
+
+// The first run fetches a Go toolchain, Debian's armhf libc and maybe clang, lld and qemu-user.
+beforeAll(() => {
+	for (const arch of ["amd64", "arm64", "arm"]) {
+		binaries[arch] = execFileSync(`${root}scripts/run-piecrash.sh`, [arch], {
+			encoding: "utf8",
+		}).trim();
+	}
+}, 900_000);
 
 test.each(["amd64", "arm64", "arm"])(
 	"linux/%s crash: symbolize gives what the crash printed",
 	async (arch) => {
-		const bin = build(arch);
+		const bin = binaries[arch] as string;
 		const text = readFileSync(`${bin}.crash.txt`, "utf8");
 		expect(text).toContain(
 			"panic: runtime error: invalid memory address or nil pointer dereference",
@@ -115,7 +123,7 @@ test.each(["amd64", "arm64", "arm"])(
 );
 
 test("linux/arm split text: function entries come from textsectmap, as the linker placed them", () => {
-	const path = build("arm");
+	const path = binaries.arm as string;
 	const tab = parseGoBinary(new Uint8Array(readFileSync(path))).pclntab;
 	const [first, second] = tab.textSections;
 	expect(tab.textSections.length).toBe(2);
