@@ -26,6 +26,8 @@ export class LineReader {
 	#skippingLongLine = false;
 	#partial = "";
 	#fragment = "";
+	/** Line number of the first piece of {@link #fragment}. */
+	#fragmentLine = 0;
 	#lineNo = 0;
 
 	constructor(emit: LineHandler, issue: IssueHandler) {
@@ -70,7 +72,7 @@ export class LineReader {
 		if (this.#fragment.length > 0) {
 			const text = this.#fragment;
 			this.#fragment = "";
-			this.#emit(text, this.#lineNo);
+			this.#emit(text, this.#fragmentLine);
 		}
 	}
 
@@ -121,13 +123,17 @@ export class LineReader {
 
 	/** Rejoins lines that another thread's output was spliced into, then hands the line over. */
 	#joined(text: string): void {
-		const line = this.#fragment.length > 0 ? this.#fragment + text : text;
+		const joined = this.#fragment.length > 0;
+		const line = joined ? this.#fragment + text : text;
+		const lineNo = joined ? this.#fragmentLine : this.#lineNo;
 		const head = this.foreign.spliceHead(line);
 		if (head !== null && head.length + text.length <= MAX_LINE_LENGTH) {
 			this.#fragment = head;
+			this.#fragmentLine = lineNo;
 			return;
 		}
 		this.#fragment = "";
-		this.#emit(line, this.#lineNo);
+		// A joined line is numbered where it began.
+		this.#emit(line, lineNo);
 	}
 }

@@ -63,6 +63,12 @@ function checkExpectation(fixture: Fixture, result: ParseResult): void {
 	expect(crash.goroutines.length).toBeGreaterThanOrEqual(exp.minGoroutines);
 
 	if (exp.crashingGoroutine !== null) expect(ids[0]).toBe(exp.crashingGoroutine);
+	if (crash.message?.startsWith("panic: ")) {
+		// The crash starts at its panic line, even one that other output was cut into.
+		const lines = fixture.text.split("\n");
+		const at = lines.findIndex((l) => l.startsWith("panic: "));
+		expect(crash.startLine).toBe(at + 1);
+	}
 	if (exp.crashingCandidates !== undefined) expect(exp.crashingCandidates).toContain(ids[0]);
 	for (const line of exp.lines ?? []) {
 		if (line.startsWith("[signal ")) expect(crash.signal?.name).toBe(line.slice(8).split(":")[0]);
