@@ -363,14 +363,10 @@ function classifyFile(text: string, start: number): Token | null {
 	let sp: string | null = null;
 	let pc: string | null = null;
 	let space = text.lastIndexOf(" ", end - 1);
-	if (space > start && startsWithAt(text, space + 1, "pc=")) {
+	if (space > start && text.startsWith("pc=", space + 1)) {
 		const spAt = text.lastIndexOf(" ", space - 1);
 		const fpAt = spAt > start ? text.lastIndexOf(" ", spAt - 1) : -1;
-		if (
-			fpAt <= start ||
-			!startsWithAt(text, spAt + 1, "sp=") ||
-			!startsWithAt(text, fpAt + 1, "fp=")
-		)
+		if (fpAt <= start || !text.startsWith("sp=", spAt + 1) || !text.startsWith("fp=", fpAt + 1))
 			return null;
 		fp = text.slice(fpAt + 4, spAt);
 		sp = text.slice(spAt + 4, space);
@@ -379,7 +375,7 @@ function classifyFile(text: string, start: number): Token | null {
 		space = text.lastIndexOf(" ", end - 1);
 	}
 	let offset: number | null = null;
-	if (space > start && startsWithAt(text, space + 1, "+0x")) {
+	if (space > start && text.startsWith("+0x", space + 1)) {
 		const digits = end - space - 4;
 		if (digits < 1 || digits > 16) return null;
 		let value = 0;
@@ -412,13 +408,6 @@ function classifyFile(text: string, start: number): Token | null {
 	const file = text.slice(start, digits - 1);
 	if (!isFilePath(file)) return null;
 	return { kind: "file", file, line, offset, fp, sp, pc };
-}
-
-function startsWithAt(text: string, at: number, prefix: string): boolean {
-	for (let i = 0; i < prefix.length; i++) {
-		if (text.charCodeAt(at + i) !== prefix.charCodeAt(i)) return false;
-	}
-	return true;
 }
 
 function hexValue(c: number): number {
