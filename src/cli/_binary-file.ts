@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -27,7 +27,7 @@ export async function withGoBinary<T>(
 		const magic = new Uint8Array(2);
 		const n = stat.isFile() ? readSync(fd, magic, 0, 2, 0) : 0;
 		if (n < 2 || (magic[0] === 0x1f && magic[1] === 0x8b)) {
-			return await use(await readGoBinary(path, cwd));
+			return await use(parse(path, decompress(path, readFileSync(fd))));
 		}
 		const source: FileSource = {
 			size: stat.size,
