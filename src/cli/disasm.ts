@@ -179,6 +179,7 @@ interface CapstoneModule {
 		mode: number,
 	) => {
 		disasm(code: Uint8Array, address: number): CapstoneInsn[];
+		errno(): number;
 		close(): void;
 	};
 }
@@ -223,9 +224,11 @@ function targets(cs: CapstoneModule): Readonly<Record<string, readonly [number, 
 	};
 }
 
+type Decoder = InstanceType<CapstoneModule["Capstone"]>;
+
 // Capstone stops at the first byte sequence it cannot decode; show it as data and go on.
 function disassembleAll(
-	d: { disasm(code: Uint8Array, address: number): CapstoneInsn[] },
+	d: Decoder,
 	code: Uint8Array,
 	address: number,
 	unit: number,
@@ -234,7 +237,7 @@ function disassembleAll(
 	const out: Instruction[] = [];
 	let at = 0;
 	while (at < code.length) {
-		const batch = d.disasm(code.subarray(at), address + at);
+		const batch = decodeFrom(d, code.subarray(at), address + at);
 		for (const insn of batch) {
 			const off = Number(insn.address) - address;
 			out.push({
@@ -255,6 +258,17 @@ function disassembleAll(
 		}
 	}
 	return out;
+}
+
+// Capstone.js throws, rather than return no instructions, when the very first bytes do not
+// decode; its error code then is CS_ERR_OK (0): the bytes are data, not a failure.
+function decodeFrom(d: Decoder, code: Uint8Array, address: number): CapstoneInsn[] {
+	try {
+		return d.disasm(code, address);
+	} catch (error) {
+		if (d.errno() === 0) return [];
+		throw error;
+	}
 }
 
 function hexBytes(b: Uint8Array, littleEndianWords: boolean): string {

@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, test } from "vitest";
 import { parseGoBinary, type ScanReport, scanGoBinary } from "../../src/binary/index.js";
+import { gocrash } from "./_cli.js";
 import { gnuObjdumpPairs, readOracleFunctions } from "./_oracle.js";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -83,4 +84,24 @@ test("containerd (go1.24.4) is affected, rclone (go1.27) shows the fixed epilogu
 	expect(rclone.nonLeafFix).toBe(true);
 	expect(rclone.fixedEpilogues.length).toBeGreaterThan(0);
 	expect(rclone.verdict).toBe("not-affected");
+});
+
+test("disasm shows data words inside a function (a jump table) as undecodable and goes on", async () => {
+	// fsnotify's readEvents in dockerd ends with a table of 32-bit offsets after its last return.
+	const r = await gocrash(
+		"disasm",
+		programs.dockerd as string,
+		"github.com/fsnotify/fsnotify.(*Watcher).readEvents",
+	);
+	expect(r.stderr).toBe("");
+	expect(r.code).toBe(0);
+	const rows = r.stdout.split("\n").filter((l) => /^ {2}.{3}\S+:\d+ +0x[0-9a-f]+ /.test(l));
+	const data = rows.filter((l) => l.includes("(undecodable)"));
+	expect(data.length).toBeGreaterThan(0);
+	// Every word of the function is listed once, in order.
+	const pcs = rows.map((l) => Number.parseInt(/ (0x[0-9a-f]+) /.exec(l)?.[1] ?? "", 16));
+	pcs.forEach((pc, i) => {
+		if (i > 0) expect(pc - (pcs[i - 1] ?? 0)).toBe(4);
+	});
+	expect(r.stdout.match(/SPLIT SP/g)?.length).toBeGreaterThan(0);
 });
