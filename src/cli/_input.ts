@@ -1,4 +1,5 @@
-import { createReadStream } from "node:fs";
+import { Buffer } from "node:buffer";
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { Io } from "./_io.js";
@@ -10,24 +11,62 @@ const READ_CHUNK = 1024 * 1024;
 /** A named input: a file path, or `-` for standard input. */
 export interface InputSource {
 	name: string;
+	/** The input's bytes; each chunk may be overwritten once the next one is asked for. */
 	chunks(): AsyncIterable<Uint8Array>;
 }
 
 /** Opens each path (`-` is standard input); gzip data is recognised by its magic bytes. */
 export function openInputs(paths: readonly string[], io: Io): InputSource[] {
 	const list = paths.length === 0 ? ["-"] : paths;
-	return list.map((path) => ({
-		name: path === "-" ? "<stdin>" : path,
-		chunks: () =>
-			readInput(
-				path === "-" ? io.stdin : createReadStream(path, { highWaterMark: READ_CHUNK }),
-				path === "-" ? "<stdin>" : path,
-			),
-	}));
+	return list.map((path) => {
+		const name = path === "-" ? "<stdin>" : path;
+		return {
+			name,
+			chunks: () => readInput(path === "-" ? stdinChunks(io.stdin) : fileChunks(path), name),
+		};
+	});
 }
 
-async function* readInput(stream: Readable, name: string): AsyncIterable<Uint8Array> {
-	const iterator = (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+// A regular file is read with blocking reads, which come straight from the page cache; a stream
+// waits a round trip through libuv's thread pool for every chunk, and the parser idles meanwhile.
+async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
+	const fd = openSync(path, "r");
+	try {
+		const stat = fstatSync(fd);
+		if (stat.isDirectory()) throw new InputError(`${path}: is a directory, not a file`);
+		if (!stat.isFile()) {
+			yield* createReadStream(path, { fd, autoClose: false, highWaterMark: READ_CHUNK });
+			return;
+		}
+		yield* readBlocking(fd);
+	} finally {
+		closeSync(fd);
+	}
+}
+
+// Standard input redirected from a file is read the same way; a pipe or a terminal as a stream.
+function stdinChunks(stdin: Readable): AsyncIterable<Uint8Array> {
+	const fd = (stdin as { fd?: unknown }).fd;
+	if (typeof fd === "number" && fstatSync(fd).isFile()) return readBlocking(fd);
+	return stdin;
+}
+
+// Reads from the descriptor's current position, so a file partly read by the shell goes on from
+// there. One buffer serves every read: a new megabyte each time waits for the garbage collector.
+async function* readBlocking(fd: number): AsyncIterable<Uint8Array> {
+	const buffer = Buffer.allocUnsafe(READ_CHUNK);
+	for (;;) {
+		const length = readSync(fd, buffer, 0, READ_CHUNK, null);
+		if (length === 0) return;
+		yield buffer.subarray(0, length);
+	}
+}
+
+async function* readInput(
+	stream: AsyncIterable<Uint8Array>,
+	name: string,
+): AsyncIterable<Uint8Array> {
+	const iterator = stream[Symbol.asyncIterator]();
 	const first = await iterator.next();
 	if (first.done === true) return;
 	const head: Uint8Array = first.value;
@@ -37,7 +76,8 @@ async function* readInput(stream: Readable, name: string): AsyncIterable<Uint8Ar
 		yield* rest;
 		return;
 	}
-	const gunzip = Readable.from(prepend(head, rest)).pipe(createGunzip());
+	// The decompressor reads ahead, so it gets copies of chunks that may be reused.
+	const gunzip = Readable.from(copied(head, rest)).pipe(createGunzip());
 	try {
 		yield* gunzip as AsyncIterable<Uint8Array>;
 	} catch (error) {
@@ -46,10 +86,10 @@ async function* readInput(stream: Readable, name: string): AsyncIterable<Uint8Ar
 	}
 }
 
-async function* prepend(
+async function* copied(
 	head: Uint8Array,
 	rest: AsyncIterable<Uint8Array>,
 ): AsyncIterable<Uint8Array> {
-	yield head;
-	yield* rest;
+	yield Buffer.from(head);
+	for await (const chunk of rest) yield Buffer.from(chunk);
 }

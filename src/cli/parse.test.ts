@@ -1,4 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+	createReadStream,
+	mkdtempSync,
+	openSync,
+	readFileSync,
+	readSync,
+	writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable, Writable } from "node:stream";
@@ -17,7 +24,7 @@ interface Ran {
 
 async function gocrash(
 	args: string[],
-	options: { stdin?: string | Buffer; env?: Record<string, string>; tty?: boolean } = {},
+	options: { stdin?: string | Buffer | Readable; env?: Record<string, string>; tty?: boolean } = {},
 ): Promise<Ran> {
 	const out: Buffer[] = [];
 	const err: Buffer[] = [];
@@ -33,7 +40,9 @@ async function gocrash(
 		stdin:
 			options.stdin === undefined
 				? new PassThrough().end()
-				: Readable.from([Buffer.from(options.stdin)]),
+				: options.stdin instanceof Readable
+					? options.stdin
+					: Readable.from([Buffer.from(options.stdin)]),
 		stdout,
 		stderr: collect(err),
 		env: options.env ?? {},
@@ -105,7 +114,35 @@ describe("gocrash parse --json", () => {
 		expect(doc.races.length).toBeGreaterThan(0);
 		expect(doc.crashes.at(-1).source).toBe("<stdin>");
 	});
+
+	test("a file of several megabytes reads the same by path, gzipped, and as standard input", async () => {
+		const copies = Math.ceil((3 * 1024 * 1024) / dump.text.length);
+		const text = `${dump.text}\n`.repeat(copies);
+		const file = join(scratch, "dumps.txt");
+		writeFileSync(file, text);
+		// Stored uncompressed, so the gzip file too takes several reads.
+		writeFileSync(`${file}.gz`, gzipSync(text, { level: 0 }));
+		const crashesOf = (ran: Ran) => JSON.parse(ran.stdout).crashes.map(withoutSource);
+		const expected = crashesOf(await gocrash(["parse", "--json", "-"], { stdin: text }));
+		expect(expected).toHaveLength(parseCrashes(dump.text).crashes.length * copies);
+		for (const path of [file, `${file}.gz`]) {
+			expect(crashesOf(await gocrash(["parse", "--json", path]))).toEqual(expected);
+		}
+		// Standard input redirected from a file is read from wherever the descriptor stands.
+		const shifted = join(scratch, "shifted.txt");
+		writeFileSync(shifted, `skipped by the shell\n${text}`);
+		const fd = openSync(shifted, "r");
+		readSync(fd, Buffer.alloc("skipped by the shell\n".length));
+		const stdin = createReadStream("", { fd });
+		expect(crashesOf(await gocrash(["parse", "--json", "-"], { stdin }))).toEqual(expected);
+	});
 });
+
+// A crash without the name of the input it came from.
+function withoutSource(crash: { source: string }) {
+	const { source: _, ...rest } = crash;
+	return rest;
+}
 
 describe("gocrash parse", () => {
 	test("groups goroutines, the crashed one first, without colour when not a terminal", async () => {
@@ -146,6 +183,12 @@ describe("bad input and bad calls", () => {
 		expect(ran.stderr).toBe(
 			`gocrash parse: ${join(scratch, "nope.txt")}: no such file or directory\n`,
 		);
+	});
+
+	test("a directory is one line naming it, exit 1", async () => {
+		const ran = await gocrash(["parse", scratch]);
+		expect(ran.code).toBe(1);
+		expect(ran.stderr).toBe(`gocrash parse: ${scratch}: is a directory, not a file\n`);
 	});
 
 	test("corrupt gzip is one line naming the file, exit 1", async () => {
