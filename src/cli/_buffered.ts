@@ -1,31 +1,39 @@
+import { Buffer } from "node:buffer";
 import type { Writable } from "node:stream";
 
-/**
- * Characters at which buffered output is handed to the stream: large writes cost less, but a
- * string over 64 KiB lands in V8's large-object space, which only full collections free.
- */
-const FLUSH_AT = 32 * 1024;
+/** Bytes collected before they are handed to the stream: large writes cost less. */
+const FLUSH_AT = 64 * 1024;
 
-/** Collects many small writes into large ones: one write per piece costs more than the parse. */
+/**
+ * Collects many small writes into large ones: one write per piece costs more than the parse.
+ * Text is encoded into the buffer as it comes, so pieces are never joined into one string.
+ */
 export class BufferedOutput {
 	readonly stream: Writable;
-	#pending: string[] = [];
-	#size = 0;
+	#buffer = Buffer.allocUnsafe(FLUSH_AT);
+	#used = 0;
 
 	constructor(stream: Writable) {
 		this.stream = stream;
 	}
 
 	write(text: string): void {
-		this.#pending.push(text);
-		this.#size += text.length;
-		if (this.#size >= FLUSH_AT) this.flush();
+		// UTF-8 takes at most three bytes per UTF-16 code unit.
+		if (this.#used + text.length * 3 > FLUSH_AT) {
+			this.flush();
+			if (text.length * 3 > FLUSH_AT) {
+				this.stream.write(text);
+				return;
+			}
+		}
+		this.#used += this.#buffer.write(text, this.#used);
 	}
 
 	flush(): void {
-		if (this.#size === 0) return;
-		this.stream.write(this.#pending.join(""));
-		this.#pending = [];
-		this.#size = 0;
+		if (this.#used === 0) return;
+		// The stream may hold on to what it was given until it is written, so a new buffer follows.
+		this.stream.write(this.#buffer.subarray(0, this.#used));
+		this.#buffer = Buffer.allocUnsafe(FLUSH_AT);
+		this.#used = 0;
 	}
 }
