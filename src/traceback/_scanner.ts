@@ -673,6 +673,10 @@ export class CrashScanner {
 		const cutShort = this.#isCutShort();
 		this.#closeGoroutine();
 		this.#crash = null;
+		// What pointed into the crash goes too: a `PC=` line after its end must not change it.
+		this.#signal = null;
+		this.#registers = null;
+		this.#threadDump = false;
 		this.#valueOpen = false;
 		this.#unknown = [];
 		const noStack = crash.goroutineCount === 0 && crash.runtimeStack.length === 0;

@@ -106,6 +106,22 @@ describe("many crashes in one input", () => {
 		expect(together.crashes).toEqual(alone.flatMap((r) => r.crashes));
 		expect(together.races).toEqual(alone.flatMap((r) => r.races));
 	});
+
+	test("lines after a crash has ended do not change it", () => {
+		const crash = [
+			"SIGSEGV: segmentation violation",
+			"PC=0x4011 m=0 sigcode=1",
+			"",
+			"goroutine 1 [running]:",
+			"main.main()",
+			"\t/x/main.go:5 +0x1d",
+			"exit status 2",
+		].join("\n");
+		const after = "PC=0xdead m=5 sigcode=2\nsignal arrived during cgo execution\nrax    0x1\n";
+		const alone = parseCrashes(`${crash}\n`).crashes;
+		expect(alone[0]?.signal).toMatchObject({ pc: "0x4011", m: 0, duringCgo: false });
+		expect(parseCrashes(`${crash}\n${after}`).crashes).toEqual(alone);
+	});
 });
 
 describe("hostile input", () => {
