@@ -79,6 +79,8 @@ const ancestorLine = /^\[originating from goroutine (\d+)\]:$/;
 const createdBy = /^created by (\S+?)(?: in goroutine (\d+))?$/;
 const httpPanic = /^(?:\S+ )?http(?:2)?: panic serving /;
 const hexDigits = /^[0-9a-f]+$/;
+/** A character that never appears in a function name as Go prints it. */
+const functionNameStop = /[ \t:,]/;
 
 /** Classifies one line of crash text. */
 export function classifyLine(raw: string): Token {
@@ -347,11 +349,7 @@ function isFunctionName(name: string): boolean {
 	const first = name.charCodeAt(0);
 	// Names start with a letter, `_`, or a non-ASCII letter; C frames in cgo tracebacks may too.
 	if (!(first >= 0x61 || (first >= 0x41 && first <= 0x5a) || first === 0x5f)) return false;
-	for (let i = 1; i < name.length; i++) {
-		const c = name.charCodeAt(i);
-		if (c === 0x20 || c === 0x09 || c === 0x3a /* : */ || c === 0x2c /* , */) return false;
-	}
-	return true;
+	return !functionNameStop.test(name);
 }
 
 // A file line is `path:line`, then optionally ` +0xOFF`, then ` fp=… sp=… pc=…`
