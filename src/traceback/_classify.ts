@@ -76,7 +76,7 @@ const raceGoroutine = /^Goroutine (\d+) \(([a-z ]+)\) created at:$/;
 const registerLine = /^([a-z][a-z0-9]{0,6})\s+(0x[0-9a-f]+)$/;
 const elidedCount = /^\.\.\.(\d+) frames elided\.\.\.$/;
 const ancestorLine = /^\[originating from goroutine (\d+)\]:$/;
-const createdBy = /^created by (\S+?)(?: in goroutine (\d+))?$/;
+const createdBy = /^created by (\S+)(?: in goroutine (\d+))?$/;
 const httpPanic = /^(?:\S+ )?http(?:2)?: panic serving /;
 const hexDigits = /^[0-9a-f]+$/;
 /** A character that never appears in a function name as Go prints it. */
@@ -273,7 +273,8 @@ function classifyGoroutine(text: string): Token {
 	let gp: string | null = null;
 	let mValue: string | null = null;
 	let mp: string | null = null;
-	for (const pair of (m[2] ?? "").split(" ")) {
+	const pairs = m[2] ?? "";
+	for (const pair of pairs === "" ? [] : pairs.split(" ")) {
 		const eq = pair.indexOf("=");
 		if (eq < 0) continue;
 		const key = pair.slice(0, eq);
