@@ -609,13 +609,8 @@ export class CrashScanner {
 			startLine: this.#lineNo,
 			endLine: this.#lineNo,
 		};
+		// What goes with an open crash is as at the start: #closeCrash puts it back.
 		this.#crash = crash;
-		this.#signal = null;
-		this.#registers = null;
-		this.#threadDump = false;
-		this.#phase = "reason";
-		this.#valueOpen = false;
-		this.#target = "goroutine";
 		return crash;
 	}
 
@@ -673,11 +668,14 @@ export class CrashScanner {
 		const cutShort = this.#isCutShort();
 		this.#closeGoroutine();
 		this.#crash = null;
-		// What pointed into the crash goes too: a `PC=` line after its end must not change it.
+		// Everything that went with the crash is put back as at the start, for the next crash, and
+		// so that a `PC=` line after its end cannot change it.
 		this.#signal = null;
 		this.#registers = null;
 		this.#threadDump = false;
+		this.#phase = "reason";
 		this.#valueOpen = false;
+		this.#target = "goroutine";
 		this.#unknown = [];
 		const noStack = crash.goroutineCount === 0 && crash.runtimeStack.length === 0;
 		if (noStack && crash.message === null && crash.stackDumps.length === 0) {
