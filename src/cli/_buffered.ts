@@ -29,6 +29,12 @@ export class BufferedOutput {
 		this.#used += this.#buffer.write(text, this.#used);
 	}
 
+	/** Writes bytes that are already encoded; they are copied, so the caller may reuse them. */
+	writeBytes(bytes: Uint8Array): void {
+		this.flush();
+		this.stream.write(Buffer.from(bytes));
+	}
+
 	flush(): void {
 		if (this.#used === 0) return;
 		// The stream may hold on to what it was given until it is written, so a new buffer follows.

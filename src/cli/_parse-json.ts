@@ -1,7 +1,6 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { StringDecoder } from "node:string_decoder";
 import type { Crash, Goroutine, ParseIssue, RaceReport } from "../traceback/index.js";
 import type { BufferedOutput } from "./_buffered.js";
 
@@ -98,15 +97,14 @@ class Spool {
 	drain(out: BufferedOutput): void {
 		const fd = this.#fd;
 		if (fd !== null) {
+			// The file holds UTF-8 already: its bytes go out as they are.
 			const buffer = Buffer.alloc(1024 * 1024);
-			const decoder = new StringDecoder("utf8");
 			for (let at = 0; at < this.#written; ) {
 				const n = readSync(fd, buffer, 0, buffer.length, at);
 				if (n === 0) break;
-				out.write(decoder.write(buffer.subarray(0, n)));
+				out.writeBytes(buffer.subarray(0, n));
 				at += n;
 			}
-			out.write(decoder.end());
 			closeSync(fd);
 			this.#fd = null;
 		}
