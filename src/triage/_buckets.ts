@@ -33,21 +33,19 @@ const MAX_PARENTS = 16;
 /** Most buckets compared one by one under one hash before exact string keys take over. */
 const MAX_CHAIN = 8;
 
-/** A bucket with what its goroutines are compared by. */
+/** A bucket with the state its goroutines are compared by (wait minutes removed). */
 interface Entry {
 	bucket: Bucket;
-	/** The state as compared at this level (wait minutes removed). */
 	state: string;
-	/** The frames' argument lists as compared at this level (pointers masked, values blanked). */
-	args: string[];
 }
 
 /**
  * Groups goroutines into buckets while they stream in, in time linear in their number.
  *
  * Hashing whole stacks as strings costs more than parsing them, so a goroutine is hashed from a
- * few characters of each function name, its line and its (normalised) arguments, and compared
- * field by field with the buckets under that hash. Should many different stacks share a hash,
+ * few characters of each function name, its line and its arguments (values the level ignores
+ * skipped in place, never rewritten into new strings), and compared field by field with the
+ * buckets under that hash. Should many different stacks share a hash,
  * the goroutines that find no match among the first {@link MAX_CHAIN} are grouped by their full
  * text instead, so the time stays linear whatever the input.
  */
@@ -66,14 +64,11 @@ export class GoroutineBuckets {
 		const similarity = this.#similarity;
 		const state =
 			similarity === "exact" ? goroutine.stateText.replace(/, \d+ minutes/, "") : goroutine.state;
-		const args = goroutine.frames.map((f) =>
-			f.args === null ? "" : normalizeArgs(f.args, similarity),
-		);
-		const hash = stackHash(goroutine, state, args);
+		const hash = stackHash(goroutine, state, similarity);
 		let chain = this.#byHash.get(hash);
-		let entry = chain?.find((e) => sameStack(e, goroutine, state, args));
+		let entry = chain === undefined ? undefined : findStack(chain, goroutine, state, similarity);
 		if (entry === undefined) {
-			const fresh = { bucket: newBucket(goroutine), state, args };
+			const fresh = { bucket: newBucket(goroutine), state };
 			if (chain === undefined) {
 				chain = [];
 				this.#byHash.set(hash, chain);
@@ -82,7 +77,7 @@ export class GoroutineBuckets {
 				chain.push(fresh);
 				entry = fresh;
 			} else {
-				const key = goroutineKey(goroutine, state, args);
+				const key = goroutineKey(goroutine, state, similarity);
 				entry = this.#byKey.get(key);
 				if (entry === undefined) {
 					entry = fresh;
@@ -141,9 +136,19 @@ export function bucketGoroutines(
 	return buckets.buckets();
 }
 
+function findStack(
+	chain: readonly Entry[],
+	g: Goroutine,
+	state: string,
+	similarity: Similarity,
+): Entry | undefined {
+	for (const entry of chain) if (sameStack(entry, g, state, similarity)) return entry;
+	return undefined;
+}
+
 // Within one program a function lives in one file, so frames are told apart by their function
 // and line alone; the path, often the longest part, is left out.
-function sameStack(entry: Entry, g: Goroutine, state: string, args: readonly string[]): boolean {
+function sameStack(entry: Entry, g: Goroutine, state: string, similarity: Similarity): boolean {
 	const r = entry.bucket.goroutine;
 	if (
 		entry.state !== state ||
@@ -157,8 +162,9 @@ function sameStack(entry: Entry, g: Goroutine, state: string, args: readonly str
 	for (let i = 0; i < g.frames.length; i++) {
 		const a = r.frames[i];
 		const b = g.frames[i];
-		if (a?.function !== b?.function || a?.line !== b?.line || entry.args[i] !== args[i])
-			return false;
+		if (a === undefined || b === undefined) return false;
+		if (a.function !== b.function || a.line !== b.line) return false;
+		if (!sameArgs(a.args ?? "", b.args ?? "", similarity)) return false;
 	}
 	for (let i = 0; i < g.elided.length; i++) {
 		if (r.elided[i]?.index !== g.elided[i]?.index || r.elided[i]?.count !== g.elided[i]?.count)
@@ -169,11 +175,12 @@ function sameStack(entry: Entry, g: Goroutine, state: string, args: readonly str
 	return a?.function === b?.function && a?.line === b?.line;
 }
 
-function stackHash(g: Goroutine, state: string, args: readonly string[]): number {
+function stackHash(g: Goroutine, state: string, similarity: Similarity): number {
 	let h = mix(sampleHash(state), (g.lockedToThread ? 1 : 0) | (g.stackUnavailable ? 2 : 0));
-	g.frames.forEach((frame, i) => {
-		h = mix(mix(mix(h, sampleHash(frame.function)), frame.line ?? -1), fullHash(args[i] ?? ""));
-	});
+	for (const frame of g.frames) {
+		h = mix(mix(h, sampleHash(frame.function)), frame.line ?? -1);
+		h = hashArgs(h, frame.args ?? "", similarity);
+	}
 	for (const e of g.elided) h = mix(mix(h, e.index), e.count ?? -1);
 	const created = g.createdBy?.frame;
 	if (created !== undefined) h = mix(mix(h, sampleHash(created.function)), created.line ?? -1);
@@ -193,55 +200,107 @@ function sampleHash(text: string): number {
 	return mix(h, text.charCodeAt(n >> 1));
 }
 
-function fullHash(text: string): number {
-	let h = text.length;
-	for (let i = 0; i < text.length; i++) h = mix(h, text.charCodeAt(i));
-	return h;
-}
-
 /** The full text of what {@link sameStack} compares, for hashes that too many stacks share. */
-function goroutineKey(g: Goroutine, state: string, args: readonly string[]): string {
+function goroutineKey(g: Goroutine, state: string, similarity: Similarity): string {
 	let key = state;
 	if (g.lockedToThread) key += "\nL";
 	if (g.stackUnavailable) key += "\nU";
-	g.frames.forEach((frame, i) => {
-		key += `\n${frame.function}(${args[i]}):${frame.line}`;
-	});
+	for (const frame of g.frames)
+		key += `\n${frame.function}(${normalizeArgs(frame.args ?? "", similarity)}):${frame.line}`;
 	for (const e of g.elided) key += `\n...${e.index}:${e.count ?? "?"}`;
 	const createdBy = g.createdBy?.frame;
 	if (createdBy !== undefined) key += `\ncreated by ${createdBy.function}:${createdBy.line}`;
 	return key;
 }
 
-// A value and its `?` mark (Go 1.18+: possibly inaccurate) both go.
-const anyValue = /(?:0x[0-9a-f]+|-?\d+)\??/g;
+// Argument lists are compared as literal text and values the level ignores: at `pointers` each
+// Go pointer and each value Go marked `?` (Go 1.18+: possibly inaccurate), at `values` every
+// number. nextIgnored finds the next such value without building a string.
 
-function normalizeArgs(args: string, similarity: Similarity): string {
-	switch (similarity) {
-		case "exact":
-			return args;
-		case "pointers":
-			return maskPointers(args);
-		case "values":
-			return args.replace(anyValue, "_");
+/** End of the value found by the last {@link nextIgnored} call. */
+let ignoredEnd = 0;
+
+/**
+ * Start of the first value at or after `from` that the level ignores, or `args.length` when
+ * there is none; the value's end is left in {@link ignoredEnd}.
+ */
+function nextIgnored(args: string, from: number, similarity: Similarity): number {
+	if (similarity === "pointers") {
+		let at = args.indexOf("0x", from);
+		while (at >= 0) {
+			let end = at + 2;
+			while (end < args.length && isHexDigit(args.charCodeAt(end))) end++;
+			if (end > at + 2 && (args.charCodeAt(end) === 0x3f /* ? */ || isGoPointer(args, at, end))) {
+				ignoredEnd = end;
+				return at;
+			}
+			at = args.indexOf("0x", end);
+		}
+	} else if (similarity === "values") {
+		// Any number, hex or decimal, with its `?` mark.
+		for (let at = from; at < args.length; at++) {
+			let end = at;
+			const c = args.charCodeAt(at);
+			if (c === 0x30 && args.charCodeAt(at + 1) === 0x78 && isHexDigit(args.charCodeAt(at + 2))) {
+				end = at + 3;
+				while (isHexDigit(args.charCodeAt(end))) end++;
+			} else if (isDigit(c) || (c === 0x2d /* - */ && isDigit(args.charCodeAt(at + 1)))) {
+				end = at + 1;
+				while (isDigit(args.charCodeAt(end))) end++;
+			} else continue;
+			ignoredEnd = args.charCodeAt(end) === 0x3f ? end + 1 : end;
+			return at;
+		}
+	}
+	ignoredEnd = args.length;
+	return args.length;
+}
+
+function sameArgs(a: string, b: string, similarity: Similarity): boolean {
+	if (a === b) return true;
+	let i = 0;
+	let j = 0;
+	for (;;) {
+		const atA = nextIgnored(a, i, similarity);
+		const endA = ignoredEnd;
+		const atB = nextIgnored(b, j, similarity);
+		const length = atA - i;
+		if (atB - j !== length) return false;
+		for (let k = 0; k < length; k++) if (a.charCodeAt(i + k) !== b.charCodeAt(j + k)) return false;
+		if (atA === a.length || atB === b.length) return atA === a.length && atB === b.length;
+		i = endA;
+		j = ignoredEnd;
 	}
 }
 
-/** Replaces each Go pointer, and each value Go marked `?`, with `*`; runs on every frame. */
-function maskPointers(args: string): string {
-	let at = args.indexOf("0x");
-	let masked = "";
+function hashArgs(hash: number, args: string, similarity: Similarity): number {
+	let h = mix(hash, args.length === 0 ? 0 : 1);
 	let from = 0;
-	while (at >= 0) {
-		let end = at + 2;
-		while (end < args.length && isHexDigit(args.charCodeAt(end))) end++;
-		if (end > at + 2 && (args.charCodeAt(end) === 0x3f /* ? */ || isGoPointer(args, at, end))) {
-			masked += `${args.slice(from, at)}*`;
-			from = end;
-		}
-		at = args.indexOf("0x", end);
+	for (;;) {
+		const at = nextIgnored(args, from, similarity);
+		for (let i = from; i < at; i++) h = mix(h, args.charCodeAt(i));
+		if (at === args.length) return h;
+		h = mix(h, -1);
+		from = ignoredEnd;
 	}
-	return from === 0 ? args : masked + args.slice(from);
+}
+
+/** The argument list as compared at the level, ignored values shown as `*` or `_`. */
+function normalizeArgs(args: string, similarity: Similarity): string {
+	const mark = similarity === "values" ? "_" : "*";
+	let text = "";
+	let from = 0;
+	for (;;) {
+		const at = nextIgnored(args, from, similarity);
+		text += args.slice(from, at);
+		if (at === args.length) return text;
+		text += mark;
+		from = ignoredEnd;
+	}
+}
+
+function isDigit(c: number): boolean {
+	return c >= 0x30 && c <= 0x39;
 }
 
 function isHexDigit(c: number): boolean {
@@ -254,7 +313,9 @@ function isHexDigit(c: number): boolean {
 // below 4 GiB; their addresses are compared as printed. So a 1 s duration (0x3b9aca00) stays a
 // number, while a duration over 4.3 s counts as a pointer too.
 function isGoPointer(args: string, at: number, end: number): boolean {
-	if (end - at < 11 || end - at > 14) return false;
-	const value = Number.parseInt(args.slice(at + 2, end), 16);
-	return value >= 0x1_0000_0000 && value < 0x1_0000_0000_0000;
+	// 9 to 12 hex digits without leading zeros: at least 2^32 and below 2^48.
+	let first = at + 2;
+	while (first < end && args.charCodeAt(first) === 0x30) first++;
+	const digits = end - first;
+	return end - at <= 14 && digits >= 9 && digits <= 12;
 }
