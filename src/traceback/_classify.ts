@@ -69,16 +69,15 @@ const signalLine =
 	/^\[signal (SIG[A-Z0-9]+): ([^\]]*?) code=(\S+) addr=(\S+) pc=(\S+)\]$|^\[signal (SIG[A-Z0-9]+): ([^\]]*)\]$/;
 const signalHeader = /^(SIG[A-Z0-9]{2,10}): ([a-z][^:]*)$/;
 const pcHeader = /^PC=(0x[0-9a-f]+) m=(\d+) sigcode=(\S+)(?: addr=(0x[0-9a-f]+))?/;
-const goroutineHeader = /^goroutine (\d+)((?: [a-z]+=\S+)*) \[(.*)\]:$/;
 const raceAccess =
 	/^(Previous )?((?:[Aa]tomic )?(?:[Rr]ead|[Ww]rite)) at (0x[0-9a-f]+) by (?:goroutine (\d+)|(main goroutine)):$/;
 const raceGoroutine = /^Goroutine (\d+) \(([a-z ]+)\) created at:$/;
 const registerLine = /^([a-z][a-z0-9]{0,6})\s+(0x[0-9a-f]+)$/;
 const elidedCount = /^\.\.\.(\d+) frames elided\.\.\.$/;
 const ancestorLine = /^\[originating from goroutine (\d+)\]:$/;
-const createdBy = /^created by (\S+)(?: in goroutine (\d+))?$/;
 const httpPanic = /^(?:\S+ )?http(?:2)?: panic serving /;
 const hexDigits = /^[0-9a-f]+$/;
+const whitespace = /\s/;
 /** A character that never appears in a function name as Go prints it. */
 const functionNameStop = /[ \t:,]/;
 
@@ -143,14 +142,8 @@ export function classifyLine(raw: string): Token {
 			break;
 		case 0x63 /* c */:
 			if (text.startsWith("created by ")) {
-				const m = createdBy.exec(text);
-				if (m !== null) {
-					return {
-						kind: "created-by",
-						function: m[1] ?? "",
-						goroutine: m[2] === undefined ? null : Number(m[2]),
-					};
-				}
+				const created = classifyCreatedBy(text);
+				if (created !== null) return created;
 			}
 			break;
 		case 0x65 /* e */:
@@ -266,24 +259,66 @@ function classifyPanic(rest: string): Token {
 	return { kind: "panic", value, recovered, repanicked };
 }
 
+// `goroutine 7 gp=0xc000102380 m=nil [chan receive, 5 minutes]:` (runtime/traceback.go
+// goroutineheader; gp=, m= and mp= are printed with GOTRACEBACK=system and above), read by hand:
+// it is the third commonest line.
 function classifyGoroutine(text: string): Token {
 	if (text === "goroutine running on other thread; stack unavailable") return STACK_UNAVAILABLE;
-	const m = goroutineHeader.exec(text);
-	if (m === null) return { kind: "text", text };
+	const end = text.length - 2;
+	let i = 10;
+	while (isDigit(text.charCodeAt(i))) i++;
+	if (i === 10 || !text.endsWith("]:")) return { kind: "text", text };
+	const id = Number(text.slice(10, i));
 	let gp: string | null = null;
-	let mValue: string | null = null;
+	let m: string | null = null;
 	let mp: string | null = null;
-	const pairs = m[2] ?? "";
-	for (const pair of pairs === "" ? [] : pairs.split(" ")) {
-		const eq = pair.indexOf("=");
-		if (eq < 0) continue;
-		const key = pair.slice(0, eq);
-		const value = pair.slice(eq + 1);
+	// ` key=value` pairs, each value up to the next space.
+	while (text.charCodeAt(i) === 0x20 && isLower(text.charCodeAt(i + 1))) {
+		let eq = i + 2;
+		while (isLower(text.charCodeAt(eq))) eq++;
+		if (text.charCodeAt(eq) !== 0x3d /* = */) return { kind: "text", text };
+		let next = eq + 1;
+		while (next < text.length && !isWhitespace(text.charCodeAt(next))) next++;
+		if (next === eq + 1) return { kind: "text", text };
+		const key = text.slice(i + 1, eq);
+		const value = text.slice(eq + 1, next);
 		if (key === "gp") gp = value;
-		else if (key === "m") mValue = value;
+		else if (key === "m") m = value;
 		else if (key === "mp") mp = value;
+		i = next;
 	}
-	return { kind: "goroutine", id: Number(m[1]), stateText: m[3] ?? "", gp, m: mValue, mp };
+	if (i > end - 2 || text.charCodeAt(i) !== 0x20 || text.charCodeAt(i + 1) !== 0x5b /* [ */)
+		return { kind: "text", text };
+	return { kind: "goroutine", id, stateText: text.slice(i + 2, end), gp, m, mp };
+}
+
+function isDigit(c: number): boolean {
+	return c >= 0x30 && c <= 0x39;
+}
+
+function isLower(c: number): boolean {
+	return c >= 0x61 && c <= 0x7a;
+}
+
+// `created by main.start in goroutine 6`; Go ≤1.20 prints no parent (runtime/traceback.go
+// printcreatedby).
+function classifyCreatedBy(text: string): Token | null {
+	let i = 11;
+	while (i < text.length && !isWhitespace(text.charCodeAt(i))) i++;
+	if (i === 11) return null;
+	const name = text.slice(11, i);
+	if (i === text.length) return { kind: "created-by", function: name, goroutine: null };
+	if (!text.startsWith(" in goroutine ", i)) return null;
+	const digits = i + 14;
+	for (i = digits; i < text.length; i++) if (!isDigit(text.charCodeAt(i))) return null;
+	if (digits === text.length) return null;
+	return { kind: "created-by", function: name, goroutine: Number(text.slice(digits)) };
+}
+
+/** What `\s` matches. */
+function isWhitespace(c: number): boolean {
+	if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+	return c === 0xa0 || (c > 0xff && whitespace.test(String.fromCharCode(c)));
 }
 
 function classifyBracket(text: string): Token {
