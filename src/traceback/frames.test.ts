@@ -1,0 +1,59 @@
+import { describe, expect, test } from "vitest";
+import { listCrashFixtures } from "../../test/_fixtures.js";
+import { type Frame, parseCrashes } from "./index.js";
+
+// Every frame of every fixture, by function name.
+const frames = new Map<string, Frame>();
+for (const fixture of listCrashFixtures()) {
+	for (const crash of parseCrashes(fixture.text).crashes) {
+		for (const g of crash.goroutines) for (const f of g.frames) frames.set(f.function, f);
+	}
+}
+
+describe("package and receiver of real function names", () => {
+	test.each([
+		["runtime.gopark", "runtime", null],
+		["main.idle.func2", "main", null],
+		["net/http.(*conn).serve", "net/http", "*conn"],
+		["internal/runtime/maps.(*Iter).Next", "internal/runtime/maps", "*Iter"],
+		["main.holdLock[...]", "main", null],
+		["main.(*pipeline[...]).drain", "main", "*pipeline[...]"],
+		["weak.Pointer[...].Value", "weak", null],
+	])("%s", (name, pkg, receiver) => {
+		const frame = frames.get(name);
+		expect(frame?.package).toBe(pkg);
+		expect(frame?.receiver).toBe(receiver);
+	});
+
+	test("URL escapes in the import path are decoded", () => {
+		const text = [
+			"goroutine 1 [running]:",
+			"example.com/my%2epkg/v2.(*T).Run(0x1)",
+			"\t/src/x.go:3 +0x1d",
+			"",
+		].join("\n");
+		const frame = parseCrashes(text).crashes[0]?.goroutines[0]?.frames[0];
+		expect(frame?.package).toBe("example.com/my.pkg/v2");
+		expect(frame?.receiver).toBe("*T");
+	});
+
+	test("JSON holds every field of a frame, in the documented order", () => {
+		const frame = frames.get("net/http.(*conn).serve");
+		const json = JSON.parse(JSON.stringify(frame)) as Record<string, unknown>;
+		expect(Object.keys(json)).toEqual([
+			"function",
+			"package",
+			"receiver",
+			"args",
+			"inlined",
+			"file",
+			"line",
+			"offset",
+			"fp",
+			"sp",
+			"pc",
+		]);
+		expect(json).toMatchObject({ package: "net/http", receiver: "*conn", inlined: false });
+		expect(json.file).toMatch(/\/net\/http\/server\.go$/);
+	});
+});
