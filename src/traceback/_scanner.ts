@@ -265,7 +265,28 @@ export class CrashScanner {
 	#crashToken(
 		token: Exclude<Token, { kind: "text" | "blank" | "race-separator" | "race-found" }>,
 	): void {
+		// Cases in order of how common their lines are: a switch tests them one by one.
 		switch (token.kind) {
+			case "function": {
+				if (!this.#acceptsFrames()) return this.#text(this.#raw);
+				this.#flushPending();
+				if (this.#target === "created-by") this.#target = "goroutine";
+				if (this.#target === "ancestor-created-by") this.#target = "ancestor";
+				this.#pending = newFrame(token.name, token.args);
+				break;
+			}
+			case "file": {
+				const frame = this.#pending;
+				if (frame === null) return this.#text(this.#raw);
+				frame.file = token.file;
+				frame.line = token.line;
+				frame.offset = token.offset;
+				frame.fp = token.fp;
+				frame.sp = token.sp;
+				frame.pc = token.pc;
+				this.#flushPending();
+				break;
+			}
 			case "panic": {
 				const crash = this.#crash;
 				const value = {
@@ -430,26 +451,6 @@ export class CrashScanner {
 				owner.createdBy = { frame, goroutine: token.goroutine };
 				this.#target = owner === this.#goroutine ? "created-by" : "ancestor-created-by";
 				this.#pending = frame;
-				break;
-			}
-			case "function": {
-				if (!this.#acceptsFrames()) return this.#text(this.#raw);
-				this.#flushPending();
-				if (this.#target === "created-by") this.#target = "goroutine";
-				if (this.#target === "ancestor-created-by") this.#target = "ancestor";
-				this.#pending = newFrame(token.name, token.args);
-				break;
-			}
-			case "file": {
-				const frame = this.#pending;
-				if (frame === null) return this.#text(this.#raw);
-				frame.file = token.file;
-				frame.line = token.line;
-				frame.offset = token.offset;
-				frame.fp = token.fp;
-				frame.sp = token.sp;
-				frame.pc = token.pc;
-				this.#flushPending();
 				break;
 			}
 			case "register": {
