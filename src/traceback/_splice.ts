@@ -19,8 +19,8 @@ export class ForeignLines {
 	readonly #counts = new Map<string, number>();
 	/** Each shape with its text before the first number and after the last one. */
 	readonly #shapes: { shape: string; literal: string; tail: string }[] = [];
-	/** The last characters of lines that can end with a learned shape. */
-	readonly #lastChars = new Set<number>();
+	/** The last two characters of lines that can end with a learned shape, as {@link ending}s. */
+	readonly #endings = new Set<number>();
 
 	/** Records one unplaced line. */
 	learn(line: string): void {
@@ -34,8 +34,12 @@ export class ForeignLines {
 		if (count === LEARN_AFTER) {
 			const tail = shape.slice(shape.lastIndexOf("#") + 1);
 			this.#shapes.push({ shape, literal: shape.slice(0, first), tail });
-			if (tail === "") for (let digit = 0x30; digit <= 0x39; digit++) this.#lastChars.add(digit);
-			else this.#lastChars.add(tail.charCodeAt(tail.length - 1));
+			// A line ends as its shape does, each `#` standing for one or more digits.
+			const last = shape.charCodeAt(shape.length - 1);
+			const before = shape.charCodeAt(shape.length - 2);
+			const lasts = last === HASH ? DIGITS : [last];
+			const befores = before === HASH ? DIGITS : last === HASH ? [before, ...DIGITS] : [before];
+			for (const b of befores) for (const l of lasts) this.#endings.add(ending(b, l));
 			this.#counts.delete(shape);
 			return;
 		}
@@ -54,7 +58,7 @@ export class ForeignLines {
 	spliceHead(line: string): string | null {
 		// Cheap tests first: this runs on every line once a shape is known.
 		const last = line.charCodeAt(line.length - 1);
-		if (!this.#lastChars.has(last)) return null;
+		if (!this.#endings.has(ending(line.charCodeAt(line.length - 2), last))) return null;
 		for (const { shape, literal, tail } of this.#shapes) {
 			if (tail === "" ? !isDigit(last) : !line.endsWith(tail)) continue;
 			// The foreign line is at most four times its shape's length: only that end is searched
@@ -66,6 +70,14 @@ export class ForeignLines {
 		}
 		return null;
 	}
+}
+
+const HASH = 0x23;
+const DIGITS = Array.from({ length: 10 }, (_, i) => 0x30 + i);
+
+/** A key for the last two characters of a line. */
+function ending(before: number, last: number): number {
+	return (before << 16) | last;
 }
 
 function isDigit(c: number): boolean {
