@@ -1,11 +1,15 @@
-/** One call frame of a goroutine, race report or `runtime stack:` as Go printed it. */
+/**
+ * One call frame of a goroutine, race report or `runtime stack:` as Go printed it. In frames the
+ * parser returns, `package` and `receiver` are getters, worked out from the name when first
+ * read: a copy made by spreading (`{...frame}`) lacks them, one made with `JSON.stringify` has them.
+ */
 export interface Frame {
 	/** Full function name as printed, e.g. `main.(*Server).handle.func1`. */
-	function: string;
+	readonly function: string;
 	/** Import path of the function's package, e.g. `net/http`; URL escapes (`%2e`) decoded. */
-	package: string;
+	readonly package: string;
 	/** Method receiver type without parentheses, e.g. `*Server`; null for plain functions. */
-	receiver: string | null;
+	readonly receiver: string | null;
 	/** Argument list as written between the parentheses; null when the line had none. */
 	args: string | null;
 	/** True for inlined frames, which Go prints with `(...)` as their argument list. */
