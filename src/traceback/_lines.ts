@@ -40,6 +40,16 @@ export class LineReader {
 		return this.#lineNo;
 	}
 
+	/** True when no part of a line is held back: the next line is read on its own. */
+	get idle(): boolean {
+		return (
+			this.#carry.length === 0 &&
+			!this.#skippingLongLine &&
+			this.#partial.length === 0 &&
+			this.#fragment.length === 0
+		);
+	}
+
 	/** Feeds the next chunk of text; chunk boundaries may fall anywhere, even inside a line. */
 	write(chunk: string): void {
 		let start = 0;

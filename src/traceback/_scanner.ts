@@ -20,6 +20,14 @@ export interface ScanHandlers {
 	goroutine?(goroutine: Goroutine, crash: Crash): void;
 	crash?(crash: Crash): void;
 	race?(race: RaceReport): void;
+	/** Each issue as it is found, also those past the number kept in the result. */
+	issue?(issue: ParseIssue): void;
+	/**
+	 * Called after each line after which nothing earlier matters: no crash or race report is
+	 * open, no line is held, and no shape of other output is being learned. From there on the
+	 * scanner reads as a new one would; `lines` is the number of input lines read.
+	 */
+	sync?(lines: number): void;
 }
 
 /** Options of a {@link CrashScanner}. */
@@ -90,6 +98,9 @@ export class CrashScanner {
 		(text, lineNo) => {
 			this.#lineNo = lineNo;
 			this.#line(text);
+			if (this.#handlers.sync !== undefined && this.#isFresh()) {
+				this.#handlers.sync(this.#lines.lineNo);
+			}
 		},
 		(code, message, lineNo) => this.#issue(code, message, lineNo),
 	);
@@ -111,6 +122,24 @@ export class CrashScanner {
 	/** Feeds the next chunk of text; chunk boundaries may fall anywhere, even inside a line. */
 	write(chunk: string): void {
 		this.#lines.write(chunk);
+	}
+
+	/** Number of input lines read so far. */
+	get linesRead(): number {
+		return this.#lines.lineNo;
+	}
+
+	// See ScanHandlers.sync. #closeCrash and #closeRace put back everything else that goes
+	// with an open crash or race report, and forget the shapes of other output.
+	#isFresh(): boolean {
+		return (
+			this.#crash === null &&
+			this.#race === null &&
+			this.#held === null &&
+			this.#interleaved === 0 &&
+			this.#lines.idle &&
+			this.#lines.foreign.isEmpty
+		);
 	}
 
 	/** Finishes the input and returns everything found. */
@@ -172,8 +201,10 @@ export class CrashScanner {
 	}
 
 	#issue(code: ParseIssue["code"], message: string, line = this.#lineNo): void {
+		const issue = { code, line, message };
 		if (this.#issues.length >= MAX_ISSUES) this.#issuesDropped++;
-		else this.#issues.push({ code, line, message });
+		else this.#issues.push(issue);
+		this.#handlers.issue?.(issue);
 	}
 
 	#line(text: string): void {
@@ -677,7 +708,10 @@ export class CrashScanner {
 		this.#phase = "reason";
 		this.#valueOpen = false;
 		this.#target = "goroutine";
+		this.#pending = null;
 		this.#unknown = [];
+		// Shapes of other output are learned again before the next crash (see ScanHandlers.sync).
+		this.#lines.foreign.forget();
 		const noStack = crash.goroutineCount === 0 && crash.runtimeStack.length === 0;
 		if (noStack && crash.message === null && crash.stackDumps.length === 0) {
 			// Only `runtime:` lines outside any crash: keep them as the crash they announce.
@@ -715,6 +749,7 @@ export class CrashScanner {
 		this.#raceSection = null;
 		this.#target = "goroutine";
 		this.#unknown = [];
+		this.#lines.foreign.forget();
 		this.#reportInterleaved(race.endLine);
 		race.truncated = cutShort;
 		if (cutShort)

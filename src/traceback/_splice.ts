@@ -47,6 +47,18 @@ export class ForeignLines {
 		this.#counts.set(shape, count);
 	}
 
+	/** True when no shape is learned or being counted. */
+	get isEmpty(): boolean {
+		return this.#shapes.length === 0 && this.#counts.size === 0;
+	}
+
+	/** Forgets every shape learned or being counted. */
+	forget(): void {
+		this.#shapes.length = 0;
+		this.#counts.clear();
+		this.#endings.clear();
+	}
+
 	/** True when `line` as a whole has a learned foreign shape. */
 	isForeign(line: string): boolean {
 		if (this.#shapes.length === 0) return false;
