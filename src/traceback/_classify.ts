@@ -214,6 +214,14 @@ export function classifyLine(raw: string): Token {
 	return { kind: "text", text: raw };
 }
 
+/** True when the line (log prefix removed) states the reason of a crash or opens a race report. */
+export function opensReport(line: string): boolean {
+	const kind = classifyLine(line).kind;
+	return (
+		kind === "panic" || kind === "fatal" || kind === "signal-header" || kind === "race-warning"
+	);
+}
+
 const BLANK: Token = { kind: "blank" };
 const PANIC_DURING_PANIC: Token = { kind: "panic-during-panic" };
 const RUNTIME_STACK: Token = { kind: "runtime-stack" };
