@@ -31,8 +31,15 @@ export class BufferedOutput {
 
 	/** Writes bytes that are already encoded; they are copied, so the caller may reuse them. */
 	writeBytes(bytes: Uint8Array): void {
-		this.flush();
-		this.stream.write(Buffer.from(bytes));
+		if (this.#used + bytes.length > FLUSH_AT) {
+			this.flush();
+			if (bytes.length > FLUSH_AT) {
+				this.stream.write(Buffer.from(bytes));
+				return;
+			}
+		}
+		this.#buffer.set(bytes, this.#used);
+		this.#used += bytes.length;
 	}
 
 	flush(): void {

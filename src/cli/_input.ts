@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { Io } from "./_io.js";
@@ -13,6 +13,20 @@ export interface InputSource {
 	name: string;
 	/** The input's bytes; each chunk may be overwritten once the next one is asked for. */
 	chunks(): AsyncIterable<Uint8Array>;
+	/** The input opened for reading at any offset, when it is a regular file of plain text. */
+	file(): RegularFile | null;
+}
+
+/** An input that can be read at any offset: a regular file, not gzip data. */
+export interface RegularFile {
+	/** The path to open it by, or null for standard input (descriptor 0). */
+	path: string | null;
+	fd: number;
+	/** Where the input starts in the file (standard input may have been partly read) and its size. */
+	start: number;
+	size: number;
+	/** Closes the file if it was opened for this. */
+	close(): void;
 }
 
 /** Opens each path (`-` is standard input); gzip data is recognised by its magic bytes. */
@@ -23,6 +37,7 @@ export function openInputs(paths: readonly string[], io: Io): InputSource[] {
 		return {
 			name,
 			chunks: () => readInput(path === "-" ? stdinChunks(io.stdin) : fileChunks(path), name),
+			file: () => (path === "-" ? stdinFile(io.stdin) : namedFile(path)),
 		};
 	});
 }
@@ -49,6 +64,48 @@ function stdinChunks(stdin: Readable): AsyncIterable<Uint8Array> {
 	const fd = (stdin as { fd?: unknown }).fd;
 	if (typeof fd === "number" && fstatSync(fd).isFile()) return readBlocking(fd);
 	return stdin;
+}
+
+function namedFile(path: string): RegularFile | null {
+	let fd: number;
+	try {
+		fd = openSync(path, "r");
+	} catch {
+		return null; // reading it the usual way reports why
+	}
+	const close = () => closeSync(fd);
+	const file = plainFile(path, fd, 0, close);
+	if (file === null) close();
+	return file;
+}
+
+function stdinFile(stdin: Readable): RegularFile | null {
+	const fd = (stdin as { fd?: unknown }).fd;
+	if (fd !== 0) return null;
+	// Where the shell left the descriptor; only Linux says, in /proc.
+	let start: number;
+	try {
+		const info = readFileSync("/proc/self/fdinfo/0", "latin1");
+		start = Number(/^pos:\s*(\d+)$/m.exec(info)?.[1]);
+	} catch {
+		return null;
+	}
+	if (!Number.isSafeInteger(start)) return null;
+	return plainFile(null, fd, start, () => {});
+}
+
+function plainFile(
+	path: string | null,
+	fd: number,
+	start: number,
+	close: () => void,
+): RegularFile | null {
+	const stat = fstatSync(fd);
+	if (!stat.isFile() || stat.size <= start) return null;
+	const head = Buffer.alloc(2);
+	readSync(fd, head, 0, 2, start);
+	if (head[0] === 0x1f && head[1] === 0x8b) return null;
+	return { path, fd, start, size: stat.size, close };
 }
 
 // Reads from the descriptor's current position, so a file partly read by the shell goes on from

@@ -5,19 +5,30 @@ import type { Style } from "./_style.js";
 /** Most goroutine ids listed per bucket in the human view. */
 const SHOWN_IDS = 8;
 
-/** Formats one crash with its goroutine buckets for a terminal. */
-export function formatCrash(
-	crash: Crash,
-	buckets: readonly Bucket[],
-	number: number,
-	source: string,
-	s: Style,
-): string {
-	const out: string[] = [];
-	const where = `${source}:${crash.startLine}-${crash.endLine}`;
-	out.push(
-		s.bold(`━━ crash ${number} · ${crash.kind} · ${where}${crash.truncated ? " · truncated" : ""}`),
+/** Most issues listed in the closing summary. */
+export const SHOWN_ISSUES = 20;
+
+/** Where a crash or race report is, for its heading. */
+export interface Placed {
+	/** What it is and its number: `crash 3 · panic`, `data race 1`. */
+	title: string;
+	source: string;
+	startLine: number;
+	endLine: number;
+	truncated: boolean;
+}
+
+/** Formats the heading line of a crash or race report; the body that follows starts a new line. */
+export function formatHeading(placed: Placed, s: Style): string {
+	const { title, source, startLine, endLine, truncated } = placed;
+	return s.bold(
+		`━━ ${title} · ${source}:${startLine}-${endLine}${truncated ? " · truncated" : ""}`,
 	);
+}
+
+/** Formats one crash with its goroutine buckets for a terminal, to follow its heading. */
+export function formatCrash(crash: Crash, buckets: readonly Bucket[], s: Style): string {
+	const out: string[] = [];
 	out.push(s.red(s.bold(crash.message ?? "goroutine dump (no reason printed)")));
 	for (const [i, panic] of crash.panics.entries()) {
 		if (i === 0 && crash.message?.startsWith("panic: ") && !panic.value.includes("\n")) continue;
@@ -76,7 +87,7 @@ export function formatCrash(
 		s.dim(`${crash.goroutineCount} goroutine${crash.goroutineCount === 1 ? "" : "s"} in ${shapes}`),
 	);
 	for (const bucket of buckets) out.push("", ...formatBucket(bucket, s));
-	return `${out.join("\n")}\n\n`;
+	return body(out);
 }
 
 function formatBucket(bucket: Bucket, s: Style): string[] {
@@ -146,13 +157,9 @@ function formatFrames(frames: readonly Frame[], s: Style, listing: FrameListing 
 	return lines;
 }
 
-/** Formats one race report for a terminal. */
-export function formatRace(race: RaceReport, number: number, source: string, s: Style): string {
-	const out = [
-		s.bold(
-			`━━ data race ${number} · ${source}:${race.startLine}-${race.endLine}${race.truncated ? " · truncated" : ""}`,
-		),
-	];
+/** Formats one race report for a terminal, to follow its heading. */
+export function formatRace(race: RaceReport, s: Style): string {
+	const out: string[] = [];
 	for (const access of race.accesses) {
 		const who = access.mainGoroutine ? "main goroutine" : `goroutine ${access.goroutine}`;
 		out.push(
@@ -167,7 +174,12 @@ export function formatRace(race: RaceReport, number: number, source: string, s: 
 		out.push(...formatFrames(goroutine.frames, s));
 	}
 	if (race.location !== null) out.push(`  ${race.location}`);
-	return `${out.join("\n")}\n\n`;
+	return body(out);
+}
+
+/** The lines below a heading, each starting a new line, then a blank line. */
+function body(lines: readonly string[]): string {
+	return lines.length === 0 ? "\n\n" : `\n${lines.join("\n")}\n\n`;
 }
 
 /** Formats the closing summary: how many crashes, races and issues, and the issues themselves. */
@@ -175,18 +187,20 @@ export function formatSummary(
 	crashes: number,
 	races: number,
 	issues: readonly (ParseIssue & { source: string })[],
+	issueCount: number,
 	s: Style,
 ): string {
 	const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 	const lines = [
 		s.bold(
-			`${plural(crashes, "crash").replace("crashs", "crashes")}, ${plural(races, "data race")}, ${plural(issues.length, "issue")}`,
+			`${plural(crashes, "crash").replace("crashs", "crashes")}, ${plural(races, "data race")}, ${plural(issueCount, "issue")}`,
 		),
 	];
 	if (crashes === 0 && races === 0) lines.push("no Go crash, goroutine dump or race report found");
-	for (const issue of issues.slice(0, 20))
+	for (const issue of issues.slice(0, SHOWN_ISSUES))
 		lines.push(s.dim(`  ${issue.source}:${issue.line}: ${issue.code}: ${issue.message}`));
-	if (issues.length > 20) lines.push(s.dim(`  … ${issues.length - 20} more issues (see --json)`));
+	if (issueCount > SHOWN_ISSUES)
+		lines.push(s.dim(`  … ${issueCount - SHOWN_ISSUES} more issues (see --json)`));
 	return `${lines.join("\n")}\n`;
 }
 

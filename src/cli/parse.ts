@@ -1,13 +1,15 @@
 import { once } from "node:events";
-import { type Crash, type Goroutine, type ParseIssue, scanCrashes } from "../traceback/index.js";
-import { GoroutineBuckets, SIMILARITIES, type Similarity } from "../triage/index.js";
+import { availableParallelism } from "node:os";
+import { scanCrashes } from "../traceback/index.js";
+import { SIMILARITIES, type Similarity } from "../triage/index.js";
 import { BufferedOutput } from "./_buffered.js";
-import { openInputs } from "./_input.js";
+import { type InputSource, openInputs, type RegularFile } from "./_input.js";
 import type { Command, Io } from "./_io.js";
 import { parseCommandArgs, UsageError } from "./_io.js";
 import { ParseJsonWriter } from "./_parse-json.js";
-import { formatCrash, formatRace, formatSummary } from "./_parse-view.js";
+import { viewInParallel } from "./_parse-parallel.js";
 import { styleFor } from "./_style.js";
+import { ViewOutput, ViewSession } from "./_view-session.js";
 
 const usage = `usage: gocrash parse [FILE|-]... [--json] [--similarity exact|pointers|values]
 
@@ -63,48 +65,46 @@ async function runJson(paths: readonly string[], io: Io): Promise<number> {
 	return 0;
 }
 
+/** Inputs at least this large are read by two processes, where there are two processors. */
+const PARALLEL_FROM = 32 * 1024 * 1024;
+
 async function runView(paths: readonly string[], similarity: Similarity, io: Io): Promise<number> {
 	const style = styleFor(io.stdout.isTTY, io.env);
 	const out = new BufferedOutput(io.stdout);
-	const issues: (ParseIssue & { source: string })[] = [];
-	let crashes = 0;
-	let races = 0;
+	const output = new ViewOutput(out, style);
+	const look = {
+		isTTY: io.stdout.isTTY === true,
+		env: { NO_COLOR: io.env.NO_COLOR, FORCE_COLOR: io.env.FORCE_COLOR },
+	};
 	for (const input of openInputs(paths, io)) {
-		let current: Crash | null = null;
-		let buckets = new GoroutineBuckets(similarity);
-		const addGoroutine = (g: Goroutine, crash: Crash) => {
-			if (current !== crash) {
-				current = crash;
-				buckets = new GoroutineBuckets(similarity);
+		const file = parallelFile(input, io);
+		if (file !== null) {
+			try {
+				const read = await viewInParallel(file, input, similarity, style, look, output, out);
+				if (read !== null) continue;
+			} finally {
+				file.close();
 			}
-			buckets.add(g, crash.goroutineCount === 1 && isCrashing(crash));
-		};
-		const result = await scanCrashes(
-			drained(input.chunks(), out),
-			{
-				goroutine: addGoroutine,
-				crash: (crash) => {
-					const list = current === crash ? buckets.buckets() : [];
-					out.write(formatCrash(crash, list, ++crashes, input.name, style));
-					current = null;
-				},
-				race: (race) => {
-					out.write(formatRace(race, ++races, input.name, style));
-				},
-			},
-			{ keep: false },
-		);
-		for (const issue of result.issues) issues.push({ source: input.name, ...issue });
+		}
+		const session = new ViewSession(similarity, style, (event) => output.add(event, input.name, 0));
+		for await (const chunk of drained(input.chunks(), out)) session.write(chunk);
+		session.end();
 	}
-	out.write(formatSummary(crashes, races, issues, style));
+	output.end();
 	out.flush();
 	return 0;
 }
 
-// The first goroutine printed is the one that crashed, except in a dump asked for with SIGQUIT.
-function isCrashing(crash: Crash): boolean {
-	if (crash.kind === "dump") return false;
-	return !(crash.kind === "signal" && crash.signal?.name === "SIGQUIT");
+// GOCRASH_PARALLEL=0 reads every input with one process, 1 reads every regular file with two.
+function parallelFile(input: InputSource, io: Io): RegularFile | null {
+	const setting = io.env.GOCRASH_PARALLEL;
+	if (setting === "0" || (setting !== "1" && availableParallelism() < 2)) return null;
+	const file = input.file();
+	if (file !== null && setting !== "1" && file.size - file.start < PARALLEL_FROM) {
+		file.close();
+		return null;
+	}
+	return file;
 }
 
 // Waits for the output to drain between input chunks, so a slow reader keeps memory flat.

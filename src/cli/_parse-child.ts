@@ -1,0 +1,98 @@
+// The second reader of `gocrash parse`'s grouped view on two processes (see _parse-parallel.ts):
+// reads the second part of the input from a fresh state, writes what it finds to a records file,
+// and tells the first reader after which lines nothing earlier mattered.
+import { Buffer } from "node:buffer";
+import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import type { Similarity } from "../triage/index.js";
+import { styleFor } from "./_style.js";
+import { type ViewEvent, ViewSession } from "./_view-session.js";
+
+/** What the first reader asks of this one. */
+export interface ChildJob {
+	/** The input file, or null for standard input (descriptor 0, shared with the first reader). */
+	path: string | null;
+	/** The byte range to read: `start` is where a line starts. */
+	start: number;
+	end: number;
+	similarity: Similarity;
+	isTTY: boolean;
+	env: Record<string, string | undefined>;
+	/** Where to write the events (see {@link readRecords} in _parse-parallel.ts). */
+	records: string;
+}
+
+/** What this reader tells the first one. */
+export type ChildMessage =
+	/** Line counts, from `start`, after which nothing earlier mattered (0 is the start itself). */
+	{ type: "sync"; lines: number[] } | { type: "done" } | { type: "error"; message: string };
+
+/** Bytes read at a time. */
+const READ_CHUNK = 1024 * 1024;
+/** Sync points are reported for this much of the input; the first reader looks no further. */
+export const SYNC_WINDOW = 64 * 1024 * 1024;
+/** Record text collected before it is written. */
+const WRITE_AT = 1024 * 1024;
+
+process.once("message", async (job: ChildJob) => {
+	try {
+		await read(job);
+		send({ type: "done" });
+	} catch (error) {
+		send({ type: "error", message: error instanceof Error ? error.message : String(error) });
+	}
+	process.disconnect();
+});
+
+function send(message: ChildMessage): void {
+	process.send?.(message);
+}
+
+async function read(job: ChildJob): Promise<void> {
+	const input = job.path === null ? 0 : openSync(job.path, "r");
+	const records = openSync(job.records, "w");
+	try {
+		let pending: string[] = [];
+		let size = 0;
+		const flush = () => {
+			if (pending.length > 0) writeSync(records, pending.join(""));
+			pending = [];
+			size = 0;
+		};
+		const push = (text: string) => {
+			pending.push(text);
+			size += text.length;
+			if (size >= WRITE_AT) flush();
+		};
+		// A record is the event as one line of JSON; a crash's or race's body follows it as
+		// `bytes` bytes of UTF-8, so that it is copied to the output without being decoded.
+		const emit = (event: ViewEvent) => {
+			if (event.type === "issue") return push(`${JSON.stringify(event)}\n`);
+			const { body, ...head } = event;
+			const text = typeof body === "string" ? body : "";
+			push(`${JSON.stringify({ ...head, bytes: Buffer.byteLength(text) })}\n`);
+			push(text);
+		};
+		let syncs = [0];
+		const session = new ViewSession(job.similarity, styleFor(job.isTTY, job.env), emit, (lines) =>
+			syncs.push(lines),
+		);
+		const buffer = Buffer.allocUnsafe(READ_CHUNK);
+		for (let at = job.start; at < job.end; ) {
+			const length = readSync(input, buffer, 0, Math.min(READ_CHUNK, job.end - at), at);
+			if (length === 0) break; // the file was cut short while being read
+			session.write(buffer.subarray(0, length));
+			at += length;
+			if (syncs.length > 0 && at - job.start <= SYNC_WINDOW + READ_CHUNK) {
+				send({ type: "sync", lines: syncs });
+				// Lets the message out now, while the first reader may be looking for it.
+				await new Promise(setImmediate);
+			}
+			syncs = [];
+		}
+		session.end();
+		flush();
+	} finally {
+		closeSync(records);
+		if (input !== 0) closeSync(input);
+	}
+}

@@ -1,0 +1,219 @@
+import { Buffer } from "node:buffer";
+import { fork } from "node:child_process";
+import { once } from "node:events";
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { opensReport, stripLogPrefix } from "../traceback/index.js";
+import type { Similarity } from "../triage/index.js";
+import type { BufferedOutput } from "./_buffered.js";
+import type { InputSource, RegularFile } from "./_input.js";
+import { InputError } from "./_io.js";
+import type { ChildJob, ChildMessage } from "./_parse-child.js";
+import type { Style } from "./_style.js";
+import { type ViewEvent, type ViewOutput, ViewSession } from "./_view-session.js";
+
+// The grouped view of a large file read by two processes, with exactly the output of one.
+//
+// A child process reads the second half of the file from a fresh state and writes what it finds
+// to a records file, while this process reads the first half and on into the second. The
+// scanner says after which lines nothing earlier matters (ScanHandlers.sync): at the first such
+// line that both readers report, they would go on alike, so this process stops there and writes
+// the child's records from that line on. If there is no such line, it reads to the end itself.
+
+/** Bytes read at a time. */
+const READ_CHUNK = 1024 * 1024;
+
+/** How a parallel read went. */
+export interface ParallelRead {
+	/** Lines this process read before the child's records took over; null if it read them all. */
+	handover: number | null;
+}
+
+/** How the grouped view looks, as the child needs to know it. */
+export interface ViewLook {
+	isTTY: boolean;
+	env: Record<string, string | undefined>;
+}
+
+/**
+ * Writes the grouped view of a regular file to `output`, reading it with a second process;
+ * returns null, having read nothing, when there is no place to start the child (splitPoint).
+ */
+export async function viewInParallel(
+	file: RegularFile,
+	input: InputSource,
+	similarity: Similarity,
+	style: Style,
+	look: ViewLook,
+	output: ViewOutput,
+	out: BufferedOutput,
+): Promise<ParallelRead | null> {
+	const half = splitPoint(file);
+	if (half === null) return null;
+	const dir = mkdtempSync(join(tmpdir(), "gocrash-"));
+	const records = join(dir, "records.ndjson");
+	const childUrl = new URL("../../dist/cli/_parse-child.js", import.meta.url);
+	const child = fork(childUrl, [], { stdio: ["inherit", "ignore", "ignore", "ipc"] });
+	try {
+		const childSyncs = new Set<number>();
+		let childDone = false;
+		let childFailure: string | null = null;
+		let heard: () => void = () => {};
+		// Settles at the child's first message, or when it ends without one.
+		const firstHeard = new Promise<void>((resolve) => {
+			heard = resolve;
+		});
+		child.on("message", (message: ChildMessage) => {
+			heard();
+			if (message.type === "sync") for (const lines of message.lines) childSyncs.add(lines);
+			else if (message.type === "done") childDone = true;
+			else childFailure = message.message;
+		});
+		const exited = once(child, "exit").then(() => {
+			heard();
+			if (!childDone) childFailure ??= "it stopped before the end";
+		});
+		child.on("error", (error) => {
+			heard();
+			childFailure ??= error.message;
+		});
+		const job: ChildJob = {
+			path: file.path,
+			start: half,
+			end: file.size,
+			similarity,
+			isTTY: look.isTTY,
+			env: look.env,
+			records,
+		};
+		child.send(job, () => {}); // a child that could not start is seen as one that never syncs
+
+		// This process: to `half`, then on until both readers report the same sync point.
+		let linesAtHalf = -1;
+		let handover = -1;
+		let lastSync = -1;
+		const session = new ViewSession(
+			similarity,
+			style,
+			(event) => {
+				if (handover < 0) output.add(event, input.name, 0);
+			},
+			(lines) => {
+				lastSync = lines;
+				if (handover < 0 && linesAtHalf >= 0 && childSyncs.has(lines - linesAtHalf)) {
+					handover = lines;
+				}
+			},
+		);
+		const buffer = Buffer.allocUnsafe(READ_CHUNK);
+		for (let at = file.start; at < file.size && handover < 0; ) {
+			if (at === half) {
+				linesAtHalf = session.lines;
+				// The child's first sync points, which a small input may reach before the child has
+				// started; later ones are let in between every chunk from here on.
+				await firstHeard;
+				await new Promise(setImmediate);
+				if (lastSync === linesAtHalf && childSyncs.has(0)) handover = linesAtHalf;
+			} else if (at > half) {
+				await new Promise(setImmediate);
+			}
+			const limit = at < half ? half : file.size;
+			const length = readSync(file.fd, buffer, 0, Math.min(READ_CHUNK, limit - at), at);
+			if (length === 0) break; // the file was cut short while being read
+			session.write(buffer.subarray(0, length));
+			at += length;
+			if (out.stream.writableNeedDrain) await once(out.stream, "drain");
+		}
+		if (handover < 0) {
+			session.end();
+			return { handover: null };
+		}
+		await exited;
+		if (childFailure !== null || !childDone) {
+			throw new InputError(
+				`${input.name}: the second process reading it failed (${childFailure}); GOCRASH_PARALLEL=0 reads with one`,
+			);
+		}
+		const from = handover - linesAtHalf;
+		for (const event of readRecords(records)) {
+			if (event.tag > from) output.add(event, input.name, linesAtHalf);
+			if (out.stream.writableNeedDrain) await once(out.stream, "drain");
+		}
+		return { handover };
+	} finally {
+		if (child.exitCode === null) child.kill();
+		rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+/** How far past the middle a report is looked for to start the child at. */
+const SPLIT_SEARCH = 16 * 1024 * 1024;
+
+// The child starts at a line that opens a crash or race report, a little past the middle (it
+// also writes records, which this process then copies): there both readers will likely agree
+// soon. A file with none there, such as one long goroutine dump, is read by one process.
+function splitPoint(file: RegularFile): number | null {
+	const middle = file.start + Math.floor((file.size - file.start) * 0.55);
+	const window = Buffer.allocUnsafe(READ_CHUNK);
+	let lineAt = -1;
+	for (let from = middle; from < Math.min(file.size, middle + SPLIT_SEARCH); ) {
+		const length = readSync(file.fd, window, 0, window.length, from);
+		if (length === 0) break;
+		let start = 0;
+		for (
+			let end = window.indexOf(0x0a, 0);
+			end >= 0 && end < length;
+			end = window.indexOf(0x0a, start)
+		) {
+			// The first piece may be the end of a line begun before the middle.
+			if (lineAt >= 0) {
+				const line = window.toString("latin1", start, end);
+				if (opensReport(stripLogPrefix(line)?.text ?? line)) return lineAt;
+			}
+			start = end + 1;
+			lineAt = from + start;
+		}
+		if (start === 0) return null; // a line longer than the window: no place to split
+		from += start;
+	}
+	return null;
+}
+
+/** The events in a records file: each a line of JSON, then its body's `bytes` bytes, if any. */
+function* readRecords(path: string): Generator<ViewEvent> {
+	const fd = openSync(path, "r");
+	try {
+		const buffer = Buffer.allocUnsafe(READ_CHUNK);
+		let data = Buffer.alloc(0);
+		let at = 0;
+		let head: (ViewEvent & { bytes?: number }) | null = null;
+		for (let position = 0; ; ) {
+			if (head === null) {
+				const newline = data.indexOf(0x0a, at);
+				if (newline >= 0) {
+					head = JSON.parse(data.toString("utf8", at, newline));
+					at = newline + 1;
+					continue;
+				}
+			} else {
+				const bytes = head.bytes ?? 0;
+				if (data.length - at >= bytes) {
+					const { bytes: _, ...event } = head;
+					if (event.type === "issue") yield event;
+					else yield { ...event, body: data.subarray(at, at + bytes) };
+					at += bytes;
+					head = null;
+					continue;
+				}
+			}
+			const length = readSync(fd, buffer, 0, READ_CHUNK, position);
+			if (length === 0) break;
+			position += length;
+			data = Buffer.concat([data.subarray(at), buffer.subarray(0, length)]);
+			at = 0;
+		}
+	} finally {
+		closeSync(fd);
+	}
+}

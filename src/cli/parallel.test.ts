@@ -1,0 +1,116 @@
+import { spawnSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough, Writable } from "node:stream";
+import { describe, expect, test } from "vitest";
+import { listCrashFixtures } from "../../test/_fixtures.js";
+import { BufferedOutput } from "./_buffered.js";
+import { openInputs } from "./_input.js";
+import type { Io } from "./_io.js";
+import { viewInParallel } from "./_parse-parallel.js";
+import { styleFor } from "./_style.js";
+import { ViewOutput, ViewSession } from "./_view-session.js";
+
+// These tests start the child from dist/, which `npm install` builds (npm run build after edits).
+const scratch = mkdtempSync(join(tmpdir(), "gocrash-parallel-"));
+const texts = listCrashFixtures().map((f) => f.text);
+const style = styleFor(false, {});
+const look = { isTTY: false, env: {} };
+
+function collector(): { out: BufferedOutput; text: () => string } {
+	const chunks: Buffer[] = [];
+	const stream = new Writable({
+		write(chunk, _encoding, done) {
+			chunks.push(Buffer.from(chunk));
+			done();
+		},
+	});
+	return { out: new BufferedOutput(stream), text: () => Buffer.concat(chunks).toString() };
+}
+
+const io: Io = {
+	stdin: new PassThrough().end(),
+	stdout: new PassThrough(),
+	stderr: new PassThrough(),
+	env: {},
+	cwd: process.cwd(),
+};
+
+/** The grouped view of `text` read by one process, and by two; and where the second took over. */
+async function views(text: string) {
+	const path = join(scratch, "input.txt");
+	writeFileSync(path, text);
+	const one = collector();
+	const alone = new ViewOutput(one.out, style);
+	const session = new ViewSession("pointers", style, (e) => alone.add(e, path, 0));
+	session.write(Buffer.from(text));
+	session.end();
+	alone.end();
+	one.out.flush();
+
+	const two = collector();
+	const shared = new ViewOutput(two.out, style);
+	const input = openInputs([path], io)[0];
+	const file = input?.file();
+	if (input === undefined || file == null) throw new Error(`${path} is not a regular file`);
+	const read = await viewInParallel(file, input, "pointers", style, look, shared, two.out);
+	file.close();
+	shared.end();
+	two.out.flush();
+	return { one: one.text(), two: two.text(), read };
+}
+
+describe("the grouped view read by two processes", () => {
+	// Every fixture in turn, rotated so that the child starts at different crashes and reports.
+	test.each([0, 1, 7, 300, 611])(
+		"fixtures rotated by %i: the same output, the child's part used",
+		async (rotation) => {
+			const text = [...texts.slice(rotation), ...texts.slice(0, rotation)].join("\n");
+			const { one, two, read } = await views(text);
+			expect(read?.handover).toBeGreaterThan(0);
+			expect(two).toBe(one);
+			expect(one).toMatch(/━━ crash 1 · /);
+		},
+	);
+
+	test("crashes ended by other output, not by exit status: the readers agree later", async () => {
+		const other = Array.from({ length: 50 }, (_, i) => `service: request ${i} served`).join("\n");
+		const text = texts.map((t) => t.replace(/^exit status \d+$/gm, "")).join(`\n${other}\n`);
+		const { one, two, read } = await views(text);
+		expect(read?.handover).toBeGreaterThan(0);
+		expect(two).toBe(one);
+	});
+
+	test("one long goroutine dump has no place to split: one process reads it", async () => {
+		const dump = texts.find((t) => t.includes("goroutine 200 ")) ?? "";
+		const { read } = await views(dump.replace(/\n(exit status|panic:|fatal error:).*\n/g, "\n"));
+		expect(read).toBeNull();
+	});
+
+	test("standard input from a file, partly read already, as the command reads it", () => {
+		const path = join(scratch, "stdin.txt");
+		const skipped = "some other output\n".repeat(1000);
+		writeFileSync(path, skipped + texts.join("\n"));
+		const cli = join(import.meta.dirname, "../../dist/cli/bin.js");
+		const parse = (parallel: string) => {
+			const fd = openSync(path, "r");
+			try {
+				readSync(fd, Buffer.alloc(skipped.length), 0, skipped.length, null);
+				const ran = spawnSync(process.execPath, [cli, "parse"], {
+					stdio: [fd, "pipe", "pipe"],
+					env: { ...process.env, GOCRASH_PARALLEL: parallel, NO_COLOR: "1" },
+					maxBuffer: 1 << 30,
+				});
+				return { code: ran.status, stdout: ran.stdout.toString() };
+			} finally {
+				closeSync(fd);
+			}
+		};
+		const one = parse("0");
+		const two = parse("1");
+		expect(one.code).toBe(0);
+		expect(two).toEqual(one);
+		expect(one.stdout).toMatch(/<stdin>:1-/);
+	});
+});
