@@ -67,26 +67,30 @@ panicparse_goroutines() {
 }
 
 report() {
-	local name="$1" input="$2" mb expected g p gt gm pt pm jt jm
+	local name="$1" input="$2" mb expected g p gt gm st sm pt pm jt jm
 	mb="$(awk "BEGIN{printf \"%.1f\", $(stat -c %s "$input") / 1048576}")"
 	expected="$(grep -c -E '^goroutine [0-9]+ .*\]:$' "$input" || true)"
 	g="$(gocrash_goroutines "$input")"
 	p="$(panicparse_goroutines "$input")"
 	read -r gt gm <<< "$(NO_COLOR=1 measure "$input" "${gocrash[@]}" parse)"
+	read -r st sm <<< "$(NO_COLOR=1 GOCRASH_PARALLEL=0 measure "$input" "${gocrash[@]}" parse)"
 	read -r jt jm <<< "$(measure "$input" "${gocrash[@]}" parse --json)"
 	read -r pt pm <<< "$(measure "$input" "$pp" -no-color -rebase=false)"
 	echo "## $name: $mb MB, $expected goroutine headers"
 	echo "goroutines read: gocrash $g, panicparse $p"
 	printf '%-28s %9s %10s %12s\n' tool seconds "MB/s" "peak RSS MiB"
 	printf '%-28s %9s %10.1f %12.1f\n' "gocrash parse" "$gt" "$(awk "BEGIN{print $mb/$gt}")" "$(awk "BEGIN{print $gm/1024}")"
+	printf '%-28s %9s %10.1f %12.1f\n' "gocrash parse, one process" "$st" "$(awk "BEGIN{print $mb/$st}")" "$(awk "BEGIN{print $sm/1024}")"
 	printf '%-28s %9s %10.1f %12.1f\n' "gocrash parse --json" "$jt" "$(awk "BEGIN{print $mb/$jt}")" "$(awk "BEGIN{print $jm/1024}")"
 	printf '%-28s %9s %10.1f %12.1f\n' "panicparse -no-color -rebase=false" "$pt" "$(awk "BEGIN{print $mb/$pt}")" "$(awk "BEGIN{print $pm/1024}")"
-	awk "BEGIN{printf \"speed: gocrash parse is %.2fx panicparse; peak memory %.2fx\n\", $pt/$gt, $gm/$pm}"
+	awk "BEGIN{printf \"speed: gocrash parse is %.2fx panicparse (one process: %.2fx); peak memory %.2fx\n\", $pt/$gt, $pt/$st, $gm/$pm}"
 	[ "$g" = "$expected" ] || echo "WARNING: gocrash read $g goroutines, expected $expected"
 	echo
 }
 
 echo "# gocrash parse vs panicparse 2.5.0 ($(nproc) cores, $(node --version))"
+echo "(gocrash parse reads a file of 32 MiB or more with two processes when it has two cores; its"
+echo "peak RSS is then the larger process's. The one-process row has GOCRASH_PARALLEL=0.)"
 echo
 echo "panicparse fails on ${#rejected[@]} of ${#all[@]} real crash fixtures (gocrash reads all of them):"
 for f in "${rejected[@]}"; do { "$pp" -no-color -rebase=false "$f" 2>&1 || true; } | grep -o 'Failed: .*' | cut -c1-60; done | sort | uniq -c | sort -rn

@@ -33,6 +33,9 @@ export const SYNC_WINDOW = 64 * 1024 * 1024;
 /** Record text collected before it is written. */
 const WRITE_AT = 1024 * 1024;
 
+// The first reader gone (its output closed early, say), nothing would read the records.
+process.once("disconnect", () => process.exit(0));
+
 process.once("message", async (job: ChildJob) => {
 	try {
 		await read(job);
