@@ -30,7 +30,7 @@ export type ChildMessage =
 const READ_CHUNK = 1024 * 1024;
 /** Sync points are reported for this much of the input; the first reader looks no further. */
 export const SYNC_WINDOW = 64 * 1024 * 1024;
-/** Record text collected before it is written. */
+/** Bytes of records collected before they are written. */
 const WRITE_AT = 1024 * 1024;
 
 // The first reader gone (its output closed early, say), nothing would read the records.
@@ -54,17 +54,21 @@ async function read(job: ChildJob): Promise<void> {
 	const input = job.path === null ? 0 : openSync(job.path, "r");
 	const records = openSync(job.records, "w");
 	try {
-		let pending: string[] = [];
-		let size = 0;
+		// Records are encoded into one reused buffer: a string or a buffer per write is memory
+		// that the garbage collector frees late.
+		const out = Buffer.allocUnsafe(WRITE_AT);
+		let used = 0;
 		const flush = () => {
-			if (pending.length > 0) writeSync(records, pending.join(""));
-			pending = [];
-			size = 0;
+			writeSync(records, out, 0, used);
+			used = 0;
 		};
 		const push = (text: string) => {
-			pending.push(text);
-			size += text.length;
-			if (size >= WRITE_AT) flush();
+			// UTF-8 takes at most three bytes per UTF-16 code unit.
+			if (used + text.length * 3 > WRITE_AT) {
+				flush();
+				if (text.length * 3 > WRITE_AT) return void writeSync(records, text);
+			}
+			used += out.write(text, used);
 		};
 		// A record is the event as one line of JSON; a crash's or race's body follows it as
 		// `bytes` bytes of UTF-8, so that it is copied to the output without being decoded.

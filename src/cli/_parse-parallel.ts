@@ -149,69 +149,93 @@ export async function viewInParallel(
 
 /** How far past the middle a report is looked for to start the child at. */
 const SPLIT_SEARCH = 16 * 1024 * 1024;
+/** Text that every line {@link opensReport} accepts holds: lines without any are not read. */
+const REPORT_MARKS = ["panic: ", "fatal error: ", "SIG", "WARNING: DATA RACE"].map((mark) =>
+	Buffer.from(mark),
+);
 
 // The child starts at a line that opens a crash or race report, a little past the middle (it
 // also writes records, which this process then copies): there both readers will likely agree
 // soon. A file with none there, such as one long goroutine dump, is read by one process.
 function splitPoint(file: RegularFile): number | null {
 	const middle = file.start + Math.floor((file.size - file.start) * 0.55);
+	const limit = Math.min(file.size, middle + SPLIT_SEARCH);
 	const window = Buffer.allocUnsafe(READ_CHUNK);
-	let lineAt = -1;
-	for (let from = middle; from < Math.min(file.size, middle + SPLIT_SEARCH); ) {
-		const length = readSync(file.fd, window, 0, window.length, from);
-		if (length === 0) break;
-		let start = 0;
-		for (
-			let end = window.indexOf(0x0a, 0);
-			end >= 0 && end < length;
-			end = window.indexOf(0x0a, start)
-		) {
-			// The first piece may be the end of a line begun before the middle.
-			if (lineAt >= 0) {
-				const line = window.toString("latin1", start, end);
-				if (opensReport(stripLogPrefix(line)?.text ?? line)) return lineAt;
+	// Each window is searched from its first whole line to its last.
+	for (let from = middle, first = -1; from < limit; first = 0) {
+		const length = readSync(file.fd, window, 0, Math.min(window.length, limit - from), from);
+		const end = window.lastIndexOf(0x0a, length - 1);
+		if (length === 0 || end < 0) return null;
+		// The first window begins inside a line, unless the middle is a line start.
+		if (first < 0) first = window.indexOf(0x0a) + 1;
+		const next = REPORT_MARKS.map(() => -1);
+		for (let at = first; at < end; ) {
+			let hit = end;
+			REPORT_MARKS.forEach((mark, i) => {
+				if ((next[i] ?? 0) < at) next[i] = window.subarray(0, end).indexOf(mark, at);
+				const found = next[i] ?? -1;
+				if (found >= 0 && found < hit) hit = found;
+			});
+			if (hit === end) break;
+			const start = window.lastIndexOf(0x0a, hit) + 1;
+			const stop = window.indexOf(0x0a, hit);
+			if (start >= first) {
+				const line = window.toString("latin1", start, stop);
+				if (opensReport(stripLogPrefix(line)?.text ?? line)) return from + start;
 			}
-			start = end + 1;
-			lineAt = from + start;
+			at = stop + 1;
 		}
-		if (start === 0) return null; // a line longer than the window: no place to split
-		from += start;
+		from += end + 1;
 	}
 	return null;
 }
 
-/** The events in a records file: each a line of JSON, then its body's `bytes` bytes, if any. */
+/**
+ * The events in a records file: each a line of JSON, then its body's `bytes` bytes, if any. A
+ * body is valid until the next event is asked for: one buffer serves the whole file.
+ */
 function* readRecords(path: string): Generator<ViewEvent> {
 	const fd = openSync(path, "r");
 	try {
-		const buffer = Buffer.allocUnsafe(READ_CHUNK);
-		let data = Buffer.alloc(0);
+		let data = Buffer.allocUnsafe(2 * READ_CHUNK);
+		let filled = 0;
 		let at = 0;
-		let head: (ViewEvent & { bytes?: number }) | null = null;
-		for (let position = 0; ; ) {
-			if (head === null) {
-				const newline = data.indexOf(0x0a, at);
-				if (newline >= 0) {
-					head = JSON.parse(data.toString("utf8", at, newline));
-					at = newline + 1;
-					continue;
+		let position = 0;
+		// Makes `count` bytes from `at` on available; false at the end of the file.
+		const have = (count: number): boolean => {
+			while (filled - at < count) {
+				data.copyWithin(0, at, filled);
+				filled -= at;
+				at = 0;
+				if (data.length - filled < READ_CHUNK) {
+					const bigger = Buffer.allocUnsafe(Math.max(2 * data.length, count + READ_CHUNK));
+					data.copy(bigger, 0, 0, filled);
+					data = bigger;
 				}
-			} else {
-				const bytes = head.bytes ?? 0;
-				if (data.length - at >= bytes) {
-					const { bytes: _, ...event } = head;
-					if (event.type === "issue") yield event;
-					else yield { ...event, body: data.subarray(at, at + bytes) };
-					at += bytes;
-					head = null;
-					continue;
-				}
+				const length = readSync(fd, data, filled, data.length - filled, position);
+				if (length === 0) return false;
+				filled += length;
+				position += length;
 			}
-			const length = readSync(fd, buffer, 0, READ_CHUNK, position);
-			if (length === 0) break;
-			position += length;
-			data = Buffer.concat([data.subarray(at), buffer.subarray(0, length)]);
-			at = 0;
+			return true;
+		};
+		for (;;) {
+			let newline = data.subarray(0, filled).indexOf(0x0a, at);
+			while (newline < 0) {
+				if (!have(filled - at + 1)) return;
+				newline = data.subarray(0, filled).indexOf(0x0a, at);
+			}
+			const { bytes = 0, ...event }: ViewEvent & { bytes?: number } = JSON.parse(
+				data.toString("utf8", at, newline),
+			);
+			at = newline + 1;
+			if (event.type === "issue") {
+				yield event;
+				continue;
+			}
+			if (!have(bytes)) return;
+			yield { ...event, body: data.subarray(at, at + bytes) };
+			at += bytes;
 		}
 	} finally {
 		closeSync(fd);

@@ -82,6 +82,18 @@ describe("the grouped view read by two processes", () => {
 		expect(two).toBe(one);
 	});
 
+	test("a crash whose text is larger than the buffers that copy it", async () => {
+		const stacks = Array.from(
+			{ length: 40_000 },
+			(_, i) => `goroutine ${i + 2} [select]:\nmain.worker${i}()\n\t/src/app/w.go:${i + 1} +0x1d\n`,
+		);
+		const big = `panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/app/main.go:9 +0x1d\n\n${stacks.join("\n")}`;
+		const { one, two, read } = await views(`${texts.join("\n")}\n${big}\nexit status 2\n`);
+		expect(read?.handover).toBeGreaterThan(0);
+		expect(one.length).toBeGreaterThan(2 * 1024 * 1024);
+		expect(two).toBe(one);
+	});
+
 	test("one long goroutine dump has no place to split: one process reads it", async () => {
 		const dump = texts.find((t) => t.includes("goroutine 200 ")) ?? "";
 		const { read } = await views(dump.replace(/\n(exit status|panic:|fatal error:).*\n/g, "\n"));
