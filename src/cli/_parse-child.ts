@@ -28,8 +28,8 @@ export type ChildMessage =
 
 /** Bytes read at a time. */
 const READ_CHUNK = 1024 * 1024;
-/** Sync points are reported for this much of the input; the first reader looks no further. */
-export const SYNC_WINDOW = 64 * 1024 * 1024;
+/** Sync points are reported for this much of the input, where the first reader may meet them. */
+const SYNC_WINDOW = 64 * 1024 * 1024;
 /** Bytes of records collected before they are written. */
 const WRITE_AT = 1024 * 1024;
 

@@ -15,11 +15,12 @@ import { type ViewEvent, type ViewOutput, ViewSession } from "./_view-session.js
 
 // The grouped view of a large file read by two processes, with exactly the output of one.
 //
-// A child process reads the second half of the file from a fresh state and writes what it finds
-// to a records file, while this process reads the first half and on into the second. The
-// scanner says after which lines nothing earlier matters (ScanHandlers.sync): at the first such
-// line that both readers report, they would go on alike, so this process stops there and writes
-// the child's records from that line on. If there is no such line, it reads to the end itself.
+// A child process reads the file from a report a little past its middle (see splitPoint), from
+// a fresh state, and writes what it finds to a records file, while this process reads up to
+// there and on. The scanner says after which lines nothing earlier matters (ScanHandlers.sync):
+// at the first such line that both readers report, they would go on alike, so this process
+// stops there and writes the child's records from that line on. If there is no such line, it
+// reads to the end itself.
 
 /** Bytes read at a time. */
 const READ_CHUNK = 1024 * 1024;
@@ -89,7 +90,7 @@ export async function viewInParallel(
 		};
 		child.send(job, () => {}); // a child that could not start is seen as one that never syncs
 
-		// This process: to `half`, then on until both readers report the same sync point.
+		// This process: up to the child's start, then on until both report the same sync point.
 		let linesAtHalf = -1;
 		let handover = -1;
 		let lastSync = -1;
