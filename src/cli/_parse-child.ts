@@ -17,9 +17,10 @@ export interface ChildJob {
 	similarity: Similarity;
 	isTTY: boolean;
 	env: Record<string, string | undefined>;
-	/** Where to write the events (see {@link readRecords} in _parse-parallel.ts). */
-	records: string;
 }
+
+/** The descriptor the events are written to (see readRecords in _parse-parallel.ts). */
+const RECORDS = 4;
 
 /** What this reader tells the first one. */
 export type ChildMessage =
@@ -52,21 +53,20 @@ function send(message: ChildMessage): void {
 
 async function read(job: ChildJob): Promise<void> {
 	const input = job.path === null ? 0 : openSync(job.path, "r");
-	const records = openSync(job.records, "w");
 	try {
 		// Records are encoded into one reused buffer: a string or a buffer per write is memory
 		// that the garbage collector frees late.
 		const out = Buffer.allocUnsafe(WRITE_AT);
 		let used = 0;
 		const flush = () => {
-			writeSync(records, out, 0, used);
+			writeSync(RECORDS, out, 0, used);
 			used = 0;
 		};
 		const push = (text: string) => {
 			// UTF-8 takes at most three bytes per UTF-16 code unit.
 			if (used + text.length * 3 > WRITE_AT) {
 				flush();
-				if (text.length * 3 > WRITE_AT) return void writeSync(records, text);
+				if (text.length * 3 > WRITE_AT) return void writeSync(RECORDS, text);
 			}
 			used += out.write(text, used);
 		};
@@ -99,7 +99,6 @@ async function read(job: ChildJob): Promise<void> {
 		session.end();
 		flush();
 	} finally {
-		closeSync(records);
 		if (input !== 0) closeSync(input);
 	}
 }

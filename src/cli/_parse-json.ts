@@ -1,8 +1,7 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { closeSync, readSync, writeSync } from "node:fs";
 import type { Crash, Goroutine, ParseIssue, RaceReport } from "../traceback/index.js";
 import type { BufferedOutput } from "./_buffered.js";
+import { openScratchFile } from "./_scratch.js";
 
 /** Characters of race-report JSON held in memory; more go to a temporary file. */
 const SPOOL_IN_MEMORY = 4 * 1024 * 1024;
@@ -114,12 +113,9 @@ class Spool {
 	}
 
 	#spill(): void {
-		if (this.#fd === null) {
-			const dir = mkdtempSync(join(tmpdir(), "gocrash-"));
-			this.#fd = openSync(join(dir, "races.json"), "w+");
-			rmSync(dir, { recursive: true });
-		}
-		this.#written += writeSync(this.#fd, this.#pieces.join(""), this.#written);
+		const fd = this.#fd ?? openScratchFile("races.json");
+		this.#fd = fd;
+		this.#written += writeSync(fd, this.#pieces.join(""), this.#written);
 		this.#pieces = [];
 		this.#size = 0;
 	}

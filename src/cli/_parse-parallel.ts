@@ -1,15 +1,14 @@
 import { Buffer } from "node:buffer";
 import { fork } from "node:child_process";
 import { once } from "node:events";
-import { closeSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { closeSync, readSync } from "node:fs";
 import { opensReport, stripLogPrefix } from "../traceback/index.js";
 import type { Similarity } from "../triage/index.js";
 import type { BufferedOutput } from "./_buffered.js";
 import type { InputSource, RegularFile } from "./_input.js";
 import { InputError } from "./_io.js";
 import type { ChildJob, ChildMessage } from "./_parse-child.js";
+import { openScratchFile } from "./_scratch.js";
 import type { Style } from "./_style.js";
 import { type ViewEvent, type ViewOutput, ViewSession } from "./_view-session.js";
 
@@ -52,10 +51,10 @@ export async function viewInParallel(
 ): Promise<ParallelRead | null> {
 	const half = splitPoint(file);
 	if (half === null) return null;
-	const dir = mkdtempSync(join(tmpdir(), "gocrash-"));
-	const records = join(dir, "records.ndjson");
+	// The child writes to the records file as its descriptor 4; this process reads it by offset.
+	const records = openScratchFile("records");
 	const childUrl = new URL("../../dist/cli/_parse-child.js", import.meta.url);
-	const child = fork(childUrl, [], { stdio: ["inherit", "ignore", "ignore", "ipc"] });
+	const child = fork(childUrl, [], { stdio: ["inherit", "ignore", "ignore", "ipc", records] });
 	try {
 		const childSyncs = new Set<number>();
 		let childDone = false;
@@ -86,7 +85,6 @@ export async function viewInParallel(
 			similarity,
 			isTTY: look.isTTY,
 			env: look.env,
-			records,
 		};
 		child.send(job, () => {}); // a child that could not start is seen as one that never syncs
 
@@ -144,7 +142,7 @@ export async function viewInParallel(
 		return { handover };
 	} finally {
 		if (child.exitCode === null) child.kill();
-		rmSync(dir, { recursive: true, force: true });
+		closeSync(records);
 	}
 }
 
@@ -195,50 +193,45 @@ function splitPoint(file: RegularFile): number | null {
  * The events in a records file: each a line of JSON, then its body's `bytes` bytes, if any. A
  * body is valid until the next event is asked for: one buffer serves the whole file.
  */
-function* readRecords(path: string): Generator<ViewEvent> {
-	const fd = openSync(path, "r");
-	try {
-		let data = Buffer.allocUnsafe(2 * READ_CHUNK);
-		let filled = 0;
-		let at = 0;
-		let position = 0;
-		// Makes `count` bytes from `at` on available; false at the end of the file.
-		const have = (count: number): boolean => {
-			while (filled - at < count) {
-				data.copyWithin(0, at, filled);
-				filled -= at;
-				at = 0;
-				if (data.length - filled < READ_CHUNK) {
-					const bigger = Buffer.allocUnsafe(Math.max(2 * data.length, count + READ_CHUNK));
-					data.copy(bigger, 0, 0, filled);
-					data = bigger;
-				}
-				const length = readSync(fd, data, filled, data.length - filled, position);
-				if (length === 0) return false;
-				filled += length;
-				position += length;
+function* readRecords(fd: number): Generator<ViewEvent> {
+	let data = Buffer.allocUnsafe(2 * READ_CHUNK);
+	let filled = 0;
+	let at = 0;
+	let position = 0;
+	// Makes `count` bytes from `at` on available; false at the end of the file.
+	const have = (count: number): boolean => {
+		while (filled - at < count) {
+			data.copyWithin(0, at, filled);
+			filled -= at;
+			at = 0;
+			if (data.length - filled < READ_CHUNK) {
+				const bigger = Buffer.allocUnsafe(Math.max(2 * data.length, count + READ_CHUNK));
+				data.copy(bigger, 0, 0, filled);
+				data = bigger;
 			}
-			return true;
-		};
-		for (;;) {
-			let newline = data.subarray(0, filled).indexOf(0x0a, at);
-			while (newline < 0) {
-				if (!have(filled - at + 1)) return;
-				newline = data.subarray(0, filled).indexOf(0x0a, at);
-			}
-			const { bytes = 0, ...event }: ViewEvent & { bytes?: number } = JSON.parse(
-				data.toString("utf8", at, newline),
-			);
-			at = newline + 1;
-			if (event.type === "issue") {
-				yield event;
-				continue;
-			}
-			if (!have(bytes)) return;
-			yield { ...event, body: data.subarray(at, at + bytes) };
-			at += bytes;
+			const length = readSync(fd, data, filled, data.length - filled, position);
+			if (length === 0) return false;
+			filled += length;
+			position += length;
 		}
-	} finally {
-		closeSync(fd);
+		return true;
+	};
+	for (;;) {
+		let newline = data.subarray(0, filled).indexOf(0x0a, at);
+		while (newline < 0) {
+			if (!have(filled - at + 1)) return;
+			newline = data.subarray(0, filled).indexOf(0x0a, at);
+		}
+		const { bytes = 0, ...event }: ViewEvent & { bytes?: number } = JSON.parse(
+			data.toString("utf8", at, newline),
+		);
+		at = newline + 1;
+		if (event.type === "issue") {
+			yield event;
+			continue;
+		}
+		if (!have(bytes)) return;
+		yield { ...event, body: data.subarray(at, at + bytes) };
+		at += bytes;
 	}
 }
