@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import type { Io } from "./_io.js";
 import { run } from "./main.js";
 
@@ -103,6 +103,7 @@ describe("gocrash diagnose", () => {
 
 	it("reads user rules, reports bad ones, and says so when nothing matches", async () => {
 		const dir = mkdtempSync(join(tmpdir(), "gocrash-rules-"));
+		onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
 		writeFileSync(
 			join(dir, "mine.json"),
 			JSON.stringify({

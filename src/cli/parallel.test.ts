@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { listCrashFixtures } from "../../test/_fixtures.js";
 import { BufferedOutput } from "./_buffered.js";
 import { openInputs } from "./_input.js";
@@ -14,6 +14,7 @@ import { ViewOutput, ViewSession } from "./_view-session.js";
 
 // These tests start the child from dist/, which `npm install` builds (npm run build after edits).
 const scratch = mkdtempSync(join(tmpdir(), "gocrash-parallel-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const texts = listCrashFixtures().map((f) => f.text);
 const style = styleFor(false, {});
 const look = { isTTY: false, env: {} };

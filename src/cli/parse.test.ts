@@ -4,13 +4,14 @@ import {
 	openSync,
 	readFileSync,
 	readSync,
+	rmSync,
 	writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable, Writable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { listCrashFixtures } from "../../test/_fixtures.js";
 import { parseCrashes, type RaceReport } from "../traceback/index.js";
 import type { Io } from "./_io.js";
@@ -60,6 +61,7 @@ const race = fixtures.find((f) => f.meta.expect?.kind === "race");
 if (dump === undefined || race === undefined)
 	throw new Error("crash fixtures missing: run scripts/capture-crashes.sh");
 const scratch = mkdtempSync(join(tmpdir(), "gocrash-parse-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe("gocrash parse --json", () => {
 	test("keeps the contract: crashes with message and goroutines with id, state and frames", async () => {
