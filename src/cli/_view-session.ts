@@ -39,13 +39,17 @@ export class ViewSession {
 	readonly #scanner: CrashScanner;
 	readonly #bytes: Utf8Pieces;
 
-	/** `sync` is told each line count after which nothing earlier matters (ScanHandlers.sync). */
+	/**
+	 * `sync` is told each line count after which nothing earlier matters (ScanHandlers.sync);
+	 * `continued` says the bytes go on from elsewhere (see Utf8Pieces).
+	 */
 	constructor(
 		similarity: Similarity,
 		style: Style,
 		emit: (event: ViewEvent) => void,
-		sync?: (lines: number) => void,
+		options: { sync?: (lines: number) => void; continued?: boolean } = {},
 	) {
+		const { sync, continued = false } = options;
 		let current: Crash | null = null;
 		let buckets = new GoroutineBuckets(similarity);
 		const tag = () => this.#scanner.linesRead;
@@ -75,7 +79,7 @@ export class ViewSession {
 			},
 			{ keep: false },
 		);
-		this.#bytes = new Utf8Pieces((text) => this.#scanner.write(text));
+		this.#bytes = new Utf8Pieces((text) => this.#scanner.write(text), { continued });
 	}
 
 	/** Number of input lines read so far. */
