@@ -29,22 +29,31 @@ export type ChildMessage =
 
 /** Bytes read at a time. */
 const READ_CHUNK = 1024 * 1024;
-/** Sync points are reported for this much of the input, where the first reader may meet them. */
-const SYNC_WINDOW = 64 * 1024 * 1024;
+/**
+ * Most sync points reported. The first reader looks for a common one near the start; after a
+ * log line without digits comes one every line, and there could be millions.
+ */
+const MAX_SYNCS = 4096;
 /** Bytes of records collected before they are written. */
 const WRITE_AT = 1024 * 1024;
 
+let finished = false;
+
 // The first reader gone (its output closed early, say), nothing would read the records.
-process.once("disconnect", () => process.exit(0));
+process.once("disconnect", () => {
+	if (!finished) process.exit(0);
+});
 
 process.once("message", async (job: ChildJob) => {
+	let last: ChildMessage = { type: "done" };
 	try {
 		await read(job);
-		send({ type: "done" });
 	} catch (error) {
-		send({ type: "error", message: error instanceof Error ? error.message : String(error) });
+		last = { type: "error", message: error instanceof Error ? error.message : String(error) };
 	}
-	process.disconnect();
+	finished = true;
+	// Disconnecting drops messages not yet written: the last one is waited for.
+	process.send?.(last, undefined, undefined, () => process.disconnect());
 });
 
 function send(message: ChildMessage): void {
@@ -80,21 +89,27 @@ async function read(job: ChildJob): Promise<void> {
 			push(text);
 		};
 		let syncs = [0];
-		const session = new ViewSession(job.similarity, styleFor(job.isTTY, job.env), emit, (lines) =>
-			syncs.push(lines),
-		);
+		let reported = 0;
+		const session = new ViewSession(job.similarity, styleFor(job.isTTY, job.env), emit, {
+			sync: (lines) => {
+				if (reported + syncs.length < MAX_SYNCS) syncs.push(lines);
+			},
+			// A byte order mark is dropped at the start of the input only, which this is not.
+			continued: true,
+		});
 		const buffer = Buffer.allocUnsafe(READ_CHUNK);
 		for (let at = job.start; at < job.end; ) {
 			const length = readSync(input, buffer, 0, Math.min(READ_CHUNK, job.end - at), at);
 			if (length === 0) break; // the file was cut short while being read
 			session.write(buffer.subarray(0, length));
 			at += length;
-			if (syncs.length > 0 && at - job.start <= SYNC_WINDOW + READ_CHUNK) {
+			if (syncs.length > 0) {
 				send({ type: "sync", lines: syncs });
+				reported += syncs.length;
+				syncs = [];
 				// Lets the message out now, while the first reader may be looking for it.
 				await new Promise(setImmediate);
 			}
-			syncs = [];
 		}
 		session.end();
 		flush();

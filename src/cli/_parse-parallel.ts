@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { fork } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, readSync } from "node:fs";
 import { opensReport, stripLogPrefix } from "../traceback/index.js";
@@ -53,10 +53,12 @@ export async function viewInParallel(
 	if (half === null) return null;
 	// The child writes to the records file as its descriptor 4; this process reads it by offset.
 	const records = openScratchFile("records");
-	const childUrl = new URL("../../dist/cli/_parse-child.js", import.meta.url);
-	const child = fork(childUrl, [], { stdio: ["inherit", "ignore", "ignore", "ipc", records] });
+	let child: ChildProcess | null = null;
 	try {
+		const childUrl = new URL("../../dist/cli/_parse-child.js", import.meta.url);
+		child = fork(childUrl, [], { stdio: ["inherit", "ignore", "ignore", "ipc", records] });
 		const childSyncs = new Set<number>();
+		let handover = -1;
 		let childDone = false;
 		let childFailure: string | null = null;
 		let heard: () => void = () => {};
@@ -66,17 +68,20 @@ export async function viewInParallel(
 		});
 		child.on("message", (message: ChildMessage) => {
 			heard();
-			if (message.type === "sync") for (const lines of message.lines) childSyncs.add(lines);
-			else if (message.type === "done") childDone = true;
+			if (message.type === "sync") {
+				if (handover < 0) for (const lines of message.lines) childSyncs.add(lines);
+			} else if (message.type === "done") childDone = true;
 			else childFailure = message.message;
 		});
-		const exited = once(child, "exit").then(() => {
-			heard();
-			if (!childDone) childFailure ??= "it stopped before the end";
-		});
-		child.on("error", (error) => {
-			heard();
-			childFailure ??= error.message;
+		// Settles when the child has ended, however it ended (a child that cannot start too).
+		const ended = new Promise<void>((resolve) => {
+			const end = (failure: string) => {
+				heard();
+				if (!childDone) childFailure ??= failure;
+				resolve();
+			};
+			child?.once("exit", () => end("it stopped before the end"));
+			child?.once("error", (error) => end(error.message));
 		});
 		const job: ChildJob = {
 			path: file.path,
@@ -90,19 +95,20 @@ export async function viewInParallel(
 
 		// This process: up to the child's start, then on until both report the same sync point.
 		let linesAtHalf = -1;
-		let handover = -1;
 		let lastSync = -1;
+		const meets = (lines: number) =>
+			linesAtHalf >= 0 && childFailure === null && childSyncs.has(lines - linesAtHalf);
 		const session = new ViewSession(
 			similarity,
 			style,
 			(event) => {
 				if (handover < 0) output.add(event, input.name, 0);
 			},
-			(lines) => {
-				lastSync = lines;
-				if (handover < 0 && linesAtHalf >= 0 && childSyncs.has(lines - linesAtHalf)) {
-					handover = lines;
-				}
+			{
+				sync: (lines) => {
+					lastSync = lines;
+					if (handover < 0 && meets(lines)) handover = lines;
+				},
 			},
 		);
 		const buffer = Buffer.allocUnsafe(READ_CHUNK);
@@ -113,12 +119,14 @@ export async function viewInParallel(
 				// started; later ones are let in between every chunk from here on.
 				await firstHeard;
 				await new Promise(setImmediate);
-				if (lastSync === linesAtHalf && childSyncs.has(0)) handover = linesAtHalf;
+				if (lastSync === linesAtHalf && meets(linesAtHalf)) handover = linesAtHalf;
 			} else if (at > half) {
 				await new Promise(setImmediate);
 			}
 			const limit = at < half ? half : file.size;
-			const length = readSync(file.fd, buffer, 0, Math.min(READ_CHUNK, limit - at), at);
+			// Standard input is read at its offset, which moves on as a plain read moves it.
+			const position = file.path === null ? null : at;
+			const length = readSync(file.fd, buffer, 0, Math.min(READ_CHUNK, limit - at), position);
 			if (length === 0) break; // the file was cut short while being read
 			session.write(buffer.subarray(0, length));
 			at += length;
@@ -128,7 +136,7 @@ export async function viewInParallel(
 			session.end();
 			return { handover: null };
 		}
-		await exited;
+		await ended;
 		if (childFailure !== null || !childDone) {
 			throw new InputError(
 				`${input.name}: the second process reading it failed (${childFailure}); GOCRASH_PARALLEL=0 reads with one`,
@@ -141,13 +149,23 @@ export async function viewInParallel(
 		}
 		return { handover };
 	} finally {
-		if (child.exitCode === null) child.kill();
+		if (child !== null && child.exitCode === null) child.kill();
 		closeSync(records);
+		// Standard input is left at its end, as reading it through leaves it (`parse - -`).
+		if (file.path === null) skipToEnd(file.fd);
 	}
+}
+
+/** Reads a descriptor to its end, moving its offset there. */
+function skipToEnd(fd: number): void {
+	const buffer = Buffer.allocUnsafe(READ_CHUNK);
+	while (readSync(fd, buffer, 0, READ_CHUNK, null) > 0);
 }
 
 /** How far past the middle a report is looked for to start the child at. */
 const SPLIT_SEARCH = 16 * 1024 * 1024;
+/** Most lines read in that search: text such as `got SIGHUP` may be on every line. */
+const SPLIT_CANDIDATES = 10_000;
 /** Text that every line {@link opensReport} accepts holds: lines without any are not read. */
 const REPORT_MARKS = ["panic: ", "fatal error: ", "SIG", "WARNING: DATA RACE"].map((mark) =>
 	Buffer.from(mark),
@@ -160,25 +178,30 @@ function splitPoint(file: RegularFile): number | null {
 	const middle = file.start + Math.floor((file.size - file.start) * 0.55);
 	const limit = Math.min(file.size, middle + SPLIT_SEARCH);
 	const window = Buffer.allocUnsafe(READ_CHUNK);
+	let candidates = 0;
 	// Each window is searched from its first whole line to its last.
 	for (let from = middle, first = -1; from < limit; first = 0) {
 		const length = readSync(file.fd, window, 0, Math.min(window.length, limit - from), from);
 		const end = window.lastIndexOf(0x0a, length - 1);
 		if (length === 0 || end < 0) return null;
-		// The first window begins inside a line, unless the middle is a line start.
+		// The first window may begin inside a line: its first whole line is after a newline.
 		if (first < 0) first = window.indexOf(0x0a) + 1;
 		const next = REPORT_MARKS.map(() => -1);
 		for (let at = first; at < end; ) {
 			let hit = end;
 			REPORT_MARKS.forEach((mark, i) => {
-				if ((next[i] ?? 0) < at) next[i] = window.subarray(0, end).indexOf(mark, at);
-				const found = next[i] ?? -1;
-				if (found >= 0 && found < hit) hit = found;
+				// A mark not in the rest of the window is at its end, so it is not looked for again.
+				if ((next[i] ?? 0) < at) {
+					const found = window.subarray(0, end).indexOf(mark, at);
+					next[i] = found < 0 ? end : found;
+				}
+				hit = Math.min(hit, next[i] ?? end);
 			});
 			if (hit === end) break;
 			const start = window.lastIndexOf(0x0a, hit) + 1;
 			const stop = window.indexOf(0x0a, hit);
 			if (start >= first) {
+				if (++candidates > SPLIT_CANDIDATES) return null;
 				const line = window.toString("latin1", start, stop);
 				if (opensReport(stripLogPrefix(line)?.text ?? line)) return from + start;
 			}
@@ -219,7 +242,10 @@ function* readRecords(fd: number): Generator<ViewEvent> {
 	for (;;) {
 		let newline = data.subarray(0, filled).indexOf(0x0a, at);
 		while (newline < 0) {
-			if (!have(filled - at + 1)) return;
+			if (!have(filled - at + 1)) {
+				if (filled > at) throw new InputError("the second process's records end inside one");
+				return;
+			}
 			newline = data.subarray(0, filled).indexOf(0x0a, at);
 		}
 		const { bytes = 0, ...event }: ViewEvent & { bytes?: number } = JSON.parse(
@@ -230,7 +256,7 @@ function* readRecords(fd: number): Generator<ViewEvent> {
 			yield event;
 			continue;
 		}
-		if (!have(bytes)) return;
+		if (!have(bytes)) throw new InputError("the second process's records end inside one");
 		yield { ...event, body: data.subarray(at, at + bytes) };
 		at += bytes;
 	}

@@ -95,6 +95,33 @@ describe("the grouped view read by two processes", () => {
 		expect(two).toBe(one);
 	});
 
+	test("a log where every line is a sync point: the child's last message still arrives", async () => {
+		// Lines without digits are not learned as other output, so nothing is open after each.
+		const log = Array.from({ length: 2000 }, () => "INFO request served ok").join("\n");
+		const { one, two, read } = await views(texts.map((t) => `${log}\n${t}`).join("\n"));
+		expect(read?.handover).toBeGreaterThan(0);
+		expect(two).toBe(one);
+	});
+
+	test("a child that cannot start: this process reads it all", async () => {
+		const execPath = process.execPath;
+		process.execPath = join(scratch, "no-such-node");
+		try {
+			const { one, two, read } = await views(texts.join("\n"));
+			expect(read).toEqual({ handover: null });
+			expect(two).toBe(one);
+		} finally {
+			process.execPath = execPath;
+		}
+	});
+
+	test("the search for a place to split gives up on text like a report on every line", async () => {
+		// The middle falls among the SIGHUP lines, and the next crash is far past the lines read.
+		const sighup = "worker got SIGHUP, reloading\n".repeat(200_000);
+		const { read } = await views(`${texts[0]}\n${sighup}${texts[1]}`);
+		expect(read).toBeNull();
+	});
+
 	test("one long goroutine dump has no place to split: one process reads it", async () => {
 		const dump = texts.find((t) => t.includes("goroutine 200 ")) ?? "";
 		const { read } = await views(dump.replace(/\n(exit status|panic:|fatal error:).*\n/g, "\n"));
@@ -110,7 +137,8 @@ describe("the grouped view read by two processes", () => {
 			const fd = openSync(path, "r");
 			try {
 				readSync(fd, Buffer.alloc(skipped.length), 0, skipped.length, null);
-				const ran = spawnSync(process.execPath, [cli, "parse"], {
+				// The second `-` finds standard input read to its end, whichever way it was read.
+				const ran = spawnSync(process.execPath, [cli, "parse", "-", "-"], {
 					stdio: [fd, "pipe", "pipe"],
 					env: { ...process.env, GOCRASH_PARALLEL: parallel, NO_COLOR: "1" },
 					maxBuffer: 1 << 30,
