@@ -715,7 +715,11 @@ export class CrashScanner {
 		const noStack = crash.goroutineCount === 0 && crash.runtimeStack.length === 0;
 		if (noStack && crash.message === null && crash.stackDumps.length === 0) {
 			// Only `runtime:` lines outside any crash: keep them as the crash they announce.
-			if (crash.runtimeLines.length === 0 && !crash.panicDuringPanic) return;
+			if (crash.runtimeLines.length === 0 && !crash.panicDuringPanic) {
+				// Nothing is kept, so neither are the lines skipped inside it.
+				this.#interleaved = 0;
+				return;
+			}
 		}
 		this.#reportInterleaved(crash.endLine);
 		crash.truncated =

@@ -31,3 +31,23 @@ describe("lines cut by another thread's output are joined again", () => {
 		]);
 	});
 });
+
+test("other output skipped inside text that is then dropped is not counted on the next crash", () => {
+	const ticks = (from: number, n: number) =>
+		Array.from({ length: n }, (_, i) => `c-logger: tick ${from + i}`);
+	const text = [
+		...ticks(0, 10),
+		"runtime stack:",
+		...ticks(10, 3),
+		"panic: boom",
+		"",
+		"goroutine 1 [running]:",
+		"main.main()",
+		"\t/src/app/main.go:9 +0x1d",
+		"exit status 2",
+		"",
+	].join("\n");
+	const result = parseCrashes(text);
+	expect(result.crashes.map((c) => c.message)).toEqual(["panic: boom"]);
+	expect(result.issues).toEqual([]);
+});
