@@ -38,7 +38,8 @@ export interface ViewLook {
 
 /**
  * Writes the grouped view of a regular file to `output`, reading it with a second process;
- * returns null, having read nothing, when there is no place to start the child (splitPoint).
+ * returns null, having read nothing, when there is no place to start the child (splitPoint) or
+ * no temporary file for its records.
  */
 export async function viewInParallel(
 	file: RegularFile,
@@ -52,7 +53,12 @@ export async function viewInParallel(
 	const half = splitPoint(file);
 	if (half === null) return null;
 	// The child writes to the records file as its descriptor 4; this process reads it by offset.
-	const records = openScratchFile("records");
+	let records: number;
+	try {
+		records = openScratchFile("records");
+	} catch {
+		return null; // no room for one (a read-only temporary directory, say): one process reads
+	}
 	let child: ChildProcess | null = null;
 	try {
 		const childUrl = new URL("../../dist/cli/_parse-child.js", import.meta.url);

@@ -115,6 +115,26 @@ describe("the grouped view read by two processes", () => {
 		}
 	});
 
+	test("no temporary directory for the child's records: one process reads it", async () => {
+		const tmp = process.env.TMPDIR;
+		process.env.TMPDIR = join(scratch, "no-such-directory");
+		try {
+			const two = collector();
+			const input = openInputs([join(scratch, "input.txt")], io)[0];
+			writeFileSync(join(scratch, "input.txt"), texts.join("\n"));
+			const file = input?.file();
+			if (input === undefined || file == null) throw new Error("input.txt is not a regular file");
+			const output = new ViewOutput(two.out, style);
+			expect(
+				await viewInParallel(file, input, "pointers", style, look, output, two.out),
+			).toBeNull();
+			file.close();
+		} finally {
+			if (tmp === undefined) delete process.env.TMPDIR;
+			else process.env.TMPDIR = tmp;
+		}
+	});
+
 	test("the search for a place to split gives up on text like a report on every line", async () => {
 		// The middle falls among the SIGHUP lines, and the next crash is far past the lines read.
 		const sighup = "worker got SIGHUP, reloading\n".repeat(200_000);
