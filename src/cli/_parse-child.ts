@@ -2,8 +2,10 @@
 // reads the second part of the input from a fresh state, writes what it finds to a records file,
 // and tells the first reader after which lines nothing earlier mattered.
 import { Buffer } from "node:buffer";
-import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { once } from "node:events";
+import { closeSync, createWriteStream, openSync, readSync } from "node:fs";
 import type { Similarity } from "../triage/index.js";
+import { BufferedOutput } from "./_buffered.js";
 import { styleFor } from "./_style.js";
 import { type ViewEvent, ViewSession } from "./_view-session.js";
 
@@ -34,8 +36,6 @@ const READ_CHUNK = 1024 * 1024;
  * log line without digits comes one every line, and there could be millions.
  */
 const MAX_SYNCS = 4096;
-/** Bytes of records collected before they are written. */
-const WRITE_AT = 1024 * 1024;
 
 let finished = false;
 
@@ -63,30 +63,15 @@ function send(message: ChildMessage): void {
 async function read(job: ChildJob): Promise<void> {
 	const input = job.path === null ? 0 : openSync(job.path, "r");
 	try {
-		// Records are encoded into one reused buffer: a string or a buffer per write is memory
-		// that the garbage collector frees late.
-		const out = Buffer.allocUnsafe(WRITE_AT);
-		let used = 0;
-		const flush = () => {
-			writeSync(RECORDS, out, 0, used);
-			used = 0;
-		};
-		const push = (text: string) => {
-			// UTF-8 takes at most three bytes per UTF-16 code unit.
-			if (used + text.length * 3 > WRITE_AT) {
-				flush();
-				if (text.length * 3 > WRITE_AT) return void writeSync(RECORDS, text);
-			}
-			used += out.write(text, used);
-		};
+		const out = new BufferedOutput(createWriteStream("", { fd: RECORDS, autoClose: false }));
 		// A record is the event as one line of JSON; a crash's or race's body follows it as
 		// `bytes` bytes of UTF-8, so that it is copied to the output without being decoded.
 		const emit = (event: ViewEvent) => {
-			if (event.type === "issue") return push(`${JSON.stringify(event)}\n`);
+			if (event.type === "issue") return out.write(`${JSON.stringify(event)}\n`);
 			const { body, ...head } = event;
 			const text = typeof body === "string" ? body : "";
-			push(`${JSON.stringify({ ...head, bytes: Buffer.byteLength(text) })}\n`);
-			push(text);
+			out.write(`${JSON.stringify({ ...head, bytes: Buffer.byteLength(text) })}\n`);
+			out.write(text);
 		};
 		let syncs = [0];
 		let reported = 0;
@@ -110,9 +95,12 @@ async function read(job: ChildJob): Promise<void> {
 				// Lets the message out now, while the first reader may be looking for it.
 				await new Promise(setImmediate);
 			}
+			if (out.stream.writableNeedDrain) await once(out.stream, "drain");
 		}
 		session.end();
-		flush();
+		out.flush();
+		out.stream.end();
+		await once(out.stream, "finish");
 	} finally {
 		if (input !== 0) closeSync(input);
 	}
