@@ -6,7 +6,7 @@ import type { Io } from "./_io.js";
 import { InputError } from "./_io.js";
 
 /** Bytes read from a file at a time: large reads cost less per byte. */
-const READ_CHUNK = 1024 * 1024;
+export const READ_CHUNK = 1024 * 1024;
 
 /** A named input: a file path, or `-` for standard input. */
 export interface InputSource {

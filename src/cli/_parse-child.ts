@@ -6,6 +6,7 @@ import { once } from "node:events";
 import { closeSync, createWriteStream, openSync, readSync } from "node:fs";
 import type { Similarity } from "../triage/index.js";
 import { BufferedOutput } from "./_buffered.js";
+import { READ_CHUNK } from "./_input.js";
 import { styleFor } from "./_style.js";
 import { type ViewEvent, ViewSession } from "./_view-session.js";
 
@@ -29,8 +30,6 @@ export type ChildMessage =
 	/** Line counts, from `start`, after which nothing earlier mattered (0 is the start itself). */
 	{ type: "sync"; lines: number[] } | { type: "done" } | { type: "error"; message: string };
 
-/** Bytes read at a time. */
-const READ_CHUNK = 1024 * 1024;
 /**
  * Most sync points reported. The first reader looks for a common one near the start; after a
  * log line without digits comes one every line, and there could be millions.

@@ -5,7 +5,7 @@ import { closeSync, readSync } from "node:fs";
 import { opensReport, stripLogPrefix } from "../traceback/index.js";
 import type { Similarity } from "../triage/index.js";
 import type { BufferedOutput } from "./_buffered.js";
-import type { InputSource, RegularFile } from "./_input.js";
+import { type InputSource, READ_CHUNK, type RegularFile } from "./_input.js";
 import { InputError } from "./_io.js";
 import type { ChildJob, ChildMessage } from "./_parse-child.js";
 import { openScratchFile } from "./_scratch.js";
@@ -20,9 +20,6 @@ import { type ViewEvent, type ViewOutput, ViewSession } from "./_view-session.js
 // at the first such line that both readers report, they would go on alike, so this process
 // stops there and writes the child's records from that line on. If there is no such line, it
 // reads to the end itself.
-
-/** Bytes read at a time. */
-const READ_CHUNK = 1024 * 1024;
 
 /** How a parallel read went. */
 export interface ParallelRead {
