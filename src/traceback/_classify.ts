@@ -300,7 +300,8 @@ function classifyGoroutine(text: string): Token {
 	return { kind: "goroutine", id, stateText: text.slice(i + 2, end), gp, m, mp };
 }
 
-function isDigit(c: number): boolean {
+/** True for an ASCII digit. */
+export function isDigit(c: number): boolean {
 	return c >= 0x30 && c <= 0x39;
 }
 

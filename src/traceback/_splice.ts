@@ -1,3 +1,5 @@
+import { isDigit } from "./_classify.js";
+
 // Another thread writing to the same stream can land in the middle of a line the Go runtime is
 // printing piece by piece: `goroutine 20c-logger: tick 2782` + `\n` + ` [select]:`. Such foreign
 // lines repeat one shape (`c-logger: tick #`), so shapes of unplaced lines are learned as the
@@ -90,8 +92,4 @@ const DIGITS = Array.from({ length: 10 }, (_, i) => 0x30 + i);
 /** A key for the last two characters of a line. */
 function ending(before: number, last: number): number {
 	return (before << 16) | last;
-}
-
-function isDigit(c: number): boolean {
-	return c >= 0x30 && c <= 0x39;
 }
