@@ -45,9 +45,9 @@ interface Entry {
  * Hashing whole stacks as strings costs more than parsing them, so a goroutine is hashed from a
  * few characters of each function name, its line and its arguments (values the level ignores
  * skipped in place, never rewritten into new strings), and compared field by field with the
- * buckets under that hash. Should many different stacks share a hash,
- * the goroutines that find no match among the first {@link MAX_CHAIN} are grouped by their full
- * text instead, so the time stays linear whatever the input.
+ * buckets under that hash. Should many different stacks share a hash, the goroutines that find
+ * no match among the first {@link MAX_CHAIN} are grouped by their full text instead, so the time
+ * stays linear whatever the input.
  */
 export class GoroutineBuckets {
 	readonly #similarity: Similarity;
