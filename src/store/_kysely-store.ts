@@ -1,0 +1,1053 @@
+import { type Kysely, type SqlBool, sql, type Transaction } from "kysely";
+import type { Database } from "./_schema.js";
+import type {
+	AttributeCounts,
+	BucketRecord,
+	BucketSummary,
+	CrashQuery,
+	CrashRecord,
+	CrashSummary,
+	Heartbeat,
+	NewCrash,
+	RatePoint,
+	ReportFilter,
+	ReportKind,
+	ServiceVersion,
+	Store,
+	StoredCrash,
+	TokenRecord,
+	TokenScope,
+} from "./_types.js";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+// Rows per multi-row statement: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+const CHUNK = 400;
+
+/** Attributes that every report and heartbeat has as columns, counted like any other. */
+const BUILTIN_ATTRIBUTES = ["service", "version", "host"] as const;
+
+type Pair = readonly [string, string];
+
+const floorTo = (t: number, step: number): number => t - (((t % step) + step) % step);
+
+function chunks<T>(rows: readonly T[]): T[][] {
+	const out: T[][] = [];
+	for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
+	return out;
+}
+
+interface Tallied<R> {
+	readonly row: R;
+	n: number;
+	first: number;
+	last: number;
+}
+
+/** Counts what is added under each key, with the earliest and latest time added. */
+class Tally<R> {
+	readonly #rows = new Map<string, Tallied<R>>();
+	add(key: string, row: R, time = 0): void {
+		const old = this.#rows.get(key);
+		if (old === undefined) this.#rows.set(key, { row, n: 1, first: time, last: time });
+		else {
+			old.n++;
+			if (time < old.first) old.first = time;
+			if (time > old.last) old.last = time;
+		}
+	}
+	/** Sorted by key, so concurrent writers lock rollup rows in one order. */
+	entries(): Tallied<R>[] {
+		return [...this.#rows.entries()]
+			.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+			.map(([, v]) => v);
+	}
+}
+
+function rollupPairs(
+	attributes: readonly Pair[],
+	row: { service: string; version: string; host: string },
+): Pair[] {
+	const seen = new Set<string>();
+	const out: Pair[] = [];
+	for (const [name, value] of [
+		...BUILTIN_ATTRIBUTES.map((n): Pair => [n, row[n]]),
+		...attributes,
+	]) {
+		const key = `${name}\0${value}`;
+		if (seen.has(key)) continue;
+		seen.add(key);
+		out.push([name, value]);
+	}
+	return out;
+}
+
+const sum = (column: string) => sql<number>`cast(coalesce(sum(${sql.ref(column)}), 0) as bigint)`;
+const countDistinct = (column: string) =>
+	sql<number>`cast(count(distinct ${sql.ref(column)}) as bigint)`;
+// The later of two values and the earlier, written so both dialects read them the same.
+const later = (a: string, b: string) =>
+	sql<number>`case when ${sql.ref(a)} > ${sql.ref(b)} then ${sql.ref(a)} else ${sql.ref(b)} end`;
+const earlier = (a: string, b: string) =>
+	sql<number>`case when ${sql.ref(a)} < ${sql.ref(b)} then ${sql.ref(a)} else ${sql.ref(b)} end`;
+
+const isBuiltin = (name: string): name is (typeof BUILTIN_ATTRIBUTES)[number] =>
+	(BUILTIN_ATTRIBUTES as readonly string[]).includes(name);
+
+/** The store over a Kysely database: one set of queries for SQLite and PostgreSQL. */
+export class KyselyStore implements Store {
+	readonly dialect: string;
+	readonly #db: Kysely<Database>;
+
+	constructor(db: Kysely<Database>, dialect: string) {
+		this.#db = db;
+		this.dialect = dialect;
+	}
+
+	async insertCrashes(crashes: readonly NewCrash[]): Promise<StoredCrash[]> {
+		if (crashes.length === 0) return [];
+		return this.#db.transaction().execute(async (trx) => {
+			const results: StoredCrash[] = [];
+			const fresh: NewCrash[] = [];
+			const keys = new Map<string, StoredCrash>();
+			for (const part of chunks(crashes.filter((c) => c.idempotencyKey !== null))) {
+				const rows = await trx
+					.selectFrom("crashes")
+					.select(["id", "bucket", "idempotency_key"])
+					.where(
+						"idempotency_key",
+						"in",
+						part.map((c) => c.idempotencyKey as string),
+					)
+					.execute();
+				for (const r of rows)
+					keys.set(r.idempotency_key as string, { id: r.id, bucket: r.bucket, duplicate: true });
+			}
+			for (const crash of crashes) {
+				const known = crash.idempotencyKey === null ? undefined : keys.get(crash.idempotencyKey);
+				if (known !== undefined) {
+					results.push(known);
+					continue;
+				}
+				if (crash.idempotencyKey !== null)
+					keys.set(crash.idempotencyKey, {
+						id: crash.id,
+						bucket: crash.signature.id,
+						duplicate: true,
+					});
+				fresh.push(crash);
+				results.push({ id: crash.id, bucket: crash.signature.id, duplicate: false });
+			}
+			if (fresh.length > 0) await this.#writeCrashes(trx, fresh);
+			return results;
+		});
+	}
+
+	async #writeCrashes(trx: Transaction<Database>, crashes: readonly NewCrash[]): Promise<void> {
+		const buckets = new Map<string, NewCrash>();
+		for (const c of crashes) {
+			const old = buckets.get(c.signature.id);
+			if (old === undefined || c.diagnosisRank > old.diagnosisRank) buckets.set(c.signature.id, c);
+		}
+		const bucketRows = [...buckets.values()]
+			.sort((a, b) => (a.signature.id < b.signature.id ? -1 : 1))
+			.map((c) => ({
+				id: c.signature.id,
+				version: c.signature.version,
+				title: c.signature.title,
+				reason: c.signature.reason,
+				frames: JSON.stringify(c.signature.frames),
+				why: JSON.stringify(c.signature.why),
+				diagnosis_id: c.diagnosis?.id ?? null,
+				diagnosis_confidence: c.diagnosis?.confidence ?? null,
+				diagnosis_rank: c.diagnosisRank,
+				findings: c.findings,
+			}));
+		for (const part of chunks(bucketRows)) {
+			await trx
+				.insertInto("buckets")
+				.values(part)
+				.onConflict((oc) =>
+					oc.column("id").doUpdateSet((eb) => {
+						// The bucket keeps the diagnosis of its surest crash.
+						const surer = <T>(column: string) =>
+							sql<T>`case when excluded.diagnosis_rank > buckets.diagnosis_rank then ${sql.ref(`excluded.${column}`)} else ${sql.ref(`buckets.${column}`)} end`;
+						return {
+							version: eb.ref("excluded.version"),
+							title: eb.ref("excluded.title"),
+							reason: eb.ref("excluded.reason"),
+							frames: eb.ref("excluded.frames"),
+							why: eb.ref("excluded.why"),
+							diagnosis_id: surer<string | null>("diagnosis_id"),
+							diagnosis_confidence: surer<string | null>("diagnosis_confidence"),
+							findings: surer<string>("findings"),
+							diagnosis_rank: surer<number>("diagnosis_rank"),
+						};
+					}),
+				)
+				.execute();
+		}
+		const crashRows = crashes.map((c) => ({
+			id: c.id,
+			kind: c.kind,
+			time: c.time,
+			received: c.received,
+			host: c.host,
+			service: c.service,
+			version: c.version,
+			bucket: c.signature.id,
+			signature_version: c.signature.version,
+			message: c.message,
+			diagnosis_id: c.diagnosis?.id ?? null,
+			diagnosis_confidence: c.diagnosis?.confidence ?? null,
+			document: c.document,
+			findings: c.findings,
+			raw: c.raw,
+			raw_size: c.rawSize,
+			search: c.search,
+			idempotency_key: c.idempotencyKey,
+		}));
+		// Large documents make for large statements: fewer rows per statement.
+		for (let i = 0; i < crashRows.length; i += 50)
+			await trx
+				.insertInto("crashes")
+				.values(crashRows.slice(i, i + 50))
+				.execute();
+		const attributeRows = crashes.flatMap((c) =>
+			c.attributes.map(([name, value]) => ({ crash_id: c.id, name, value })),
+		);
+		for (const part of chunks(attributeRows))
+			await trx
+				.insertInto("crash_attributes")
+				.values(part)
+				.onConflict((oc) => oc.doNothing())
+				.execute();
+
+		const kinds = new Tally<{ bucket: string; kind: string }>();
+		const hours = new Tally<{ bucket: string; kind: string; hour: number; service: string }>();
+		const attrHours = new Tally<{
+			bucket: string;
+			kind: string;
+			hour: number;
+			name: string;
+			value: string;
+		}>();
+		const hostDays = new Tally<{
+			bucket: string;
+			kind: string;
+			day: number;
+			service: string;
+			host: string;
+		}>();
+		const hostHours = new Tally<{
+			bucket: string;
+			kind: string;
+			hour: number;
+			service: string;
+			host: string;
+		}>();
+		const versions = new Tally<{
+			bucket: string;
+			kind: string;
+			service: string;
+			version: string;
+		}>();
+		const serviceVersions = new Map<
+			string,
+			{ service: string; version: string; first_seen: number }
+		>();
+		for (const c of crashes) {
+			const b = c.signature.id;
+			const hour = floorTo(c.time, HOUR);
+			const k = `${b}\0${c.kind}`;
+			kinds.add(k, { bucket: b, kind: c.kind }, c.time);
+			hours.add(`${k}\0${hour}\0${c.service}`, {
+				bucket: b,
+				kind: c.kind,
+				hour,
+				service: c.service,
+			});
+			for (const [name, value] of rollupPairs(c.attributes, c))
+				attrHours.add(`${k}\0${hour}\0${name}\0${value}`, {
+					bucket: b,
+					kind: c.kind,
+					hour,
+					name,
+					value,
+				});
+			const day = floorTo(c.time, DAY);
+			const where = { bucket: b, kind: c.kind, service: c.service, host: c.host };
+			hostDays.add(`${k}\0${day}\0${c.service}\0${c.host}`, { ...where, day });
+			hostHours.add(`${k}\0${hour}\0${c.service}\0${c.host}`, { ...where, hour });
+			versions.add(
+				`${k}\0${c.service}\0${c.version}`,
+				{ bucket: b, kind: c.kind, service: c.service, version: c.version },
+				c.time,
+			);
+			const sv = `${c.service}\0${c.version}`;
+			const old = serviceVersions.get(sv);
+			if (old === undefined || c.time < old.first_seen)
+				serviceVersions.set(sv, { service: c.service, version: c.version, first_seen: c.time });
+		}
+		const kindEntries = kinds
+			.entries()
+			.map(({ row, n, first, last }) => ({ ...row, first_seen: first, last_seen: last, count: n }));
+		for (const part of chunks(kindEntries))
+			await trx
+				.insertInto("bucket_kinds")
+				.values(part)
+				.onConflict((oc) =>
+					oc.columns(["bucket", "kind"]).doUpdateSet({
+						first_seen: earlier("excluded.first_seen", "bucket_kinds.first_seen"),
+						last_seen: later("excluded.last_seen", "bucket_kinds.last_seen"),
+						count: sql`bucket_kinds.count + excluded.count`,
+					}),
+				)
+				.execute();
+		const hourRows = hours.entries().map(({ row, n }) => ({ ...row, count: n }));
+		for (const part of chunks(hourRows))
+			await trx
+				.insertInto("bucket_hours")
+				.values(part)
+				.onConflict((oc) =>
+					oc
+						.columns(["bucket", "kind", "hour", "service"])
+						.doUpdateSet({ count: sql`bucket_hours.count + excluded.count` }),
+				)
+				.execute();
+		const attrRows = attrHours.entries().map(({ row, n }) => ({ ...row, count: n }));
+		for (const part of chunks(attrRows))
+			await trx
+				.insertInto("bucket_attr_hours")
+				.values(part)
+				.onConflict((oc) =>
+					oc
+						.columns(["bucket", "kind", "hour", "name", "value"])
+						.doUpdateSet({ count: sql`bucket_attr_hours.count + excluded.count` }),
+				)
+				.execute();
+		const dayRows = hostDays.entries().map(({ row, n }) => ({ ...row, count: n }));
+		for (const part of chunks(dayRows))
+			await trx
+				.insertInto("bucket_host_days")
+				.values(part)
+				.onConflict((oc) =>
+					oc
+						.columns(["bucket", "kind", "day", "service", "host"])
+						.doUpdateSet({ count: sql`bucket_host_days.count + excluded.count` }),
+				)
+				.execute();
+		const hostHourRows = hostHours.entries().map(({ row, n }) => ({ ...row, count: n }));
+		for (const part of chunks(hostHourRows))
+			await trx
+				.insertInto("bucket_host_hours")
+				.values(part)
+				.onConflict((oc) =>
+					oc
+						.columns(["bucket", "kind", "hour", "service", "host"])
+						.doUpdateSet({ count: sql`bucket_host_hours.count + excluded.count` }),
+				)
+				.execute();
+		const versionRows = versions
+			.entries()
+			.map(({ row, n, first, last }) => ({ ...row, first_seen: first, last_seen: last, count: n }));
+		for (const part of chunks(versionRows))
+			await trx
+				.insertInto("bucket_versions")
+				.values(part)
+				.onConflict((oc) =>
+					oc.columns(["bucket", "kind", "service", "version"]).doUpdateSet({
+						first_seen: earlier("excluded.first_seen", "bucket_versions.first_seen"),
+						last_seen: later("excluded.last_seen", "bucket_versions.last_seen"),
+						count: sql`bucket_versions.count + excluded.count`,
+					}),
+				)
+				.execute();
+		await this.#upsertServiceVersions(trx, [...serviceVersions.values()]);
+	}
+
+	async #upsertServiceVersions(
+		trx: Transaction<Database>,
+		rows: readonly { service: string; version: string; first_seen: number }[],
+	): Promise<void> {
+		const sorted = [...rows].sort((a, b) =>
+			a.service === b.service ? (a.version < b.version ? -1 : 1) : a.service < b.service ? -1 : 1,
+		);
+		for (const part of chunks(sorted))
+			await trx
+				.insertInto("service_versions")
+				.values(part)
+				.onConflict((oc) =>
+					oc.columns(["service", "version"]).doUpdateSet({
+						first_seen: earlier("excluded.first_seen", "service_versions.first_seen"),
+					}),
+				)
+				.execute();
+	}
+
+	async insertHeartbeats(heartbeats: readonly Heartbeat[]): Promise<void> {
+		if (heartbeats.length === 0) return;
+		const hostHours = new Map<string, Heartbeat & { hour: number }>();
+		const serviceVersions = new Map<
+			string,
+			{ service: string; version: string; first_seen: number }
+		>();
+		for (const h of heartbeats) {
+			const hour = floorTo(h.time, HOUR);
+			const key = `${hour}\0${h.host}`;
+			if (!hostHours.has(key)) hostHours.set(key, { ...h, hour });
+			const sv = `${h.service}\0${h.version}`;
+			const old = serviceVersions.get(sv);
+			if (old === undefined || h.time < old.first_seen)
+				serviceVersions.set(sv, { service: h.service, version: h.version, first_seen: h.time });
+		}
+		const rows = [...hostHours.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, h]) => h);
+		await this.#db.transaction().execute(async (trx) => {
+			// Only a host-hour seen for the first time adds to the fleet's counts.
+			const fleet = new Tally<{ hour: number; service: string }>();
+			const fleetAttrs = new Tally<{
+				hour: number;
+				service: string;
+				name: string;
+				value: string;
+			}>();
+			for (const part of chunks(rows)) {
+				const inserted = await trx
+					.insertInto("host_hours")
+					.values(
+						part.map((h) => ({
+							hour: h.hour,
+							host: h.host,
+							service: h.service,
+							version: h.version,
+						})),
+					)
+					.onConflict((oc) => oc.doNothing())
+					.returning(["hour", "host"])
+					.execute();
+				const added = new Set(inserted.map((r) => `${Number(r.hour)}\0${r.host}`));
+				const attrRows: { hour: number; host: string; name: string; value: string }[] = [];
+				for (const h of part) {
+					if (!added.has(`${h.hour}\0${h.host}`)) continue;
+					fleet.add(`${h.hour}\0${h.service}`, { hour: h.hour, service: h.service });
+					for (const [name, value] of rollupPairs(h.attributes, h)) {
+						attrRows.push({ hour: h.hour, host: h.host, name, value });
+						fleetAttrs.add(`${h.hour}\0${h.service}\0${name}\0${value}`, {
+							hour: h.hour,
+							service: h.service,
+							name,
+							value,
+						});
+					}
+				}
+				for (const attrPart of chunks(attrRows))
+					await trx
+						.insertInto("host_hour_attrs")
+						.values(attrPart)
+						.onConflict((oc) => oc.doNothing())
+						.execute();
+			}
+			for (const part of chunks(fleet.entries().map(({ row, n }) => ({ ...row, hosts: n }))))
+				await trx
+					.insertInto("fleet_hours")
+					.values(part)
+					.onConflict((oc) =>
+						oc
+							.columns(["hour", "service"])
+							.doUpdateSet({ hosts: sql`fleet_hours.hosts + excluded.hosts` }),
+					)
+					.execute();
+			for (const part of chunks(fleetAttrs.entries().map(({ row, n }) => ({ ...row, hosts: n }))))
+				await trx
+					.insertInto("fleet_attr_hours")
+					.values(part)
+					.onConflict((oc) =>
+						oc
+							.columns(["hour", "service", "name", "value"])
+							.doUpdateSet({ hosts: sql`fleet_attr_hours.hosts + excluded.hosts` }),
+					)
+					.execute();
+			await this.#upsertServiceVersions(trx, [...serviceVersions.values()]);
+		});
+	}
+
+	async createToken(token: TokenRecord): Promise<void> {
+		await this.#db.insertInto("tokens").values(token).execute();
+	}
+
+	async findToken(hash: string): Promise<TokenRecord | null> {
+		const row = await this.#db
+			.selectFrom("tokens")
+			.selectAll()
+			.where("hash", "=", hash)
+			.executeTakeFirst();
+		return row === undefined
+			? null
+			: { ...row, scope: row.scope as TokenScope, created: Number(row.created) };
+	}
+
+	/** Whether the filter can be answered from the hourly rollups, and from which. */
+	#rollup(filter: ReportFilter): "hours" | "attribute" | "crashes" {
+		if (filter.attributes.length === 0) return "hours";
+		if (filter.attributes.length === 1 && filter.service === undefined) return "attribute";
+		return "crashes";
+	}
+
+	#crashesIn(filter: ReportFilter) {
+		let q = this.#db
+			.selectFrom("crashes as c")
+			.where("c.kind", "=", filter.kind)
+			.where("c.time", ">=", filter.from)
+			.where("c.time", "<", filter.to);
+		if (filter.service !== undefined) q = q.where("c.service", "=", filter.service);
+		for (const [name, value] of filter.attributes) {
+			if (isBuiltin(name)) q = q.where(`c.${name}`, "=", value);
+			else
+				q = q.where(({ exists, selectFrom }) =>
+					exists(
+						selectFrom("crash_attributes as a")
+							.select("a.crash_id")
+							.whereRef("a.crash_id", "=", "c.id")
+							.where("a.name", "=", name)
+							.where("a.value", "=", value),
+					),
+				);
+		}
+		return q;
+	}
+
+	async listBuckets(filter: ReportFilter, limit: number): Promise<BucketSummary[]> {
+		const from = floorTo(filter.from, HOUR);
+		const how = this.#rollup(filter);
+		let counted: { bucket: string; count: number; hosts?: number }[];
+		if (how === "hours") {
+			let q = this.#db
+				.selectFrom("bucket_hours")
+				.select(["bucket", sum("count").as("count")])
+				.where("kind", "=", filter.kind)
+				.where("hour", ">=", from)
+				.where("hour", "<", filter.to);
+			if (filter.service !== undefined) q = q.where("service", "=", filter.service);
+			counted = await q
+				.groupBy("bucket")
+				.orderBy("count", "desc")
+				.orderBy("bucket")
+				.limit(limit)
+				.execute();
+		} else if (how === "attribute") {
+			const [[name, value]] = filter.attributes as [Pair];
+			counted = await this.#db
+				.selectFrom("bucket_attr_hours")
+				.select(["bucket", sum("count").as("count")])
+				.where("kind", "=", filter.kind)
+				.where("name", "=", name)
+				.where("value", "=", value)
+				.where("hour", ">=", from)
+				.where("hour", "<", filter.to)
+				.groupBy("bucket")
+				.orderBy("count", "desc")
+				.orderBy("bucket")
+				.limit(limit)
+				.execute();
+		} else {
+			counted = await this.#crashesIn(filter)
+				.select([
+					"c.bucket as bucket",
+					sql<number>`cast(count(*) as bigint)`.as("count"),
+					countDistinct("c.host").as("hosts"),
+				])
+				.groupBy("c.bucket")
+				.orderBy("count", "desc")
+				.orderBy("c.bucket")
+				.limit(limit)
+				.execute();
+		}
+		if (counted.length === 0) return [];
+		const ids = counted.map((r) => r.bucket);
+		const info = await this.#db
+			.selectFrom("buckets as b")
+			.innerJoin("bucket_kinds as k", "k.bucket", "b.id")
+			.select([
+				"b.id",
+				"b.title",
+				"b.diagnosis_id",
+				"b.diagnosis_confidence",
+				"k.first_seen",
+				"k.last_seen",
+			])
+			.where("b.id", "in", ids)
+			.where("k.kind", "=", filter.kind)
+			.execute();
+		const byId = new Map(info.map((r) => [r.id, r]));
+		const only = how === "attribute" ? (filter.attributes[0] as Pair) : undefined;
+		let hosts: Map<string, number>;
+		if (how === "hours" || (only !== undefined && isBuiltin(only[0]) && only[0] !== "version"))
+			hosts = await this.#hostsOf(ids, filter, only);
+		else if (how === "attribute") {
+			// The host rollups do not know other attributes: count the hosts of the crashes with it.
+			const rows = await this.#crashesIn(filter)
+				.where("c.bucket", "in", ids)
+				.select(["c.bucket as bucket", countDistinct("c.host").as("hosts")])
+				.groupBy("c.bucket")
+				.execute();
+			hosts = new Map(rows.map((r) => [r.bucket, Number(r.hosts)]));
+		} else hosts = new Map();
+		return counted.flatMap((r) => {
+			const b = byId.get(r.bucket);
+			if (b === undefined) return [];
+			return [
+				{
+					id: r.bucket,
+					title: b.title,
+					count: Number(r.count),
+					hosts: r.hosts === undefined ? (hosts.get(r.bucket) ?? 0) : Number(r.hosts),
+					firstSeen: Number(b.first_seen),
+					lastSeen: Number(b.last_seen),
+					diagnosis:
+						b.diagnosis_id === null
+							? null
+							: { id: b.diagnosis_id, confidence: b.diagnosis_confidence ?? "" },
+				},
+			];
+		});
+	}
+
+	/**
+	 * Distinct hosts of each bucket in the filter's hours: whole days from the daily rollup, the
+	 * hours at either end from the hourly one.
+	 */
+	async #hostsOf(
+		ids: readonly string[],
+		filter: ReportFilter,
+		only: Pair | undefined,
+	): Promise<Map<string, number>> {
+		const firstDay = floorTo(filter.from + DAY - 1, DAY);
+		const lastDay = floorTo(filter.to, DAY);
+		const hours = (from: number, to: number) => {
+			let q = this.#db
+				.selectFrom("bucket_host_hours")
+				.select(["bucket", "host"])
+				.where("bucket", "in", ids)
+				.where("kind", "=", filter.kind)
+				.where("hour", ">=", from)
+				.where("hour", "<", to);
+			if (only?.[0] === "host") q = q.where("host", "=", only[1]);
+			if (only?.[0] === "service") q = q.where("service", "=", only[1]);
+			if (filter.service !== undefined) q = q.where("service", "=", filter.service);
+			return q;
+		};
+		let query =
+			firstDay < lastDay
+				? hours(filter.from, firstDay).union(hours(lastDay, filter.to))
+				: hours(filter.from, filter.to);
+		if (firstDay < lastDay) {
+			let days = this.#db
+				.selectFrom("bucket_host_days")
+				.select(["bucket", "host"])
+				.where("bucket", "in", ids)
+				.where("kind", "=", filter.kind)
+				.where("day", ">=", firstDay)
+				.where("day", "<", lastDay);
+			if (only?.[0] === "host") days = days.where("host", "=", only[1]);
+			if (only?.[0] === "service") days = days.where("service", "=", only[1]);
+			if (filter.service !== undefined) days = days.where("service", "=", filter.service);
+			query = query.union(days);
+		}
+		const rows = await this.#db
+			.selectFrom(query.as("h"))
+			.select(["h.bucket", countDistinct("h.host").as("hosts")])
+			.groupBy("h.bucket")
+			.execute();
+		return new Map(rows.map((r) => [r.bucket, Number(r.hosts)]));
+	}
+
+	async getBucket(id: string, kind: ReportKind): Promise<BucketRecord | null> {
+		const b = await this.#db
+			.selectFrom("buckets")
+			.selectAll()
+			.where("id", "=", id)
+			.executeTakeFirst();
+		if (b === undefined) return null;
+		const k = await this.#db
+			.selectFrom("bucket_kinds")
+			.selectAll()
+			.where("bucket", "=", id)
+			.where("kind", "=", kind)
+			.executeTakeFirst();
+		const hosts = await this.#db
+			.selectFrom("bucket_host_days")
+			.select(countDistinct("host").as("hosts"))
+			.where("bucket", "=", id)
+			.where("kind", "=", kind)
+			.executeTakeFirst();
+		const versions = await this.#db
+			.selectFrom("bucket_versions")
+			.selectAll()
+			.where("bucket", "=", id)
+			.where("kind", "=", kind)
+			.orderBy("first_seen")
+			.execute();
+		return {
+			id: b.id,
+			title: b.title,
+			count: Number(k?.count ?? 0),
+			hosts: Number(hosts?.hosts ?? 0),
+			firstSeen: Number(k?.first_seen ?? 0),
+			lastSeen: Number(k?.last_seen ?? 0),
+			diagnosis:
+				b.diagnosis_id === null
+					? null
+					: { id: b.diagnosis_id, confidence: b.diagnosis_confidence ?? "" },
+			signature: {
+				id: b.id,
+				version: Number(b.version),
+				title: b.title,
+				reason: b.reason,
+				frames: JSON.parse(b.frames) as string[],
+				why: JSON.parse(b.why) as string[],
+			},
+			findings: b.findings,
+			versions: versions.map((v) => ({
+				service: v.service,
+				version: v.version,
+				firstSeen: Number(v.first_seen),
+				lastSeen: Number(v.last_seen),
+				count: Number(v.count),
+			})),
+		};
+	}
+
+	async serviceVersions(service: string | undefined): Promise<ServiceVersion[]> {
+		let q = this.#db.selectFrom("service_versions").selectAll();
+		if (service !== undefined) q = q.where("service", "=", service);
+		const rows = await q.orderBy("first_seen").execute();
+		return rows.map((r) => ({
+			service: r.service,
+			version: r.version,
+			firstSeen: Number(r.first_seen),
+		}));
+	}
+
+	async reportAttributes(
+		bucket: string | undefined,
+		filter: ReportFilter,
+	): Promise<AttributeCounts> {
+		const from = floorTo(filter.from, HOUR);
+		if (this.#rollup(filter) === "hours") {
+			let counts = this.#db
+				.selectFrom("bucket_attr_hours")
+				.select(["name", "value", sum("count").as("count")])
+				.where("kind", "=", filter.kind)
+				.where("hour", ">=", from)
+				.where("hour", "<", filter.to);
+			let total = this.#db
+				.selectFrom("bucket_hours")
+				.select(sum("count").as("total"))
+				.where("kind", "=", filter.kind)
+				.where("hour", ">=", from)
+				.where("hour", "<", filter.to);
+			if (bucket !== undefined) {
+				counts = counts.where("bucket", "=", bucket);
+				total = total.where("bucket", "=", bucket);
+			}
+			if (filter.service !== undefined) {
+				// Service is a rollup attribute too: the reports of the service are the ones with it.
+				const service = filter.service;
+				counts = counts.where(({ exists, selectFrom }) =>
+					exists(
+						selectFrom("bucket_attr_hours as s")
+							.select("s.hour")
+							.whereRef("s.bucket", "=", "bucket_attr_hours.bucket")
+							.whereRef("s.kind", "=", "bucket_attr_hours.kind")
+							.whereRef("s.hour", "=", "bucket_attr_hours.hour")
+							.where("s.name", "=", "service")
+							.where("s.value", "=", service),
+					),
+				);
+				total = total.where("service", "=", service);
+			}
+			if (filter.service === undefined) {
+				const [rows, t] = await Promise.all([
+					counts.groupBy(["name", "value"]).execute(),
+					total.executeTakeFirst(),
+				]);
+				return {
+					total: Number(t?.total ?? 0),
+					counts: rows.map((r) => ({ attribute: r.name, value: r.value, count: Number(r.count) })),
+				};
+			}
+		}
+		// Filters the rollups cannot answer: count the crashes themselves.
+		let crashes = this.#crashesIn(filter);
+		if (bucket !== undefined) crashes = crashes.where("c.bucket", "=", bucket);
+		const total = await crashes
+			.select(sql<number>`cast(count(*) as bigint)`.as("total"))
+			.executeTakeFirst();
+		const rows = await crashes
+			.innerJoin("crash_attributes as a", "a.crash_id", "c.id")
+			.select([
+				"a.name as name",
+				"a.value as value",
+				sql<number>`cast(count(*) as bigint)`.as("count"),
+			])
+			.groupBy(["a.name", "a.value"])
+			.execute();
+		const builtins = await Promise.all(
+			BUILTIN_ATTRIBUTES.map((name) =>
+				crashes
+					.select([
+						sql<string>`${sql.ref(`c.${name}`)}`.as("value"),
+						sql<number>`cast(count(*) as bigint)`.as("count"),
+					])
+					.groupBy(`c.${name}`)
+					.execute()
+					.then((rs) =>
+						rs.map((r) => ({ attribute: name, value: r.value, count: Number(r.count) })),
+					),
+			),
+		);
+		return {
+			total: Number(total?.total ?? 0),
+			counts: [
+				...builtins.flat(),
+				...rows.map((r) => ({ attribute: r.name, value: r.value, count: Number(r.count) })),
+			],
+		};
+	}
+
+	async fleetAttributes(filter: ReportFilter): Promise<AttributeCounts> {
+		const from = floorTo(filter.from, HOUR);
+		let counts = this.#db
+			.selectFrom("fleet_attr_hours")
+			.select(["name", "value", sum("hosts").as("count")])
+			.where("hour", ">=", from)
+			.where("hour", "<", filter.to);
+		let total = this.#db
+			.selectFrom("fleet_hours")
+			.select(sum("hosts").as("total"))
+			.where("hour", ">=", from)
+			.where("hour", "<", filter.to);
+		if (filter.service !== undefined) {
+			counts = counts.where("service", "=", filter.service);
+			total = total.where("service", "=", filter.service);
+		}
+		const [rows, t] = await Promise.all([
+			counts.groupBy(["name", "value"]).execute(),
+			total.executeTakeFirst(),
+		]);
+		return {
+			total: Number(t?.total ?? 0),
+			counts: rows.map((r) => ({ attribute: r.name, value: r.value, count: Number(r.count) })),
+		};
+	}
+
+	async rates(
+		bucket: string | undefined,
+		filter: ReportFilter,
+		step: number,
+	): Promise<RatePoint[]> {
+		const from = floorTo(filter.from, HOUR);
+		const how = this.#rollup(filter);
+		const bin = (column: string) =>
+			sql<number>`(${sql.ref(column)} - (${sql.ref(column)} % ${step}))`;
+		let counts: { t: number; count: number }[];
+		if (how === "crashes") {
+			let q = this.#crashesIn(filter);
+			if (bucket !== undefined) q = q.where("c.bucket", "=", bucket);
+			counts = await q
+				.select([bin("c.time").as("t"), sql<number>`cast(count(*) as bigint)`.as("count")])
+				.groupBy(sql`1`)
+				.execute();
+		} else {
+			const table = how === "hours" ? "bucket_hours" : "bucket_attr_hours";
+			let q = this.#db
+				.selectFrom(table)
+				.select([bin("hour").as("t"), sum("count").as("count")])
+				.where("kind", "=", filter.kind)
+				.where("hour", ">=", from)
+				.where("hour", "<", filter.to);
+			if (bucket !== undefined) q = q.where("bucket", "=", bucket);
+			if (how === "hours" && filter.service !== undefined)
+				q = q.where(sql.ref("service"), "=", filter.service);
+			if (how === "attribute") {
+				const [[name, value]] = filter.attributes as [Pair];
+				q = q.where(sql.ref("name"), "=", name).where(sql.ref("value"), "=", value);
+			}
+			counts = await q.groupBy(sql`1`).execute();
+		}
+		const hostHours = await this.#hostHours(filter, step);
+		const points = new Map<number, { count: number; hostHours: number }>();
+		for (const r of counts) points.set(Number(r.t), { count: Number(r.count), hostHours: 0 });
+		for (const r of hostHours) {
+			const p = points.get(r.t);
+			if (p === undefined) points.set(r.t, { count: 0, hostHours: r.hostHours });
+			else p.hostHours = r.hostHours;
+		}
+		return [...points.entries()].sort(([a], [b]) => a - b).map(([t, p]) => ({ t, ...p }));
+	}
+
+	async #hostHours(
+		filter: ReportFilter,
+		step: number,
+	): Promise<{ t: number; hostHours: number }[]> {
+		const from = floorTo(filter.from, HOUR);
+		const bin = (column: string) =>
+			sql<number>`(${sql.ref(column)} - (${sql.ref(column)} % ${step}))`;
+		const hostAttributes = filter.attributes.filter(([name]) => name !== "host");
+		const host = filter.attributes.find(([name]) => name === "host")?.[1];
+		let rows: { t: number; n: number }[];
+		if (hostAttributes.length === 0 && host === undefined) {
+			let q = this.#db
+				.selectFrom("fleet_hours")
+				.select([bin("hour").as("t"), sum("hosts").as("n")])
+				.where("hour", ">=", from)
+				.where("hour", "<", filter.to);
+			if (filter.service !== undefined) q = q.where("service", "=", filter.service);
+			rows = await q.groupBy(sql`1`).execute();
+		} else if (hostAttributes.length === 1 && host === undefined) {
+			const [[name, value]] = hostAttributes as [Pair];
+			let q = this.#db
+				.selectFrom("fleet_attr_hours")
+				.select([bin("hour").as("t"), sum("hosts").as("n")])
+				.where("hour", ">=", from)
+				.where("hour", "<", filter.to)
+				.where("name", "=", name)
+				.where("value", "=", value);
+			if (filter.service !== undefined) q = q.where("service", "=", filter.service);
+			rows = await q.groupBy(sql`1`).execute();
+		} else {
+			let q = this.#db
+				.selectFrom("host_hours as h")
+				.where("h.hour", ">=", from)
+				.where("h.hour", "<", filter.to);
+			if (filter.service !== undefined) q = q.where("h.service", "=", filter.service);
+			if (host !== undefined) q = q.where("h.host", "=", host);
+			for (const [name, value] of hostAttributes)
+				q = q.where(({ exists, selectFrom }) =>
+					exists(
+						selectFrom("host_hour_attrs as a")
+							.select("a.hour")
+							.whereRef("a.hour", "=", "h.hour")
+							.whereRef("a.host", "=", "h.host")
+							.where("a.name", "=", name)
+							.where("a.value", "=", value),
+					),
+				);
+			rows = await q
+				.select([bin("h.hour").as("t"), sql<number>`cast(count(*) as bigint)`.as("n")])
+				.groupBy(sql`1`)
+				.execute();
+		}
+		return rows.map((r) => ({ t: Number(r.t), hostHours: Number(r.n) }));
+	}
+
+	async getCrash(id: string): Promise<CrashRecord | null> {
+		const c = await this.#db
+			.selectFrom("crashes")
+			.selectAll()
+			.where("id", "=", id)
+			.executeTakeFirst();
+		if (c === undefined) return null;
+		const attributes = await this.#db
+			.selectFrom("crash_attributes")
+			.select(["name", "value"])
+			.where("crash_id", "=", id)
+			.orderBy("name")
+			.orderBy("value")
+			.execute();
+		return {
+			...summary(c),
+			received: Number(c.received),
+			attributes: attributes.map((a): Pair => [a.name, a.value]),
+			document: c.document,
+			findings: c.findings,
+			raw: c.raw === null ? null : new Uint8Array(c.raw),
+			rawSize: Number(c.raw_size),
+		};
+	}
+
+	async listCrashes(query: CrashQuery): Promise<CrashSummary[]> {
+		let q = this.#db
+			.selectFrom("crashes")
+			.select([
+				"id",
+				"kind",
+				"time",
+				"host",
+				"service",
+				"version",
+				"bucket",
+				"message",
+				"diagnosis_id",
+				"diagnosis_confidence",
+			]);
+		if (query.bucket !== undefined) q = q.where("bucket", "=", query.bucket);
+		if (query.host !== undefined) q = q.where("host", "=", query.host);
+		if (query.kind !== undefined) q = q.where("kind", "=", query.kind);
+		if (query.q !== undefined && query.q !== "") {
+			const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+			q = q.where(sql<SqlBool>`search like ${pattern} escape '\\'`);
+		}
+		const cursor = query.cursor;
+		if (cursor !== undefined)
+			q = q.where((eb) =>
+				eb.or([
+					eb("time", "<", cursor.time),
+					eb.and([eb("time", "=", cursor.time), eb("id", "<", cursor.id)]),
+				]),
+			);
+		const rows = await q.orderBy("time", "desc").orderBy("id", "desc").limit(query.limit).execute();
+		return rows.map(summary);
+	}
+
+	async dropRawTexts(before: number): Promise<number> {
+		const result = await this.#db
+			.updateTable("crashes")
+			.set({ raw: null })
+			.where("received", "<", before)
+			.where("raw", "is not", null)
+			.executeTakeFirst();
+		return Number(result.numUpdatedRows);
+	}
+
+	async ping(): Promise<boolean> {
+		try {
+			await sql`select 1`.execute(this.#db);
+			return true;
+		} catch {
+			return false;
+		}
+	}
+
+	async close(): Promise<void> {
+		await this.#db.destroy();
+	}
+}
+
+function summary(c: {
+	id: string;
+	kind: string;
+	time: number;
+	host: string;
+	service: string;
+	version: string;
+	bucket: string;
+	message: string | null;
+	diagnosis_id: string | null;
+	diagnosis_confidence: string | null;
+}): CrashSummary {
+	return {
+		id: c.id,
+		kind: c.kind as ReportKind,
+		time: Number(c.time),
+		host: c.host,
+		service: c.service,
+		version: c.version,
+		bucket: c.bucket,
+		message: c.message,
+		diagnosis:
+			c.diagnosis_id === null
+				? null
+				: { id: c.diagnosis_id, confidence: c.diagnosis_confidence ?? "" },
+	};
+}

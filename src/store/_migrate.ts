@@ -1,0 +1,23 @@
+import { type Kysely, type Migration, Migrator } from "kysely";
+import type { Database } from "./_schema.js";
+import { initialSchema } from "./migrations/001-initial.js";
+
+/** Brings the database to the newest schema; several servers may call it at once on PostgreSQL. */
+export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"): Promise<void> {
+	const migrations: Record<string, Migration> = { "001-initial": initialSchema(binaryType) };
+	const migrator = new Migrator({
+		db,
+		provider: { getMigrations: async () => migrations },
+	});
+	const { error, results } = await migrator.migrateToLatest();
+	if (error !== undefined) {
+		const failed = results?.find((r) => r.status === "Error")?.migrationName;
+		const reason = error instanceof Error ? error.message : String(error);
+		throw new StoreError(`migration ${failed ?? "(unknown)"} failed: ${reason}`);
+	}
+}
+
+/** A database that cannot be opened or brought to the schema; the message says which and why. */
+export class StoreError extends Error {
+	override readonly name = "StoreError";
+}

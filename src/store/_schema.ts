@@ -1,0 +1,89 @@
+import type { ColumnType } from "kysely";
+
+type Binary = Uint8Array;
+
+// Times are ms since the epoch; hours and days are the start of the hour or day in ms.
+/** The tables of the fleet database, as the typed query layer sees them. */
+export interface Database {
+	tokens: { id: string; name: string; scope: string; hash: string; created: number };
+	buckets: {
+		id: string;
+		version: number;
+		title: string;
+		reason: string;
+		frames: string;
+		why: string;
+		diagnosis_id: string | null;
+		diagnosis_confidence: string | null;
+		diagnosis_rank: number;
+		findings: string;
+	};
+	/** Per bucket and kind: the first and last report and how many. */
+	bucket_kinds: {
+		bucket: string;
+		kind: string;
+		first_seen: number;
+		last_seen: number;
+		count: number;
+	};
+	crashes: {
+		id: string;
+		kind: string;
+		time: number;
+		received: number;
+		host: string;
+		service: string;
+		version: string;
+		bucket: string;
+		signature_version: number;
+		message: string | null;
+		diagnosis_id: string | null;
+		diagnosis_confidence: string | null;
+		document: string;
+		findings: string;
+		raw: ColumnType<Binary | null, Binary | null, null>;
+		raw_size: number;
+		search: string;
+		idempotency_key: string | null;
+	};
+	crash_attributes: { crash_id: string; name: string; value: string };
+	bucket_hours: { bucket: string; kind: string; hour: number; service: string; count: number };
+	bucket_attr_hours: {
+		bucket: string;
+		kind: string;
+		hour: number;
+		name: string;
+		value: string;
+		count: number;
+	};
+	bucket_host_days: {
+		bucket: string;
+		kind: string;
+		day: number;
+		service: string;
+		host: string;
+		count: number;
+	};
+	bucket_host_hours: {
+		bucket: string;
+		kind: string;
+		hour: number;
+		service: string;
+		host: string;
+		count: number;
+	};
+	bucket_versions: {
+		bucket: string;
+		kind: string;
+		service: string;
+		version: string;
+		first_seen: number;
+		last_seen: number;
+		count: number;
+	};
+	service_versions: { service: string; version: string; first_seen: number };
+	host_hours: { hour: number; host: string; service: string; version: string };
+	host_hour_attrs: { hour: number; host: string; name: string; value: string };
+	fleet_hours: { hour: number; service: string; hosts: number };
+	fleet_attr_hours: { hour: number; service: string; name: string; value: string; hosts: number };
+}

@@ -1,0 +1,207 @@
+/** The kinds of report the service counts as separate streams. */
+export const REPORT_KINDS = ["fatal", "recovered"] as const;
+/** A crash that ended the process, or a panic the program recovered from. */
+export type ReportKind = (typeof REPORT_KINDS)[number];
+
+/** The scopes a token can have: ingest tokens only write reports, read tokens only read. */
+export const TOKEN_SCOPES = ["ingest", "read"] as const;
+/** What a token may do. */
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+/** A stored token: only the hash of its secret is kept. */
+export interface TokenRecord {
+	readonly id: string;
+	readonly name: string;
+	readonly scope: TokenScope;
+	readonly hash: string;
+	readonly created: number;
+}
+
+/** The bucket a crash was signed into: its key and why its crashes belong together. */
+export interface BucketSignature {
+	readonly id: string;
+	readonly version: number;
+	readonly title: string;
+	readonly reason: string;
+	readonly frames: readonly string[];
+	readonly why: readonly string[];
+}
+
+/** The most certain finding of a crash's diagnosis. */
+export interface DiagnosisSummary {
+	readonly id: string;
+	readonly confidence: string;
+}
+
+/** One crash ready to be stored: parsed, signed and diagnosed by the caller. */
+export interface NewCrash {
+	readonly id: string;
+	readonly kind: ReportKind;
+	/** When it crashed, ms since the epoch. */
+	readonly time: number;
+	readonly received: number;
+	readonly host: string;
+	readonly service: string;
+	readonly version: string;
+	/** Sender's and extracted attributes, multi-valued names repeated, no duplicate pairs. */
+	readonly attributes: readonly (readonly [string, string])[];
+	readonly signature: BucketSignature;
+	readonly message: string | null;
+	readonly diagnosis: DiagnosisSummary | null;
+	/** How sure the diagnosis is, higher surer: a bucket keeps its surest crash's diagnosis. */
+	readonly diagnosisRank: number;
+	/** The diagnosis findings, as JSON. */
+	readonly findings: string;
+	/** The parsed crash (the `parse --json` crash object), as JSON. */
+	readonly document: string;
+	/** The crash's own text, gzip-compressed. */
+	readonly raw: Uint8Array;
+	readonly rawSize: number;
+	/** Lower-cased text searched by `q`: the message and the function names. */
+	readonly search: string;
+	/** A retry of the same report with the same key is not stored twice. */
+	readonly idempotencyKey: string | null;
+}
+
+/** What the store says about a crash it was given: its id and bucket, and whether it was new. */
+export interface StoredCrash {
+	readonly id: string;
+	readonly bucket: string;
+	readonly duplicate: boolean;
+}
+
+/** One host's report that it is alive. */
+export interface Heartbeat {
+	readonly host: string;
+	readonly time: number;
+	readonly service: string;
+	readonly version: string;
+	readonly attributes: readonly (readonly [string, string])[];
+}
+
+/** Which reports a query looks at. `to` is exclusive. */
+export interface ReportFilter {
+	readonly kind: ReportKind;
+	readonly from: number;
+	readonly to: number;
+	readonly service?: string | undefined;
+	/** Every pair must be present (attribute name, value). */
+	readonly attributes: readonly (readonly [string, string])[];
+}
+
+/** A bucket as the list shows it, counted over a filter. */
+export interface BucketSummary {
+	readonly id: string;
+	readonly title: string;
+	readonly count: number;
+	readonly hosts: number;
+	/** First and last crash of the bucket ever, ms since the epoch. */
+	readonly firstSeen: number;
+	readonly lastSeen: number;
+	readonly diagnosis: DiagnosisSummary | null;
+}
+
+/** A bucket with its signature, diagnosis and the service versions it was seen in. */
+export interface BucketRecord extends BucketSummary {
+	readonly signature: BucketSignature;
+	/** The findings of the crash that gave the bucket its diagnosis, as JSON. */
+	readonly findings: string;
+	readonly versions: readonly BucketVersion[];
+}
+
+/** Where a bucket was seen: one service version, with its first and last crash. */
+export interface BucketVersion {
+	readonly service: string;
+	readonly version: string;
+	readonly firstSeen: number;
+	readonly lastSeen: number;
+	readonly count: number;
+}
+
+/** When a service first reported a version, from crashes and heartbeats. */
+export interface ServiceVersion {
+	readonly service: string;
+	readonly version: string;
+	readonly firstSeen: number;
+}
+
+/** Counts of attribute values over a set of reports (or host-hours) and the set's size. */
+export interface AttributeCounts {
+	readonly total: number;
+	readonly counts: readonly {
+		readonly attribute: string;
+		readonly value: string;
+		readonly count: number;
+	}[];
+}
+
+/** A count in one interval and the host-hours of heartbeats in it. */
+export interface RatePoint {
+	readonly t: number;
+	readonly count: number;
+	readonly hostHours: number;
+}
+
+/** A crash as the list shows it. */
+export interface CrashSummary {
+	readonly id: string;
+	readonly kind: ReportKind;
+	readonly time: number;
+	readonly host: string;
+	readonly service: string;
+	readonly version: string;
+	readonly bucket: string;
+	readonly message: string | null;
+	readonly diagnosis: DiagnosisSummary | null;
+}
+
+/** A stored crash in full. */
+export interface CrashRecord extends CrashSummary {
+	readonly received: number;
+	readonly attributes: readonly (readonly [string, string])[];
+	readonly document: string;
+	readonly findings: string;
+	/** Its text, gzip-compressed; null once retention removed it. */
+	readonly raw: Uint8Array | null;
+	readonly rawSize: number;
+}
+
+/** Which crashes a list shows; `cursor` is the last crash of the previous page. */
+export interface CrashQuery {
+	readonly bucket?: string | undefined;
+	readonly host?: string | undefined;
+	readonly q?: string | undefined;
+	readonly kind?: ReportKind | undefined;
+	readonly cursor?: { readonly time: number; readonly id: string } | undefined;
+	readonly limit: number;
+}
+
+/** The fleet service's storage: one interface, a SQLite and a PostgreSQL implementation. */
+export interface Store {
+	/** `sqlite` or `postgres`. */
+	readonly dialect: string;
+	/** Stores the crashes in one transaction, with every rollup; resolves once committed. */
+	insertCrashes(crashes: readonly NewCrash[]): Promise<StoredCrash[]>;
+	/** Stores heartbeats: one host-hour each per host and hour, however many arrive. */
+	insertHeartbeats(heartbeats: readonly Heartbeat[]): Promise<void>;
+	createToken(token: TokenRecord): Promise<void>;
+	findToken(hash: string): Promise<TokenRecord | null>;
+	/** Buckets with reports in the filter, most reports first, at most `limit`. */
+	listBuckets(filter: ReportFilter, limit: number): Promise<BucketSummary[]>;
+	getBucket(id: string, kind: ReportKind): Promise<BucketRecord | null>;
+	serviceVersions(service: string | undefined): Promise<ServiceVersion[]>;
+	/** Attribute values of the bucket's reports (bucket given) or of all reports, in the filter. */
+	reportAttributes(bucket: string | undefined, filter: ReportFilter): Promise<AttributeCounts>;
+	/** Attribute values of the fleet's host-hours in the filter's time range. */
+	fleetAttributes(filter: ReportFilter): Promise<AttributeCounts>;
+	/** Reports per interval (`step` ms, aligned to the epoch) with the host-hours in it. */
+	rates(bucket: string | undefined, filter: ReportFilter, step: number): Promise<RatePoint[]>;
+	getCrash(id: string): Promise<CrashRecord | null>;
+	/** Crashes newest first. */
+	listCrashes(query: CrashQuery): Promise<CrashSummary[]>;
+	/** Drops the raw text of crashes received before `before`; returns how many. */
+	dropRawTexts(before: number): Promise<number>;
+	/** Whether the database answers. */
+	ping(): Promise<boolean>;
+	close(): Promise<void>;
+}

@@ -1,0 +1,327 @@
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Heartbeat, NewCrash, ReportFilter, Store } from "./_types.js";
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 10, 1);
+
+/** A small deterministic generator, so that every backend sees the same rows. */
+function lcg(seed: number): () => number {
+	let s = seed >>> 0;
+	return () => {
+		s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+		return s / 2 ** 32;
+	};
+}
+
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+
+/** Makes `n` crashes over three days: four buckets, hosts in two regions, some multi-valued attributes. */
+export function sampleCrashes(n: number, seed = 1): NewCrash[] {
+	const r = lcg(seed);
+	const out: NewCrash[] = [];
+	for (let i = 0; i < n; i++) {
+		const bucket = pick(r, ["b-nil", "b-map", "b-split", "b-oom"]);
+		const host = `host-${Math.floor(r() * 12)}`;
+		const region = Number(host.slice(5)) % 2 === 0 ? "eu" : "us";
+		const time = T0 + Math.floor(r() * 72 * HOUR);
+		const attributes: [string, string][] = [
+			["region", region],
+			["goarch", bucket === "b-split" ? "arm64" : pick(r, ["arm64", "amd64"])],
+		];
+		if (bucket === "b-split")
+			attributes.push(["preempted", "main.big_stack"], ["preempted", "main.other"]);
+		const text = `panic: crash ${i}\n\ngoroutine 1 [running]:\nmain.main()\n\t/x/main.go:${i}\n`;
+		const raw = gzipSync(text);
+		out.push({
+			id: `c${String(i).padStart(6, "0")}`,
+			kind: r() < 0.2 ? "recovered" : "fatal",
+			time,
+			received: time + 1000,
+			host,
+			service: pick(r, ["api", "worker"]),
+			version: pick(r, ["1.0", "1.1"]),
+			attributes,
+			signature: {
+				id: bucket,
+				version: 1,
+				title: `title of ${bucket}`,
+				reason: `reason of ${bucket}`,
+				frames: [`main.${bucket.slice(2)}`],
+				why: [`grouped as ${bucket}`],
+			},
+			message: `panic: crash ${i} 100%_done`,
+			diagnosis: i % 3 === 0 ? { id: `rule-${bucket}`, confidence: "likely" } : null,
+			diagnosisRank: i % 3 === 0 ? 2 : 0,
+			findings: JSON.stringify([{ id: `rule-${bucket}`, i }]),
+			document: JSON.stringify({ message: `panic: crash ${i}` }),
+			raw: new Uint8Array(raw),
+			rawSize: text.length,
+			search: `panic: crash ${i} 100%_done main.main`,
+			idempotencyKey: i % 2 === 0 ? `key-${i}` : null,
+		});
+	}
+	return out;
+}
+
+/** Heartbeats of the twelve hosts for three days, every host twice an hour. */
+export function sampleHeartbeats(): Heartbeat[] {
+	const out: Heartbeat[] = [];
+	for (let h = 0; h < 72; h++)
+		for (let i = 0; i < 12; i++)
+			for (const minute of [5, 35])
+				out.push({
+					host: `host-${i}`,
+					time: T0 + h * HOUR + minute * 60_000,
+					service: i < 6 ? "api" : "worker",
+					version: "1.0",
+					attributes: [
+						["region", i % 2 === 0 ? "eu" : "us"],
+						["goarch", i < 4 ? "arm64" : "amd64"],
+					],
+				});
+	return out;
+}
+
+const pairs = (c: NewCrash): (readonly [string, string])[] => [
+	["service", c.service],
+	["version", c.version],
+	["host", c.host],
+	...c.attributes,
+];
+
+function matches(c: NewCrash, f: ReportFilter): boolean {
+	if (c.kind !== f.kind || c.time < f.from || c.time >= f.to) return false;
+	if (f.service !== undefined && c.service !== f.service) return false;
+	return f.attributes.every(([n, v]) => pairs(c).some(([a, b]) => a === n && b === v));
+}
+
+/** Runs the one test suite every store implementation must pass. */
+export function storeConformance(name: string, open: () => Promise<Store>): void {
+	describe(`store conformance: ${name}`, () => {
+		let store: Store;
+		const crashes = sampleCrashes(600);
+		const heartbeats = sampleHeartbeats();
+		const all: ReportFilter = { kind: "fatal", from: T0, to: T0 + 72 * HOUR, attributes: [] };
+		const filters: ReportFilter[] = [
+			all,
+			{ ...all, kind: "recovered" },
+			{ ...all, from: T0 + 10 * HOUR, to: T0 + 30 * HOUR },
+			{ ...all, service: "api" },
+			{ ...all, attributes: [["region", "eu"]] },
+			{ ...all, attributes: [["host", "host-3"]] },
+			{ ...all, attributes: [["preempted", "main.big_stack"]] },
+			{ ...all, service: "worker", attributes: [["goarch", "arm64"]] },
+			{
+				...all,
+				attributes: [
+					["goarch", "arm64"],
+					["region", "us"],
+				],
+			},
+		];
+
+		beforeAll(async () => {
+			store = await open();
+			// Two batches at once and one retried: the retry must come back as duplicates.
+			await Promise.all([
+				store.insertCrashes(crashes.slice(0, 300)),
+				store.insertCrashes(crashes.slice(300)),
+			]);
+			await store.insertHeartbeats(heartbeats.slice(0, 1000));
+			await store.insertHeartbeats(heartbeats.slice(500));
+		});
+		afterAll(async () => {
+			await store?.close();
+		});
+
+		it("answers a retried crash with the stored one, storing nothing twice", async () => {
+			const retry = crashes.slice(0, 10).map((c) => ({ ...c, id: `${c.id}-retry` }));
+			const stored = await store.insertCrashes(retry);
+			for (const [i, s] of stored.entries()) {
+				const c = crashes[i] as NewCrash;
+				if (c.idempotencyKey === null)
+					expect(s).toEqual({ id: `${c.id}-retry`, bucket: c.signature.id, duplicate: false });
+				else expect(s).toEqual({ id: c.id, bucket: c.signature.id, duplicate: true });
+			}
+			expect(await store.getCrash("c000000-retry")).toBeNull();
+			// The ones without a key were stored: take them out of the comparisons below by kind.
+			const extra = retry.filter((c) => c.idempotencyKey === null);
+			crashes.push(...extra);
+		});
+
+		it("keeps a crash whole: attributes, document, raw bytes", async () => {
+			const c = crashes[7] as NewCrash;
+			const got = await store.getCrash(c.id);
+			expect(got).not.toBeNull();
+			expect(got?.attributes).toEqual(
+				[...c.attributes].sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1)),
+			);
+			expect(got?.document).toBe(c.document);
+			expect(Buffer.from(got?.raw ?? []).equals(Buffer.from(c.raw))).toBe(true);
+			expect(got?.time).toBe(c.time);
+			expect(got?.diagnosis).toEqual(c.diagnosis);
+		});
+
+		it("lists and counts buckets as the crashes say, for every kind of filter", async () => {
+			for (const f of filters) {
+				const expected = new Map<string, { count: number; hosts: Set<string> }>();
+				for (const c of crashes.filter((x) => matches(x, f))) {
+					const e = expected.get(c.signature.id) ?? { count: 0, hosts: new Set() };
+					e.count++;
+					e.hosts.add(c.host);
+					expected.set(c.signature.id, e);
+				}
+				const got = await store.listBuckets(f, 50);
+				expect(
+					Object.fromEntries(got.map((b) => [b.id, [b.count, b.hosts]])),
+					JSON.stringify(f),
+				).toEqual(
+					Object.fromEntries([...expected].map(([id, e]) => [id, [e.count, e.hosts.size]])),
+				);
+				const counts = got.map((b) => b.count);
+				expect(counts).toEqual([...counts].sort((a, b) => b - a));
+			}
+		});
+
+		it("keeps the surest diagnosis, first and last seen, and the versions of a bucket", async () => {
+			const b = await store.getBucket("b-split", "fatal");
+			const mine = crashes.filter((c) => c.signature.id === "b-split" && c.kind === "fatal");
+			expect(b?.count).toBe(mine.length);
+			expect(b?.diagnosis).toEqual({ id: "rule-b-split", confidence: "likely" });
+			expect(b?.firstSeen).toBe(Math.min(...mine.map((c) => c.time)));
+			expect(b?.lastSeen).toBe(Math.max(...mine.map((c) => c.time)));
+			expect(b?.signature.frames).toEqual(["main.split"]);
+			expect(b?.versions.reduce((n, v) => n + v.count, 0)).toBe(mine.length);
+			expect(await store.getBucket("nope", "fatal")).toBeNull();
+		});
+
+		it("counts attribute values of a bucket and of all crashes, multi-valued ones once per crash", async () => {
+			for (const f of filters) {
+				for (const bucket of [undefined, "b-split"]) {
+					const mine = crashes.filter(
+						(c) => matches(c, f) && (bucket === undefined || c.signature.id === bucket),
+					);
+					const expected = new Map<string, number>();
+					for (const c of mine)
+						for (const key of new Set(pairs(c).map(([n, v]) => `${n}=${v}`)))
+							expected.set(key, (expected.get(key) ?? 0) + 1);
+					const got = await store.reportAttributes(bucket, f);
+					expect(got.total, JSON.stringify(f)).toBe(mine.length);
+					expect(
+						Object.fromEntries(got.counts.map((c) => [`${c.attribute}=${c.value}`, c.count])),
+						JSON.stringify(f),
+					).toEqual(Object.fromEntries(expected));
+				}
+			}
+		});
+
+		it("counts each host once an hour from heartbeats, however many arrive", async () => {
+			const fleet = await store.fleetAttributes(all);
+			expect(fleet.total).toBe(12 * 72);
+			const got = Object.fromEntries(
+				fleet.counts.map((c) => [`${c.attribute}=${c.value}`, c.count]),
+			);
+			expect(got["region=eu"]).toBe(6 * 72);
+			expect(got["goarch=arm64"]).toBe(4 * 72);
+			expect(got["service=api"]).toBe(6 * 72);
+			expect(got["host=host-3"]).toBe(72);
+			expect((await store.fleetAttributes({ ...all, service: "worker" })).total).toBe(6 * 72);
+		});
+
+		it("gives rates per interval with the host-hours in them", async () => {
+			for (const f of filters)
+				for (const step of [HOUR, 24 * HOUR]) {
+					const expected = new Map<number, number>();
+					for (const c of crashes.filter((x) => matches(x, f) && x.signature.id === "b-map")) {
+						const t = c.time - (c.time % step);
+						expected.set(t, (expected.get(t) ?? 0) + 1);
+					}
+					const got = await store.rates("b-map", f, step);
+					expect(
+						Object.fromEntries(got.filter((p) => p.count > 0).map((p) => [p.t, p.count])),
+						JSON.stringify(f),
+					).toEqual(Object.fromEntries(expected));
+				}
+			const day = await store.rates(undefined, all, 24 * HOUR);
+			expect(day.map((p) => p.hostHours)).toEqual([12 * 24, 12 * 24, 12 * 24]);
+			const eu = await store.rates(
+				undefined,
+				{ ...all, attributes: [["region", "eu"]] },
+				24 * HOUR,
+			);
+			expect(eu.map((p) => p.hostHours)).toEqual([6 * 24, 6 * 24, 6 * 24]);
+			const both = await store.rates(
+				undefined,
+				{
+					...all,
+					attributes: [
+						["region", "eu"],
+						["goarch", "arm64"],
+					],
+				},
+				24 * HOUR,
+			);
+			expect(both.map((p) => p.hostHours)).toEqual([2 * 24, 2 * 24, 2 * 24]);
+		});
+
+		it("lists crashes newest first, page by page, by bucket, host and text", async () => {
+			const expected = crashes
+				.filter((c) => c.signature.id === "b-oom")
+				.sort((a, b) => b.time - a.time || (a.id < b.id ? 1 : -1))
+				.map((c) => c.id);
+			const seen: string[] = [];
+			let cursor: { time: number; id: string } | undefined;
+			for (;;) {
+				const page = await store.listCrashes({ bucket: "b-oom", cursor, limit: 17 });
+				seen.push(...page.map((c) => c.id));
+				const last = page.at(-1);
+				if (page.length < 17 || last === undefined) break;
+				cursor = { time: last.time, id: last.id };
+			}
+			expect(seen).toEqual(expected);
+			const host = await store.listCrashes({ host: "host-5", limit: 1000 });
+			expect(host.length).toBe(crashes.filter((c) => c.host === "host-5").length);
+			expect(
+				(await store.listCrashes({ q: "crash 42 100%_", limit: 10 })).map((c) => c.id),
+			).toEqual(["c000042"]);
+			expect(await store.listCrashes({ q: "%%", limit: 10 })).toEqual([]);
+		});
+
+		it("knows when each service version first appeared", async () => {
+			const versions = await store.serviceVersions("api");
+			expect(versions.map((v) => v.version).sort()).toEqual(["1.0", "1.1"]);
+			const first = Math.min(
+				...heartbeats.filter((h) => h.service === "api").map((h) => h.time),
+				...crashes.filter((c) => c.service === "api" && c.version === "1.0").map((c) => c.time),
+			);
+			expect(versions.find((v) => v.version === "1.0")?.firstSeen).toBe(first);
+		});
+
+		it("stores tokens by hash", async () => {
+			await store.createToken({ id: "t1", name: "ci", scope: "read", hash: "abc", created: T0 });
+			expect(await store.findToken("abc")).toEqual({
+				id: "t1",
+				name: "ci",
+				scope: "read",
+				hash: "abc",
+				created: T0,
+			});
+			expect(await store.findToken("abd")).toBeNull();
+			await expect(
+				store.createToken({ id: "t2", name: "x", scope: "read", hash: "abc", created: T0 }),
+			).rejects.toThrow();
+		});
+
+		it("drops old raw texts and keeps the counts", async () => {
+			const before = await store.listBuckets(all, 50);
+			const dropped = await store.dropRawTexts(T0 + 24 * HOUR);
+			expect(dropped).toBe(crashes.filter((c) => c.received < T0 + 24 * HOUR).length);
+			const old = crashes.find((c) => c.received < T0 + 24 * HOUR) as NewCrash;
+			expect((await store.getCrash(old.id))?.raw).toBeNull();
+			expect(await store.listBuckets(all, 50)).toEqual(before);
+			expect(await store.dropRawTexts(T0 + 24 * HOUR)).toBe(0);
+			expect(await store.ping()).toBe(true);
+		});
+	});
+}

@@ -1,0 +1,41 @@
+/**
+ * The fleet service's storage: crashes, buckets, rollups, heartbeats and tokens, in SQLite or
+ * PostgreSQL behind one interface.
+ * @module
+ */
+export { StoreError } from "./_migrate.js";
+export {
+	type AttributeCounts,
+	type BucketRecord,
+	type BucketSignature,
+	type BucketSummary,
+	type BucketVersion,
+	type CrashQuery,
+	type CrashRecord,
+	type CrashSummary,
+	type DiagnosisSummary,
+	type Heartbeat,
+	type NewCrash,
+	type RatePoint,
+	REPORT_KINDS,
+	type ReportFilter,
+	type ReportKind,
+	type ServiceVersion,
+	type Store,
+	type StoredCrash,
+	TOKEN_SCOPES,
+	type TokenRecord,
+	type TokenScope,
+} from "./_types.js";
+
+import type { Store } from "./_types.js";
+
+/** Opens the store a `--db` value names: a postgres:// URL, or else a SQLite file path. */
+export async function openStore(db: string): Promise<Store> {
+	if (/^postgres(?:ql)?:\/\//.test(db)) {
+		const { openPostgresStore } = await import("./postgres/index.js");
+		return openPostgresStore(db);
+	}
+	const { openSqliteStore } = await import("./sqlite/index.js");
+	return openSqliteStore(db);
+}
