@@ -4,6 +4,7 @@ import type {
 	AttributeCounts,
 	BucketRecord,
 	BucketSummary,
+	BucketVersion,
 	CrashQuery,
 	CrashRecord,
 	CrashSummary,
@@ -200,14 +201,13 @@ export class KyselyStore implements Store {
 			message: c.message,
 			diagnosis_id: c.diagnosis?.id ?? null,
 			diagnosis_confidence: c.diagnosis?.confidence ?? null,
-			document: c.document,
 			findings: c.findings,
 			raw: c.raw,
 			raw_size: c.rawSize,
 			search: c.search,
 			idempotency_key: c.idempotencyKey,
 		}));
-		// Large documents make for large statements: fewer rows per statement.
+		// Crash texts make for large statements: fewer rows per statement.
 		for (let i = 0; i < crashRows.length; i += 50)
 			await trx
 				.insertInto("crashes")
@@ -680,13 +680,7 @@ export class KyselyStore implements Store {
 			.where("bucket", "=", id)
 			.where("kind", "=", kind)
 			.executeTakeFirst();
-		const versions = await this.#db
-			.selectFrom("bucket_versions")
-			.selectAll()
-			.where("bucket", "=", id)
-			.where("kind", "=", kind)
-			.orderBy("first_seen")
-			.execute();
+		const versions = (await this.bucketVersions([id], kind)).get(id) ?? [];
 		return {
 			id: b.id,
 			title: b.title,
@@ -707,14 +701,35 @@ export class KyselyStore implements Store {
 				why: JSON.parse(b.why) as string[],
 			},
 			findings: b.findings,
-			versions: versions.map((v) => ({
+			versions,
+		};
+	}
+
+	async bucketVersions(
+		ids: readonly string[],
+		kind: ReportKind,
+	): Promise<Map<string, BucketVersion[]>> {
+		const out = new Map<string, BucketVersion[]>();
+		if (ids.length === 0) return out;
+		const rows = await this.#db
+			.selectFrom("bucket_versions")
+			.selectAll()
+			.where("bucket", "in", ids)
+			.where("kind", "=", kind)
+			.orderBy("first_seen")
+			.execute();
+		for (const v of rows) {
+			const list = out.get(v.bucket) ?? [];
+			list.push({
 				service: v.service,
 				version: v.version,
 				firstSeen: Number(v.first_seen),
 				lastSeen: Number(v.last_seen),
 				count: Number(v.count),
-			})),
-		};
+			});
+			out.set(v.bucket, list);
+		}
+		return out;
 	}
 
 	async serviceVersions(service: string | undefined): Promise<ServiceVersion[]> {
@@ -959,7 +974,6 @@ export class KyselyStore implements Store {
 			...summary(c),
 			received: Number(c.received),
 			attributes: attributes.map((a): Pair => [a.name, a.value]),
-			document: c.document,
 			findings: c.findings,
 			raw: c.raw === null ? null : new Uint8Array(c.raw),
 			rawSize: Number(c.raw_size),

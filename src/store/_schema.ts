@@ -39,7 +39,6 @@ export interface Database {
 		message: string | null;
 		diagnosis_id: string | null;
 		diagnosis_confidence: string | null;
-		document: string;
 		findings: string;
 		raw: ColumnType<Binary | null, Binary | null, null>;
 		raw_size: number;

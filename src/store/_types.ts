@@ -52,8 +52,6 @@ export interface NewCrash {
 	readonly diagnosisRank: number;
 	/** The diagnosis findings, as JSON. */
 	readonly findings: string;
-	/** The parsed crash (the `parse --json` crash object), as JSON. */
-	readonly document: string;
 	/** The crash's own text, gzip-compressed. */
 	readonly raw: Uint8Array;
 	readonly rawSize: number;
@@ -159,7 +157,6 @@ export interface CrashSummary {
 export interface CrashRecord extends CrashSummary {
 	readonly received: number;
 	readonly attributes: readonly (readonly [string, string])[];
-	readonly document: string;
 	readonly findings: string;
 	/** Its text, gzip-compressed; null once retention removed it. */
 	readonly raw: Uint8Array | null;
@@ -189,6 +186,8 @@ export interface Store {
 	/** Buckets with reports in the filter, most reports first, at most `limit`. */
 	listBuckets(filter: ReportFilter, limit: number): Promise<BucketSummary[]>;
 	getBucket(id: string, kind: ReportKind): Promise<BucketRecord | null>;
+	/** The service versions each bucket was seen in. */
+	bucketVersions(ids: readonly string[], kind: ReportKind): Promise<Map<string, BucketVersion[]>>;
 	serviceVersions(service: string | undefined): Promise<ServiceVersion[]>;
 	/** Attribute values of the bucket's reports (bucket given) or of all reports, in the filter. */
 	reportAttributes(bucket: string | undefined, filter: ReportFilter): Promise<AttributeCounts>;

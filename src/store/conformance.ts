@@ -54,7 +54,6 @@ export function sampleCrashes(n: number, seed = 1): NewCrash[] {
 			diagnosis: i % 3 === 0 ? { id: `rule-${bucket}`, confidence: "likely" } : null,
 			diagnosisRank: i % 3 === 0 ? 2 : 0,
 			findings: JSON.stringify([{ id: `rule-${bucket}`, i }]),
-			document: JSON.stringify({ message: `panic: crash ${i}` }),
 			raw: new Uint8Array(raw),
 			rawSize: text.length,
 			search: `panic: crash ${i} 100%_done main.main`,
@@ -150,14 +149,14 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
 			crashes.push(...extra);
 		});
 
-		it("keeps a crash whole: attributes, document, raw bytes", async () => {
+		it("keeps a crash whole: attributes, findings, raw bytes", async () => {
 			const c = crashes[7] as NewCrash;
 			const got = await store.getCrash(c.id);
 			expect(got).not.toBeNull();
 			expect(got?.attributes).toEqual(
 				[...c.attributes].sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1)),
 			);
-			expect(got?.document).toBe(c.document);
+			expect(got?.findings).toBe(c.findings);
 			expect(Buffer.from(got?.raw ?? []).equals(Buffer.from(c.raw))).toBe(true);
 			expect(got?.time).toBe(c.time);
 			expect(got?.diagnosis).toEqual(c.diagnosis);

@@ -50,7 +50,6 @@ export function initialSchema(binaryType: "blob" | "bytea"): Migration {
 				.addColumn("message", text)
 				.addColumn("diagnosis_id", text)
 				.addColumn("diagnosis_confidence", text)
-				.addColumn("document", text, (c) => c.notNull())
 				.addColumn("findings", text, (c) => c.notNull())
 				.addColumn("raw", sql.raw(binaryType))
 				.addColumn("raw_size", int, (c) => c.notNull())
