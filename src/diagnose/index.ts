@@ -3,7 +3,7 @@
  * text (or given), and facts read from the binary that crashed.
  * @module
  */
-export { ANALYSIS_NAMES } from "./_analyses.js";
+export { ANALYSIS_NAMES, preemptedVictims } from "./_analyses.js";
 export { type DiagnoseOptions, type Diagnosis, diagnose, type Finding } from "./_diagnose.js";
 export {
 	type BinaryEnvironment,
@@ -15,4 +15,4 @@ export {
 } from "./_environment.js";
 export { formatFrame, isStdFrame, programFrame } from "./_frames.js";
 export { collectNotes, NoteCollector } from "./_notes.js";
-export { type BinaryInput, splitSPVictims } from "./_split-sp.js";
+export { type BinaryInput, hasSplitSPSignature, splitSPVictims } from "./_split-sp.js";

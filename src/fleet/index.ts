@@ -1,0 +1,24 @@
+/**
+ * The fleet's arithmetic over plain data: bucket signatures, the attributes a crash text reveals,
+ * over-representation statistics, correlation in time, and regressions.
+ * @module
+ */
+export { crashAttributes } from "./_attributes.js";
+export { findRegressions, type Regression, type ReleasedVersion } from "./_regression.js";
+export {
+	normalizeReason,
+	SIGNATURE_VERSION,
+	type Signature,
+	signCrash,
+	signRace,
+} from "./_signature.js";
+export {
+	type AttributeCount,
+	type CorrelateOptions,
+	type Correlation,
+	type CountTable,
+	correlate,
+	crossCorrelate,
+	type LagCorrelation,
+	upperTail,
+} from "./_statistics.js";

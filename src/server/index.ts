@@ -1,0 +1,9 @@
+/**
+ * The fleet service: the versioned JSON API that takes crash reports and heartbeats from many
+ * hosts and answers with buckets, rates and correlations.
+ * @module
+ */
+
+export { createServer, DEFAULT_LIMITS, type ServerLimits, type ServerOptions } from "./_app.js";
+export { hashToken, newToken } from "./_auth.js";
+export { type IngestOptions, prepareReport, type Report } from "./_ingest.js";

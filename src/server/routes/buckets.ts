@@ -1,0 +1,172 @@
+import type { FastifyInstance } from "fastify";
+import { type CountTable, correlate, crossCorrelate, findRegressions } from "../../fleet/index.js";
+import type { AttributeCounts, BucketSummary, ReportFilter } from "../../store/index.js";
+import type { ServerContext } from "../_app.js";
+import { ApiError } from "../_errors.js";
+import { readCount, readFilter } from "../_query.js";
+import { crashSummaryJson } from "./crashes.js";
+
+const HOUR = 3_600_000;
+const SAMPLES = 10;
+/** How far apart in hours two rates are compared for a correlation in time. */
+const MAX_LAG = 24;
+
+type Query = Record<string, string | string[] | undefined>;
+
+/** `GET /api/v1/buckets`, `/buckets/{id}` and `/buckets/{id}/correlations`. */
+export function bucketRoutes(app: FastifyInstance, ctx: ServerContext): void {
+	app.get("/api/v1/buckets", { config: { scope: "read" } }, async (request) => {
+		const query = request.query as Query;
+		const filter = readFilter(query, ctx.now());
+		const limit = readCount("limit", single(query, "limit"), 50, 1000);
+		const buckets = await ctx.store.listBuckets(filter, limit);
+		// Rank change: the rank each bucket had in the window of the same length just before.
+		const span = filter.to - filter.from;
+		const before = await ctx.store.listBuckets(
+			{ ...filter, from: filter.from - span, to: filter.from },
+			1000,
+		);
+		const previousRank = new Map(before.map((b, i) => [b.id, i + 1]));
+		const versions = await ctx.store.bucketVersions(
+			buckets.map((b) => b.id),
+			filter.kind,
+		);
+		const released = await ctx.store.serviceVersions(filter.service);
+		return {
+			from: new Date(filter.from).toISOString(),
+			to: new Date(filter.to).toISOString(),
+			buckets: buckets.map((b, i) => {
+				const regressions = findRegressions(versions.get(b.id) ?? [], released);
+				return {
+					...summaryJson(b),
+					new: b.firstSeen >= filter.from,
+					regressed: regressions.length > 0,
+					rank: i + 1,
+					previousRank: previousRank.get(b.id) ?? null,
+				};
+			}),
+		};
+	});
+
+	app.get("/api/v1/buckets/:id", { config: { scope: "read" } }, async (request) => {
+		const { id } = request.params as { id: string };
+		const kind = readFilter(request.query as Query, ctx.now()).kind;
+		const bucket = await ctx.store.getBucket(id, kind);
+		if (bucket === null) throw new ApiError("not_found", `no bucket ${id.slice(0, 80)}`);
+		const released = await ctx.store.serviceVersions(undefined);
+		const samples = await ctx.store.listCrashes({ bucket: id, kind, limit: SAMPLES });
+		const findings = JSON.parse(bucket.findings) as unknown[];
+		return {
+			...summaryJson(bucket),
+			signature: {
+				version: bucket.signature.version,
+				reason: bucket.signature.reason,
+				frames: bucket.signature.frames,
+			},
+			why: bucket.signature.why,
+			diagnosis:
+				bucket.diagnosis === null ? null : { ...bucket.diagnosis, finding: findings[0] ?? null },
+			findings,
+			versions: bucket.versions.map((v) => ({
+				...v,
+				firstSeen: new Date(v.firstSeen).toISOString(),
+				lastSeen: new Date(v.lastSeen).toISOString(),
+			})),
+			regressions: findRegressions(bucket.versions, released),
+			samples: samples.map(crashSummaryJson),
+		};
+	});
+
+	app.get("/api/v1/buckets/:id/correlations", { config: { scope: "read" } }, async (request) => {
+		const { id } = request.params as { id: string };
+		const query = request.query as Query;
+		const reference = single(query, "reference") ?? "crashes";
+		if (reference !== "crashes" && reference !== "fleet")
+			throw new ApiError(
+				"bad_request",
+				`reference: '${reference.slice(0, 40)}' is not crashes or fleet`,
+			);
+		const filter = readFilter(query, ctx.now());
+		const inBucket = await ctx.store.reportAttributes(id, filter);
+		if (inBucket.total === 0 && (await ctx.store.getBucket(id, filter.kind)) === null)
+			throw new ApiError("not_found", `no bucket ${id.slice(0, 80)}`);
+		const others =
+			reference === "fleet"
+				? await ctx.store.fleetAttributes(filter)
+				: subtract(await ctx.store.reportAttributes(undefined, filter), inBucket);
+		const bucketTable = table(inBucket);
+		// Against the fleet, only what heartbeats report can be compared.
+		const referenceTable = table(others);
+		const known = new Set(others.counts.map((c) => c.attribute));
+		const tested =
+			reference === "fleet"
+				? { ...bucketTable, counts: bucketTable.counts.filter((c) => known.has(c.attribute)) }
+				: bucketTable;
+		return {
+			bucket: id,
+			reference,
+			from: new Date(filter.from).toISOString(),
+			to: new Date(filter.to).toISOString(),
+			bucketTotal: inBucket.total,
+			referenceTotal: others.total,
+			correlations: correlate(tested, referenceTable),
+			time: await timeCorrelations(ctx, id, filter),
+		};
+	});
+}
+
+/** How the bucket's hourly rate follows the other stream's (fatal against recovered, and back). */
+async function timeCorrelations(ctx: ServerContext, id: string, filter: ReportFilter) {
+	const other = filter.kind === "fatal" ? "recovered" : "fatal";
+	const hours = Math.round((filter.to - filter.from) / HOUR);
+	const dense = (points: readonly { t: number; count: number }[]): number[] => {
+		const out = new Array<number>(hours).fill(0);
+		for (const p of points) {
+			const i = Math.round((p.t - filter.from) / HOUR);
+			if (i >= 0 && i < hours) out[i] = p.count;
+		}
+		return out;
+	};
+	const mine = dense(await ctx.store.rates(id, filter, HOUR));
+	const theirs = dense(await ctx.store.rates(undefined, { ...filter, kind: other }, HOUR));
+	if (theirs.every((n) => n === 0) || mine.every((n) => n === 0)) return [];
+	const lags = crossCorrelate(mine, theirs, Math.min(MAX_LAG, Math.floor(hours / 4)));
+	const best = lags.reduce<(typeof lags)[number] | undefined>(
+		(a, b) => (a === undefined || Math.abs(b.r) > Math.abs(a.r) ? b : a),
+		undefined,
+	);
+	const atZero = lags.find((l) => l.lag === 0);
+	return [{ against: other, interval: "hour", r: atZero?.r ?? null, best: best ?? null }];
+}
+
+function subtract(all: AttributeCounts, part: AttributeCounts): AttributeCounts {
+	const minus = new Map(part.counts.map((c) => [`${c.attribute}\0${c.value}`, c.count]));
+	return {
+		total: all.total - part.total,
+		counts: all.counts
+			.map((c) => ({ ...c, count: c.count - (minus.get(`${c.attribute}\0${c.value}`) ?? 0) }))
+			.filter((c) => c.count > 0),
+	};
+}
+
+function table(counts: AttributeCounts): CountTable {
+	return { total: counts.total, counts: counts.counts };
+}
+
+function single(query: Query, name: string): string | undefined {
+	const v = query[name];
+	if (Array.isArray(v)) throw new ApiError("bad_request", `${name}: given more than once`);
+	return v;
+}
+
+function summaryJson(b: BucketSummary): Record<string, unknown> {
+	return {
+		id: b.id,
+		title: b.title,
+		count: b.count,
+		hosts: b.hosts,
+		firstSeen: new Date(b.firstSeen).toISOString(),
+		lastSeen: new Date(b.lastSeen).toISOString(),
+		diagnosis: b.diagnosis,
+	};
+}

@@ -1,0 +1,146 @@
+import { gunzipSync } from "node:zlib";
+import type { FastifyInstance } from "fastify";
+import type { CrashRecord, CrashSummary } from "../../store/index.js";
+import { parseCrashes } from "../../traceback/index.js";
+import type { ServerContext } from "../_app.js";
+import { isObject, readBodyKind, readOrigin, readString } from "../_body.js";
+import { ApiError } from "../_errors.js";
+import { prepareReport, type Report } from "../_ingest.js";
+import { readCount, readKind } from "../_query.js";
+
+const MAX_KEY = 200;
+
+/** `POST /api/v1/crashes` (a report as the process wrote it), `GET /api/v1/crashes[/{id}]`. */
+export function crashRoutes(app: FastifyInstance, ctx: ServerContext): void {
+	app.post("/api/v1/crashes", { config: { scope: "ingest" } }, async (request, reply) => {
+		const report = readReport(
+			request.body,
+			request.query as Record<string, unknown>,
+			request.headers["idempotency-key"],
+			ctx,
+		);
+		const crashes = prepareReport(report, {
+			rules: ctx.rules,
+			maxCrashes: ctx.limits.maxCrashesPerRequest,
+			now: ctx.now,
+		});
+		const stored = await ctx.crashes.submit(crashes);
+		return reply.status(stored.every((s) => s.duplicate) ? 200 : 201).send({
+			crashes: stored.map((s) => ({ id: s.id, bucket: s.bucket, duplicate: s.duplicate })),
+		});
+	});
+
+	app.get("/api/v1/crashes", { config: { scope: "read" } }, async (request) => {
+		const query = request.query as Record<string, string | undefined>;
+		const limit = readCount("limit", query.limit, 50, 1000);
+		const cursor =
+			query.cursor === undefined || query.cursor === "" ? undefined : decodeCursor(query.cursor);
+		const rows = await ctx.store.listCrashes({
+			bucket: query.bucket,
+			host: query.host,
+			q: query.q?.slice(0, 200),
+			kind: query.kind === undefined ? undefined : readKind(query.kind),
+			cursor,
+			limit: limit + 1,
+		});
+		const page = rows.slice(0, limit);
+		const last = page.at(-1);
+		return {
+			crashes: page.map(crashSummaryJson),
+			next: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
+		};
+	});
+
+	app.get("/api/v1/crashes/:id", { config: { scope: "read" } }, async (request) => {
+		const { id } = request.params as { id: string };
+		const crash = await ctx.store.getCrash(id);
+		if (crash === null) throw new ApiError("not_found", `no crash ${id.slice(0, 80)}`);
+		return crashJson(crash);
+	});
+}
+
+function readReport(
+	body: unknown,
+	query: Record<string, unknown>,
+	keyHeader: string | string[] | undefined,
+	ctx: ServerContext,
+): Report {
+	let fields: Readonly<Record<string, unknown>>;
+	let text: unknown;
+	if (typeof body === "string") {
+		// text/plain: the crash text is the body, the other fields are query parameters.
+		const attributes: Record<string, unknown> = {};
+		const rest: Record<string, unknown> = {};
+		for (const [name, value] of Object.entries(query)) {
+			if (Array.isArray(value))
+				throw new ApiError("bad_request", `query ${name}: given more than once`);
+			if (name.startsWith("attributes.")) attributes[name.slice("attributes.".length)] = value;
+			else rest[name] = value;
+		}
+		fields = { ...rest, attributes };
+		text = body;
+	} else if (isObject(body)) {
+		fields = body;
+		text = body.text;
+	} else
+		throw new ApiError(
+			"bad_request",
+			"body: must be a JSON object with a text field, or text/plain crash text",
+		);
+	if (typeof text !== "string" || text.trim() === "")
+		throw new ApiError("bad_request", "text: the crash text is missing or empty");
+	const origin = readOrigin(fields, ctx.limits, "", ctx.now());
+	const key =
+		typeof keyHeader === "string" ? keyHeader : readString(fields, "idempotencyKey", MAX_KEY, "");
+	if (key !== undefined && (key.length > MAX_KEY || key === ""))
+		throw new ApiError("bad_request", `Idempotency-Key: must be 1 to ${MAX_KEY} characters`);
+	return { ...origin, text, kind: readBodyKind(fields, ""), idempotencyKey: key ?? null };
+}
+
+function encodeCursor(c: CrashSummary): string {
+	return Buffer.from(`${c.time}.${c.id}`).toString("base64url");
+}
+
+function decodeCursor(cursor: string): { time: number; id: string } {
+	const m = /^(\d{1,15})\.([0-9a-f]{1,64})$/.exec(
+		Buffer.from(cursor.slice(0, 200), "base64url").toString(),
+	);
+	if (m === null) throw new ApiError("bad_request", "cursor: not a cursor this API gave out");
+	return { time: Number(m[1]), id: m[2] as string };
+}
+
+/** A crash as lists show it. */
+export function crashSummaryJson(c: CrashSummary): Record<string, unknown> {
+	return {
+		id: c.id,
+		kind: c.kind,
+		time: new Date(c.time).toISOString(),
+		host: c.host,
+		service: c.service,
+		version: c.version,
+		bucket: c.bucket,
+		message: c.message,
+		diagnosis: c.diagnosis,
+	};
+}
+
+function crashJson(c: CrashRecord): Record<string, unknown> {
+	const attributes: Record<string, string | string[]> = {};
+	for (const [name, value] of c.attributes) {
+		const old = attributes[name];
+		attributes[name] = old === undefined ? value : [...(Array.isArray(old) ? old : [old]), value];
+	}
+	const text = c.raw === null ? null : gunzipSync(c.raw).toString();
+	// The crash is parsed again from its text: the parse of the gocrash that serves it.
+	const parsed = text === null ? null : parseCrashes(text);
+	return {
+		...crashSummaryJson(c),
+		received: new Date(c.received).toISOString(),
+		attributes,
+		crash: parsed?.crashes[0] ?? null,
+		race: parsed?.races[0] ?? null,
+		findings: JSON.parse(c.findings) as unknown,
+		text,
+		textSize: c.rawSize,
+	};
+}
