@@ -10,6 +10,8 @@ const commands: Readonly<Record<string, () => Promise<Command>>> = {
 	diagnose: async () => (await import("./diagnose.js")).diagnoseCommand,
 	host: async () => (await import("./host.js")).hostCommand,
 	reproduce: async () => (await import("./reproduce.js")).reproduceCommand,
+	serve: async () => (await import("./serve/index.js")).serveCommand,
+	token: async () => (await import("./token.js")).tokenCommand,
 };
 
 async function formatHelp(): Promise<string> {

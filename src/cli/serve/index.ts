@@ -1,0 +1,119 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer, DEFAULT_LIMITS, newToken } from "../../server/index.js";
+import type { Command } from "../_io.js";
+import { InputError, parseCommandArgs, UsageError } from "../_io.js";
+import { openCliStore } from "../_store.js";
+import { builtinRulesDir, loadRules } from "../diagnose.js";
+import { loadDemoFleet } from "./_demo.js";
+
+const usage = `usage: gocrash serve [--db PATH|postgres://…] [--listen HOST:PORT] [--demo]
+                     [--max-body BYTES] [--max-crashes N] [--rate-limit N] [--retention-days D]
+
+Runs the fleet service: takes crash reports and heartbeats from many hosts over HTTP
+(POST /api/v1/crashes, /api/v1/heartbeats), groups crashes into buckets, and answers with
+buckets, rates and correlations (GET /api/v1/…). Every request needs a token
+('gocrash token create'). Logs one JSON line per request; SIGTERM stops it cleanly.
+
+  --db D              SQLite file (default ./gocrash.db) or a postgres:// URL; several servers
+                      can share one PostgreSQL database
+  --listen A          address to listen on (default 127.0.0.1:7480)
+  --demo              start on a fresh database filled with a simulated fleet made from the
+                      repository's real crash texts, and print a read and an ingest token
+  --max-body B        largest request body in bytes, after gzip (default ${DEFAULT_LIMITS.maxBody})
+  --max-crashes N     most crashes one request's text may hold (default ${DEFAULT_LIMITS.maxCrashesPerRequest})
+  --rate-limit N      requests per second per token, 0 for none (default 0)
+  --retention-days D  delete crash texts received more than D days ago, keeping their counts
+                      (default: keep them)
+`;
+
+const HOUR = 3_600_000;
+
+/** `gocrash serve`: the fleet service. */
+export const serveCommand: Command = {
+	name: "serve",
+	summary: "run the fleet service: ingest crashes from many hosts, buckets, rates, correlations",
+	usage,
+	async run(args, io) {
+		const { values, positionals } = parseCommandArgs(args, {
+			db: { type: "string" },
+			listen: { type: "string", default: "127.0.0.1:7480" },
+			demo: { type: "boolean", default: false },
+			"max-body": { type: "string" },
+			"max-crashes": { type: "string" },
+			"rate-limit": { type: "string" },
+			"retention-days": { type: "string" },
+		});
+		if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+		const listen = /^(.*):(\d{1,5})$/.exec(values.listen);
+		if (listen === null) throw new UsageError(`--listen: '${values.listen}' is not HOST:PORT`);
+		const number = (name: string, value: string | undefined, fallback: number): number => {
+			if (value === undefined) return fallback;
+			if (!/^\d{1,12}$/.test(value))
+				throw new UsageError(`--${name}: '${value}' is not a whole number`);
+			return Number(value);
+		};
+		const limits = {
+			maxBody: number("max-body", values["max-body"], DEFAULT_LIMITS.maxBody),
+			maxCrashesPerRequest: number(
+				"max-crashes",
+				values["max-crashes"],
+				DEFAULT_LIMITS.maxCrashesPerRequest,
+			),
+			requestsPerSecond: number("rate-limit", values["rate-limit"], 0),
+		};
+		const retentionDays =
+			values["retention-days"] === undefined
+				? undefined
+				: number("retention-days", values["retention-days"], 0);
+		const db =
+			values.db ??
+			(values.demo
+				? join(mkdtempSync(join(tmpdir(), "gocrash-demo-")), "gocrash.db")
+				: "gocrash.db");
+		const { rules } = await loadRules([builtinRulesDir]);
+		const store = await openCliStore(db, io.cwd);
+		try {
+			if (values.demo) {
+				if ((await store.listCrashes({ limit: 1 })).length > 0)
+					throw new InputError(`--demo needs a fresh database, and ${db} already holds crashes`);
+				const started = Date.now();
+				const loaded = await loadDemoFleet(store, rules, Date.now());
+				const tokens = {
+					read: newToken("read", "demo-read", Date.now()),
+					ingest: newToken("ingest", "demo-ingest", Date.now()),
+				};
+				await store.createToken(tokens.read.record);
+				await store.createToken(tokens.ingest.record);
+				io.stderr.write(
+					`gocrash serve: demo fleet in ${db}: ${loaded.crashes} crashes and ${loaded.heartbeats} heartbeats from ${loaded.hosts} hosts over ${loaded.days} days, loaded in ${((Date.now() - started) / 1000).toFixed(1)} s\n` +
+						`read token:   ${tokens.read.secret}\ningest token: ${tokens.ingest.secret}\n`,
+				);
+			}
+			const app = createServer({ store, rules, limits, log: { stream: io.stdout } });
+			const address = await app.listen({ host: listen[1] as string, port: Number(listen[2]) });
+			io.stderr.write(`gocrash serve: listening on ${address} (${store.dialect})\n`);
+			const retention =
+				retentionDays === undefined
+					? undefined
+					: setInterval(() => {
+							void store.dropRawTexts(Date.now() - retentionDays * 24 * HOUR).catch(() => {});
+						}, HOUR);
+			retention?.unref();
+			if (retentionDays !== undefined)
+				await store.dropRawTexts(Date.now() - retentionDays * 24 * HOUR);
+			const signal = await new Promise<string>((done) => {
+				process.once("SIGTERM", () => done("SIGTERM"));
+				process.once("SIGINT", () => done("SIGINT"));
+			});
+			clearInterval(retention);
+			io.stderr.write(`gocrash serve: ${signal}: finishing the requests in progress\n`);
+			// Stops accepting connections and waits for every request in progress to be answered.
+			await app.close();
+			return 0;
+		} finally {
+			await store.close();
+		}
+	},
+};
