@@ -86,6 +86,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
 				: { level: options.log.level ?? "info", stream: options.log.stream },
 		return503OnClosing: true,
 		forceCloseConnections: "idle",
+		keepAliveTimeout: 5000,
 		ajv: { customOptions: { coerceTypes: false } },
 	});
 	const context: ServerContext = {
@@ -108,6 +109,15 @@ export function createServer(options: ServerOptions): FastifyInstance {
 	};
 	const limiter = new RateLimiter(limits.requestsPerSecond, now);
 
+	// While closing, every answer closes its connection, so that shutdown does not wait for
+	// kept-alive connections to time out.
+	let closing = false;
+	app.addHook("preClose", async () => {
+		closing = true;
+	});
+	app.addHook("onSend", async (_request, reply) => {
+		if (closing) void reply.header("connection", "close");
+	});
 	app.decorateRequest("token", null);
 	app.addHook("onRequest", async (request) => {
 		const scope = request.routeOptions.config.scope;

@@ -7,6 +7,7 @@ import { readCount, readFilter } from "../_query.js";
 import { crashSummaryJson } from "./crashes.js";
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const SAMPLES = 10;
 /** How far apart in hours two rates are compared for a correlation in time. */
 const MAX_LAG = 24;
@@ -115,28 +116,44 @@ export function bucketRoutes(app: FastifyInstance, ctx: ServerContext): void {
 	});
 }
 
-/** How the bucket's hourly rate follows the other stream's (fatal against recovered, and back). */
+/**
+ * How the bucket's rate follows the other stream's (fatal against recovered, and back), per hour
+ * with lags of up to a day each way, and per day without lag when the window holds a week or more.
+ */
 async function timeCorrelations(ctx: ServerContext, id: string, filter: ReportFilter) {
 	const other = filter.kind === "fatal" ? "recovered" : "fatal";
-	const hours = Math.round((filter.to - filter.from) / HOUR);
-	const dense = (points: readonly { t: number; count: number }[]): number[] => {
-		const out = new Array<number>(hours).fill(0);
-		for (const p of points) {
-			const i = Math.round((p.t - filter.from) / HOUR);
-			if (i >= 0 && i < hours) out[i] = p.count;
-		}
-		return out;
-	};
-	const mine = dense(await ctx.store.rates(id, filter, HOUR));
-	const theirs = dense(await ctx.store.rates(undefined, { ...filter, kind: other }, HOUR));
-	if (theirs.every((n) => n === 0) || mine.every((n) => n === 0)) return [];
-	const lags = crossCorrelate(mine, theirs, Math.min(MAX_LAG, Math.floor(hours / 4)));
-	const best = lags.reduce<(typeof lags)[number] | undefined>(
-		(a, b) => (a === undefined || Math.abs(b.r) > Math.abs(a.r) ? b : a),
-		undefined,
-	);
-	const atZero = lags.find((l) => l.lag === 0);
-	return [{ against: other, interval: "hour", r: atZero?.r ?? null, best: best ?? null }];
+	const out = [];
+	for (const [interval, step, maxLag] of [
+		["hour", HOUR, MAX_LAG],
+		["day", DAY, 0],
+	] as const) {
+		const from = Math.floor(filter.from / step) * step;
+		const n = Math.ceil((filter.to - from) / step);
+		if (interval === "day" && n < 7) continue;
+		const dense = (points: readonly { t: number; count: number }[]): number[] => {
+			const series = new Array<number>(n).fill(0);
+			for (const p of points) {
+				const i = Math.round((p.t - from) / step);
+				if (i >= 0 && i < n) series[i] = p.count;
+			}
+			return series;
+		};
+		const mine = dense(await ctx.store.rates(id, filter, step));
+		const theirs = dense(await ctx.store.rates(undefined, { ...filter, kind: other }, step));
+		if (theirs.every((x) => x === 0) || mine.every((x) => x === 0)) continue;
+		const lags = crossCorrelate(mine, theirs, Math.min(maxLag, Math.floor(n / 4)));
+		const best = lags.reduce<(typeof lags)[number] | undefined>(
+			(a, b) => (a === undefined || Math.abs(b.r) > Math.abs(a.r) ? b : a),
+			undefined,
+		);
+		out.push({
+			against: other,
+			interval,
+			r: lags.find((l) => l.lag === 0)?.r ?? null,
+			best: best ?? null,
+		});
+	}
+	return out;
 }
 
 function subtract(all: AttributeCounts, part: AttributeCounts): AttributeCounts {
