@@ -1,5 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { Rule } from "../../knowledge/index.js";
 import { prepareReport } from "../../server/index.js";
@@ -73,10 +74,13 @@ export async function loadDemoFleet(
 		if (batch.length >= BATCH) {
 			crashes += (await store.insertCrashes(batch)).length;
 			batch = [];
+			// SQLite answers synchronously: let timers and I/O run between batches.
+			await yieldToLoop();
 		}
 	}
 	crashes += (await store.insertCrashes(batch)).length;
-	for (let i = 0; i < fleet.heartbeats.length; i += HEARTBEAT_BATCH)
+	for (let i = 0; i < fleet.heartbeats.length; i += HEARTBEAT_BATCH) {
+		await yieldToLoop();
 		await store.insertHeartbeats(
 			fleet.heartbeats.slice(i, i + HEARTBEAT_BATCH).map((h) => ({
 				host: h.host,
@@ -86,6 +90,7 @@ export async function loadDemoFleet(
 				attributes: Object.entries(h.attributes),
 			})),
 		);
+	}
 	const hosts = new Set(fleet.heartbeats.map((h) => h.host)).size;
 	return { crashes, heartbeats: fleet.heartbeats.length, hosts, days };
 }
