@@ -1,5 +1,10 @@
 import { createGunzip } from "node:zlib";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+	type FastifyInstance,
+	type FastifyReply,
+	type FastifyRequest,
+	LogController,
+} from "fastify";
 import type { Rule } from "../knowledge/index.js";
 import type {
 	Heartbeat,
@@ -12,6 +17,7 @@ import type {
 import { authorize } from "./_auth.js";
 import { Batcher } from "./_batcher.js";
 import { ApiError, toApiError } from "./_errors.js";
+import { PreparePool } from "./_prepare-pool.js";
 import { RateLimiter } from "./_rate-limit.js";
 import { bucketRoutes } from "./routes/buckets.js";
 import { crashRoutes } from "./routes/crashes.js";
@@ -50,6 +56,8 @@ export interface ServerOptions {
 	/** pino log options: false for no log, or the stream to log to. */
 	readonly log?: false | { readonly stream: NodeJS.WritableStream; readonly level?: string };
 	readonly now?: () => number;
+	/** Worker threads that parse and diagnose reports; 0 (the default): this thread does. */
+	readonly prepareThreads?: number;
 }
 
 /** What every route sees. */
@@ -58,6 +66,7 @@ export interface ServerContext {
 	readonly rules: readonly Rule[];
 	readonly limits: ServerLimits;
 	readonly now: () => number;
+	readonly prepare: PreparePool;
 	readonly crashes: Batcher<NewCrash, StoredCrash>;
 	readonly heartbeats: Batcher<Heartbeat, null>;
 }
@@ -79,7 +88,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
 	const store = options.store;
 	const app = Fastify({
 		bodyLimit: limits.maxBody,
-		disableRequestLogging: true,
+		// One line per request, written in onResponse, instead of Fastify's two.
+		logController: new LogController({ disableRequestLogging: true }),
 		logger:
 			options.log === undefined || options.log === false
 				? false
@@ -94,6 +104,12 @@ export function createServer(options: ServerOptions): FastifyInstance {
 		rules: options.rules,
 		limits,
 		now,
+		prepare: new PreparePool({
+			rules: options.rules,
+			maxCrashes: limits.maxCrashesPerRequest,
+			now,
+			threads: options.prepareThreads ?? 0,
+		}),
 		// SQLite has one writer: one transaction at a time, each holding every request that waited.
 		crashes: new Batcher((items) => store.insertCrashes(items), {
 			maxItems: 2000,
@@ -115,6 +131,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
 	app.addHook("preClose", async () => {
 		closing = true;
 	});
+	app.addHook("onClose", async () => context.prepare.close());
 	app.addHook("onSend", async (_request, reply) => {
 		if (closing) void reply.header("connection", "close");
 	});

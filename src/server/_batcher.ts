@@ -13,6 +13,7 @@ export class Batcher<T, R> {
 	readonly #maxItems: number;
 	#waiting: Waiting<T, R>[] = [];
 	#running = 0;
+	#scheduled = false;
 	readonly #concurrency: number;
 
 	/** `write` must return one result per item, in order; at most `concurrency` writes run at once. */
@@ -29,7 +30,16 @@ export class Batcher<T, R> {
 	submit(items: readonly T[]): Promise<R[]> {
 		return new Promise((resolve, reject) => {
 			this.#waiting.push({ items, resolve, reject });
-			this.#drain();
+			// A write starts on the next turn of the event loop, so that every submission that
+			// arrives in this one joins it: SQLite writes synchronously, so while one runs, the
+			// requests that wait cannot even be read.
+			if (!this.#scheduled) {
+				this.#scheduled = true;
+				setImmediate(() => {
+					this.#scheduled = false;
+					this.#drain();
+				});
+			}
 		});
 	}
 

@@ -1,5 +1,5 @@
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, DEFAULT_LIMITS, newToken } from "../../server/index.js";
 import type { Command } from "../_io.js";
@@ -10,6 +10,7 @@ import { loadDemoFleet } from "./_demo.js";
 
 const usage = `usage: gocrash serve [--db PATH|postgres://…] [--listen HOST:PORT] [--demo]
                      [--max-body BYTES] [--max-crashes N] [--rate-limit N] [--retention-days D]
+                     [--threads N]
 
 Runs the fleet service: takes crash reports and heartbeats from many hosts over HTTP
 (POST /api/v1/crashes, /api/v1/heartbeats), groups crashes into buckets, and answers with
@@ -26,6 +27,8 @@ buckets, rates and correlations (GET /api/v1/…). Every request needs a token
   --rate-limit N      requests per second per token, 0 for none (default 0)
   --retention-days D  delete crash texts received more than D days ago, keeping their counts
                       (default: keep them)
+  --threads N         worker threads that parse and diagnose reports (default: one less than
+                      the processors, at least 1; 0: the thread that answers requests does)
 `;
 
 const HOUR = 3_600_000;
@@ -44,6 +47,7 @@ export const serveCommand: Command = {
 			"max-crashes": { type: "string" },
 			"rate-limit": { type: "string" },
 			"retention-days": { type: "string" },
+			threads: { type: "string" },
 		});
 		if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
 		const listen = /^(.*):(\d{1,5})$/.exec(values.listen);
@@ -91,7 +95,18 @@ export const serveCommand: Command = {
 						`read token:   ${tokens.read.secret}\ningest token: ${tokens.ingest.secret}\n`,
 				);
 			}
-			const app = createServer({ store, rules, limits, log: { stream: io.stdout } });
+			const prepareThreads = number(
+				"threads",
+				values.threads,
+				Math.max(1, availableParallelism() - 1),
+			);
+			const app = createServer({
+				store,
+				rules,
+				limits,
+				prepareThreads,
+				log: { stream: io.stdout },
+			});
 			const address = await app.listen({ host: listen[1] as string, port: Number(listen[2]) });
 			io.stderr.write(`gocrash serve: listening on ${address} (${store.dialect})\n`);
 			const retention =

@@ -5,7 +5,7 @@ import { parseCrashes } from "../../traceback/index.js";
 import type { ServerContext } from "../_app.js";
 import { isObject, readBodyKind, readOrigin, readString } from "../_body.js";
 import { ApiError } from "../_errors.js";
-import { prepareReport, type Report } from "../_ingest.js";
+import type { Report } from "../_ingest.js";
 import { readCount, readKind } from "../_query.js";
 
 const MAX_KEY = 200;
@@ -19,11 +19,7 @@ export function crashRoutes(app: FastifyInstance, ctx: ServerContext): void {
 			request.headers["idempotency-key"],
 			ctx,
 		);
-		const crashes = prepareReport(report, {
-			rules: ctx.rules,
-			maxCrashes: ctx.limits.maxCrashesPerRequest,
-			now: ctx.now,
-		});
+		const crashes = await ctx.prepare.prepare(report);
 		const stored = await ctx.crashes.submit(crashes);
 		return reply.status(stored.every((s) => s.duplicate) ? 200 : 201).send({
 			crashes: stored.map((s) => ({ id: s.id, bucket: s.bucket, duplicate: s.duplicate })),

@@ -21,7 +21,9 @@ export async function openSqliteStore(path: string): Promise<Store> {
 	} catch (error) {
 		throw new StoreError(`cannot open SQLite database ${path}: ${(error as Error).message}`);
 	}
-	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+	const db = new Kysely<Database>({
+		dialect: new SqliteDialect({ database: cachingStatements(sqlite) }),
+	});
 	try {
 		await migrate(db, "blob");
 	} catch (error) {
@@ -29,4 +31,29 @@ export async function openSqliteStore(path: string): Promise<Store> {
 		throw error;
 	}
 	return new KyselyStore(db, "sqlite");
+}
+
+/** Statements kept prepared; the query layer asks for each anew, and preparing costs more than running. */
+const CACHED_STATEMENTS = 500;
+
+/** The database with `prepare` answered from a cache of the statements most recently used. */
+function cachingStatements(sqlite: Sqlite.Database): Sqlite.Database {
+	const cache = new Map<string, Sqlite.Statement>();
+	return new Proxy(sqlite, {
+		get(target, key, receiver) {
+			if (key !== "prepare") {
+				const value: unknown = Reflect.get(target, key, receiver);
+				return typeof value === "function" ? value.bind(target) : value;
+			}
+			return (source: string): Sqlite.Statement => {
+				let statement = cache.get(source);
+				if (statement === undefined) {
+					statement = target.prepare(source);
+					if (cache.size >= CACHED_STATEMENTS) cache.delete(cache.keys().next().value as string);
+				} else cache.delete(source);
+				cache.set(source, statement);
+				return statement;
+			};
+		},
+	});
 }

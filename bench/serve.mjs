@@ -1,0 +1,159 @@
+// Benchmark of the fleet service (`gocrash serve`), driven from this process with autocannon on
+// loopback while the server runs as its own process. Run by bench/serve.sh; see there for what it
+// reports. Every figure is measured in this run; the peer is the same server answering
+// GET /healthz, the most an HTTP request costs on this machine with this framework.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+
+const root = new URL("..", import.meta.url).pathname;
+const cli = join(root, "dist/cli/bin.js");
+const duration = Number(process.env.BENCH_SECONDS ?? 15);
+const pgUrl = process.env.BENCH_POSTGRES;
+
+// Real crash texts of 2-30 KB that hold one crash each, from every toolchain and both arches.
+function texts() {
+	const out = [];
+	const dir = join(root, "test/fixtures/crashes");
+	for (const sub of readdirSync(dir)
+		.filter((d) => d.startsWith("go"))
+		.sort())
+		for (const name of readdirSync(join(dir, sub)).sort()) {
+			if (!name.endsWith(".txt") || name.startsWith("race")) continue;
+			const text = readFileSync(join(dir, sub, name), "utf8");
+			if (text.length >= 2000 && text.length <= 30_000) out.push(text);
+		}
+	return out;
+}
+
+function token(db, scope) {
+	const ran = spawnSync(process.execPath, [cli, "token", "create", "--db", db, "--scope", scope]);
+	if (ran.status !== 0) throw new Error(`token create: ${ran.stderr}`);
+	return ran.stdout.toString().trim();
+}
+
+async function serve(db) {
+	const child = spawn(process.execPath, [cli, "serve", "--db", db, "--listen", "127.0.0.1:0"], {
+		stdio: ["ignore", "ignore", "pipe"],
+	});
+	const url = await new Promise((done, fail) => {
+		let err = "";
+		child.stderr.on("data", (d) => {
+			err += d;
+			const m = /listening on (http:\/\/[\d.:]+)/.exec(err);
+			if (m) done(m[1]);
+		});
+		child.on("exit", () => fail(new Error(`gocrash serve exited: ${err}`)));
+	});
+	return { child, url };
+}
+
+async function stop(server) {
+	server.child.kill("SIGTERM");
+	await new Promise((done) => server.child.on("exit", done));
+}
+
+function run(options) {
+	return new Promise((done, fail) =>
+		autocannon({ duration, connections: 32, pipelining: 1, ...options }, (error, result) =>
+			error ? fail(error) : done(result),
+		),
+	);
+}
+
+function crashRequests(bodies, ingest) {
+	return bodies.map((text, i) => ({
+		method: "POST",
+		path: "/api/v1/crashes",
+		headers: { authorization: `Bearer ${ingest}`, "content-type": "application/json" },
+		body: JSON.stringify({
+			text,
+			host: `host-${i % 300}`,
+			service: `svc-${i % 5}`,
+			attributes: { region: `r${i % 4}` },
+		}),
+	}));
+}
+
+function report(label, result, per = 1) {
+	const ok = result["2xx"];
+	const rate = (ok * per) / result.duration;
+	console.log(
+		`${label.padEnd(44)} ${rate.toFixed(0).padStart(7)}/s  p50 ${String(result.latency.p50).padStart(4)} ms  p99 ${String(result.latency.p99).padStart(4)} ms  non-2xx ${result.non2xx} errors ${result.errors}`,
+	);
+	return rate;
+}
+
+async function ingestRuns(db, label, servers) {
+	const ingest = token(db, "ingest");
+	const running = [];
+	for (let i = 0; i < servers; i++) running.push(await serve(db));
+	const bodies = texts();
+	const per = running.map((s) =>
+		run({ url: s.url, requests: crashRequests(bodies, ingest), connections: 32 / servers }),
+	);
+	const results = await Promise.all(per);
+	const merged = {
+		"2xx": results.reduce((n, r) => n + r["2xx"], 0),
+		non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+		errors: results.reduce((n, r) => n + r.errors, 0),
+		duration: Math.max(...results.map((r) => r.duration)),
+		latency: results[0].latency,
+	};
+	const rate = report(`crashes, ${label}, ${servers} server(s), max`, merged);
+	if (servers === 1) {
+		const offered = await run({
+			url: running[0].url,
+			requests: crashRequests(bodies, ingest),
+			overallRate: 1000,
+			connections: 64,
+		});
+		report(`crashes, ${label}, offered 1000/s`, offered);
+		const healthz = await run({ url: running[0].url, path: "/healthz" });
+		const peer = report(`peer: GET /healthz, ${label}`, healthz);
+		console.log(`ingest / healthz: ${(rate / peer).toFixed(3)}x`);
+		const one = (i) =>
+			JSON.stringify({
+				host: `host-${i % 1000}`,
+				service: "svc",
+				version: "1",
+				attributes: { region: `r${i % 4}` },
+			});
+		const heartbeat = await run({
+			url: running[0].url,
+			requests: Array.from({ length: 1000 }, (_, i) => ({
+				method: "POST",
+				path: "/api/v1/heartbeats",
+				headers: { authorization: `Bearer ${ingest}`, "content-type": "application/json" },
+				body: one(i),
+			})),
+		});
+		report(`heartbeats, ${label}, one per request`, heartbeat);
+		const batch = await run({
+			url: running[0].url,
+			requests: [
+				{
+					method: "POST",
+					path: "/api/v1/heartbeats",
+					headers: { authorization: `Bearer ${ingest}`, "content-type": "application/json" },
+					body: `{"heartbeats":[${Array.from({ length: 100 }, (_, i) => one(i)).join(",")}]}`,
+				},
+			],
+		});
+		report(`heartbeats, ${label}, 100 per request`, batch, 100);
+	}
+	for (const s of running) await stop(s);
+}
+
+const work = mkdtempSync(join(tmpdir(), "gocrash-bench-"));
+try {
+	await ingestRuns(join(work, "sqlite.db"), "SQLite", 1);
+	if (pgUrl !== undefined) {
+		await ingestRuns(pgUrl, "PostgreSQL", 1);
+		await ingestRuns(pgUrl, "PostgreSQL", 2);
+	}
+} finally {
+	rmSync(work, { recursive: true, force: true });
+}
