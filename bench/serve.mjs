@@ -111,7 +111,7 @@ async function ingestRuns(db, label, servers) {
 			connections: 64,
 		});
 		report(`crashes, ${label}, offered 1000/s`, offered);
-		const healthz = await run({ url: running[0].url, path: "/healthz" });
+		const healthz = await run({ url: `${running[0].url}/healthz` });
 		const peer = report(`peer: GET /healthz, ${label}`, healthz);
 		console.log(`ingest / healthz: ${(rate / peer).toFixed(3)}x`);
 		const one = (i) =>
