@@ -92,6 +92,64 @@ const later = (a: string, b: string) =>
 const earlier = (a: string, b: string) =>
 	sql<number>`case when ${sql.ref(a)} < ${sql.ref(b)} then ${sql.ref(a)} else ${sql.ref(b)} end`;
 
+/** The rollup tables that count: by `count`, or (heartbeats) by `hosts`. */
+type CountedTable =
+	| "bucket_hours"
+	| "bucket_attr_hours"
+	| "bucket_host_days"
+	| "bucket_host_hours"
+	| "fleet_hours"
+	| "fleet_attr_hours";
+
+/** Adds each row's count to the row of the table with the same key, creating the rows that are new. */
+async function addCounts(
+	trx: Transaction<Database>,
+	table: CountedTable,
+	keys: readonly string[],
+	tally: Tally<Record<string, unknown>>,
+	column: "count" | "hosts",
+): Promise<void> {
+	const rows = tally.entries().map(({ row, n }) => ({ ...row, [column]: n }));
+	// The tables differ in their columns only: the typed builder cannot name one of several.
+	for (const part of chunks(rows))
+		await trx
+			.insertInto(table)
+			.values(part as never)
+			.onConflict((oc) =>
+				oc.columns(keys as never).doUpdateSet({
+					[column]: sql`${sql.ref(`${table}.${column}`)} + ${sql.ref(`excluded.${column}`)}`,
+				} as never),
+			)
+			.execute();
+}
+
+/**
+ * Adds each row's count to the row of the table with the same key and widens its first and last
+ * seen to take in the row's, creating the rows that are new.
+ */
+async function addSpans(
+	trx: Transaction<Database>,
+	table: "bucket_kinds" | "bucket_versions",
+	keys: readonly string[],
+	tally: Tally<Record<string, unknown>>,
+): Promise<void> {
+	const rows = tally
+		.entries()
+		.map(({ row, n, first, last }) => ({ ...row, first_seen: first, last_seen: last, count: n }));
+	for (const part of chunks(rows))
+		await trx
+			.insertInto(table)
+			.values(part as never)
+			.onConflict((oc) =>
+				oc.columns(keys as never).doUpdateSet({
+					first_seen: earlier("excluded.first_seen", `${table}.first_seen`),
+					last_seen: later("excluded.last_seen", `${table}.last_seen`),
+					count: sql`${sql.ref(`${table}.count`)} + excluded.count`,
+				} as never),
+			)
+			.execute();
+}
+
 const isBuiltin = (name: string): name is (typeof BUILTIN_ATTRIBUTES)[number] =>
 	(BUILTIN_ATTRIBUTES as readonly string[]).includes(name);
 
@@ -289,80 +347,30 @@ export class KyselyStore implements Store {
 			if (old === undefined || c.time < old.first_seen)
 				serviceVersions.set(sv, { service: c.service, version: c.version, first_seen: c.time });
 		}
-		const kindEntries = kinds
-			.entries()
-			.map(({ row, n, first, last }) => ({ ...row, first_seen: first, last_seen: last, count: n }));
-		for (const part of chunks(kindEntries))
-			await trx
-				.insertInto("bucket_kinds")
-				.values(part)
-				.onConflict((oc) =>
-					oc.columns(["bucket", "kind"]).doUpdateSet({
-						first_seen: earlier("excluded.first_seen", "bucket_kinds.first_seen"),
-						last_seen: later("excluded.last_seen", "bucket_kinds.last_seen"),
-						count: sql`bucket_kinds.count + excluded.count`,
-					}),
-				)
-				.execute();
-		const hourRows = hours.entries().map(({ row, n }) => ({ ...row, count: n }));
-		for (const part of chunks(hourRows))
-			await trx
-				.insertInto("bucket_hours")
-				.values(part)
-				.onConflict((oc) =>
-					oc
-						.columns(["bucket", "kind", "hour", "service"])
-						.doUpdateSet({ count: sql`bucket_hours.count + excluded.count` }),
-				)
-				.execute();
-		const attrRows = attrHours.entries().map(({ row, n }) => ({ ...row, count: n }));
-		for (const part of chunks(attrRows))
-			await trx
-				.insertInto("bucket_attr_hours")
-				.values(part)
-				.onConflict((oc) =>
-					oc
-						.columns(["bucket", "kind", "hour", "name", "value"])
-						.doUpdateSet({ count: sql`bucket_attr_hours.count + excluded.count` }),
-				)
-				.execute();
-		const dayRows = hostDays.entries().map(({ row, n }) => ({ ...row, count: n }));
-		for (const part of chunks(dayRows))
-			await trx
-				.insertInto("bucket_host_days")
-				.values(part)
-				.onConflict((oc) =>
-					oc
-						.columns(["bucket", "kind", "day", "service", "host"])
-						.doUpdateSet({ count: sql`bucket_host_days.count + excluded.count` }),
-				)
-				.execute();
-		const hostHourRows = hostHours.entries().map(({ row, n }) => ({ ...row, count: n }));
-		for (const part of chunks(hostHourRows))
-			await trx
-				.insertInto("bucket_host_hours")
-				.values(part)
-				.onConflict((oc) =>
-					oc
-						.columns(["bucket", "kind", "hour", "service", "host"])
-						.doUpdateSet({ count: sql`bucket_host_hours.count + excluded.count` }),
-				)
-				.execute();
-		const versionRows = versions
-			.entries()
-			.map(({ row, n, first, last }) => ({ ...row, first_seen: first, last_seen: last, count: n }));
-		for (const part of chunks(versionRows))
-			await trx
-				.insertInto("bucket_versions")
-				.values(part)
-				.onConflict((oc) =>
-					oc.columns(["bucket", "kind", "service", "version"]).doUpdateSet({
-						first_seen: earlier("excluded.first_seen", "bucket_versions.first_seen"),
-						last_seen: later("excluded.last_seen", "bucket_versions.last_seen"),
-						count: sql`bucket_versions.count + excluded.count`,
-					}),
-				)
-				.execute();
+		await addSpans(trx, "bucket_kinds", ["bucket", "kind"], kinds);
+		await addCounts(trx, "bucket_hours", ["bucket", "kind", "hour", "service"], hours, "count");
+		await addCounts(
+			trx,
+			"bucket_attr_hours",
+			["bucket", "kind", "hour", "name", "value"],
+			attrHours,
+			"count",
+		);
+		await addCounts(
+			trx,
+			"bucket_host_days",
+			["bucket", "kind", "day", "service", "host"],
+			hostDays,
+			"count",
+		);
+		await addCounts(
+			trx,
+			"bucket_host_hours",
+			["bucket", "kind", "hour", "service", "host"],
+			hostHours,
+			"count",
+		);
+		await addSpans(trx, "bucket_versions", ["bucket", "kind", "service", "version"], versions);
 		await this.#upsertServiceVersions(trx, [...serviceVersions.values()]);
 	}
 
@@ -447,26 +455,14 @@ export class KyselyStore implements Store {
 						.onConflict((oc) => oc.doNothing())
 						.execute();
 			}
-			for (const part of chunks(fleet.entries().map(({ row, n }) => ({ ...row, hosts: n }))))
-				await trx
-					.insertInto("fleet_hours")
-					.values(part)
-					.onConflict((oc) =>
-						oc
-							.columns(["hour", "service"])
-							.doUpdateSet({ hosts: sql`fleet_hours.hosts + excluded.hosts` }),
-					)
-					.execute();
-			for (const part of chunks(fleetAttrs.entries().map(({ row, n }) => ({ ...row, hosts: n }))))
-				await trx
-					.insertInto("fleet_attr_hours")
-					.values(part)
-					.onConflict((oc) =>
-						oc
-							.columns(["hour", "service", "name", "value"])
-							.doUpdateSet({ hosts: sql`fleet_attr_hours.hosts + excluded.hosts` }),
-					)
-					.execute();
+			await addCounts(trx, "fleet_hours", ["hour", "service"], fleet, "hosts");
+			await addCounts(
+				trx,
+				"fleet_attr_hours",
+				["hour", "service", "name", "value"],
+				fleetAttrs,
+				"hosts",
+			);
 			await this.#upsertServiceVersions(trx, [...serviceVersions.values()]);
 		});
 	}
@@ -623,36 +619,26 @@ export class KyselyStore implements Store {
 	): Promise<Map<string, number>> {
 		const firstDay = floorTo(filter.from + DAY - 1, DAY);
 		const lastDay = floorTo(filter.to, DAY);
-		const hours = (from: number, to: number) => {
+		const part = (table: "bucket_host_hours" | "bucket_host_days", from: number, to: number) => {
+			const at = sql.ref(table === "bucket_host_hours" ? "hour" : "day");
 			let q = this.#db
-				.selectFrom("bucket_host_hours")
+				.selectFrom(table)
 				.select(["bucket", "host"])
 				.where("bucket", "in", ids)
 				.where("kind", "=", filter.kind)
-				.where("hour", ">=", from)
-				.where("hour", "<", to);
+				.where(at, ">=", from)
+				.where(at, "<", to);
 			if (only?.[0] === "host") q = q.where("host", "=", only[1]);
 			if (only?.[0] === "service") q = q.where("service", "=", only[1]);
 			if (filter.service !== undefined) q = q.where("service", "=", filter.service);
 			return q;
 		};
-		let query =
+		const query =
 			firstDay < lastDay
-				? hours(filter.from, firstDay).union(hours(lastDay, filter.to))
-				: hours(filter.from, filter.to);
-		if (firstDay < lastDay) {
-			let days = this.#db
-				.selectFrom("bucket_host_days")
-				.select(["bucket", "host"])
-				.where("bucket", "in", ids)
-				.where("kind", "=", filter.kind)
-				.where("day", ">=", firstDay)
-				.where("day", "<", lastDay);
-			if (only?.[0] === "host") days = days.where("host", "=", only[1]);
-			if (only?.[0] === "service") days = days.where("service", "=", only[1]);
-			if (filter.service !== undefined) days = days.where("service", "=", filter.service);
-			query = query.union(days);
-		}
+				? part("bucket_host_hours", filter.from, firstDay)
+						.union(part("bucket_host_hours", lastDay, filter.to))
+						.union(part("bucket_host_days", firstDay, lastDay))
+				: part("bucket_host_hours", filter.from, filter.to);
 		const rows = await this.#db
 			.selectFrom(query.as("h"))
 			.select(["h.bucket", countDistinct("h.host").as("hosts")])

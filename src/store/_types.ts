@@ -1,3 +1,5 @@
+import type { Signature } from "../fleet/index.js";
+
 /** The kinds of report the service counts as separate streams. */
 export const REPORT_KINDS = ["fatal", "recovered"] as const;
 /** A crash that ended the process, or a panic the program recovered from. */
@@ -18,14 +20,7 @@ export interface TokenRecord {
 }
 
 /** The bucket a crash was signed into: its key and why its crashes belong together. */
-export interface BucketSignature {
-	readonly id: string;
-	readonly version: number;
-	readonly title: string;
-	readonly reason: string;
-	readonly frames: readonly string[];
-	readonly why: readonly string[];
-}
+export type BucketSignature = Signature;
 
 /** The most certain finding of a crash's diagnosis. */
 export interface DiagnosisSummary {
