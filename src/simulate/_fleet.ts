@@ -20,9 +20,9 @@ const REGRESSION_RATE = 0.08;
 // Recovered panics per fleet-hour at full load before the fix, times the day's factor.
 const RECOVERED_RATE = 16;
 // The chance that a recovered panic on an arm64 host is followed by a split-SP crash there.
-const SPLIT_AFTER_RECOVERED = 0.06;
+const SPLIT_AFTER_RECOVERED = 0.07;
 // Split-SP crashes a day from everything else: a few early, 30 at the end of the history.
-const SPLIT_FIRST = 1;
+const SPLIT_FIRST = 0.5;
 const SPLIT_LAST = 30;
 
 interface Pending {
@@ -48,7 +48,7 @@ export function simulateFleet(options: SimulateOptions): SimulatedFleet {
 	// The fix of the panic/recover error handling: 40% into the history, at a day's start.
 	const fix = start + Math.max(1, Math.round(days * 0.4)) * DAY;
 	const dayFactor = Array.from({ length: days }, () =>
-		Math.min(3, Math.max(0.2, Math.exp(0.7 * dice.normal()))),
+		Math.min(3, Math.max(0.2, Math.exp(0.9 * dice.normal()))),
 	);
 	const pending: Pending[] = [];
 	const heartbeats: { at: number; beat: SimulatedHeartbeat }[] = [];
