@@ -1,180 +1,121 @@
-import { createHash } from "node:crypto";
-import { hasSplitSPSignature, isStdFrame, splitSPVictims } from "../diagnose/index.js";
-import type { Crash, Frame, RaceReport } from "../traceback/index.js";
+import type { Crash, Goroutine, RaceReport } from "../traceback/index.js";
+import { functionName, goroutineFrames, pickFrames } from "./_frames.js";
+import { hash64 } from "./_hash.js";
+import { isSentSignal, reasonClass } from "./_reason.js";
+import { unwinderFailure, unwinderVictim } from "./_unwinder.js";
 
 /** Bumped whenever the way signatures are computed changes, so stored crashes can be re-signed. */
 export const SIGNATURE_VERSION = 1;
 
 /** A bucket key and what it is made of: the reason class and the frames that matter. */
 export interface Signature {
+	/** The SIGNATURE_VERSION it was computed with. */
 	readonly version: number;
-	/** 16 hex characters of a hash of the version, reason and frames. */
+	/** 16 hex digits of a hash of the version, reason and frames. */
 	readonly id: string;
+	/** One line for a list: the reason and the top frame. */
 	readonly title: string;
+	/** The reason class: the reason with what varies from crash to crash replaced. */
 	readonly reason: string;
+	/** The function names that matter, top first: program frames, or the split-SP victim. */
 	readonly frames: readonly string[];
 	/** Sentences saying why crashes with this signature are grouped. */
 	readonly why: readonly string[];
 }
 
-/** Frames of the program's own code that a signature keeps. */
-const MAX_FRAMES = 3;
-const MAX_REASON = 200;
+/** The reason class of every unwinder crash with a preempted victim, whichever way the unwinder failed. */
+const UNWINDER_FAILURE = "unwinder failure";
+const IGNORED =
+	"goroutine ids, addresses, argument values, line numbers, times and hosts are ignored";
 
-/**
- * The reason with what changes from crash to crash replaced: hex values by ADDR, other numbers
- * by N, and quoted text by "…", so that `index out of range [5] with length 3` and
- * `index out of range [7] with length 2` share one class.
- */
-export function normalizeReason(text: string): string {
-	return text
-		.slice(0, MAX_REASON * 2)
-		.replace(/"(?:[^"\\]|\\.){0,200}"/g, '"…"')
-		.replace(/\b0x[0-9a-fA-F]+\b/g, "ADDR")
-		.replace(/\b\d+(?:\.\d+)?/g, "N")
-		.replace(/\s+/g, " ")
-		.trim()
-		.slice(0, MAX_REASON);
-}
-
-/** Where a fault address points: nil, a small offset from nil, or elsewhere. */
-function addressClass(addr: string | null): string | null {
-	if (addr === null) return null;
-	const n = /^0x[0-9a-f]{1,16}$/i.test(addr) ? Number.parseInt(addr, 16) : Number.NaN;
-	if (Number.isNaN(n)) return null;
-	if (n === 0) return "addr=nil";
-	return n < 0x1000 ? "addr=nil+offset" : "addr=other";
-}
-
-function reasonOf(crash: Crash): string {
-	const last = crash.panics.at(-1);
-	let reason: string;
-	if (last !== undefined) reason = `panic: ${normalizeReason(last.value)}`;
-	else if (crash.fatal !== null) reason = `fatal error: ${normalizeReason(crash.fatal)}`;
-	else if (crash.signal !== null) reason = crash.signal.name;
-	else if (crash.message !== null) reason = normalizeReason(crash.message);
-	else reason = "goroutine dump";
-	const signal = crash.signal;
-	if (signal !== null && !reason.startsWith(signal.name)) {
-		const where = addressClass(signal.addr);
-		reason += ` [${signal.name}${where === null ? "" : ` ${where}`}]`;
-	} else if (signal !== null) {
-		const where = addressClass(signal.addr);
-		if (where !== null) reason += ` ${where}`;
-	}
-	return reason;
-}
-
-/** Function names of the frames that matter: the program's own, top first, recursion folded. */
-function programFunctions(frames: readonly Frame[]): string[] {
-	const own = frames.filter((f) => !isStdFrame(f)).map((f) => f.function);
-	const picked = own.length > 0 ? own : frames.map((f) => f.function);
-	const out: string[] = [];
-	for (const fn of picked) {
-		if (out.at(-1) === fn) continue;
-		out.push(fn);
-		if (out.length === MAX_FRAMES) break;
-	}
-	return out;
-}
-
-function idOf(reason: string, frames: readonly string[]): string {
-	return createHash("sha256")
-		.update(`${SIGNATURE_VERSION}\n${reason}\n${frames.join("\n")}`)
-		.digest("hex")
-		.slice(0, 16);
-}
-
-/** Whether the crash is the runtime's unwinder failing: a fault in it, or an unwind that did not finish. */
-function isUnwinderFailure(crash: Crash): boolean {
-	if (
-		crash.fatal !== null &&
-		/traceback did not unwind completely|unknown caller pc|traceback stuck/.test(crash.fatal)
-	)
-		return true;
-	const frames = [...crash.runtimeStack, ...(crash.goroutines[0]?.frames ?? [])];
-	return crash.signal !== null && frames.some((f) => f.function === "runtime.(*unwinder).next");
-}
-
-/**
- * The function the goroutine being unwound was preempted in. When the text does not say which
- * goroutine that was, the function most preempted goroutines stopped in, leaving out inlined
- * frames: a split epilogue belongs to a real function, never to one inlined into another.
- */
-function likeliestVictim(crash: Crash): string | undefined {
-	const victims = splitSPVictims(crash);
-	if (victims.length <= 1) return victims[0]?.frame.function;
-	const counts = new Map<string, number>();
-	for (const v of victims)
-		if (!v.frame.inlined) counts.set(v.frame.function, (counts.get(v.frame.function) ?? 0) + 1);
-	let best: string | undefined;
-	for (const [fn, n] of counts) if (best === undefined || n > (counts.get(best) ?? 0)) best = fn;
-	return best ?? victims[0]?.frame.function;
-}
-
-/** The bucket key of a crash: its reason class and the program frames of the goroutine that crashed. */
-export function signCrash(crash: Crash): Signature {
-	if (hasSplitSPSignature(crash) && isUnwinderFailure(crash)) {
-		const victim = likeliestVictim(crash);
-		const victims = victim === undefined ? [] : [victim];
-		if (victims.length > 0) {
-			const reason = "unwinder failure while unwinding a preempted goroutine";
-			const shown =
-				crash.fatal !== null ? `fatal error: ${normalizeReason(crash.fatal)}` : reasonOf(crash);
-			return {
-				version: SIGNATURE_VERSION,
-				id: idOf(reason, victims),
-				title: `unwinder failure: goroutine preempted in ${victims.join(", ")}`,
-				reason,
-				frames: victims,
-				why: [
-					`the runtime's unwinder failed (${shown}) while unwinding another goroutine`,
-					`that goroutine was asynchronously preempted in ${victims.join(", ")}: the crash is grouped by the function it was stopped in, not by the goroutine that crashed`,
-					"SIGSEGV in runtime.(*unwinder).next and 'traceback did not unwind completely' share this class: both are the arm64 split-SP shape",
-				],
-			};
-		}
-	}
-	const reason = reasonOf(crash);
-	const crashed = crash.goroutines[0];
-	const frames = programFunctions(crashed?.frames ?? crash.runtimeStack);
-	const own = crashed?.frames.some((f) => !isStdFrame(f)) ?? false;
-	const why = [`same reason class: ${reason}`];
-	if (frames.length > 0)
-		why.push(
-			own
-				? `same program frames of the goroutine that crashed, top first: ${frames.join(" ← ")}`
-				: `the goroutine that crashed has no frame of the program's own; same top frames: ${frames.join(" ← ")}`,
-		);
-	else why.push("no goroutine was printed: grouped by the reason alone");
-	why.push("goroutine ids, addresses, argument values, line numbers and times are ignored");
+function signature(
+	reason: string,
+	frames: readonly string[],
+	title: string,
+	why: string[],
+): Signature {
 	return {
 		version: SIGNATURE_VERSION,
-		id: idOf(reason, frames),
-		title: frames.length > 0 ? `${reason} in ${frames[0]}` : reason,
+		id: hash64(`${SIGNATURE_VERSION}\n${reason}\n${frames.join("\n")}`),
+		title,
 		reason,
 		frames,
 		why,
 	};
 }
 
-/** The bucket key of a race report: the program frames of its two accesses, in either order. */
+const hasOwnFrame = (g: Goroutine): boolean => pickFrames(g.frames).own;
+
+/**
+ * The goroutine whose frames key the crash: the first printed (the one that crashed), except for
+ * a signal sent by kill(2), which lands on any thread: then the main goroutine (id 1), or the
+ * first with a frame of the program's own.
+ */
+function subjectGoroutine(crash: Crash): { goroutine: Goroutine | undefined; sent: boolean } {
+	const first = crash.goroutines[0];
+	if (crash.signal === null || !isSentSignal(crash.signal))
+		return { goroutine: first, sent: false };
+	const main = crash.goroutines.find((g) => g.id === 1 && hasOwnFrame(g));
+	return { goroutine: main ?? crash.goroutines.find(hasOwnFrame) ?? first, sent: true };
+}
+
+function inCgo(crash: Crash, goroutine: Goroutine | undefined): boolean {
+	if (crash.signal?.duringCgo === true) return true;
+	// Go ≤1.20 does not say `signal arrived during cgo execution` when the fault is in C code.
+	const top = goroutine?.frames[0]?.function;
+	return top === "runtime.cgocall" || top === "runtime.asmcgocall";
+}
+
+function signUnwinderFailure(crash: Crash, how: string): Signature | undefined {
+	const victim = unwinderVictim(crash);
+	if (victim === undefined) return undefined;
+	const fn = functionName(victim.frame);
+	return signature(UNWINDER_FAILURE, [fn], `unwinder failure: goroutine preempted in ${fn}`, [
+		`same reason class: ${UNWINDER_FAILURE} (here ${how}); a SIGSEGV in runtime.(*unwinder).next and 'traceback did not unwind completely' are one class`,
+		`victim goroutine preempted in ${fn} (split-SP shape): goroutine ${victim.goroutine.id} [${victim.goroutine.stateText}] stopped in runtime.asyncPreempt while the runtime unwound its stack`,
+		"grouped by the function the victim was preempted in, not by the goroutine that crashed",
+		IGNORED,
+	]);
+}
+
+/** The bucket key of a crash: its reason class and the program frames of the goroutine that crashed, or the split-SP victim's function. */
+export function signCrash(crash: Crash): Signature {
+	const how = unwinderFailure(crash);
+	if (how !== null) {
+		const split = signUnwinderFailure(crash, how);
+		if (split !== undefined) return split;
+	}
+	const { goroutine, sent } = subjectGoroutine(crash);
+	const { reason, notes } = reasonClass(crash, inCgo(crash, goroutine));
+	const picked = goroutineFrames(crash, goroutine);
+	const why = [`same reason class: ${reason}`, ...notes];
+	const chain = picked.frames.join(" → ");
+	if (sent)
+		why.push(
+			"the signal was sent with kill (sigcode 0) and landed on any thread: keyed by the main goroutine",
+		);
+	if (picked.frames.length === 0) why.push("no frame was printed: grouped by the reason alone");
+	else if (picked.own) why.push(`same program frames: ${chain}`);
+	else
+		why.push(
+			`no frame of the program's own in the goroutine that crashed; same top frames: ${chain}`,
+		);
+	why.push(IGNORED);
+	const top = picked.frames[0];
+	return signature(reason, picked.frames, top === undefined ? reason : `${reason} in ${top}`, why);
+}
+
+/** The bucket key of a race report: the top program frames of its two accesses, in either order. */
 export function signRace(race: RaceReport): Signature {
 	const sides = race.accesses
 		.slice(0, 2)
-		.map((a) => programFunctions(a.frames).slice(0, 2).join(" ← "))
+		.map((a) => pickFrames(a.frames, 1).frames[0] ?? "(stack not restored)")
 		.sort();
 	const reason = "DATA RACE";
-	return {
-		version: SIGNATURE_VERSION,
-		id: idOf(reason, sides),
-		title: `DATA RACE between ${sides.join(" and ") || "unknown code"}`,
-		reason,
-		frames: sides,
-		why: [
-			"a data race reported by the race detector",
-			`the same two accesses, in either order: ${sides.join(" / ")}`,
-			"addresses and goroutine ids are ignored",
-		],
-	};
+	const shown = sides.length > 0 ? sides.join(" and ") : "unknown code";
+	return signature(reason, sides, `DATA RACE between ${shown}`, [
+		"same reason class: DATA RACE (a race detector report)",
+		`same program frames of the two accesses, in either order: ${sides.join(" / ")}`,
+		"which access came first, addresses and goroutine ids are ignored",
+	]);
 }

@@ -26,11 +26,11 @@ export interface Correlation {
 	readonly count: number;
 	/** Reference items with the value. */
 	readonly referenceCount: number;
-	/** One-sided Fisher's exact test: the chance of at least `count` under independence. */
+	/** One-sided Fisher's exact test: the chance of at least `count` bucket items with the value under independence. */
 	readonly p: number;
 	/** `p` after the Benjamini-Hochberg correction over every value tested. */
 	readonly q: number;
-	/** log2 of the odds ratio, with 0.5 added to each cell (Haldane-Anscombe). */
+	/** log2 of the odds ratio, with 0.5 added to each cell (Haldane-Anscombe), so it is finite for empty cells. */
 	readonly effect: number;
 }
 
@@ -43,24 +43,60 @@ export interface CorrelateOptions {
 }
 
 /**
- * P(X ≥ x) for X hypergeometric (population N, K marked, n drawn), summed from the upper tail
- * so that small p-values keep their precision instead of vanishing in 1 − cdf.
+ * P(X ≥ x) for X hypergeometric (population N, K of them marked, n drawn): Fisher's one-sided
+ * exact test. Above the mode the tail is summed upwards from x (each term from the last by the
+ * pmf ratio), so a tiny p keeps its digits instead of vanishing in 1 − cdf; at or below the mode
+ * the tail holds the mode's mass and 1 − (the lower tail) loses nothing. Always within [0, 1].
  */
 export function upperTail(x: number, N: number, K: number, n: number): number {
+	const lo = Math.max(0, n + K - N);
 	const hi = Math.min(K, n);
-	let p = 0;
-	for (let k = Math.max(x, 0); k <= hi; k++) {
-		const term = pmf(k, N, K, n);
-		p += term;
-		// Terms fall away fast past the mode; stop once they no longer change the sum.
-		if (k > x && term < p * 1e-17) break;
+	if (x <= lo) return 1;
+	if (x > hi) return 0;
+	const mode = Math.floor(((n + 1) * (K + 1)) / (N + 2));
+	let sum = 0;
+	if (x > mode) {
+		let term = pmf(x, N, K, n);
+		for (let k = x; k <= hi && term > 0; k++) {
+			sum += term;
+			if (term < sum * 1e-17) break;
+			// P(k+1)/P(k) for the hypergeometric distribution.
+			term *= ((K - k) * (n - k)) / ((k + 1) * (N - K - n + k + 1));
+		}
+		return clamp01(sum);
 	}
-	return Math.min(1, Math.max(0, p));
+	let term = pmf(x - 1, N, K, n);
+	for (let k = x - 1; k >= lo && term > 0; k--) {
+		sum += term;
+		if (term < sum * 1e-17) break;
+		// P(k-1)/P(k).
+		term *= (k * (N - K - n + k)) / ((K - k + 1) * (n - k + 1));
+	}
+	return clamp01(1 - sum);
+}
+
+function clamp01(p: number): number {
+	return Number.isNaN(p) ? 1 : Math.min(1, Math.max(0, p));
+}
+
+const keyOf = (c: AttributeCount): string => `${c.attribute}\0${c.value}`;
+
+/** Counts by attribute value, repeated rows added up, each kept within the table's total. */
+function countsByValue(table: CountTable): Map<string, AttributeCount> {
+	const out = new Map<string, AttributeCount>();
+	for (const c of table.counts) {
+		const key = keyOf(c);
+		const count = Math.max(0, Math.floor(c.count)) + (out.get(key)?.count ?? 0);
+		out.set(key, { attribute: c.attribute, value: c.value, count: Math.min(count, table.total) });
+	}
+	return out;
 }
 
 /**
  * The attribute values over-represented in a bucket against a reference (which must not hold the
- * bucket's items), strongest first: q ascending, then effect descending.
+ * bucket's items), strongest first: q ascending, then effect descending. Every value seen at
+ * least `minCount` times in the bucket is tested and counts in the correction, also those that
+ * turn out less common in the bucket than in the reference; only the more common ones are returned.
  */
 export function correlate(
 	bucket: CountTable,
@@ -69,27 +105,26 @@ export function correlate(
 ): Correlation[] {
 	const minCount = options.minCount ?? 3;
 	const maxQ = options.maxQ ?? 0.05;
-	if (bucket.total <= 0) return [];
-	const inReference = new Map(reference.counts.map((c) => [`${c.attribute}\0${c.value}`, c.count]));
-	const N = bucket.total + reference.total;
+	const bucketTotal = Math.max(0, Math.floor(bucket.total));
+	const referenceTotal = Math.max(0, Math.floor(reference.total));
+	if (bucketTotal === 0) return [];
+	const inReference = countsByValue({ total: referenceTotal, counts: reference.counts });
+	const N = bucketTotal + referenceTotal;
 	const tested: Omit<Correlation, "q">[] = [];
-	for (const c of bucket.counts) {
-		const a = Math.min(c.count, bucket.total);
-		if (a < minCount) continue;
-		const ref = Math.min(inReference.get(`${c.attribute}\0${c.value}`) ?? 0, reference.total);
-		const inB = a / bucket.total;
-		const inR = reference.total > 0 ? ref / reference.total : 0;
-		if (inB <= inR) continue;
-		const b = bucket.total - a;
-		const d = reference.total - ref;
+	for (const [key, c] of countsByValue({ total: bucketTotal, counts: bucket.counts })) {
+		const a = c.count;
+		if (a < minCount || a === 0) continue;
+		const ref = inReference.get(key)?.count ?? 0;
+		const b = bucketTotal - a;
+		const d = referenceTotal - ref;
 		tested.push({
 			attribute: c.attribute,
 			value: c.value,
-			inBucket: inB,
-			inReference: inR,
+			inBucket: a / bucketTotal,
+			inReference: referenceTotal > 0 ? ref / referenceTotal : 0,
 			count: a,
 			referenceCount: ref,
-			p: upperTail(a, N, a + ref, bucket.total),
+			p: upperTail(a, N, a + ref, bucketTotal),
 			effect: Math.log2(((a + 0.5) * (d + 0.5)) / ((b + 0.5) * (ref + 0.5))),
 		});
 	}
@@ -99,10 +134,20 @@ export function correlate(
 		"bh",
 	);
 	return tested
-		.map((t, i) => ({ ...t, q: q[i] ?? 1 }))
-		.filter((t) => t.q <= maxQ)
-		.sort((x, y) => x.q - y.q || y.effect - x.effect || (x.attribute < y.attribute ? -1 : 1));
+		.map((t, i) => ({ ...t, q: clamp01(q[i] ?? 1) }))
+		.filter((t) => t.inBucket > t.inReference && t.q <= maxQ)
+		.sort(
+			(x, y) =>
+				x.q - y.q ||
+				y.effect - x.effect ||
+				x.p - y.p ||
+				(x.attribute === y.attribute
+					? compare(x.value, y.value)
+					: compare(x.attribute, y.attribute)),
+		);
 }
+
+const compare = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
 
 /** Pearson's r of a[t] against b[t − lag], with how many pairs it was computed from. */
 export interface LagCorrelation {
@@ -111,7 +156,11 @@ export interface LagCorrelation {
 	readonly n: number;
 }
 
-/** Pearson correlation of two equal-length series (e.g. per-hour counts) at every lag up to `maxLag` each way. */
+/**
+ * Pearson correlation of a[t] with b[t − lag] for lag in −maxLag..maxLag (equal-length series,
+ * e.g. per-hour counts; a longer one is cut to the shorter): a peak at a positive lag means `a`
+ * follows `b`. r is 0 where it is undefined (fewer than 3 pairs, or a constant series).
+ */
 export function crossCorrelate(
 	a: readonly number[],
 	b: readonly number[],
@@ -119,12 +168,13 @@ export function crossCorrelate(
 ): LagCorrelation[] {
 	const out: LagCorrelation[] = [];
 	const length = Math.min(a.length, b.length);
-	for (let lag = -maxLag; lag <= maxLag; lag++) {
+	const most = Number.isFinite(maxLag) ? Math.max(0, Math.floor(maxLag)) : 0;
+	for (let lag = -most; lag <= most; lag++) {
 		const xs: number[] = [];
 		const ys: number[] = [];
 		for (let t = Math.max(0, lag); t < length && t - lag < length; t++) {
-			xs.push(a[t] as number);
-			ys.push(b[t - lag] as number);
+			xs.push(a[t] ?? 0);
+			ys.push(b[t - lag] ?? 0);
 		}
 		out.push({ lag, r: pearson(xs, ys), n: xs.length });
 	}
@@ -137,8 +187,8 @@ function pearson(xs: readonly number[], ys: readonly number[]): number {
 	let mx = 0;
 	let my = 0;
 	for (let i = 0; i < n; i++) {
-		mx += xs[i] as number;
-		my += ys[i] as number;
+		mx += xs[i] ?? 0;
+		my += ys[i] ?? 0;
 	}
 	mx /= n;
 	my /= n;
@@ -146,11 +196,12 @@ function pearson(xs: readonly number[], ys: readonly number[]): number {
 	let sxx = 0;
 	let syy = 0;
 	for (let i = 0; i < n; i++) {
-		const dx = (xs[i] as number) - mx;
-		const dy = (ys[i] as number) - my;
+		const dx = (xs[i] ?? 0) - mx;
+		const dy = (ys[i] ?? 0) - my;
 		sxy += dx * dy;
 		sxx += dx * dx;
 		syy += dy * dy;
 	}
-	return sxx === 0 || syy === 0 ? 0 : sxy / Math.sqrt(sxx * syy);
+	if (sxx === 0 || syy === 0) return 0;
+	return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
 }

@@ -4,14 +4,9 @@
  * @module
  */
 export { crashAttributes } from "./_attributes.js";
+export { normalizeReason } from "./_reason.js";
 export { findRegressions, type Regression, type ReleasedVersion } from "./_regression.js";
-export {
-	normalizeReason,
-	SIGNATURE_VERSION,
-	type Signature,
-	signCrash,
-	signRace,
-} from "./_signature.js";
+export { SIGNATURE_VERSION, type Signature, signCrash, signRace } from "./_signature.js";
 export {
 	type AttributeCount,
 	type CorrelateOptions,
