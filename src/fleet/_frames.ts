@@ -10,6 +10,22 @@ const MACHINERY =
 	/^(?:runtime\.(?:gopanic|panic[A-Za-z0-9]*|goPanic[A-Za-z0-9]*|sigpanic|throw|fatal|fatalthrow|fatalpanic|startpanic_m|dopanic_m|crash|raise|raisebadsignal|dieFromSignal|sighandler|sigtrampgo|sigtramp|sigreturn__sigaction|abort|badsignal|systemstack|mcall|goexit\d*)|panic|(?:internal\/)?sync\.(?:fatal|throw))$/;
 
 /**
+ * Whether a frame is the Go distribution's: diagnose's isStdFrame, and also a runtime function
+ * whose body lives in another package of GOROOT by linkname, which isStdFrame takes for the
+ * program's (Go 1.24's runtime.mapassign_faststr in src/internal/runtime/maps/).
+ */
+export function isDistributionFrame(frame: Frame): boolean {
+	if (isStdFrame(frame)) return true;
+	const first = frame.package.split("/")[0] ?? "";
+	return (
+		frame.package !== "main" &&
+		!first.includes(".") &&
+		frame.file !== null &&
+		/\/src\/(?:internal\/)?runtime\//.test(frame.file)
+	);
+}
+
+/**
  * A function name as it stays the same across builds and releases: Go 1.22 named the closures
  * of package-level variables `init.funcN` where earlier releases printed `glob..funcN`.
  */
@@ -47,7 +63,7 @@ export interface PickedFrames {
 
 /** The program's own functions of a stack, top first; without any, the top frames past the panic machinery. */
 export function pickFrames(frames: readonly Frame[], max = MAX_FRAMES): PickedFrames {
-	const own = frames.filter((f) => !isStdFrame(f));
+	const own = frames.filter((f) => !isDistributionFrame(f));
 	if (own.length > 0) return { frames: names(own, max), own: true };
 	const start = frames.findIndex((f) => !MACHINERY.test(f.function));
 	return { frames: names(start < 0 ? frames : frames.slice(start), max), own: false };

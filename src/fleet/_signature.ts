@@ -48,14 +48,15 @@ const hasOwnFrame = (g: Goroutine): boolean => pickFrames(g.frames).own;
 
 /**
  * The goroutine whose frames key the crash: the first printed (the one that crashed), except for
- * a signal sent by kill(2), which lands on any thread: then the main goroutine (id 1), or the
- * first with a frame of the program's own.
+ * a signal sent by kill(2), which lands on any thread: then the main goroutine (the one running
+ * main.main; not found by its id, which a rewritten text may change), or the first with a frame of
+ * the program's own.
  */
 function subjectGoroutine(crash: Crash): { goroutine: Goroutine | undefined; sent: boolean } {
 	const first = crash.goroutines[0];
 	if (crash.signal === null || !isSentSignal(crash.signal))
 		return { goroutine: first, sent: false };
-	const main = crash.goroutines.find((g) => g.id === 1 && hasOwnFrame(g));
+	const main = crash.goroutines.find((g) => g.frames.some((f) => f.function === "main.main"));
 	return { goroutine: main ?? crash.goroutines.find(hasOwnFrame) ?? first, sent: true };
 }
 
