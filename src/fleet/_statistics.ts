@@ -79,6 +79,9 @@ function clamp01(p: number): number {
 	return Number.isNaN(p) ? 1 : Math.min(1, Math.max(0, p));
 }
 
+/** A count as a whole number of items: negative, fractional parts and non-numbers dropped. */
+const wholeCount = (n: number): number => (Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0);
+
 const keyOf = (c: AttributeCount): string => `${c.attribute}\0${c.value}`;
 
 /** Counts by attribute value, repeated rows added up, each kept within the table's total. */
@@ -86,7 +89,7 @@ function countsByValue(table: CountTable): Map<string, AttributeCount> {
 	const out = new Map<string, AttributeCount>();
 	for (const c of table.counts) {
 		const key = keyOf(c);
-		const count = Math.max(0, Math.floor(c.count)) + (out.get(key)?.count ?? 0);
+		const count = wholeCount(c.count) + (out.get(key)?.count ?? 0);
 		out.set(key, { attribute: c.attribute, value: c.value, count: Math.min(count, table.total) });
 	}
 	return out;
@@ -105,8 +108,8 @@ export function correlate(
 ): Correlation[] {
 	const minCount = options.minCount ?? 3;
 	const maxQ = options.maxQ ?? 0.05;
-	const bucketTotal = Math.max(0, Math.floor(bucket.total));
-	const referenceTotal = Math.max(0, Math.floor(reference.total));
+	const bucketTotal = wholeCount(bucket.total);
+	const referenceTotal = wholeCount(reference.total);
 	if (bucketTotal === 0) return [];
 	const inReference = countsByValue({ total: referenceTotal, counts: reference.counts });
 	const N = bucketTotal + referenceTotal;
