@@ -1,7 +1,11 @@
 // Real arm64 Go programs from Debian (scripts/fetch-arm64-debs.sh): stripped, externally linked,
 // PIE, tens of MB. gocrash must find the text start and pclntab without symbols, and its split
 // pairs must equal GNU objdump's, named by the debug/gosym oracle.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
+
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, test } from "vitest";
 import { parseGoBinary, type ScanReport, scanGoBinary } from "../../src/binary/index.js";
@@ -12,12 +16,15 @@ const root = new URL("../../", import.meta.url).pathname;
 const programs: Record<string, string> = {};
 let tools: Record<string, string> = {};
 
-beforeAll(() => {
-	const paths = execFileSync(`${root}scripts/fetch-arm64-debs.sh`, { encoding: "utf8" })
+// The fetches run asynchronously: a worker blocked for a minute misses vitest's RPC deadline.
+beforeAll(async () => {
+	const paths = (
+		await execFileAsync(`${root}scripts/fetch-arm64-debs.sh`, { encoding: "utf8" })
+	).stdout
 		.trim()
 		.split("\n");
 	for (const p of paths) programs[p.slice(p.lastIndexOf("/") + 1)] = p;
-	const out = execFileSync(`${root}scripts/oracle-tools.sh`, { encoding: "utf8" });
+	const out = (await execFileAsync(`${root}scripts/oracle-tools.sh`, { encoding: "utf8" })).stdout;
 	tools = Object.fromEntries(
 		out
 			.trim()

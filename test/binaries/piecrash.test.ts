@@ -4,7 +4,11 @@
 // into two sections that lld then moved apart (under qemu-arm). Every frame's pc= goes through
 // `gocrash symbolize`, with the load base worked out from main.main's frame, and must come back as
 // the function, file:line and inlined calls the crash printed for it.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
+
 import { readFileSync } from "node:fs";
 import { beforeAll, expect, test } from "vitest";
 import { parseGoBinary } from "../../src/binary/index.js";
@@ -66,11 +70,12 @@ async function symbolize(bin: string, frame: string, pcs: string[], returns: boo
 const binaries: Record<string, string> = {};
 
 // The first run fetches a Go toolchain, Debian's armhf libc and maybe clang, lld and qemu-user.
-beforeAll(() => {
+// Asynchronously: a worker blocked for a minute misses vitest's RPC deadline.
+beforeAll(async () => {
 	for (const arch of ["amd64", "arm64", "arm"]) {
-		binaries[arch] = execFileSync(`${root}scripts/run-piecrash.sh`, [arch], {
-			encoding: "utf8",
-		}).trim();
+		binaries[arch] = (
+			await execFileAsync(`${root}scripts/run-piecrash.sh`, [arch], { encoding: "utf8" })
+		).stdout.trim();
 	}
 }, 900_000);
 
