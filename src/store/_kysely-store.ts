@@ -1,4 +1,6 @@
 import { type Kysely, type SqlBool, sql, type Transaction } from "kysely";
+import type { AlertStore } from "./_alert-types.js";
+import { KyselyAlertStore } from "./_kysely-alerts.js";
 import type { Database } from "./_schema.js";
 import type {
 	AttributeCounts,
@@ -156,11 +158,13 @@ const isBuiltin = (name: string): name is (typeof BUILTIN_ATTRIBUTES)[number] =>
 /** The store over a Kysely database: one set of queries for SQLite and PostgreSQL. */
 export class KyselyStore implements Store {
 	readonly dialect: string;
+	readonly alerts: AlertStore;
 	readonly #db: Kysely<Database>;
 
 	constructor(db: Kysely<Database>, dialect: string) {
 		this.#db = db;
 		this.dialect = dialect;
+		this.alerts = new KyselyAlertStore(db);
 	}
 
 	async insertCrashes(crashes: readonly NewCrash[]): Promise<StoredCrash[]> {

@@ -85,4 +85,33 @@ export interface Database {
 	host_hour_attrs: { hour: number; host: string; name: string; value: string };
 	fleet_hours: { hour: number; service: string; hosts: number };
 	fleet_attr_hours: { hour: number; service: string; name: string; value: string; hosts: number };
+	alert_rules: {
+		id: string;
+		name: string;
+		service: string | null;
+		event: string;
+		threshold: number | null;
+		min_count: number;
+		url: string;
+		format: string;
+		created: number;
+	};
+	alerts: {
+		id: string;
+		rule: string;
+		key: string;
+		event: string;
+		service: string | null;
+		bucket: string;
+		created: number;
+		details: string;
+		state: string;
+		attempts: number;
+		next_attempt: number;
+		lease_owner: string | null;
+		lease_until: number | null;
+		last_status: number | null;
+		last_error: string | null;
+		sent_at: number | null;
+	};
 }

@@ -1,12 +1,16 @@
 import type { Signature } from "../fleet/index.js";
+import type { AlertStore } from "./_alert-types.js";
 
 /** The kinds of report the service counts as separate streams. */
 export const REPORT_KINDS = ["fatal", "recovered"] as const;
 /** A crash that ended the process, or a panic the program recovered from. */
 export type ReportKind = (typeof REPORT_KINDS)[number];
 
-/** The scopes a token can have: ingest tokens only write reports, read tokens only read. */
-export const TOKEN_SCOPES = ["ingest", "read"] as const;
+/**
+ * The scopes a token can have: ingest tokens only write reports, read tokens only read, admin
+ * tokens manage alert rules.
+ */
+export const TOKEN_SCOPES = ["ingest", "read", "admin"] as const;
 /** What a token may do. */
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
@@ -172,6 +176,7 @@ export interface CrashQuery {
 export interface Store {
 	/** `sqlite` or `postgres`. */
 	readonly dialect: string;
+	readonly alerts: AlertStore;
 	/** Stores the crashes in one transaction, with every rollup; resolves once committed. */
 	insertCrashes(crashes: readonly NewCrash[]): Promise<StoredCrash[]>;
 	/** Stores heartbeats: one host-hour each per host and hour, however many arrive. */

@@ -1,6 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Heartbeat, NewCrash, ReportFilter, Store } from "./_types.js";
+import { alertConformance } from "./alert-conformance.js";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 1);
@@ -322,5 +323,7 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
 			expect(await store.dropRawTexts(T0 + 24 * HOUR)).toBe(0);
 			expect(await store.ping()).toBe(true);
 		});
+
+		alertConformance(() => store, open, crashes, T0);
 	});
 }

@@ -3,6 +3,21 @@
  * PostgreSQL behind one interface.
  * @module
  */
+export {
+	ALERT_EVENTS,
+	ALERT_FORMATS,
+	type AlertEvent,
+	type AlertFormat,
+	type AlertRecord,
+	type AlertRule,
+	type AlertState,
+	type AlertStore,
+	type BucketAppearance,
+	type BucketHourCount,
+	type ClaimedAlert,
+	type DeliveryOutcome,
+	type NewAlert,
+} from "./_alert-types.js";
 export { StoreError } from "./_migrate.js";
 export {
 	type AttributeCounts,
