@@ -1,8 +1,15 @@
 /**
  * The fleet's arithmetic over plain data: bucket signatures, the attributes a crash text reveals,
- * over-representation statistics, correlation in time, and regressions.
+ * over-representation statistics, correlation in time, regressions, and when to alert.
  * @module
  */
+export {
+	type AlertCondition,
+	type AlertTrigger,
+	newBucketTriggers,
+	rateTriggers,
+	regressionTriggers,
+} from "./_alerts.js";
 export { crashAttributes } from "./_attributes.js";
 export { normalizeReason } from "./_reason.js";
 export { findRegressions, type Regression, type ReleasedVersion } from "./_regression.js";

@@ -14,11 +14,13 @@ import type {
 	TokenRecord,
 	TokenScope,
 } from "../store/index.js";
+import { type AlertOptions, AlertRunner } from "./_alerts.js";
 import { authorize } from "./_auth.js";
 import { Batcher } from "./_batcher.js";
 import { ApiError, toApiError } from "./_errors.js";
 import { PreparePool } from "./_prepare-pool.js";
 import { RateLimiter } from "./_rate-limit.js";
+import { alertRoutes } from "./routes/alerts.js";
 import { bucketRoutes } from "./routes/buckets.js";
 import { crashRoutes } from "./routes/crashes.js";
 import { heartbeatRoutes } from "./routes/heartbeats.js";
@@ -58,6 +60,8 @@ export interface ServerOptions {
 	readonly now?: () => number;
 	/** Worker threads that parse and diagnose reports; 0 (the default): this thread does. */
 	readonly prepareThreads?: number;
+	/** When alert rules are evaluated and their alerts sent; false: not by this server. */
+	readonly alerts?: Partial<AlertOptions> | false;
 }
 
 /** What every route sees. */
@@ -73,8 +77,8 @@ export interface ServerContext {
 
 declare module "fastify" {
 	interface FastifyContextConfig {
-		/** The token scope the route needs; none: open to all (health checks). */
-		scope?: TokenScope;
+		/** The token scope the route needs (or one of them); none: open to all (health checks). */
+		scope?: TokenScope | readonly TokenScope[];
 	}
 	interface FastifyRequest {
 		token: TokenRecord | null;
@@ -131,7 +135,13 @@ export function createServer(options: ServerOptions): FastifyInstance {
 	app.addHook("preClose", async () => {
 		closing = true;
 	});
-	app.addHook("onClose", async () => context.prepare.close());
+	const alerts =
+		options.alerts === false ? null : new AlertRunner(store, now, app.log, options.alerts);
+	alerts?.start();
+	app.addHook("onClose", async () => {
+		await alerts?.stop();
+		await context.prepare.close();
+	});
 	app.addHook("onSend", async (_request, reply) => {
 		if (closing) void reply.header("connection", "close");
 	});
@@ -222,5 +232,6 @@ export function createServer(options: ServerOptions): FastifyInstance {
 	heartbeatRoutes(app, context);
 	bucketRoutes(app, context);
 	rateRoutes(app, context);
+	alertRoutes(app, context);
 	return app;
 }

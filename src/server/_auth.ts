@@ -28,11 +28,11 @@ export function newToken(
 	};
 }
 
-/** Checks `Authorization: Bearer …` and that the token has the scope; returns the token. */
+/** Checks `Authorization: Bearer …` and that the token has the scope (one of them); returns the token. */
 export async function authorize(
 	store: Store,
 	header: string | undefined,
-	scope: TokenScope,
+	scope: TokenScope | readonly TokenScope[],
 ): Promise<TokenRecord> {
 	const match = header === undefined ? null : /^Bearer ([\x21-\x7e]{1,200})$/.exec(header);
 	if (match === null)
@@ -50,10 +50,11 @@ export async function authorize(
 		throw new ApiError("unauthorized", "unknown token", {
 			"www-authenticate": 'Bearer realm="gocrash"',
 		});
-	if (token.scope !== scope)
+	const scopes: readonly TokenScope[] = typeof scope === "string" ? [scope] : scope;
+	if (!scopes.includes(token.scope))
 		throw new ApiError(
 			"forbidden",
-			`this is ${article(token.scope)} ${token.scope} token; this request needs ${article(scope)} ${scope} token`,
+			`this is ${article(token.scope)} ${token.scope} token; this request needs ${article(scopes[0] as string)} ${scopes.join(" or ")} token`,
 		);
 	return token;
 }

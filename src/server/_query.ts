@@ -87,3 +87,17 @@ export function readFilter(
 		attributes,
 	};
 }
+
+/** A page's cursor: the time and id of its last row. */
+export function encodeCursor(time: number, id: string): string {
+	return Buffer.from(`${time}.${id}`).toString("base64url");
+}
+
+/** Reads a cursor `encodeCursor` gave out. */
+export function decodeCursor(cursor: string): { time: number; id: string } {
+	const m = /^(\d{1,15})\.([0-9a-f]{1,64})$/.exec(
+		Buffer.from(cursor.slice(0, 200), "base64url").toString(),
+	);
+	if (m === null) throw new ApiError("bad_request", "cursor: not a cursor this API gave out");
+	return { time: Number(m[1]), id: m[2] as string };
+}

@@ -4,6 +4,9 @@
  * @module
  */
 
+export { type AlertRuleFields, alertRuleJson, readAlertRule } from "./_alert-rule.js";
+export { type AlertOptions, AlertRunner, DEFAULT_ALERT_OPTIONS, formatAlert } from "./_alerts.js";
 export { createServer, DEFAULT_LIMITS, type ServerLimits, type ServerOptions } from "./_app.js";
 export { hashToken, newToken } from "./_auth.js";
 export { type IngestOptions, prepareReport, type Report } from "./_ingest.js";
+export { alertJson } from "./routes/alerts.js";

@@ -133,7 +133,7 @@ export class KyselyAlertStore implements AlertStore {
 		limit: number,
 	): Promise<ClaimedAlert[]> {
 		// The row's own conditions are in the outer WHERE too: PostgreSQL checks them again on a row
-		// that another server leased meanwhile, so no two servers hold one alert's lease.
+		// that another server leased meanwhile, so no two claims hold one alert's lease.
 		const due = this.#db
 			.selectFrom("alerts")
 			.select("id")
@@ -142,29 +142,35 @@ export class KyselyAlertStore implements AlertStore {
 			.where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
 			.orderBy("next_attempt")
 			.limit(limit);
-		await this.#db
+		const rows = await this.#db
 			.updateTable("alerts")
 			.set({ lease_owner: owner, lease_until: until })
 			.where("id", "in", due)
 			.where("state", "=", "pending")
 			.where("next_attempt", "<=", now)
 			.where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
+			.returningAll()
 			.execute();
-		const rows = await this.#db
-			.selectFrom("alerts")
-			.innerJoin("alert_rules", "alert_rules.id", "alerts.rule")
-			.selectAll("alerts")
-			.select(["alert_rules.url", "alert_rules.format"])
-			.where("alerts.lease_owner", "=", owner)
-			.where("alerts.lease_until", "=", until)
-			.where("alerts.state", "=", "pending")
-			.orderBy("alerts.next_attempt")
-			.execute();
-		return rows.map((r) => ({
-			...alertRecord(r),
-			url: r.url,
-			format: r.format as AlertFormat,
-		}));
+		if (rows.length === 0) return [];
+		const rules = new Map(
+			(
+				await this.#db
+					.selectFrom("alert_rules")
+					.select(["id", "url", "format"])
+					.where("id", "in", [...new Set(rows.map((r) => r.rule))])
+					.execute()
+			).map((r) => [r.id, r]),
+		);
+		const claimed: ClaimedAlert[] = [];
+		for (const r of rows.sort(
+			(a, b) => a.next_attempt - b.next_attempt || (a.id < b.id ? -1 : 1),
+		)) {
+			const rule = rules.get(r.rule);
+			// A rule deleted meanwhile: its alert is cancelled by the deletion, not sent.
+			if (rule !== undefined)
+				claimed.push({ ...alertRecord(r), url: rule.url, format: rule.format as AlertFormat });
+		}
+		return claimed;
 	}
 
 	async recordDelivery(id: string, owner: string, outcome: DeliveryOutcome): Promise<void> {

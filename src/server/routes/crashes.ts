@@ -6,7 +6,7 @@ import type { ServerContext } from "../_app.js";
 import { isObject, readBodyKind, readOrigin, readString } from "../_body.js";
 import { ApiError } from "../_errors.js";
 import type { Report } from "../_ingest.js";
-import { readCount, readKind } from "../_query.js";
+import { decodeCursor, encodeCursor, readCount, readKind } from "../_query.js";
 
 const MAX_KEY = 200;
 
@@ -43,7 +43,7 @@ export function crashRoutes(app: FastifyInstance, ctx: ServerContext): void {
 		const last = page.at(-1);
 		return {
 			crashes: page.map(crashSummaryJson),
-			next: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
+			next: rows.length > limit && last !== undefined ? encodeCursor(last.time, last.id) : null,
 		};
 	});
 
@@ -91,18 +91,6 @@ function readReport(
 	if (key !== undefined && (key.length > MAX_KEY || key === ""))
 		throw new ApiError("bad_request", `Idempotency-Key: must be 1 to ${MAX_KEY} characters`);
 	return { ...origin, text, kind: readBodyKind(fields, ""), idempotencyKey: key ?? null };
-}
-
-function encodeCursor(c: CrashSummary): string {
-	return Buffer.from(`${c.time}.${c.id}`).toString("base64url");
-}
-
-function decodeCursor(cursor: string): { time: number; id: string } {
-	const m = /^(\d{1,15})\.([0-9a-f]{1,64})$/.exec(
-		Buffer.from(cursor.slice(0, 200), "base64url").toString(),
-	);
-	if (m === null) throw new ApiError("bad_request", "cursor: not a cursor this API gave out");
-	return { time: Number(m[1]), id: m[2] as string };
 }
 
 /** A crash as lists show it. */
