@@ -12,6 +12,7 @@ const commands: Readonly<Record<string, () => Promise<Command>>> = {
 	reproduce: async () => (await import("./reproduce.js")).reproduceCommand,
 	serve: async () => (await import("./serve/index.js")).serveCommand,
 	token: async () => (await import("./token.js")).tokenCommand,
+	alert: async () => (await import("./alert.js")).alertCommand,
 };
 
 async function formatHelp(): Promise<string> {
