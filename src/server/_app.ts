@@ -222,11 +222,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
 	});
 
 	app.get("/healthz", async () => ({ status: "ok" }));
-	app.get("/readyz", async (_request, reply) => {
+	app.get("/readyz", async () => {
 		if (await store.ping()) return { status: "ready", store: store.dialect };
-		return reply
-			.status(503)
-			.send({ error: { code: "unavailable", message: "the database does not answer" } });
+		throw new ApiError("unavailable", "the database does not answer");
 	});
 	crashRoutes(app, context);
 	heartbeatRoutes(app, context);

@@ -45,9 +45,12 @@ export {
 
 import type { Store } from "./_types.js";
 
+/** Whether a `--db` value names a PostgreSQL database (a postgres:// URL) rather than a SQLite file. */
+export const isPostgresUrl = (db: string): boolean => /^postgres(?:ql)?:\/\//.test(db);
+
 /** Opens the store a `--db` value names: a postgres:// URL, or else a SQLite file path. */
 export async function openStore(db: string): Promise<Store> {
-	if (/^postgres(?:ql)?:\/\//.test(db)) {
+	if (isPostgresUrl(db)) {
 		const { openPostgresStore } = await import("./postgres/index.js");
 		return openPostgresStore(db);
 	}
