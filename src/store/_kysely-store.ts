@@ -1004,14 +1004,45 @@ export class KyselyStore implements Store {
 		return rows.map(summary);
 	}
 
-	async dropRawTexts(before: number): Promise<number> {
-		const result = await this.#db
-			.updateTable("crashes")
-			.set({ raw: null })
-			.where("received", "<", before)
-			.where("raw", "is not", null)
+	async expire(before: number): Promise<{ crashes: number; hostHours: number }> {
+		// A thousand at a time: ingest waits for short transactions, not for one long one.
+		const BATCH = 1000;
+		let crashes = 0;
+		for (;;) {
+			const n = await this.#db.transaction().execute(async (trx) => {
+				const ids = (
+					await trx
+						.selectFrom("crashes")
+						.select("id")
+						.where("received", "<", before)
+						.limit(BATCH)
+						.execute()
+				).map((r) => r.id);
+				if (ids.length === 0) return 0;
+				await trx.deleteFrom("crash_attributes").where("crash_id", "in", ids).execute();
+				await trx.deleteFrom("crashes").where("id", "in", ids).execute();
+				return ids.length;
+			});
+			crashes += n;
+			if (n < BATCH) break;
+		}
+		// The host-hours the fleet's rollups already count (only filters on two attributes read
+		// them), a day at a time.
+		const cutoff = floorTo(before, HOUR);
+		const oldest = await this.#db
+			.selectFrom("host_hours")
+			.select(sql<number | null>`min(hour)`.as("hour"))
 			.executeTakeFirst();
-		return Number(result.numUpdatedRows);
+		let hostHours = 0;
+		for (let t = Number(oldest?.hour ?? cutoff); t < cutoff; t += DAY) {
+			const until = Math.min(t + DAY, cutoff);
+			hostHours += await this.#db.transaction().execute(async (trx) => {
+				await trx.deleteFrom("host_hour_attrs").where("hour", "<", until).execute();
+				const r = await trx.deleteFrom("host_hours").where("hour", "<", until).executeTakeFirst();
+				return Number(r.numDeletedRows);
+			});
+		}
+		return { crashes, hostHours };
 	}
 
 	async ping(): Promise<boolean> {

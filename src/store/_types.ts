@@ -198,8 +198,11 @@ export interface Store {
 	getCrash(id: string): Promise<CrashRecord | null>;
 	/** Crashes newest first. */
 	listCrashes(query: CrashQuery): Promise<CrashSummary[]>;
-	/** Drops the raw text of crashes received before `before`; returns how many. */
-	dropRawTexts(before: number): Promise<number>;
+	/**
+	 * Deletes the crashes received before `before` (texts, details, attributes) and the per-host
+	 * heartbeat hours before it; buckets and every rollup keep counting them. Returns how many.
+	 */
+	expire(before: number): Promise<{ crashes: number; hostHours: number }>;
 	/** Whether the database answers. */
 	ping(): Promise<boolean>;
 	close(): Promise<void>;

@@ -313,14 +313,29 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
 			).rejects.toThrow();
 		});
 
-		it("drops old raw texts and keeps the counts", async () => {
-			const before = await store.listBuckets(all, 50);
-			const dropped = await store.dropRawTexts(T0 + 24 * HOUR);
-			expect(dropped).toBe(crashes.filter((c) => c.received < T0 + 24 * HOUR).length);
-			const old = crashes.find((c) => c.received < T0 + 24 * HOUR) as NewCrash;
-			expect((await store.getCrash(old.id))?.raw).toBeNull();
-			expect(await store.listBuckets(all, 50)).toEqual(before);
-			expect(await store.dropRawTexts(T0 + 24 * HOUR)).toBe(0);
+		it("expires old crashes and host-hours and keeps every count the rollups answer", async () => {
+			const cut = T0 + 24 * HOUR;
+			// The filters rollups answer (at most one attribute, not combined with a service).
+			const rolled = filters.filter(
+				(f) => f.attributes.length === 0 || (f.attributes.length === 1 && f.service === undefined),
+			);
+			const before = await Promise.all(rolled.map((f) => store.listBuckets(f, 50)));
+			const rates = await store.rates(undefined, all, 6 * HOUR);
+			const fleet = await store.fleetAttributes(all);
+			const expired = await store.expire(cut);
+			expect(expired.crashes).toBe(crashes.filter((c) => c.received < cut).length);
+			expect(expired.hostHours).toBe(24 * 12);
+			const old = crashes.find((c) => c.received < cut) as NewCrash;
+			expect(await store.getCrash(old.id)).toBeNull();
+			const kept = await store.listCrashes({ limit: 10_000 });
+			expect(kept.length).toBe(crashes.filter((c) => c.received >= cut).length);
+			expect(await Promise.all(rolled.map((f) => store.listBuckets(f, 50)))).toEqual(before);
+			expect(await store.rates(undefined, all, 6 * HOUR)).toEqual(rates);
+			expect(await store.fleetAttributes(all)).toEqual(fleet);
+			expect(await store.getBucket("b-split", "fatal")).toMatchObject({
+				count: before[0]?.find((b) => b.id === "b-split")?.count,
+			});
+			expect(await store.expire(cut)).toEqual({ crashes: 0, hostHours: 0 });
 			expect(await store.ping()).toBe(true);
 		});
 

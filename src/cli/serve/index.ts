@@ -25,8 +25,9 @@ buckets, rates and correlations (GET /api/v1/…). Every request needs a token
   --max-body B        largest request body in bytes, after gzip (default ${DEFAULT_LIMITS.maxBody})
   --max-crashes N     most crashes one request's text may hold (default ${DEFAULT_LIMITS.maxCrashesPerRequest})
   --rate-limit N      requests per second per token, 0 for none (default 0)
-  --retention-days D  delete crash texts received more than D days ago, keeping their counts
-                      (default: keep them)
+  --retention-days D  delete the crashes received more than D days ago (texts, details) and
+                      the per-host heartbeat hours; buckets, counts, rates and correlations
+                      keep counting them (default: keep everything)
   --threads N         worker threads that parse and diagnose reports (default: one less than
                       the processors, at least 1; 0: the thread that answers requests does)
 `;
@@ -109,15 +110,20 @@ export const serveCommand: Command = {
 			});
 			const address = await app.listen({ host: listen[1] as string, port: Number(listen[2]) });
 			io.stderr.write(`gocrash serve: listening on ${address} (${store.dialect})\n`);
+			const expire = async (days: number) => {
+				try {
+					const expired = await store.expire(Date.now() - days * 24 * HOUR);
+					app.log.info({ ...expired, retentionDays: days }, "retention");
+				} catch (error) {
+					app.log.error({ err: error }, "retention failed");
+				}
+			};
 			const retention =
 				retentionDays === undefined
 					? undefined
-					: setInterval(() => {
-							void store.dropRawTexts(Date.now() - retentionDays * 24 * HOUR).catch(() => {});
-						}, HOUR);
+					: setInterval(() => void expire(retentionDays), HOUR);
 			retention?.unref();
-			if (retentionDays !== undefined)
-				await store.dropRawTexts(Date.now() - retentionDays * 24 * HOUR);
+			if (retentionDays !== undefined) await expire(retentionDays);
 			const signal = await new Promise<string>((done) => {
 				process.once("SIGTERM", () => done("SIGTERM"));
 				process.once("SIGINT", () => done("SIGINT"));
