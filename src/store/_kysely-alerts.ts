@@ -12,6 +12,7 @@ import type {
 	DeliveryOutcome,
 	NewAlert,
 } from "./_alert-types.js";
+import { groupBucketVersions } from "./_bucket-versions.js";
 import type { Database } from "./_schema.js";
 import type { BucketVersion } from "./_types.js";
 
@@ -255,19 +256,7 @@ export class KyselyAlertStore implements AlertStore {
 			.where("kind", "=", "fatal")
 			.where("bucket", "in", recent);
 		if (service !== null) q = q.where("service", "=", service);
-		const out = new Map<string, BucketVersion[]>();
-		for (const v of await q.orderBy("bucket").orderBy("first_seen").execute()) {
-			const list = out.get(v.bucket) ?? [];
-			list.push({
-				service: v.service,
-				version: v.version,
-				firstSeen: Number(v.first_seen),
-				lastSeen: Number(v.last_seen),
-				count: Number(v.count),
-			});
-			out.set(v.bucket, list);
-		}
-		return out;
+		return groupBucketVersions(await q.orderBy("bucket").orderBy("first_seen").execute());
 	}
 
 	async bucketHourCounts(

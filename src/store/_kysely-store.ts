@@ -1,5 +1,6 @@
 import { type Kysely, type SqlBool, sql, type Transaction } from "kysely";
 import type { AlertStore } from "./_alert-types.js";
+import { groupBucketVersions } from "./_bucket-versions.js";
 import { KyselyAlertStore } from "./_kysely-alerts.js";
 import type { Database } from "./_schema.js";
 import type {
@@ -699,8 +700,7 @@ export class KyselyStore implements Store {
 		ids: readonly string[],
 		kind: ReportKind,
 	): Promise<Map<string, BucketVersion[]>> {
-		const out = new Map<string, BucketVersion[]>();
-		if (ids.length === 0) return out;
+		if (ids.length === 0) return new Map();
 		const rows = await this.#db
 			.selectFrom("bucket_versions")
 			.selectAll()
@@ -708,18 +708,7 @@ export class KyselyStore implements Store {
 			.where("kind", "=", kind)
 			.orderBy("first_seen")
 			.execute();
-		for (const v of rows) {
-			const list = out.get(v.bucket) ?? [];
-			list.push({
-				service: v.service,
-				version: v.version,
-				firstSeen: Number(v.first_seen),
-				lastSeen: Number(v.last_seen),
-				count: Number(v.count),
-			});
-			out.set(v.bucket, list);
-		}
-		return out;
+		return groupBucketVersions(rows);
 	}
 
 	async serviceVersions(service: string | undefined): Promise<ServiceVersion[]> {
