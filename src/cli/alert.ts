@@ -3,6 +3,7 @@ import type { AlertState, Store } from "../store/index.js";
 import type { Command, Io } from "./_io.js";
 import { InputError, parseCommandArgs, UsageError } from "./_io.js";
 import { openCliStore } from "./_store.js";
+import { alignColumns } from "./_table.js";
 
 const usage = `usage: gocrash alert add --event new|regressed|rate --url URL [--service S]
                          [--threshold X] [--min-count N] [--format json|slack] [--name N]
@@ -89,13 +90,13 @@ export const alertCommand: Command = {
 					if ("problem" in read) throw new UsageError(`--${kebab(read.problem)}`);
 					await store.alerts.createRule(read.rule);
 					const json = alertRuleJson(read.rule);
-					print(io, values.json, json, () => `${formatRules([json])}\n`);
+					print(io, values.json, json, () => formatRules([json]));
 					return 0;
 				}
 				case "list": {
 					const rules = (await store.alerts.listRules()).map(alertRuleJson);
 					print(io, values.json, { rules }, () =>
-						rules.length === 0 ? "no alert rules\n" : `${formatRules(rules)}\n`,
+						rules.length === 0 ? "no alert rules\n" : formatRules(rules),
 					);
 					return 0;
 				}
@@ -167,21 +168,12 @@ function formatRules(rules: readonly Record<string, unknown>[]): string {
 			String(r.url),
 			String(r.name),
 		]),
-	).trimEnd();
+	);
 }
 
-/** Columns padded to their widest cell, the last one left as it is. */
+/** A table with its header, in aligned columns. */
 function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-	const all = [header, ...rows];
-	const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
-	return `${all
-		.map((r) =>
-			r
-				.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-				.join("  ")
-				.trimEnd(),
-		)
-		.join("\n")}\n`;
+	return `${alignColumns([header, ...rows]).join("\n")}\n`;
 }
 
 function print(io: Io, json: boolean, value: unknown, text: () => string): void {

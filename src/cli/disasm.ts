@@ -14,6 +14,7 @@ import { readGoBinary } from "./_binary-file.js";
 import type { Command } from "./_io.js";
 import { InputError, parseCommandArgs, UsageError } from "./_io.js";
 import { type Style, styleFor } from "./_style.js";
+import { alignColumns } from "./_table.js";
 
 const usage = `usage: gocrash disasm BINARY (FUNCTION|PC|FILE:LINE)
 
@@ -127,12 +128,7 @@ function formatFunction(
 				: `◀ SPLIT SP: real SP is ${formatPC(split.frameSize - split.deltas[0])} below entry, pcsp says ${formatPC(split.frameSize)}; ${split.preemptible ? "async-preemptible" : "not preemptible"}`,
 		);
 	}
-	const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-	rows.forEach((r, i) => {
-		const text = r
-			.map((c, k) => c.padEnd(widths[k] ?? 0))
-			.join("  ")
-			.trimEnd();
+	alignColumns(rows).forEach((text, i) => {
 		const note = notes[i];
 		out.push(note === undefined ? `  ${text}` : style.red(`  ${text}  ${note}`));
 	});

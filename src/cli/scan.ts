@@ -10,6 +10,7 @@ import { withGoBinary } from "./_binary-file.js";
 import type { Command } from "./_io.js";
 import { InputError, parseCommandArgs, UsageError } from "./_io.js";
 import { type Style, styleFor } from "./_style.js";
+import { alignColumns } from "./_table.js";
 
 const usage = `usage: gocrash scan BINARY... [--json] [--all] [--fail-on affected]
 
@@ -176,12 +177,10 @@ function formatSplits(splits: readonly SplitSP[], style: Style): string[] {
 		s.preemptible ? "preemptible" : `not preemptible (${s.asm ? "assembly" : unsafeName(s)})`,
 	]);
 	const header = ["PC", "FUNCTION", "FILE:LINE", "FRAME", "KIND", "CODE", "PREEMPTION"];
-	const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-	const line = (cells: readonly string[]): string =>
-		`    ${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ")}`;
+	const [head, ...lines] = alignColumns([header, ...rows]).map((l) => `    ${l}`);
 	return [
-		style.dim(line(header)),
-		...rows.map((r, i) => (splits[i]?.preemptible ? style.yellow(line(r)) : line(r))),
+		style.dim(head as string),
+		...lines.map((l, i) => (splits[i]?.preemptible ? style.yellow(l) : l)),
 	];
 }
 
