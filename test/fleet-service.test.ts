@@ -1,12 +1,12 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, type Server, serve } from "./_serve.js";
 import { startPostgres } from "./postgres.js";
 
 // End to end: the built command line, real processes, a real SQLite file and a real PostgreSQL.
-const CLI = join(import.meta.dirname, "../dist/cli/bin.js");
 const CRASHES = join(import.meta.dirname, "fixtures/crashes/go1.24.4-arm64");
 const TEXTS = readdirSync(CRASHES)
 	.filter((n) => n.endsWith(".txt") && !n.startsWith("race"))
@@ -31,39 +31,6 @@ function token(db: string, scope: string): string {
 	expect(ran.stderr.toString()).toBe("");
 	expect(ran.status).toBe(0);
 	return ran.stdout.toString().trim();
-}
-
-interface Server {
-	readonly process: ChildProcess;
-	readonly url: string;
-	readonly log: string[];
-	exited: Promise<number | null>;
-}
-
-async function serve(db: string): Promise<Server> {
-	const child = spawn(process.execPath, [CLI, "serve", "--db", db, "--listen", "127.0.0.1:0"], {
-		stdio: ["ignore", "pipe", "pipe"],
-	});
-	const log: string[] = [];
-	child.stdout.on("data", (d: Buffer) =>
-		log.push(
-			...d
-				.toString()
-				.split("\n")
-				.filter((l) => l !== ""),
-		),
-	);
-	const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
-	const url = await new Promise<string>((done, fail) => {
-		let err = "";
-		child.stderr.on("data", (d: Buffer) => {
-			err += d.toString();
-			const m = /listening on (http:\/\/[\d.:]+)/.exec(err);
-			if (m !== null) done(m[1] as string);
-		});
-		void exited.then(() => fail(new Error(`gocrash serve exited: ${err}`)));
-	});
-	return { process: child, url, log, exited };
 }
 
 async function postCrash(

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,9 +7,9 @@ import type { Rule } from "../src/knowledge/index.js";
 import { newToken, prepareReport } from "../src/server/index.js";
 import type { NewCrash } from "../src/store/index.js";
 import { openSqliteStore } from "../src/store/sqlite/index.js";
+import { serve } from "./_serve.js";
 
 // End to end: the built command line deletes old crashes and keeps their counts.
-const CLI = join(import.meta.dirname, "../dist/cli/bin.js");
 const DAY = 24 * 3_600_000;
 const TEXTS = ["nil-pointer.crash.txt", "concurrent-map-writes.txt", "deadlock.txt"].map((n) =>
 	readFileSync(join(import.meta.dirname, "fixtures/crashes/go1.24.4-amd64", n), "utf8"),
@@ -55,22 +54,9 @@ it("gocrash serve --retention-days deletes old crashes, keeping their buckets, c
 	} finally {
 		await store.close();
 	}
-	const child = spawn(
-		process.execPath,
-		[CLI, "serve", "--db", db, "--listen", "127.0.0.1:0", "--retention-days", "2"],
-		{ stdio: ["ignore", "ignore", "pipe"] },
-	);
-	const exited = new Promise<number | null>((done) => child.on("exit", done));
+	const server = await serve(db, "--retention-days", "2");
+	const url = server.url;
 	try {
-		const url = await new Promise<string>((done, fail) => {
-			let err = "";
-			child.stderr.on("data", (d: Buffer) => {
-				err += d.toString();
-				const m = /listening on (http:\/\/[\d.:]+)/.exec(err);
-				if (m !== null) done(m[1] as string);
-			});
-			void exited.then(() => fail(new Error(`gocrash serve exited: ${err}`)));
-		});
 		const get = async (
 			path: string,
 		): Promise<{ status: number; body: Record<string, unknown> }> => {
@@ -104,8 +90,8 @@ it("gocrash serve --retention-days deletes old crashes, keeping their buckets, c
 			.series as { count: number }[];
 		expect(rates.reduce((n, p) => n + p.count, 0)).toBe(old.length + recent.length);
 	} finally {
-		child.kill("SIGTERM");
-		expect(await exited).toBe(0);
+		server.process.kill("SIGTERM");
+		expect(await server.exited).toBe(0);
 	}
 });
 
