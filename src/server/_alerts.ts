@@ -109,7 +109,10 @@ export class AlertRunner {
 		const now = this.#now();
 		const stored: NewAlert[] = [];
 		for (const rule of await this.#store.alerts.listRules()) {
-			const triggers = await this.#triggers(rule, now);
+			const all = await this.#triggers(rule, now);
+			// Most of what a rule finds it has alerted on before: only the rest is looked up and written.
+			const known = await this.#store.alerts.knownKeys(all.map((t) => t.key));
+			const triggers = all.filter((t) => !known.has(t.key));
 			if (triggers.length === 0) continue;
 			const alerts: NewAlert[] = [];
 			for (const t of triggers) alerts.push(await this.#alert(rule, t, now));

@@ -89,6 +89,8 @@ export interface AlertStore {
 	listRules(): Promise<AlertRule[]>;
 	/** Removes the rule and cancels its alerts not yet delivered; false if there is no such rule. */
 	deleteRule(id: string): Promise<boolean>;
+	/** Which of the keys stored alerts already have. */
+	knownKeys(keys: readonly string[]): Promise<Set<string>>;
 	/** Stores the alerts whose key is new; returns those stored. */
 	addAlerts(alerts: readonly NewAlert[]): Promise<NewAlert[]>;
 	/** Takes the lease, until `until`, of at most `limit` pending alerts due by `now`. */

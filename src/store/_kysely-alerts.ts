@@ -96,6 +96,20 @@ export class KyselyAlertStore implements AlertStore {
 		});
 	}
 
+	async knownKeys(keys: readonly string[]): Promise<Set<string>> {
+		const known = new Set<string>();
+		// In parts, far below SQLite's 32,766 bound parameters.
+		for (let i = 0; i < keys.length; i += 500) {
+			const rows = await this.#db
+				.selectFrom("alerts")
+				.select("key")
+				.where("key", "in", keys.slice(i, i + 500))
+				.execute();
+			for (const r of rows) known.add(r.key);
+		}
+		return known;
+	}
+
 	async addAlerts(alerts: readonly NewAlert[]): Promise<NewAlert[]> {
 		const stored: NewAlert[] = [];
 		// One statement per alert: which keys were new is what the caller needs, and alerts are few.

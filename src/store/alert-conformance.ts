@@ -62,6 +62,10 @@ export function alertConformance(
 		]);
 		expect(first.map((a) => a.id)).toEqual(["a1", "a3"]);
 		expect(await s.alerts.addAlerts([alert("a4", "r1", "r1/k2", t0 + 9)])).toEqual([]);
+		expect(await s.alerts.knownKeys(["r1/k2", "r1/none", "r1/k1"])).toEqual(
+			new Set(["r1/k1", "r1/k2"]),
+		);
+		expect(await s.alerts.knownKeys([])).toEqual(new Set());
 		const listed = await s.alerts.listAlerts({ rule: "r1", limit: 10 });
 		expect(listed.map((a) => [a.id, a.state, a.attempts])).toEqual([
 			["a3", "pending", 0],
