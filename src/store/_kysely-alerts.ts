@@ -40,9 +40,12 @@ function alertRecord(r: AlertRow): AlertRecord {
 /** Alert rules and alerts over a Kysely database: one set of queries for SQLite and PostgreSQL. */
 export class KyselyAlertStore implements AlertStore {
 	readonly #db: Kysely<Database>;
+	readonly #rowLocks: boolean;
 
-	constructor(db: Kysely<Database>) {
+	/** `rowLocks`: the database locks rows (PostgreSQL), where SQLite runs one writer at a time. */
+	constructor(db: Kysely<Database>, rowLocks: boolean) {
 		this.#db = db;
+		this.#rowLocks = rowLocks;
 	}
 
 	async createRule(rule: AlertRule): Promise<void> {
@@ -148,19 +151,26 @@ export class KyselyAlertStore implements AlertStore {
 		limit: number,
 	): Promise<ClaimedAlert[]> {
 		// The row's own conditions are in the outer WHERE too: PostgreSQL checks them again on a row
-		// that another server leased meanwhile, so no two claims hold one alert's lease.
-		const due = this.#db
-			.selectFrom("alerts")
-			.select("id")
-			.where("state", "=", "pending")
-			.where("next_attempt", "<=", now)
-			.where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
-			.orderBy("next_attempt")
-			.limit(limit);
+		// that another server leased meanwhile, so no two claims hold one alert's lease. There, rows
+		// that another claim has locked are skipped rather than waited for (or a claim made at the
+		// same moment as another would find those leased and take none of the other due ones), and
+		// the due rows are chosen once, in a WITH: as a subquery of the UPDATE, PostgreSQL may run
+		// them again for each row and, skipping the rows it has just leased, lease more than `limit`.
 		const rows = await this.#db
+			.with("due", (db) =>
+				db
+					.selectFrom("alerts")
+					.select("id")
+					.where("state", "=", "pending")
+					.where("next_attempt", "<=", now)
+					.where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
+					.orderBy("next_attempt")
+					.limit(limit)
+					.$if(this.#rowLocks, (q) => q.forUpdate().skipLocked()),
+			)
 			.updateTable("alerts")
 			.set({ lease_owner: owner, lease_until: until })
-			.where("id", "in", due)
+			.where("id", "in", (eb) => eb.selectFrom("due").select("id"))
 			.where("state", "=", "pending")
 			.where("next_attempt", "<=", now)
 			.where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))

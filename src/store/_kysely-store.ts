@@ -165,7 +165,7 @@ export class KyselyStore implements Store {
 	constructor(db: Kysely<Database>, dialect: string) {
 		this.#db = db;
 		this.dialect = dialect;
-		this.alerts = new KyselyAlertStore(db);
+		this.alerts = new KyselyAlertStore(db, dialect === "postgres");
 	}
 
 	async insertCrashes(crashes: readonly NewCrash[]): Promise<StoredCrash[]> {
