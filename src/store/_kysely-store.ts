@@ -2,25 +2,27 @@ import { type Kysely, type SqlBool, sql, type Transaction } from "kysely";
 import type { AlertStore } from "./_alert-types.js";
 import { groupBucketVersions } from "./_bucket-versions.js";
 import { KyselyAlertStore } from "./_kysely-alerts.js";
+import { addDayRollups, addFleetDays, windowParts } from "./_day-rollups.js";
 import type { Database } from "./_schema.js";
-import type {
-	AttributeCounts,
-	BucketRecord,
-	BucketSummary,
-	BucketVersion,
-	CrashQuery,
-	CrashRecord,
-	CrashSummary,
-	Heartbeat,
-	NewCrash,
-	RatePoint,
-	ReportFilter,
-	ReportKind,
-	ServiceVersion,
-	Store,
-	StoredCrash,
-	TokenRecord,
-	TokenScope,
+import {
+	type AttributeCounts,
+	type BucketRecord,
+	type BucketSummary,
+	type BucketVersion,
+	type CrashQuery,
+	type CrashRecord,
+	type CrashSummary,
+	type Heartbeat,
+	type NewCrash,
+	type RatePoint,
+	REPORT_KINDS,
+	type ReportFilter,
+	type ReportKind,
+	type ServiceVersion,
+	type Store,
+	type StoredCrash,
+	type TokenRecord,
+	type TokenScope,
 } from "./_types.js";
 
 const HOUR = 3_600_000;
@@ -32,6 +34,7 @@ const CHUNK = 400;
 const BUILTIN_ATTRIBUTES = ["service", "version", "host"] as const;
 
 type Pair = readonly [string, string];
+type Span = readonly [number, number];
 
 const floorTo = (t: number, step: number): number => t - (((t % step) + step) % step);
 
@@ -377,6 +380,7 @@ export class KyselyStore implements Store {
 		);
 		await addSpans(trx, "bucket_versions", ["bucket", "kind", "service", "version"], versions);
 		await this.#upsertServiceVersions(trx, [...serviceVersions.values()]);
+		await addDayRollups(trx, hours.entries(), attrHours.entries());
 	}
 
 	async #upsertServiceVersions(
@@ -468,6 +472,7 @@ export class KyselyStore implements Store {
 				fleetAttrs,
 				"hosts",
 			);
+			await addFleetDays(trx, fleetAttrs.entries());
 			await this.#upsertServiceVersions(trx, [...serviceVersions.values()]);
 		});
 	}
@@ -517,52 +522,85 @@ export class KyselyStore implements Store {
 		return q;
 	}
 
-	async listBuckets(filter: ReportFilter, limit: number): Promise<BucketSummary[]> {
-		const from = floorTo(filter.from, HOUR);
+	async rankBuckets(filter: ReportFilter, limit: number): Promise<string[]> {
+		return (await this.#countBuckets(filter, limit, false)).map((r) => r.bucket);
+	}
+
+	/**
+	 * The buckets' counts in the filter, most first (ties by id), at most `limit`: from the daily
+	 * and hourly rollups where they answer the filter, else from the crashes with their hosts.
+	 */
+	async #countBuckets(
+		filter: ReportFilter,
+		limit: number,
+		withHosts: boolean,
+	): Promise<{ bucket: string; count: number; hosts?: number }[]> {
 		const how = this.#rollup(filter);
-		let counted: { bucket: string; count: number; hosts?: number }[];
-		if (how === "hours") {
-			let q = this.#db
-				.selectFrom("bucket_hours")
-				.select(["bucket", sum("count").as("count")])
-				.where("kind", "=", filter.kind)
-				.where("hour", ">=", from)
-				.where("hour", "<", filter.to);
-			if (filter.service !== undefined) q = q.where("service", "=", filter.service);
-			counted = await q
-				.groupBy("bucket")
-				.orderBy("count", "desc")
-				.orderBy("bucket")
-				.limit(limit)
-				.execute();
-		} else if (how === "attribute") {
-			const [[name, value]] = filter.attributes as [Pair];
-			counted = await this.#db
-				.selectFrom("bucket_attr_hours")
-				.select(["bucket", sum("count").as("count")])
-				.where("kind", "=", filter.kind)
-				.where("name", "=", name)
-				.where("value", "=", value)
-				.where("hour", ">=", from)
-				.where("hour", "<", filter.to)
-				.groupBy("bucket")
-				.orderBy("count", "desc")
-				.orderBy("bucket")
-				.limit(limit)
-				.execute();
-		} else {
-			counted = await this.#crashesIn(filter)
-				.select([
-					"c.bucket as bucket",
-					sql<number>`cast(count(*) as bigint)`.as("count"),
-					countDistinct("c.host").as("hosts"),
-				])
+		if (how === "crashes") {
+			const q = this.#crashesIn(filter).select([
+				"c.bucket as bucket",
+				sql<number>`cast(count(*) as bigint)`.as("count"),
+			]);
+			const rows = await (withHosts ? q.select(countDistinct("c.host").as("hosts")) : q)
 				.groupBy("c.bucket")
 				.orderBy("count", "desc")
 				.orderBy("c.bucket")
 				.limit(limit)
 				.execute();
+			return rows.map((r) => ({
+				bucket: r.bucket,
+				count: Number(r.count),
+				...("hosts" in r ? { hosts: Number(r.hosts) } : {}),
+			}));
 		}
+		const { days, hours } = windowParts(filter.from, filter.to);
+		const parts: Promise<{ bucket: string; count: number }[]>[] = [];
+		if (how === "hours") {
+			const part = (table: "bucket_hours" | "bucket_days", at: "hour" | "day", span: Span) => {
+				let q = this.#db
+					.selectFrom(table)
+					.select(["bucket", sum("count").as("count")])
+					.where("kind", "=", filter.kind)
+					.where(sql.ref(at), ">=", span[0])
+					.where(sql.ref(at), "<", span[1]);
+				if (filter.service !== undefined) q = q.where("service", "=", filter.service);
+				return q.groupBy("bucket").execute();
+			};
+			for (const span of hours) parts.push(part("bucket_hours", "hour", span));
+			if (days !== null) parts.push(part("bucket_days", "day", days));
+		} else {
+			const [[name, value]] = filter.attributes as [Pair];
+			const part = (
+				table: "bucket_attr_hours" | "bucket_attr_days",
+				at: "hour" | "day",
+				span: Span,
+			) =>
+				this.#db
+					.selectFrom(table)
+					.select(["bucket", sum("count").as("count")])
+					.where("kind", "=", filter.kind)
+					.where("name", "=", name)
+					.where("value", "=", value)
+					.where(sql.ref(at), ">=", span[0])
+					.where(sql.ref(at), "<", span[1])
+					.groupBy("bucket")
+					.execute();
+			for (const span of hours) parts.push(part("bucket_attr_hours", "hour", span));
+			if (days !== null) parts.push(part("bucket_attr_days", "day", days));
+		}
+		const counts = new Map<string, number>();
+		for (const rows of await Promise.all(parts))
+			for (const r of rows) counts.set(r.bucket, (counts.get(r.bucket) ?? 0) + Number(r.count));
+		return [...counts]
+			.filter(([, count]) => count > 0)
+			.sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+			.slice(0, limit)
+			.map(([bucket, count]) => ({ bucket, count }));
+	}
+
+	async listBuckets(filter: ReportFilter, limit: number): Promise<BucketSummary[]> {
+		const how = this.#rollup(filter);
+		const counted = await this.#countBuckets(filter, limit, true);
 		if (counted.length === 0) return [];
 		const ids = counted.map((r) => r.bucket);
 		const info = await this.#db
@@ -726,50 +764,52 @@ export class KyselyStore implements Store {
 		bucket: string | undefined,
 		filter: ReportFilter,
 	): Promise<AttributeCounts> {
-		const from = floorTo(filter.from, HOUR);
-		if (this.#rollup(filter) === "hours") {
-			let counts = this.#db
-				.selectFrom("bucket_attr_hours")
-				.select(["name", "value", sum("count").as("count")])
-				.where("kind", "=", filter.kind)
-				.where("hour", ">=", from)
-				.where("hour", "<", filter.to);
-			let total = this.#db
-				.selectFrom("bucket_hours")
-				.select(sum("count").as("total"))
-				.where("kind", "=", filter.kind)
-				.where("hour", ">=", from)
-				.where("hour", "<", filter.to);
-			if (bucket !== undefined) {
-				counts = counts.where("bucket", "=", bucket);
-				total = total.where("bucket", "=", bucket);
-			}
-			if (filter.service !== undefined) {
-				// Service is a rollup attribute too: the reports of the service are the ones with it.
-				const service = filter.service;
-				counts = counts.where(({ exists, selectFrom }) =>
-					exists(
-						selectFrom("bucket_attr_hours as s")
-							.select("s.hour")
-							.whereRef("s.bucket", "=", "bucket_attr_hours.bucket")
-							.whereRef("s.kind", "=", "bucket_attr_hours.kind")
-							.whereRef("s.hour", "=", "bucket_attr_hours.hour")
-							.where("s.name", "=", "service")
-							.where("s.value", "=", service),
-					),
-				);
-				total = total.where("service", "=", service);
-			}
-			if (filter.service === undefined) {
-				const [rows, t] = await Promise.all([
-					counts.groupBy(["name", "value"]).execute(),
-					total.executeTakeFirst(),
-				]);
-				return {
-					total: Number(t?.total ?? 0),
-					counts: rows.map((r) => ({ attribute: r.name, value: r.value, count: Number(r.count) })),
-				};
-			}
+		if (this.#rollup(filter) === "hours" && filter.service === undefined) {
+			const { days, hours } = windowParts(filter.from, filter.to);
+			const parts: Promise<{ name: string; value: string; count: number }[]>[] = [];
+			// Over every bucket, the rollups of all crashes; for one, the bucket's own.
+			const part = (at: "hour" | "day", span: Span) => {
+				if (bucket === undefined)
+					return this.#db
+						.selectFrom(at === "hour" ? "attr_hours" : "attr_days")
+						.select(["name", "value", sum("count").as("count")])
+						.where("kind", "=", filter.kind)
+						.where(sql.ref(at), ">=", span[0])
+						.where(sql.ref(at), "<", span[1])
+						.groupBy(["name", "value"])
+						.execute();
+				return this.#db
+					.selectFrom(at === "hour" ? "bucket_attr_hours" : "bucket_attr_days")
+					.select(["name", "value", sum("count").as("count")])
+					.where("bucket", "=", bucket)
+					.where("kind", "=", filter.kind)
+					.where(sql.ref(at), ">=", span[0])
+					.where(sql.ref(at), "<", span[1])
+					.groupBy(["name", "value"])
+					.execute();
+			};
+			for (const span of hours) parts.push(part("hour", span));
+			if (days !== null) parts.push(part("day", days));
+			const from = floorTo(filter.from, HOUR);
+			const total =
+				bucket === undefined
+					? this.#db
+							.selectFrom("crash_hours")
+							.select(sum("count").as("total"))
+							.where("kind", "=", filter.kind)
+							.where("hour", ">=", from)
+							.where("hour", "<", filter.to)
+							.executeTakeFirst()
+					: this.#db
+							.selectFrom("bucket_hours")
+							.select(sum("count").as("total"))
+							.where("bucket", "=", bucket)
+							.where("kind", "=", filter.kind)
+							.where("hour", ">=", from)
+							.where("hour", "<", filter.to)
+							.executeTakeFirst();
+			const [t, ...rows] = await Promise.all([total, ...parts]);
+			return { total: Number(t?.total ?? 0), counts: mergeCounts(rows) };
 		}
 		// Filters the rollups cannot answer: count the crashes themselves.
 		let crashes = this.#crashesIn(filter);
@@ -811,28 +851,26 @@ export class KyselyStore implements Store {
 
 	async fleetAttributes(filter: ReportFilter): Promise<AttributeCounts> {
 		const from = floorTo(filter.from, HOUR);
-		let counts = this.#db
-			.selectFrom("fleet_attr_hours")
-			.select(["name", "value", sum("hosts").as("count")])
-			.where("hour", ">=", from)
-			.where("hour", "<", filter.to);
+		const { days, hours } = windowParts(filter.from, filter.to);
+		const part = (at: "hour" | "day", span: Span) => {
+			let q = this.#db
+				.selectFrom(at === "hour" ? "fleet_attr_hours" : "fleet_attr_days")
+				.select(["name", "value", sum("hosts").as("count")])
+				.where(sql.ref(at), ">=", span[0])
+				.where(sql.ref(at), "<", span[1]);
+			if (filter.service !== undefined) q = q.where("service", "=", filter.service);
+			return q.groupBy(["name", "value"]).execute();
+		};
+		const parts = hours.map((span) => part("hour", span));
+		if (days !== null) parts.push(part("day", days));
 		let total = this.#db
 			.selectFrom("fleet_hours")
 			.select(sum("hosts").as("total"))
 			.where("hour", ">=", from)
 			.where("hour", "<", filter.to);
-		if (filter.service !== undefined) {
-			counts = counts.where("service", "=", filter.service);
-			total = total.where("service", "=", filter.service);
-		}
-		const [rows, t] = await Promise.all([
-			counts.groupBy(["name", "value"]).execute(),
-			total.executeTakeFirst(),
-		]);
-		return {
-			total: Number(t?.total ?? 0),
-			counts: rows.map((r) => ({ attribute: r.name, value: r.value, count: Number(r.count) })),
-		};
+		if (filter.service !== undefined) total = total.where("service", "=", filter.service);
+		const [t, ...rows] = await Promise.all([total.executeTakeFirst(), ...parts]);
+		return { total: Number(t?.total ?? 0), counts: mergeCounts(rows) };
 	}
 
 	async rates(
@@ -853,14 +891,20 @@ export class KyselyStore implements Store {
 				.groupBy(sql`1`)
 				.execute();
 		} else {
-			const table = how === "hours" ? "bucket_hours" : "bucket_attr_hours";
+			// Over every bucket, hours come from the rollup of all crashes.
+			const table =
+				how === "attribute"
+					? "bucket_attr_hours"
+					: bucket === undefined
+						? "crash_hours"
+						: "bucket_hours";
 			let q = this.#db
 				.selectFrom(table)
 				.select([bin("hour").as("t"), sum("count").as("count")])
 				.where("kind", "=", filter.kind)
 				.where("hour", ">=", from)
 				.where("hour", "<", filter.to);
-			if (bucket !== undefined) q = q.where("bucket", "=", bucket);
+			if (bucket !== undefined) q = q.where(sql.ref("bucket"), "=", bucket);
 			if (how === "hours" && filter.service !== undefined)
 				q = q.where(sql.ref("service"), "=", filter.service);
 			if (how === "attribute") {
@@ -960,6 +1004,16 @@ export class KyselyStore implements Store {
 	}
 
 	async listCrashes(query: CrashQuery): Promise<CrashSummary[]> {
+		if (query.kind === undefined && query.host === undefined) {
+			// Each kind newest first along its index (bucket or time, then kind), then merged.
+			const lists = await Promise.all(
+				REPORT_KINDS.map((kind) => this.listCrashes({ ...query, kind })),
+			);
+			return lists
+				.flat()
+				.sort((a, b) => b.time - a.time || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+				.slice(0, query.limit);
+		}
 		let q = this.#db
 			.selectFrom("crashes")
 			.select([
@@ -1074,4 +1128,20 @@ function summary(c: {
 				? null
 				: { id: c.diagnosis_id, confidence: c.diagnosis_confidence ?? "" },
 	};
+}
+
+/** Sums the counts of each attribute value over the parts of a window. */
+function mergeCounts(
+	parts: readonly (readonly { name: string; value: string; count: number }[])[],
+): AttributeCounts["counts"] {
+	const out = new Map<string, { attribute: string; value: string; count: number }>();
+	for (const rows of parts)
+		for (const r of rows) {
+			const key = `${r.name}\0${r.value}`;
+			const old = out.get(key);
+			if (old === undefined)
+				out.set(key, { attribute: r.name, value: r.value, count: Number(r.count) });
+			else old.count += Number(r.count);
+		}
+	return [...out.values()];
 }

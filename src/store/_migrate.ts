@@ -2,12 +2,14 @@ import { type Kysely, type Migration, Migrator } from "kysely";
 import type { Database } from "./_schema.js";
 import { initialSchema } from "./migrations/001-initial.js";
 import { alertSchema } from "./migrations/002-alerts.js";
+import { dayRollups } from "./migrations/003-day-rollups.js";
 
 /** Brings the database to the newest schema; several servers may call it at once on PostgreSQL. */
 export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"): Promise<void> {
 	const migrations: Record<string, Migration> = {
 		"001-initial": initialSchema(binaryType),
 		"002-alerts": alertSchema,
+		"003-day-rollups": dayRollups(),
 	};
 	const migrator = new Migrator({
 		db,

@@ -114,4 +114,19 @@ export interface Database {
 		last_error: string | null;
 		sent_at: number | null;
 	};
+	/** Per kind, hour and service, over every bucket. */
+	crash_hours: { kind: string; hour: number; service: string; count: number };
+	bucket_days: { bucket: string; kind: string; day: number; service: string; count: number };
+	/** Per kind, hour and attribute value, over every bucket. */
+	attr_hours: { kind: string; hour: number; name: string; value: string; count: number };
+	attr_days: { kind: string; day: number; name: string; value: string; count: number };
+	bucket_attr_days: {
+		bucket: string;
+		kind: string;
+		day: number;
+		name: string;
+		value: string;
+		count: number;
+	};
+	fleet_attr_days: { day: number; service: string; name: string; value: string; hosts: number };
 }

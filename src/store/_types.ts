@@ -185,6 +185,8 @@ export interface Store {
 	findToken(hash: string): Promise<TokenRecord | null>;
 	/** Buckets with reports in the filter, most reports first, at most `limit`. */
 	listBuckets(filter: ReportFilter, limit: number): Promise<BucketSummary[]>;
+	/** The ids of the buckets `listBuckets` would list, in its order, without counting their hosts. */
+	rankBuckets(filter: ReportFilter, limit: number): Promise<string[]>;
 	getBucket(id: string, kind: ReportKind): Promise<BucketRecord | null>;
 	/** The service versions each bucket was seen in. */
 	bucketVersions(ids: readonly string[], kind: ReportKind): Promise<Map<string, BucketVersion[]>>;

@@ -119,6 +119,13 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
 					["region", "us"],
 				],
 			},
+			// Part of a day, a whole day and part of the next: hourly and daily rollups together.
+			{ ...all, from: T0 + 5 * HOUR, to: T0 + 60 * HOUR },
+			{ ...all, kind: "recovered", from: T0 + 23 * HOUR, to: T0 + 49 * HOUR },
+			{ ...all, from: T0 + 5 * HOUR, to: T0 + 60 * HOUR, service: "worker" },
+			{ ...all, from: T0 + 5 * HOUR, to: T0 + 60 * HOUR, attributes: [["region", "eu"]] },
+			{ ...all, from: T0 + 19 * HOUR, to: T0 + 72 * HOUR, attributes: [["host", "host-3"]] },
+			{ ...all, from: T0 + 24 * HOUR, to: T0 + 48 * HOUR, attributes: [["goarch", "amd64"]] },
 		];
 
 		beforeAll(async () => {
@@ -181,6 +188,8 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
 				);
 				const counts = got.map((b) => b.count);
 				expect(counts).toEqual([...counts].sort((a, b) => b - a));
+				expect(await store.rankBuckets(f, 50), JSON.stringify(f)).toEqual(got.map((b) => b.id));
+				expect(await store.rankBuckets(f, 2)).toEqual(got.slice(0, 2).map((b) => b.id));
 			}
 		});
 
@@ -227,6 +236,26 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
 			expect(got["service=api"]).toBe(6 * 72);
 			expect(got["host=host-3"]).toBe(72);
 			expect((await store.fleetAttributes({ ...all, service: "worker" })).total).toBe(6 * 72);
+			// 55 hours: 19 of the first day, the whole second day and 12 of the third.
+			for (const service of [undefined, "api"]) {
+				const window = { ...all, from: T0 + 5 * HOUR, to: T0 + 60 * HOUR, service };
+				const expected = new Map<string, number>();
+				for (const h of heartbeats)
+					if (h.time >= window.from && h.time < window.to && h.time % HOUR < 30 * 60_000)
+						if (service === undefined || h.service === service)
+							for (const [n, v] of [
+								["service", h.service],
+								["version", h.version],
+								["host", h.host],
+								...h.attributes,
+							])
+								expected.set(`${n}=${v}`, (expected.get(`${n}=${v}`) ?? 0) + 1);
+				const part = await store.fleetAttributes(window);
+				expect(part.total).toBe((service === undefined ? 12 : 6) * 55);
+				expect(
+					Object.fromEntries(part.counts.map((c) => [`${c.attribute}=${c.value}`, c.count])),
+				).toEqual(Object.fromEntries(expected));
+			}
 		});
 
 		it("gives rates per interval with the host-hours in them", async () => {

@@ -23,11 +23,11 @@ export function bucketRoutes(app: FastifyInstance, ctx: ServerContext): void {
 		const buckets = await ctx.store.listBuckets(filter, limit);
 		// Rank change: the rank each bucket had in the window of the same length just before.
 		const span = filter.to - filter.from;
-		const before = await ctx.store.listBuckets(
+		const before = await ctx.store.rankBuckets(
 			{ ...filter, from: filter.from - span, to: filter.from },
 			1000,
 		);
-		const previousRank = new Map(before.map((b, i) => [b.id, i + 1]));
+		const previousRank = new Map(before.map((id, i) => [id, i + 1]));
 		const versions = await ctx.store.bucketVersions(
 			buckets.map((b) => b.id),
 			filter.kind,

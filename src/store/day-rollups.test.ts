@@ -1,0 +1,136 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Sqlite from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { startPostgres, type TestPostgres } from "../../test/postgres.js";
+import { windowParts } from "./_day-rollups.js";
+import { sampleCrashes, sampleHeartbeats } from "./conformance.js";
+import { fillDayRollups } from "./migrations/003-day-rollups.js";
+import { openPostgresStore } from "./postgres/index.js";
+import { openSqliteStore } from "./sqlite/index.js";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const D = Date.UTC(2026, 10, 2);
+
+describe("windowParts", () => {
+	it.each([
+		["inside one day", D + 3 * HOUR, D + 7 * HOUR, null, [[D + 3 * HOUR, D + 7 * HOUR]]],
+		["one whole day", D, D + DAY, [D, D + DAY], []],
+		[
+			"a day and its neighbours' hours",
+			D - 2 * HOUR,
+			D + DAY + HOUR,
+			[D, D + DAY],
+			[
+				[D - 2 * HOUR, D],
+				[D + DAY, D + DAY + HOUR],
+			],
+		],
+		[
+			"23 hours across midnight",
+			D - 20 * HOUR,
+			D + 3 * HOUR,
+			null,
+			[[D - 20 * HOUR, D + 3 * HOUR]],
+		],
+		[
+			"a week ending inside a day",
+			D - 7 * DAY + 9 * HOUR,
+			D + 9 * HOUR,
+			[D - 6 * DAY, D],
+			[
+				[D - 7 * DAY + 9 * HOUR, D - 6 * DAY],
+				[D, D + 9 * HOUR],
+			],
+		],
+		// Rollups count an hour when it starts before `to`, and from the hour `from` falls in.
+		["times inside hours", D + 90 * 60_000, D + 4 * HOUR + 1, null, [[D + HOUR, D + 5 * HOUR]]],
+	] as const)("%s", (_, from, to, days, hours) => {
+		expect(windowParts(from, to)).toEqual({ days, hours });
+	});
+
+	it("covers every hour of a window once", () => {
+		for (let from = D - 50 * HOUR; from < D + 30 * HOUR; from += 7 * HOUR)
+			for (let to = from + HOUR; to < from + 80 * HOUR; to += 5 * HOUR) {
+				const { days, hours } = windowParts(from, to);
+				const covered: number[] = [];
+				for (const [a, b] of [...hours, ...(days === null ? [] : [days])])
+					for (let h = a; h < b; h += HOUR) covered.push(h);
+				const expected: number[] = [];
+				for (let h = from; h < to; h += HOUR) expected.push(h);
+				expect(covered.sort((a, b) => a - b)).toEqual(expected);
+				if (days !== null) expect([days[0] % DAY, days[1] % DAY]).toEqual([0, 0]);
+			}
+	});
+});
+
+const TABLES = [
+	"crash_hours",
+	"bucket_days",
+	"attr_hours",
+	"attr_days",
+	"bucket_attr_days",
+	"fleet_attr_days",
+] as const;
+
+/** Every row of the tables of migration 003, in one order. */
+async function snapshot(db: Kysely<unknown>): Promise<Record<string, unknown[]>> {
+	const out: Record<string, unknown[]> = {};
+	for (const table of TABLES) {
+		const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(
+			db,
+		);
+		out[table] = rows
+			.map((r) => JSON.stringify(Object.entries(r).map(([k, v]) => [k, String(v)])))
+			.sort();
+	}
+	return out;
+}
+
+// The rollups migration 003 fills from the hourly ones of a database that has crashes and
+// heartbeats are the ones the write path keeps.
+describe.each(["sqlite", "postgres"] as const)("migration 003 on %s", (dialect) => {
+	let server: TestPostgres | undefined;
+	const dir = mkdtempSync(join(tmpdir(), "gocrash-day-rollups-"));
+	afterAll(async () => {
+		await server?.stop();
+		rmSync(dir, { recursive: true, force: true });
+	});
+
+	it("fills the day rollups as ingest writes them", async () => {
+		let db: Kysely<unknown>;
+		let store: Awaited<ReturnType<typeof openSqliteStore>>;
+		if (dialect === "sqlite") {
+			const path = join(dir, "gocrash.db");
+			store = await openSqliteStore(path);
+			db = new Kysely({ dialect: new SqliteDialect({ database: new Sqlite(path) }) });
+		} else {
+			server = await startPostgres();
+			store = await openPostgresStore(server.url);
+			db = new Kysely({
+				dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: server.url }) }),
+			});
+		}
+		try {
+			const crashes = sampleCrashes(500, 7);
+			await store.insertCrashes(crashes.slice(0, 200));
+			await store.insertCrashes(crashes.slice(200));
+			const heartbeats = sampleHeartbeats();
+			await store.insertHeartbeats(heartbeats.slice(0, 900));
+			await store.insertHeartbeats(heartbeats.slice(600));
+			const written = await snapshot(db);
+			expect(written.attr_days?.length).toBeGreaterThan(0);
+			expect(written.fleet_attr_days?.length).toBeGreaterThan(0);
+			for (const table of TABLES) await sql`delete from ${sql.table(table)}`.execute(db);
+			await fillDayRollups(db);
+			expect(await snapshot(db)).toEqual(written);
+		} finally {
+			await store.close();
+			await db.destroy();
+		}
+	});
+});
