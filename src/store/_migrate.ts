@@ -9,7 +9,7 @@ export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"
 	const migrations: Record<string, Migration> = {
 		"001-initial": initialSchema(binaryType),
 		"002-alerts": alertSchema,
-		"003-day-rollups": dayRollups(),
+		"003-day-rollups": dayRollups(binaryType),
 	};
 	const migrator = new Migrator({
 		db,

@@ -9,7 +9,10 @@ const DAY = 86_400_000;
  * attribute value and day (fleet_attr_days). Indexes find a bucket list's attribute value without
  * reading every other value. Filled from the hourly rollups that 001 made.
  */
-export function dayRollups(): Migration {
+export function dayRollups(binaryType: "blob" | "bytea"): Migration {
+	// SQLite (blob) keeps these tables in their key's order, counts beside the key, as PostgreSQL
+	// keeps an index; PostgreSQL has no such tables.
+	const clustered = binaryType === "blob" ? sql`without rowid` : sql``;
 	return {
 		async up(db: Kysely<unknown>): Promise<void> {
 			const text = "text" as const;
@@ -21,6 +24,7 @@ export function dayRollups(): Migration {
 				.addColumn("service", text, (c) => c.notNull())
 				.addColumn("count", int, (c) => c.notNull())
 				.addPrimaryKeyConstraint("crash_hours_pk", ["kind", "hour", "service"])
+				.modifyEnd(clustered)
 				.execute();
 			await db.schema
 				.createTable("bucket_days")
@@ -30,6 +34,7 @@ export function dayRollups(): Migration {
 				.addColumn("service", text, (c) => c.notNull())
 				.addColumn("count", int, (c) => c.notNull())
 				.addPrimaryKeyConstraint("bucket_days_pk", ["kind", "day", "bucket", "service"])
+				.modifyEnd(clustered)
 				.execute();
 			await db.schema
 				.createTable("attr_hours")
@@ -39,6 +44,7 @@ export function dayRollups(): Migration {
 				.addColumn("value", text, (c) => c.notNull())
 				.addColumn("count", int, (c) => c.notNull())
 				.addPrimaryKeyConstraint("attr_hours_pk", ["kind", "hour", "name", "value"])
+				.modifyEnd(clustered)
 				.execute();
 			await db.schema
 				.createTable("attr_days")
@@ -48,6 +54,7 @@ export function dayRollups(): Migration {
 				.addColumn("value", text, (c) => c.notNull())
 				.addColumn("count", int, (c) => c.notNull())
 				.addPrimaryKeyConstraint("attr_days_pk", ["kind", "day", "name", "value"])
+				.modifyEnd(clustered)
 				.execute();
 			await db.schema
 				.createTable("bucket_attr_days")
@@ -58,6 +65,7 @@ export function dayRollups(): Migration {
 				.addColumn("value", text, (c) => c.notNull())
 				.addColumn("count", int, (c) => c.notNull())
 				.addPrimaryKeyConstraint("bucket_attr_days_pk", ["bucket", "kind", "day", "name", "value"])
+				.modifyEnd(clustered)
 				.execute();
 			await db.schema
 				.createTable("fleet_attr_days")
@@ -67,6 +75,7 @@ export function dayRollups(): Migration {
 				.addColumn("value", text, (c) => c.notNull())
 				.addColumn("hosts", int, (c) => c.notNull())
 				.addPrimaryKeyConstraint("fleet_attr_days_pk", ["day", "service", "name", "value"])
+				.modifyEnd(clustered)
 				.execute();
 
 			await fillDayRollups(db);
@@ -79,7 +88,7 @@ export function dayRollups(): Migration {
 			await db.schema
 				.createIndex("bucket_attr_days_value")
 				.on("bucket_attr_days")
-				.columns(["kind", "name", "value", "day", "bucket"])
+				.columns(["kind", "name", "value", "day", "bucket", "count"])
 				.execute();
 		},
 	};
