@@ -1,8 +1,8 @@
 import { type Kysely, type SqlBool, sql, type Transaction } from "kysely";
 import type { AlertStore } from "./_alert-types.js";
 import { groupBucketVersions } from "./_bucket-versions.js";
-import { KyselyAlertStore } from "./_kysely-alerts.js";
 import { addDayRollups, addFleetDays, windowParts } from "./_day-rollups.js";
+import { KyselyAlertStore } from "./_kysely-alerts.js";
 import type { Database } from "./_schema.js";
 import {
 	type AttributeCounts,
@@ -18,6 +18,7 @@ import {
 	REPORT_KINDS,
 	type ReportFilter,
 	type ReportKind,
+	type ResignedCrash,
 	type ServiceVersion,
 	type Store,
 	type StoredCrash,
@@ -51,24 +52,47 @@ interface Tallied<R> {
 	last: number;
 }
 
-/** Counts what is added under each key, with the earliest and latest time added. */
+/**
+ * Counts what is added under each key (`n` of it: taken away when negative), with the earliest
+ * and latest time added.
+ */
 class Tally<R> {
 	readonly #rows = new Map<string, Tallied<R>>();
-	add(key: string, row: R, time = 0): void {
+	add(key: string, row: R, time = 0, n = 1): void {
 		const old = this.#rows.get(key);
-		if (old === undefined) this.#rows.set(key, { row, n: 1, first: time, last: time });
+		if (old === undefined) this.#rows.set(key, { row, n, first: time, last: time });
 		else {
-			old.n++;
+			old.n += n;
 			if (time < old.first) old.first = time;
 			if (time > old.last) old.last = time;
 		}
 	}
-	/** Sorted by key, so concurrent writers lock rollup rows in one order. */
+	/**
+	 * Sorted by key, so concurrent writers lock rollup rows in one order; keys whose additions and
+	 * subtractions cancel out are left out.
+	 */
 	entries(): Tallied<R>[] {
 		return [...this.#rows.entries()]
+			.filter(([, v]) => v.n !== 0)
 			.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
 			.map(([, v]) => v);
 	}
+}
+
+/** What a bucket is made from: a crash's signature and diagnosis. */
+type Signed = Pick<NewCrash, "signature" | "diagnosis" | "diagnosisRank" | "findings">;
+
+/** What a crash counts in the rollups: where and when it happened, its bucket and attributes. */
+interface Contribution {
+	readonly bucket: string;
+	readonly kind: string;
+	readonly time: number;
+	readonly host: string;
+	readonly service: string;
+	readonly version: string;
+	readonly attributes: readonly Pair[];
+	/** 1 to count it, -1 to take it back out. */
+	readonly n: 1 | -1;
 }
 
 function rollupPairs(
@@ -211,7 +235,51 @@ export class KyselyStore implements Store {
 	}
 
 	async #writeCrashes(trx: Transaction<Database>, crashes: readonly NewCrash[]): Promise<void> {
-		const buckets = new Map<string, NewCrash>();
+		await this.#upsertBuckets(trx, crashes);
+		const crashRows = crashes.map((c) => ({
+			id: c.id,
+			kind: c.kind,
+			time: c.time,
+			received: c.received,
+			host: c.host,
+			service: c.service,
+			version: c.version,
+			bucket: c.signature.id,
+			signature_version: c.signature.version,
+			message: c.message,
+			diagnosis_id: c.diagnosis?.id ?? null,
+			diagnosis_confidence: c.diagnosis?.confidence ?? null,
+			findings: c.findings,
+			raw: c.raw,
+			raw_size: c.rawSize,
+			search: c.search,
+			idempotency_key: c.idempotencyKey,
+		}));
+		// Crash texts make for large statements: fewer rows per statement.
+		for (let i = 0; i < crashRows.length; i += 50)
+			await trx
+				.insertInto("crashes")
+				.values(crashRows.slice(i, i + 50))
+				.execute();
+		const attributeRows = crashes.flatMap((c) =>
+			c.attributes.map(([name, value]) => ({ crash_id: c.id, name, value })),
+		);
+		for (const part of chunks(attributeRows))
+			await trx
+				.insertInto("crash_attributes")
+				.values(part)
+				.onConflict((oc) => oc.doNothing())
+				.execute();
+
+		await this.#addRollups(
+			trx,
+			crashes.map((c) => ({ ...c, bucket: c.signature.id, n: 1 })),
+		);
+	}
+
+	/** Creates the crashes' buckets, or gives one the diagnosis of a surer crash. */
+	async #upsertBuckets(trx: Transaction<Database>, crashes: readonly Signed[]): Promise<void> {
+		const buckets = new Map<string, Signed>();
 		for (const c of crashes) {
 			const old = buckets.get(c.signature.id);
 			if (old === undefined || c.diagnosisRank > old.diagnosisRank) buckets.set(c.signature.id, c);
@@ -254,41 +322,10 @@ export class KyselyStore implements Store {
 				)
 				.execute();
 		}
-		const crashRows = crashes.map((c) => ({
-			id: c.id,
-			kind: c.kind,
-			time: c.time,
-			received: c.received,
-			host: c.host,
-			service: c.service,
-			version: c.version,
-			bucket: c.signature.id,
-			signature_version: c.signature.version,
-			message: c.message,
-			diagnosis_id: c.diagnosis?.id ?? null,
-			diagnosis_confidence: c.diagnosis?.confidence ?? null,
-			findings: c.findings,
-			raw: c.raw,
-			raw_size: c.rawSize,
-			search: c.search,
-			idempotency_key: c.idempotencyKey,
-		}));
-		// Crash texts make for large statements: fewer rows per statement.
-		for (let i = 0; i < crashRows.length; i += 50)
-			await trx
-				.insertInto("crashes")
-				.values(crashRows.slice(i, i + 50))
-				.execute();
-		const attributeRows = crashes.flatMap((c) =>
-			c.attributes.map(([name, value]) => ({ crash_id: c.id, name, value })),
-		);
-		for (const part of chunks(attributeRows))
-			await trx
-				.insertInto("crash_attributes")
-				.values(part)
-				.onConflict((oc) => oc.doNothing())
-				.execute();
+	}
 
+	/** Adds the crashes to every rollup, or takes them out (`n` -1) with a newer signature's. */
+	async #addRollups(trx: Transaction<Database>, crashes: readonly Contribution[]): Promise<void> {
 		const kinds = new Tally<{ bucket: string; kind: string }>();
 		const hours = new Tally<{ bucket: string; kind: string; hour: number; service: string }>();
 		const attrHours = new Tally<{
@@ -323,32 +360,32 @@ export class KyselyStore implements Store {
 			{ service: string; version: string; first_seen: number }
 		>();
 		for (const c of crashes) {
-			const b = c.signature.id;
+			const b = c.bucket;
 			const hour = floorTo(c.time, HOUR);
 			const k = `${b}\0${c.kind}`;
-			kinds.add(k, { bucket: b, kind: c.kind }, c.time);
-			hours.add(`${k}\0${hour}\0${c.service}`, {
-				bucket: b,
-				kind: c.kind,
-				hour,
-				service: c.service,
-			});
+			kinds.add(k, { bucket: b, kind: c.kind }, c.time, c.n);
+			hours.add(
+				`${k}\0${hour}\0${c.service}`,
+				{ bucket: b, kind: c.kind, hour, service: c.service },
+				0,
+				c.n,
+			);
 			for (const [name, value] of rollupPairs(c.attributes, c))
-				attrHours.add(`${k}\0${hour}\0${name}\0${value}`, {
-					bucket: b,
-					kind: c.kind,
-					hour,
-					name,
-					value,
-				});
+				attrHours.add(
+					`${k}\0${hour}\0${name}\0${value}`,
+					{ bucket: b, kind: c.kind, hour, name, value },
+					0,
+					c.n,
+				);
 			const day = floorTo(c.time, DAY);
 			const where = { bucket: b, kind: c.kind, service: c.service, host: c.host };
-			hostDays.add(`${k}\0${day}\0${c.service}\0${c.host}`, { ...where, day });
-			hostHours.add(`${k}\0${hour}\0${c.service}\0${c.host}`, { ...where, hour });
+			hostDays.add(`${k}\0${day}\0${c.service}\0${c.host}`, { ...where, day }, 0, c.n);
+			hostHours.add(`${k}\0${hour}\0${c.service}\0${c.host}`, { ...where, hour }, 0, c.n);
 			versions.add(
 				`${k}\0${c.service}\0${c.version}`,
 				{ bucket: b, kind: c.kind, service: c.service, version: c.version },
 				c.time,
+				c.n,
 			);
 			const sv = `${c.service}\0${c.version}`;
 			const old = serviceVersions.get(sv);
@@ -1001,6 +1038,187 @@ export class KyselyStore implements Store {
 			raw: c.raw === null ? null : new Uint8Array(c.raw),
 			rawSize: Number(c.raw_size),
 		};
+	}
+
+	async scanCrashes(after: string | null, limit: number): Promise<CrashRecord[]> {
+		let q = this.#db.selectFrom("crashes").selectAll().orderBy("id").limit(limit);
+		if (after !== null) q = q.where("id", ">", after);
+		const rows = await q.execute();
+		if (rows.length === 0) return [];
+		const attributes = new Map<string, Pair[]>();
+		for (const part of chunks(rows.map((r) => r.id)))
+			for (const a of await this.#db
+				.selectFrom("crash_attributes")
+				.select(["crash_id", "name", "value"])
+				.where("crash_id", "in", part)
+				.orderBy("crash_id")
+				.orderBy("name")
+				.orderBy("value")
+				.execute()) {
+				const list = attributes.get(a.crash_id) ?? [];
+				list.push([a.name, a.value]);
+				attributes.set(a.crash_id, list);
+			}
+		return rows.map((c) => ({
+			...summary(c),
+			received: Number(c.received),
+			attributes: attributes.get(c.id) ?? [],
+			findings: c.findings,
+			raw: c.raw === null ? null : new Uint8Array(c.raw),
+			rawSize: Number(c.raw_size),
+		}));
+	}
+
+	async resignCrashes(crashes: readonly ResignedCrash[]): Promise<number> {
+		if (crashes.length === 0) return 0;
+		return this.#db.transaction().execute(async (trx) => {
+			const ids = crashes.map((c) => c.id);
+			const old = new Map<string, Omit<Contribution, "attributes" | "n">>();
+			const oldAttributes = new Map<string, Pair[]>();
+			for (const part of chunks(ids)) {
+				for (const r of await trx
+					.selectFrom("crashes")
+					.select(["id", "bucket", "kind", "time", "host", "service", "version"])
+					.where("id", "in", part)
+					.execute())
+					old.set(r.id, { ...r, time: Number(r.time) });
+				for (const a of await trx
+					.selectFrom("crash_attributes")
+					.select(["crash_id", "name", "value"])
+					.where("crash_id", "in", part)
+					.execute()) {
+					const list = oldAttributes.get(a.crash_id) ?? [];
+					list.push([a.name, a.value]);
+					oldAttributes.set(a.crash_id, list);
+				}
+			}
+			const moved = crashes.filter((c) => old.has(c.id));
+			if (moved.length === 0) return 0;
+			await this.#upsertBuckets(trx, moved);
+			for (const c of moved)
+				await trx
+					.updateTable("crashes")
+					.set({
+						bucket: c.signature.id,
+						signature_version: c.signature.version,
+						message: c.message,
+						diagnosis_id: c.diagnosis?.id ?? null,
+						diagnosis_confidence: c.diagnosis?.confidence ?? null,
+						findings: c.findings,
+						search: c.search,
+					})
+					.where("id", "=", c.id)
+					.execute();
+			const movedIds = moved.map((c) => c.id);
+			for (const part of chunks(movedIds))
+				await trx.deleteFrom("crash_attributes").where("crash_id", "in", part).execute();
+			const attributeRows = moved.flatMap((c) =>
+				c.attributes.map(([name, value]) => ({ crash_id: c.id, name, value })),
+			);
+			for (const part of chunks(attributeRows))
+				await trx
+					.insertInto("crash_attributes")
+					.values(part)
+					.onConflict((oc) => oc.doNothing())
+					.execute();
+			// One pass over the rollups: each crash taken out as it was and counted as it is now.
+			await this.#addRollups(
+				trx,
+				moved.flatMap((c): Contribution[] => {
+					const was = old.get(c.id) as Omit<Contribution, "attributes" | "n">;
+					return [
+						{ ...was, attributes: oldAttributes.get(c.id) ?? [], n: -1 },
+						{ ...was, bucket: c.signature.id, attributes: c.attributes, n: 1 },
+					];
+				}),
+			);
+			await this.#settleMovedBuckets(
+				trx,
+				[...new Set([...old.values()].map((c) => c.bucket))].sort(),
+				[...old.values()].map((c) => c.time),
+			);
+			return moved.length;
+		});
+	}
+
+	/**
+	 * Settles the buckets that crashes moved out of: deletes the rollup rows left at zero and the
+	 * buckets left with no crashes of any kind (in those buckets, and the hours and days the
+	 * crashes happened in), and narrows first and last seen to the crashes that are left where
+	 * every one of them is still stored (else a crash that retention deleted may have been first).
+	 */
+	async #settleMovedBuckets(
+		trx: Transaction<Database>,
+		buckets: readonly string[],
+		times: readonly number[],
+	): Promise<void> {
+		for (const part of chunks(buckets)) {
+			for (const table of [
+				"bucket_kinds",
+				"bucket_hours",
+				"bucket_attr_hours",
+				"bucket_host_days",
+				"bucket_host_hours",
+				"bucket_versions",
+				"bucket_days",
+				"bucket_attr_days",
+			] as const)
+				await trx.deleteFrom(table).where("bucket", "in", part).where("count", "<=", 0).execute();
+			await trx
+				.deleteFrom("buckets")
+				.where("id", "in", part)
+				.where(({ not, exists, selectFrom }) =>
+					not(
+						exists(
+							selectFrom("bucket_kinds as k")
+								.select("k.bucket")
+								.whereRef("k.bucket", "=", "buckets.id"),
+						),
+					),
+				)
+				.execute();
+			for (const [table, keys] of [
+				["bucket_kinds", ["bucket", "kind"]],
+				["bucket_versions", ["bucket", "kind", "service", "version"]],
+			] as const) {
+				const spans = await trx
+					.selectFrom("crashes")
+					.select([
+						...keys,
+						sql<number>`cast(count(*) as bigint)`.as("n"),
+						sql<number>`min(time)`.as("first"),
+						sql<number>`max(time)`.as("last"),
+					])
+					.where("bucket", "in", part)
+					.groupBy([...keys])
+					.execute();
+				for (const span of spans) {
+					let q = trx
+						.updateTable(table)
+						.set({ first_seen: Number(span.first), last_seen: Number(span.last) })
+						.where("count", "=", Number(span.n));
+					const at = span as unknown as Record<(typeof keys)[number], string>;
+					for (const key of keys) q = q.where(key, "=", at[key]);
+					await q.execute();
+				}
+			}
+		}
+		const hours = [...new Set(times.map((t) => floorTo(t, HOUR)))];
+		const days = [...new Set(times.map((t) => floorTo(t, DAY)))];
+		for (const part of chunks(hours)) {
+			await trx
+				.deleteFrom("crash_hours")
+				.where("hour", "in", part)
+				.where("count", "<=", 0)
+				.execute();
+			await trx
+				.deleteFrom("attr_hours")
+				.where("hour", "in", part)
+				.where("count", "<=", 0)
+				.execute();
+		}
+		for (const part of chunks(days))
+			await trx.deleteFrom("attr_days").where("day", "in", part).where("count", "<=", 0).execute();
 	}
 
 	async listCrashes(query: CrashQuery): Promise<CrashSummary[]> {

@@ -60,6 +60,19 @@ export interface NewCrash {
 	readonly idempotencyKey: string | null;
 }
 
+/** A stored crash signed again from its text (`gocrash rebucket`): its bucket, diagnosis, attributes. */
+export type ResignedCrash = Pick<
+	NewCrash,
+	| "id"
+	| "attributes"
+	| "signature"
+	| "message"
+	| "diagnosis"
+	| "diagnosisRank"
+	| "findings"
+	| "search"
+>;
+
 /** What the store says about a crash it was given: its id and bucket, and whether it was new. */
 export interface StoredCrash {
 	readonly id: string;
@@ -200,6 +213,14 @@ export interface Store {
 	getCrash(id: string): Promise<CrashRecord | null>;
 	/** Crashes newest first. */
 	listCrashes(query: CrashQuery): Promise<CrashSummary[]>;
+	/** Every stored crash in id order, `limit` at a time: the ones after the id `after`. */
+	scanCrashes(after: string | null, limit: number): Promise<CrashRecord[]>;
+	/**
+	 * Gives stored crashes a new bucket, diagnosis and attributes, in one transaction: their counts
+	 * move in every rollup, and a bucket left with no crashes is deleted. Crashes no longer stored
+	 * are skipped; returns how many were changed.
+	 */
+	resignCrashes(crashes: readonly ResignedCrash[]): Promise<number>;
 	/**
 	 * Deletes the crashes received before `before` (texts, details, attributes) and the per-host
 	 * heartbeat hours before it; buckets and every rollup keep counting them. Returns how many.

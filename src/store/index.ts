@@ -35,6 +35,7 @@ export {
 	REPORT_KINDS,
 	type ReportFilter,
 	type ReportKind,
+	type ResignedCrash,
 	type ServiceVersion,
 	type Store,
 	type StoredCrash,
