@@ -81,7 +81,13 @@ export function prepareReport(report: Report, options: IngestOptions): NewCrash[
 			...extracted.filter(([name]) => !given.has(name)),
 		]);
 		const top = diagnosis.findings[0];
-		const text = lines.slice(subject.startLine - 1, subject.endLine).join("\n");
+		// The text is cut between crashes, each keeping the lines before it: a crash's own lines
+		// alone may not parse as it did here (log lines interleaved with it are told apart by the
+		// ones around), and `gocrash rebucket` signs the stored text again.
+		const previous = subjects[index - 1];
+		const from = Math.min(subject.startLine, previous === undefined ? 1 : previous.endLine + 1);
+		const to = index === subjects.length - 1 ? lines.length : subject.endLine;
+		const text = lines.slice(from - 1, to).join("\n");
 		return {
 			id: newCrashId(received),
 			kind: report.kind,

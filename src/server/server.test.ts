@@ -103,11 +103,8 @@ describe("the fleet API", () => {
 		expect(crash.crash.message).toMatch(
 			/^panic: runtime error: invalid memory address or nil pointer dereference/,
 		);
-		expect(crash.text).toBe(
-			NIL.split("\n")
-				.slice(crash.crash.startLine - 1, crash.crash.endLine)
-				.join("\n"),
-		);
+		// The only crash of the text keeps all of it.
+		expect(crash.text).toBe(NIL);
 		expect(crash.findings.length).toBeGreaterThan(0);
 		expect(crash.diagnosis).toEqual({
 			id: crash.findings[0].id,
@@ -141,6 +138,13 @@ describe("the fleet API", () => {
 		const crashes = res.json().crashes;
 		expect(crashes.length).toBe(2);
 		expect(new Set(crashes.map((c: { bucket: string }) => c.bucket)).size).toBe(2);
+		// The text is cut between them: each keeps the lines before it, the last the lines after.
+		const [race, panic] = await Promise.all(
+			crashes.map(async (c: { id: string }) => (await get(`/api/v1/crashes/${c.id}`)).json()),
+		);
+		expect(race.text).toMatch(/^={10,}\nWARNING: DATA RACE\n/);
+		expect(panic.text).toMatch(/^(=+\n)?panic: /);
+		expect(`${race.text}\n${panic.text}`).toBe(RACE_THEN_PANIC);
 	});
 
 	it("stores a retried report once", async () => {
