@@ -37,3 +37,15 @@ export function parseCommandArgs<const O extends Options>(
 ): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: O }>> {
 	return parseArgs({ args: [...args], allowPositionals: true, options });
 }
+
+/** A whole-number option's value, `fallback` when it is not given. */
+export function wholeNumberOption(
+	name: string,
+	value: string | undefined,
+	fallback: number,
+): number {
+	if (value === undefined) return fallback;
+	if (!/^\d{1,12}$/.test(value))
+		throw new UsageError(`--${name}: '${value}' is not a whole number`);
+	return Number(value);
+}

@@ -13,6 +13,7 @@ const commands: Readonly<Record<string, () => Promise<Command>>> = {
 	serve: async () => (await import("./serve/index.js")).serveCommand,
 	token: async () => (await import("./token.js")).tokenCommand,
 	alert: async () => (await import("./alert.js")).alertCommand,
+	rebucket: async () => (await import("./rebucket.js")).rebucketCommand,
 };
 
 async function formatHelp(): Promise<string> {

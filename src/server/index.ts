@@ -9,4 +9,5 @@ export { type AlertOptions, AlertRunner, DEFAULT_ALERT_OPTIONS, formatAlert } fr
 export { createServer, DEFAULT_LIMITS, type ServerLimits, type ServerOptions } from "./_app.js";
 export { hashToken, newToken } from "./_auth.js";
 export { type IngestOptions, prepareReport, type Report } from "./_ingest.js";
+export { PreparePool } from "./_prepare-pool.js";
 export { alertJson } from "./routes/alerts.js";

@@ -3,7 +3,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, DEFAULT_LIMITS, newToken } from "../../server/index.js";
 import type { Command } from "../_io.js";
-import { InputError, parseCommandArgs, UsageError } from "../_io.js";
+import { InputError, parseCommandArgs, UsageError, wholeNumberOption } from "../_io.js";
 import { openCliStore } from "../_store.js";
 import { builtinRulesDir, loadRules } from "../diagnose.js";
 import { loadDemoFleet } from "./_demo.js";
@@ -53,25 +53,19 @@ export const serveCommand: Command = {
 		if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
 		const listen = /^(.*):(\d{1,5})$/.exec(values.listen);
 		if (listen === null) throw new UsageError(`--listen: '${values.listen}' is not HOST:PORT`);
-		const number = (name: string, value: string | undefined, fallback: number): number => {
-			if (value === undefined) return fallback;
-			if (!/^\d{1,12}$/.test(value))
-				throw new UsageError(`--${name}: '${value}' is not a whole number`);
-			return Number(value);
-		};
 		const limits = {
-			maxBody: number("max-body", values["max-body"], DEFAULT_LIMITS.maxBody),
-			maxCrashesPerRequest: number(
+			maxBody: wholeNumberOption("max-body", values["max-body"], DEFAULT_LIMITS.maxBody),
+			maxCrashesPerRequest: wholeNumberOption(
 				"max-crashes",
 				values["max-crashes"],
 				DEFAULT_LIMITS.maxCrashesPerRequest,
 			),
-			requestsPerSecond: number("rate-limit", values["rate-limit"], 0),
+			requestsPerSecond: wholeNumberOption("rate-limit", values["rate-limit"], 0),
 		};
 		const retentionDays =
 			values["retention-days"] === undefined
 				? undefined
-				: number("retention-days", values["retention-days"], 0);
+				: wholeNumberOption("retention-days", values["retention-days"], 0);
 		const db =
 			values.db ??
 			(values.demo
@@ -96,7 +90,7 @@ export const serveCommand: Command = {
 						`read token:   ${tokens.read.secret}\ningest token: ${tokens.ingest.secret}\n`,
 				);
 			}
-			const prepareThreads = number(
+			const prepareThreads = wholeNumberOption(
 				"threads",
 				values.threads,
 				Math.max(1, availableParallelism() - 1),
