@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { gunzipSync } from "node:zlib";
 import { PreparePool } from "../server/index.js";
 import type { CrashRecord, NewCrash, ResignedCrash, Store } from "../store/index.js";
-import type { Command, Io } from "./_io.js";
+import type { Command } from "./_io.js";
 import { parseCommandArgs, UsageError, wholeNumberOption } from "./_io.js";
 import { openCliStore } from "./_store.js";
 import { alignColumns } from "./_table.js";
