@@ -5,7 +5,7 @@ import { isSentSignal, reasonClass } from "./_reason.js";
 import { unwinderFailure, unwinderVictim } from "./_unwinder.js";
 
 /** Bumped whenever the way signatures are computed changes, so stored crashes can be re-signed. */
-export const SIGNATURE_VERSION = 1;
+export const SIGNATURE_VERSION = 2;
 
 /** A bucket key and what it is made of: the reason class and the frames that matter. */
 export interface Signature {
@@ -23,7 +23,7 @@ export interface Signature {
 	readonly why: readonly string[];
 }
 
-/** The reason class of every unwinder crash with a preempted victim, whichever way the unwinder failed. */
+/** The reason class of every crash of the unwinder, whichever way it failed. */
 const UNWINDER_FAILURE = "unwinder failure";
 const IGNORED =
 	"goroutine ids, addresses, argument values, line numbers, times and hosts are ignored";
@@ -67,9 +67,20 @@ function inCgo(crash: Crash, goroutine: Goroutine | undefined): boolean {
 	return top === "runtime.cgocall" || top === "runtime.asmcgocall";
 }
 
-function signUnwinderFailure(crash: Crash, how: string): Signature | undefined {
+function signUnwinderFailure(crash: Crash, how: string): Signature {
 	const victim = unwinderVictim(crash);
-	if (victim === undefined) return undefined;
+	if (victim === undefined)
+		return signature(
+			UNWINDER_FAILURE,
+			[],
+			`${UNWINDER_FAILURE}: no preempted goroutine in the text`,
+			[
+				`same reason class: ${UNWINDER_FAILURE} (here ${how}); a SIGSEGV in runtime.(*unwinder).next and 'traceback did not unwind completely' are one class`,
+				"no goroutine stopped in runtime.asyncPreempt was printed (the runtime printed only some goroutines, or failed before it got to them): grouped by the reason alone",
+				"the frames of the goroutine that crashed are ignored: they are the runtime's (a GC worker scanning a stack, a traceback), whichever goroutine's stack was broken",
+				IGNORED,
+			],
+		);
 	const fn = functionName(victim.frame);
 	return signature(UNWINDER_FAILURE, [fn], `unwinder failure: goroutine preempted in ${fn}`, [
 		`same reason class: ${UNWINDER_FAILURE} (here ${how}); a SIGSEGV in runtime.(*unwinder).next and 'traceback did not unwind completely' are one class`,
@@ -82,10 +93,7 @@ function signUnwinderFailure(crash: Crash, how: string): Signature | undefined {
 /** The bucket key of a crash: its reason class and the program frames of the goroutine that crashed, or the split-SP victim's function. */
 export function signCrash(crash: Crash): Signature {
 	const how = unwinderFailure(crash);
-	if (how !== null) {
-		const split = signUnwinderFailure(crash, how);
-		if (split !== undefined) return split;
-	}
+	if (how !== null) return signUnwinderFailure(crash, how);
 	const { goroutine, sent } = subjectGoroutine(crash);
 	const { reason, notes } = reasonClass(crash, inCgo(crash, goroutine));
 	const picked = goroutineFrames(crash, goroutine);

@@ -184,6 +184,23 @@ describe("signCrash on split-SP unwinder crashes", () => {
 		expect(new Set(signatures.map((s) => s.id)).size).toBe(1);
 	});
 
+	it("groups them in one bucket of their own when no preempted goroutine was printed", () => {
+		// As if only the goroutine that crashed were printed: the victim is not in the text.
+		const alone = texts.map((t) => {
+			const text = read(join(SPLIT_SP, t.name));
+			const headers = [...text.matchAll(/^goroutine \d+ (?:gp=|\[)/gm)];
+			return signCrash(firstCrash(text.slice(0, headers[1]?.index ?? text.length)));
+		});
+		for (const s of alone) {
+			expect(s.reason).toBe("unwinder failure");
+			expect(s.frames).toEqual([]);
+			expect(s.title).toBe("unwinder failure: no preempted goroutine in the text");
+			expect(s.why.join(" ")).toContain("grouped by the reason alone");
+		}
+		expect(new Set(alone.map((s) => s.id)).size).toBe(1);
+		expect(alone[0]?.id).not.toBe(signatures[0]?.id);
+	});
+
 	it("picks the goroutine being scanned over other preempted ones", () => {
 		// In Go 1.21's text nothing names the victim; goroutine 11 is `runnable (scan)` in
 		// main.big_stack, goroutine 8 merely preempted in main.work.
