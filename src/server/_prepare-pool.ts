@@ -36,6 +36,7 @@ export class PreparePool {
 			worker.on("message", (answer: Answer) => {
 				waiting.get(answer.id)?.(answer);
 				waiting.delete(answer.id);
+				if (waiting.size === 0) worker.unref();
 			});
 			worker.on("error", (error) => {
 				for (const done of waiting.values())
@@ -59,6 +60,8 @@ export class PreparePool {
 		const id = this.#next++;
 		const answer = await new Promise<Answer>((done) => {
 			target.waiting.set(id, done);
+			// A worker with work keeps the process alive until it answers; an idle one does not.
+			target.worker.ref();
 			target.worker.postMessage({ id, report });
 		});
 		if ("error" in answer) throw new ApiError(answer.error.code, answer.error.message);
