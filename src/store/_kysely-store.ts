@@ -455,8 +455,16 @@ export class KyselyStore implements Store {
 			if (old === undefined || h.time < old.first_seen)
 				serviceVersions.set(sv, { service: h.service, version: h.version, first_seen: h.time });
 		}
-		const rows = [...hostHours.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, h]) => h);
+		const sorted = [...hostHours.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, h]) => h);
 		await this.#db.transaction().execute(async (trx) => {
+			// Host-hours that retention deleted are counted already: a late heartbeat adds nothing.
+			const expired = await trx
+				.selectFrom("host_hours_expired")
+				.select("before")
+				.where("id", "=", 1)
+				.executeTakeFirst();
+			const before = Number(expired?.before ?? Number.NEGATIVE_INFINITY);
+			const rows = sorted.filter((h) => h.hour >= before);
 			// Only a host-hour seen for the first time adds to the fleet's counts.
 			const fleet = new Tally<{ hour: number; service: string }>();
 			const fleetAttrs = new Tally<{
@@ -1290,6 +1298,16 @@ export class KyselyStore implements Store {
 		// The host-hours the fleet's rollups already count (only filters on two attributes read
 		// them), a day at a time.
 		const cutoff = floorTo(before, HOUR);
+		// Written first: from now on no heartbeat adds to an hour that is being deleted.
+		await this.#db
+			.insertInto("host_hours_expired")
+			.values({ id: 1, before: cutoff })
+			.onConflict((oc) =>
+				oc.column("id").doUpdateSet({
+					before: later("excluded.before", "host_hours_expired.before"),
+				}),
+			)
+			.execute();
 		const oldest = await this.#db
 			.selectFrom("host_hours")
 			.select(sql<number | null>`min(hour)`.as("hour"))

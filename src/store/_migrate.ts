@@ -3,6 +3,7 @@ import type { Database } from "./_schema.js";
 import { initialSchema } from "./migrations/001-initial.js";
 import { alertSchema } from "./migrations/002-alerts.js";
 import { dayRollups } from "./migrations/003-day-rollups.js";
+import { expiredHours } from "./migrations/004-expired-hours.js";
 
 /** Brings the database to the newest schema; several servers may call it at once on PostgreSQL. */
 export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"): Promise<void> {
@@ -10,6 +11,7 @@ export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"
 		"001-initial": initialSchema(binaryType),
 		"002-alerts": alertSchema,
 		"003-day-rollups": dayRollups(binaryType),
+		"004-expired-hours": expiredHours,
 	};
 	const migrator = new Migrator({
 		db,

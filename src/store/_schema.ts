@@ -85,6 +85,8 @@ export interface Database {
 	host_hour_attrs: { hour: number; host: string; name: string; value: string };
 	fleet_hours: { hour: number; service: string; hosts: number };
 	fleet_attr_hours: { hour: number; service: string; name: string; value: string; hosts: number };
+	/** One row (id 1) once retention has run: host-hours before `before` are deleted. */
+	host_hours_expired: { id: number; before: number };
 	alert_rules: {
 		id: string;
 		name: string;

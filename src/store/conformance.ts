@@ -431,6 +431,20 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
 				count: before[0]?.find((b) => b.id === "b-split")?.count,
 			});
 			expect(await store.expire(cut)).toEqual({ crashes: 0, hostHours: 0 });
+			// A heartbeat arriving late for an expired hour is counted already; one for a later hour
+			// of a new host counts.
+			const late = heartbeats[0] as Heartbeat;
+			await store.insertHeartbeats([late, { ...late, host: "host-new", time: cut + 5 * 60_000 }]);
+			const fleetAfter = await store.fleetAttributes(all);
+			expect(fleetAfter.total).toBe(fleet.total + 1);
+			const countOf = (a: typeof fleet, key: string) =>
+				a.counts.find((c) => `${c.attribute}=${c.value}` === key)?.count;
+			expect(countOf(fleetAfter, `host=${late.host}`)).toBe(countOf(fleet, `host=${late.host}`));
+			expect(countOf(fleetAfter, "host=host-new")).toBe(1);
+			// An older cut does not move the line back.
+			await store.expire(cut - 10 * HOUR);
+			await store.insertHeartbeats([{ ...late, host: "host-new" }]);
+			expect((await store.fleetAttributes(all)).total).toBe(fleet.total + 1);
 			expect(await store.ping()).toBe(true);
 		});
 
