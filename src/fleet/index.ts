@@ -10,7 +10,7 @@ export {
 	rateTriggers,
 	regressionTriggers,
 } from "./_alerts.js";
-export { crashAttributes } from "./_attributes.js";
+export { crashAttributes, environmentAttributes } from "./_attributes.js";
 export { normalizeReason } from "./_reason.js";
 export { findRegressions, type Regression, type ReleasedVersion } from "./_regression.js";
 export { SIGNATURE_VERSION, type Signature, signCrash, signRace } from "./_signature.js";

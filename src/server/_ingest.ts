@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
+import { collectNotes, diagnose, type EnvironmentOverrides } from "../diagnose/index.js";
 import {
-	collectNotes,
-	type Diagnosis,
-	diagnose,
-	type EnvironmentOverrides,
-} from "../diagnose/index.js";
-import { crashAttributes, type Signature, signCrash, signRace } from "../fleet/index.js";
+	crashAttributes,
+	environmentAttributes,
+	type Signature,
+	signCrash,
+	signRace,
+} from "../fleet/index.js";
 import { CONFIDENCES, type Rule } from "../knowledge/index.js";
 import type { NewCrash, ReportKind } from "../store/index.js";
 import { type Crash, parseCrashes, type RaceReport } from "../traceback/index.js";
@@ -74,7 +75,7 @@ export function prepareReport(report: Report, options: IngestOptions): NewCrash[
 		);
 		const signature = isRace ? signRace(subject) : signCrash(subject);
 		const extracted = isRace
-			? environmentAttributes(diagnosis)
+			? environmentAttributes(diagnosis.environment)
 			: crashAttributes(subject, diagnosis.environment);
 		const attributes = dedupe([
 			...report.attributes,
@@ -109,16 +110,6 @@ export function prepareReport(report: Report, options: IngestOptions): NewCrash[
 			idempotencyKey: report.idempotencyKey === null ? null : `${report.idempotencyKey}#${index}`,
 		};
 	});
-}
-
-function environmentAttributes(diagnosis: Diagnosis): [string, string][] {
-	const env = diagnosis.environment;
-	const out: [string, string][] = [];
-	for (const name of ["goVersion", "goarch", "goos"] as const) {
-		const value = env[name]?.value;
-		if (value !== undefined && value !== "") out.push([name, value]);
-	}
-	return out;
 }
 
 function dedupe(pairs: readonly (readonly [string, string])[]): (readonly [string, string])[] {
