@@ -21,6 +21,11 @@ export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"
 	if (error !== undefined) {
 		const failed = results?.find((r) => r.status === "Error")?.migrationName;
 		const reason = error instanceof Error ? error.message : String(error);
+		const newer = /previously executed migration (\S+) is missing/.exec(reason);
+		if (newer !== null)
+			throw new StoreError(
+				`the database's schema is newer than this gocrash's (it has migration ${newer[1]}, which this version does not know): upgrade gocrash`,
+			);
 		throw new StoreError(`migration ${failed ?? "(unknown)"} failed: ${reason}`);
 	}
 }
