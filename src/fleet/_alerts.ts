@@ -49,13 +49,15 @@ export function regressionTriggers(
 			readonly service: string;
 			readonly version: string;
 			readonly firstSeen: number;
+			readonly count: number;
 		}[]
 	>,
 	released: readonly ReleasedVersion[],
+	now: number,
 ): AlertTrigger[] {
 	const out: AlertTrigger[] = [];
 	for (const [bucket, versions] of versionsByBucket)
-		for (const r of findRegressions(versions, released)) {
+		for (const r of findRegressions(versions, released, now)) {
 			const back = versions.find((v) => v.service === r.service && v.version === r.version);
 			if (back === undefined || back.firstSeen < rule.created) continue;
 			out.push({
@@ -66,6 +68,7 @@ export function regressionTriggers(
 					version: r.version,
 					lastBefore: r.lastBefore,
 					absentIn: r.absentIn,
+					expectedInAbsence: r.expectedInAbsence,
 					firstSeen: new Date(back.firstSeen).toISOString(),
 				},
 			});

@@ -14,18 +14,37 @@ export interface Regression {
 	readonly absentIn: readonly string[];
 	/** The version it came back in. */
 	readonly version: string;
+	/**
+	 * How many crashes of the bucket the versions without it would have had at the bucket's rate
+	 * in the versions with it, over the time each was the newest.
+	 */
+	readonly expectedInAbsence: number;
 }
+
+/**
+ * The fewest crashes the versions without a bucket must have been expected to have for their
+ * having none to count: at 3, a bucket that merely stayed at its rate has none with probability
+ * e^-3, 5% (Poisson); a rare bucket missing from a short-lived version is no regression.
+ */
+export const MIN_EXPECTED_IN_ABSENCE = 3;
 
 /**
  * Finds where a bucket regressed: for each service, versions in the order the service first
  * reported them; the bucket regressed when it was seen in one, not in a later one, and seen again
- * in a still later one. Returns the newest such return per service.
+ * in a still later one, and the versions without it were expected to have had at least
+ * MIN_EXPECTED_IN_ABSENCE of its crashes. A version's time is from when it was first seen to when
+ * the next was (the newest: to `now`). Returns the newest such return per service.
  */
 export function findRegressions(
-	seenIn: readonly { readonly service: string; readonly version: string }[],
+	seenIn: readonly { readonly service: string; readonly version: string; readonly count: number }[],
 	released: readonly ReleasedVersion[],
+	now: number,
 ): Regression[] {
-	const seen = new Set(seenIn.map((v) => `${v.service}\0${v.version}`));
+	const counts = new Map<string, number>();
+	for (const v of seenIn) {
+		const key = `${v.service}\0${v.version}`;
+		counts.set(key, (counts.get(key) ?? 0) + v.count);
+	}
 	const byService = new Map<string, ReleasedVersion[]>();
 	for (const r of released) {
 		const list = byService.get(r.service) ?? [];
@@ -38,16 +57,39 @@ export function findRegressions(
 		const ordered = [...versions].sort(
 			(a, b) => a.firstSeen - b.firstSeen || (a.version < b.version ? -1 : 1),
 		);
+		const time = (i: number): number =>
+			Math.max(0, (ordered[i + 1]?.firstSeen ?? now) - (ordered[i] as ReleasedVersion).firstSeen);
+		let seenCount = 0;
+		let seenTime = 0;
+		for (const [i, v] of ordered.entries()) {
+			const n = counts.get(`${service}\0${v.version}`);
+			if (n === undefined) continue;
+			seenCount += n;
+			seenTime += time(i);
+		}
+		const rate = seenTime > 0 ? seenCount / seenTime : Number.POSITIVE_INFINITY;
 		let lastSeen: string | null = null;
 		let absent: string[] = [];
+		let absentTime = 0;
 		let found: Regression | null = null;
-		for (const v of ordered) {
-			if (seen.has(`${service}\0${v.version}`)) {
-				if (lastSeen !== null && absent.length > 0)
-					found = { service, lastBefore: lastSeen, absentIn: absent, version: v.version };
+		for (const [i, v] of ordered.entries()) {
+			if (counts.has(`${service}\0${v.version}`)) {
+				const expected = absentTime === 0 ? 0 : rate * absentTime;
+				if (lastSeen !== null && absent.length > 0 && expected >= MIN_EXPECTED_IN_ABSENCE)
+					found = {
+						service,
+						lastBefore: lastSeen,
+						absentIn: absent,
+						version: v.version,
+						expectedInAbsence: Math.round(expected * 10) / 10,
+					};
 				lastSeen = v.version;
 				absent = [];
-			} else if (lastSeen !== null) absent.push(v.version);
+				absentTime = 0;
+			} else if (lastSeen !== null) {
+				absent.push(v.version);
+				absentTime += time(i);
+			}
 		}
 		if (found !== null) out.push(found);
 	}

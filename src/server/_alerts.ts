@@ -138,6 +138,7 @@ export class AlertRunner {
 					rule,
 					await store.alerts.recentBucketVersions(rule.service, rule.created),
 					await store.serviceVersions(rule.service ?? undefined),
+					now,
 				);
 			case "rate": {
 				const hour = now - (now % HOUR);

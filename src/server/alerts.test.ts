@@ -367,7 +367,8 @@ describe("alerts", () => {
 		const s = await setUp();
 		try {
 			receiver.got.length = 0;
-			await ingestCrash(s, MAP, { version: "1.0" });
+			// Three crashes in the hour of 1.0: its absence from the hour of 1.1 is not by chance.
+			for (let i = 0; i < 3; i++) await ingestCrash(s, MAP, { version: "1.0" });
 			await addRule(s, { event: "regressed", service: "api", url: `${receiver.url}/reg` });
 			s.clock.now += HOUR;
 			await ingestCrash(s, NIL, { version: "1.1" });
@@ -379,7 +380,13 @@ describe("alerts", () => {
 			expect(await s.runner.evaluate()).toEqual([]);
 			await s.runner.deliver();
 			expect(receiver.got[0]?.body).toMatchObject({
-				alert: { event: "regressed", version: "1.2", lastBefore: "1.0", absentIn: ["1.1"] },
+				alert: {
+					event: "regressed",
+					version: "1.2",
+					lastBefore: "1.0",
+					absentIn: ["1.1"],
+					expectedInAbsence: 4,
+				},
 			});
 		} finally {
 			await s.done();

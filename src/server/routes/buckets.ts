@@ -37,7 +37,7 @@ export function bucketRoutes(app: FastifyInstance, ctx: ServerContext): void {
 			from: new Date(filter.from).toISOString(),
 			to: new Date(filter.to).toISOString(),
 			buckets: buckets.map((b, i) => {
-				const regressions = findRegressions(versions.get(b.id) ?? [], released);
+				const regressions = findRegressions(versions.get(b.id) ?? [], released, ctx.now());
 				return {
 					...summaryJson(b),
 					new: b.firstSeen >= filter.from,
@@ -51,7 +51,8 @@ export function bucketRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
 	app.get("/api/v1/buckets/:id", { config: { scope: "read" } }, async (request) => {
 		const { id } = request.params as { id: string };
-		const kind = readFilter(request.query as Query, ctx.now()).kind;
+		const now = ctx.now();
+		const kind = readFilter(request.query as Query, now).kind;
 		const bucket = await ctx.store.getBucket(id, kind);
 		if (bucket === null) throw new ApiError("not_found", `no bucket ${id.slice(0, 80)}`);
 		const released = await ctx.store.serviceVersions(undefined);
@@ -73,7 +74,7 @@ export function bucketRoutes(app: FastifyInstance, ctx: ServerContext): void {
 				firstSeen: new Date(v.firstSeen).toISOString(),
 				lastSeen: new Date(v.lastSeen).toISOString(),
 			})),
-			regressions: findRegressions(bucket.versions, released),
+			regressions: findRegressions(bucket.versions, released, now),
 			samples: samples.map(crashSummaryJson),
 		};
 	});
