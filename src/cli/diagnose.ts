@@ -4,13 +4,13 @@ import { fileURLToPath } from "node:url";
 import {
 	type Diagnosis,
 	diagnose,
-	type Finding,
 	type InferredEnvironment,
 	NoteCollector,
 } from "../diagnose/index.js";
 import { mergeRules, parseRuleFile, type RuleFile } from "../knowledge/index.js";
 import { scanCrashes } from "../traceback/index.js";
 import { readGoBinary } from "./_binary-file.js";
+import { formatFinding } from "./_finding.js";
 import { openInputs } from "./_input.js";
 import type { Command } from "./_io.js";
 import { InputError, parseCommandArgs, UsageError } from "./_io.js";
@@ -176,29 +176,6 @@ function describeEnvironment(env: InferredEnvironment): string {
 		parts.push(`${env.goos?.value ?? "?"}/${env.goarch?.value ?? "?"}`);
 	if (env.kernel !== null) parts.push(`kernel ${env.kernel.value}`);
 	return parts.length === 0 ? "environment unknown" : parts.join(", ");
-}
-
-function formatFinding(f: Finding, style: Style, explain: boolean): string {
-	const colour =
-		f.confidence === "confirmed"
-			? style.red
-			: f.confidence === "likely"
-				? style.yellow
-				: style.cyan;
-	const lines = [`${colour(f.confidence.toUpperCase().padEnd(9))} ${style.bold(f.id)}: ${f.title}`];
-	if (explain) lines.push(`  ${f.explanation}`);
-	lines.push(style.dim("  evidence:"));
-	for (const e of f.evidence) lines.push(`    - ${e}`);
-	for (const u of f.unknowns) lines.push(`    ? ${u}`);
-	const todo = [...f.steps, ...f.workarounds.filter((w) => !f.steps.includes(w))];
-	const shown = explain ? todo : todo.slice(0, 3);
-	if (shown.length > 0) lines.push(style.dim("  what to do:"));
-	for (const t of shown) lines.push(`    - ${t}`);
-	if (shown.length < todo.length)
-		lines.push(style.dim(`    (${todo.length - shown.length} more with --explain)`));
-	if (f.fixedIn.length > 0) lines.push(`  ${style.dim("fixed in:")} ${f.fixedIn.join(", ")}`);
-	if (f.references.length > 0) lines.push(`  ${style.dim("see:")} ${f.references.join(", ")}`);
-	return lines.join("\n");
 }
 
 function formatDiagnosis(name: string, d: Diagnosis, style: Style, explain: boolean): string {

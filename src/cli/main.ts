@@ -14,6 +14,7 @@ const commands: Readonly<Record<string, () => Promise<Command>>> = {
 	token: async () => (await import("./token.js")).tokenCommand,
 	alert: async () => (await import("./alert.js")).alertCommand,
 	rebucket: async () => (await import("./rebucket.js")).rebucketCommand,
+	fleet: async () => (await import("./fleet.js")).fleetCommand,
 };
 
 async function formatHelp(): Promise<string> {

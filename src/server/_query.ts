@@ -6,7 +6,7 @@ const HOUR = 3_600_000;
 export const DEFAULT_WINDOW = 7 * 24 * HOUR;
 
 /** Query parameters every read endpoint knows; any other parameter is an attribute filter. */
-const RESERVED = new Set([
+export const QUERY_PARAMETERS: ReadonlySet<string> = new Set([
 	"from",
 	"to",
 	"service",
@@ -75,7 +75,7 @@ export function readFilter(
 	if (from >= to) throw new ApiError("bad_request", "from: must be before to");
 	const attributes: [string, string][] = [];
 	for (const [name, value] of Object.entries(query)) {
-		if (RESERVED.has(name) || value === undefined) continue;
+		if (QUERY_PARAMETERS.has(name) || value === undefined) continue;
 		for (const v of Array.isArray(value) ? value : [value]) attributes.push([name, v]);
 	}
 	const service = one("service");

@@ -10,4 +10,5 @@ export { createServer, DEFAULT_LIMITS, type ServerLimits, type ServerOptions } f
 export { hashToken, newToken } from "./_auth.js";
 export { type IngestOptions, prepareReport, type Report } from "./_ingest.js";
 export { PreparePool } from "./_prepare-pool.js";
+export { QUERY_PARAMETERS } from "./_query.js";
 export { alertJson } from "./routes/alerts.js";

@@ -16,6 +16,14 @@ function collect(add: (text: string) => void): Writable {
 export async function gocrash(
 	...argv: string[]
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+	return runGocrash(argv, {});
+}
+
+/** Runs `gocrash ARGV...` with `env` (default none) in `cwd` (default the fixture directory). */
+export async function runGocrash(
+	argv: readonly string[],
+	options: { readonly env?: Io["env"]; readonly cwd?: string },
+): Promise<{ code: number; stdout: string; stderr: string }> {
 	let stdout = "";
 	let stderr = "";
 	const io: Io = {
@@ -26,8 +34,8 @@ export async function gocrash(
 		stderr: collect((t) => {
 			stderr += t;
 		}),
-		env: {},
-		cwd: BINARY_FIXTURES,
+		env: options.env ?? {},
+		cwd: options.cwd ?? BINARY_FIXTURES,
 	};
 	const code = await run(argv, io);
 	return { code, stdout, stderr };
