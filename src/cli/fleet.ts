@@ -295,6 +295,7 @@ interface CrashSummary {
 	readonly kind: string;
 	readonly time: string;
 	readonly host: string;
+	/** Empty when the report named none. */
 	readonly service: string | null;
 	readonly version: string | null;
 	readonly bucket: string;
@@ -476,8 +477,8 @@ function formatCrashList(crashes: readonly CrashSummary[], bucket: boolean): str
 			second(c.time),
 			c.kind,
 			c.host,
-			c.service ?? "-",
-			c.version ?? "-",
+			c.service || "-",
+			c.version || "-",
 			c.id,
 			...(bucket ? [c.bucket, diagnosisOf(c.diagnosis)] : []),
 			c.message,
@@ -588,7 +589,7 @@ function formatRates(r: Rates): string {
 function formatCrash(c: Crash, explain: boolean, s: Style): string {
 	const lines = [
 		`${s.bold(`crash ${c.id}`)} · ${c.kind} · ${second(c.time)} UTC (received ${second(c.received)})`,
-		`host ${c.host} · service ${c.service ?? "-"} · version ${c.version ?? "-"} · bucket ${c.bucket}`,
+		`host ${c.host} · service ${c.service || "-"} · version ${c.version || "-"} · bucket ${c.bucket}`,
 		c.message,
 		"",
 		s.dim("attributes:"),
