@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGocrash } from "../../test/binaries/_cli.js";
+import { SIGNATURE_VERSION } from "../fleet/index.js";
 import { createServer, newToken } from "../server/index.js";
 import type { Store } from "../store/index.js";
 import { openSqliteStore } from "../store/sqlite/index.js";
@@ -275,7 +276,7 @@ describe("gocrash fleet bucket and correlations", () => {
 			`bucket ${split()}: unwinder failure: goroutine preempted in main.big_stack`,
 			"9 crashes on 6 hosts, first 2026-12-01 00:00, last 2026-12-03 03:00 UTC, regressed",
 			"",
-			"signature (v1): unwinder failure",
+			`signature (v${SIGNATURE_VERSION}): unwinder failure`,
 			"  main.big_stack",
 			"why grouped:",
 		]);
