@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from "node:util";
 import { expect, test } from "vitest";
 import { alignColumns } from "./_table.js";
 
@@ -8,7 +9,7 @@ test("aligns columns by what shows, colour escapes taking no room", () => {
 		["1", red("new"), "x"],
 		["22", "-", "y"],
 	]);
-	expect(lines.map((l) => l.replace(/\u001b\[\d+m/g, ""))).toEqual([
+	expect(lines.map((l) => stripVTControlCharacters(l))).toEqual([
 		"A   MARKS  ID",
 		"1   new    x",
 		"22  -      y",
