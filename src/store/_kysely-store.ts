@@ -183,6 +183,43 @@ async function addSpans(
 const isBuiltin = (name: string): name is (typeof BUILTIN_ATTRIBUTES)[number] =>
 	(BUILTIN_ATTRIBUTES as readonly string[]).includes(name);
 
+/** The stored attributes of each of the crashes, sorted by name and value. */
+async function attributesOf(
+	db: Kysely<Database>,
+	ids: readonly string[],
+): Promise<Map<string, Pair[]>> {
+	const out = new Map<string, Pair[]>();
+	for (const part of chunks(ids))
+		for (const a of await db
+			.selectFrom("crash_attributes")
+			.select(["crash_id", "name", "value"])
+			.where("crash_id", "in", part)
+			.orderBy("crash_id")
+			.orderBy("name")
+			.orderBy("value")
+			.execute()) {
+			const list = out.get(a.crash_id) ?? [];
+			list.push([a.name, a.value]);
+			out.set(a.crash_id, list);
+		}
+	return out;
+}
+
+async function insertAttributes(
+	trx: Transaction<Database>,
+	crashes: readonly Pick<NewCrash, "id" | "attributes">[],
+): Promise<void> {
+	const rows = crashes.flatMap((c) =>
+		c.attributes.map(([name, value]) => ({ crash_id: c.id, name, value })),
+	);
+	for (const part of chunks(rows))
+		await trx
+			.insertInto("crash_attributes")
+			.values(part)
+			.onConflict((oc) => oc.doNothing())
+			.execute();
+}
+
 /** The store over a Kysely database: one set of queries for SQLite and PostgreSQL. */
 export class KyselyStore implements Store {
 	readonly dialect: string;
@@ -261,15 +298,7 @@ export class KyselyStore implements Store {
 				.insertInto("crashes")
 				.values(crashRows.slice(i, i + 50))
 				.execute();
-		const attributeRows = crashes.flatMap((c) =>
-			c.attributes.map(([name, value]) => ({ crash_id: c.id, name, value })),
-		);
-		for (const part of chunks(attributeRows))
-			await trx
-				.insertInto("crash_attributes")
-				.values(part)
-				.onConflict((oc) => oc.doNothing())
-				.execute();
+		await insertAttributes(trx, crashes);
 
 		await this.#addRollups(
 			trx,
@@ -1038,14 +1067,10 @@ export class KyselyStore implements Store {
 			.orderBy("name")
 			.orderBy("value")
 			.execute();
-		return {
-			...summary(c),
-			received: Number(c.received),
-			attributes: attributes.map((a): Pair => [a.name, a.value]),
-			findings: c.findings,
-			raw: c.raw === null ? null : new Uint8Array(c.raw),
-			rawSize: Number(c.raw_size),
-		};
+		return crashRecord(
+			c,
+			attributes.map((a): Pair => [a.name, a.value]),
+		);
 	}
 
 	async scanCrashes(after: string | null, limit: number): Promise<CrashRecord[]> {
@@ -1053,28 +1078,11 @@ export class KyselyStore implements Store {
 		if (after !== null) q = q.where("id", ">", after);
 		const rows = await q.execute();
 		if (rows.length === 0) return [];
-		const attributes = new Map<string, Pair[]>();
-		for (const part of chunks(rows.map((r) => r.id)))
-			for (const a of await this.#db
-				.selectFrom("crash_attributes")
-				.select(["crash_id", "name", "value"])
-				.where("crash_id", "in", part)
-				.orderBy("crash_id")
-				.orderBy("name")
-				.orderBy("value")
-				.execute()) {
-				const list = attributes.get(a.crash_id) ?? [];
-				list.push([a.name, a.value]);
-				attributes.set(a.crash_id, list);
-			}
-		return rows.map((c) => ({
-			...summary(c),
-			received: Number(c.received),
-			attributes: attributes.get(c.id) ?? [],
-			findings: c.findings,
-			raw: c.raw === null ? null : new Uint8Array(c.raw),
-			rawSize: Number(c.raw_size),
-		}));
+		const attributes = await attributesOf(
+			this.#db,
+			rows.map((r) => r.id),
+		);
+		return rows.map((c) => crashRecord(c, attributes.get(c.id) ?? []));
 	}
 
 	async resignCrashes(crashes: readonly ResignedCrash[]): Promise<number> {
@@ -1082,24 +1090,14 @@ export class KyselyStore implements Store {
 		return this.#db.transaction().execute(async (trx) => {
 			const ids = crashes.map((c) => c.id);
 			const old = new Map<string, Omit<Contribution, "attributes" | "n">>();
-			const oldAttributes = new Map<string, Pair[]>();
-			for (const part of chunks(ids)) {
+			for (const part of chunks(ids))
 				for (const r of await trx
 					.selectFrom("crashes")
 					.select(["id", "bucket", "kind", "time", "host", "service", "version"])
 					.where("id", "in", part)
 					.execute())
 					old.set(r.id, { ...r, time: Number(r.time) });
-				for (const a of await trx
-					.selectFrom("crash_attributes")
-					.select(["crash_id", "name", "value"])
-					.where("crash_id", "in", part)
-					.execute()) {
-					const list = oldAttributes.get(a.crash_id) ?? [];
-					list.push([a.name, a.value]);
-					oldAttributes.set(a.crash_id, list);
-				}
-			}
+			const oldAttributes = await attributesOf(trx, ids);
 			const moved = crashes.filter((c) => old.has(c.id));
 			if (moved.length === 0) return 0;
 			await this.#upsertBuckets(trx, moved);
@@ -1120,15 +1118,7 @@ export class KyselyStore implements Store {
 			const movedIds = moved.map((c) => c.id);
 			for (const part of chunks(movedIds))
 				await trx.deleteFrom("crash_attributes").where("crash_id", "in", part).execute();
-			const attributeRows = moved.flatMap((c) =>
-				c.attributes.map(([name, value]) => ({ crash_id: c.id, name, value })),
-			);
-			for (const part of chunks(attributeRows))
-				await trx
-					.insertInto("crash_attributes")
-					.values(part)
-					.onConflict((oc) => oc.doNothing())
-					.execute();
+			await insertAttributes(trx, moved);
 			// One pass over the rollups: each crash taken out as it was and counted as it is now.
 			await this.#addRollups(
 				trx,
@@ -1336,6 +1326,26 @@ export class KyselyStore implements Store {
 	async close(): Promise<void> {
 		await this.#db.destroy();
 	}
+}
+
+/** A stored crash row, with its attributes, in full. */
+function crashRecord(
+	c: Parameters<typeof summary>[0] & {
+		received: number;
+		findings: string;
+		raw: Uint8Array | null;
+		raw_size: number;
+	},
+	attributes: readonly Pair[],
+): CrashRecord {
+	return {
+		...summary(c),
+		received: Number(c.received),
+		attributes,
+		findings: c.findings,
+		raw: c.raw === null ? null : new Uint8Array(c.raw),
+		rawSize: Number(c.raw_size),
+	};
 }
 
 function summary(c: {
