@@ -4,7 +4,7 @@
 // prepareReport, then varied per copy; the filled database is kept under .cache/bench/, keyed by
 // the generator's parameters. `gocrash serve` then runs as its own process and every read is timed
 // over HTTP from this one, with the same server's GET /healthz as the peer.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
 	chownSync,
@@ -18,9 +18,8 @@ import {
 } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { root, serve, stopServer, token } from "./_gocrash.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
-const cli = join(root, "dist/cli/bin.js");
 const cacheDir = join(root, ".cache/bench");
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -537,33 +536,6 @@ async function postgresStore() {
 
 // ---------------------------------------------------------------------------------------------
 // The server and the timed reads
-
-function token(db, scope) {
-	const ran = spawnSync(process.execPath, [cli, "token", "create", "--db", db, "--scope", scope]);
-	if (ran.status !== 0) throw new Error(`token create: ${ran.stderr}`);
-	return ran.stdout.toString().trim();
-}
-
-async function serve(db) {
-	const child = spawn(process.execPath, [cli, "serve", "--db", db, "--listen", "127.0.0.1:0"], {
-		stdio: ["ignore", "ignore", "pipe"],
-	});
-	const url = await new Promise((done, fail) => {
-		let err = "";
-		child.stderr.on("data", (d) => {
-			err += d;
-			const m = /listening on (http:\/\/[\d.:]+)/.exec(err);
-			if (m) done(m[1]);
-		});
-		child.on("exit", () => fail(new Error(`gocrash serve exited: ${err}`)));
-	});
-	return { child, url };
-}
-
-async function stopServer(server) {
-	server.child.kill("SIGTERM");
-	await new Promise((done) => server.child.on("exit", done));
-}
 
 const iso = (t) => new Date(t).toISOString();
 const median = (xs) => {

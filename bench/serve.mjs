@@ -2,14 +2,12 @@
 // loopback while the server runs as its own process. Run by bench/serve.sh; see there for what it
 // reports. Every figure is measured in this run; the peer is the same server answering
 // GET /healthz, the most an HTTP request costs on this machine with this framework.
-import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
+import { root, serve, stopServer, token } from "./_gocrash.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
-const cli = join(root, "dist/cli/bin.js");
 const duration = Number(process.env.BENCH_SECONDS ?? 15);
 const pgUrl = process.env.BENCH_POSTGRES;
 
@@ -26,33 +24,6 @@ function texts() {
 			if (text.length >= 2000 && text.length <= 30_000) out.push(text);
 		}
 	return out;
-}
-
-function token(db, scope) {
-	const ran = spawnSync(process.execPath, [cli, "token", "create", "--db", db, "--scope", scope]);
-	if (ran.status !== 0) throw new Error(`token create: ${ran.stderr}`);
-	return ran.stdout.toString().trim();
-}
-
-async function serve(db) {
-	const child = spawn(process.execPath, [cli, "serve", "--db", db, "--listen", "127.0.0.1:0"], {
-		stdio: ["ignore", "ignore", "pipe"],
-	});
-	const url = await new Promise((done, fail) => {
-		let err = "";
-		child.stderr.on("data", (d) => {
-			err += d;
-			const m = /listening on (http:\/\/[\d.:]+)/.exec(err);
-			if (m) done(m[1]);
-		});
-		child.on("exit", () => fail(new Error(`gocrash serve exited: ${err}`)));
-	});
-	return { child, url };
-}
-
-async function stop(server) {
-	server.child.kill("SIGTERM");
-	await new Promise((done) => server.child.on("exit", done));
 }
 
 function run(options) {
@@ -144,7 +115,7 @@ async function ingestRuns(db, label, servers) {
 		});
 		report(`heartbeats, ${label}, 100 per request`, batch, 100);
 	}
-	for (const s of running) await stop(s);
+	for (const s of running) await stopServer(s);
 }
 
 const work = mkdtempSync(join(tmpdir(), "gocrash-bench-"));
