@@ -5,7 +5,7 @@ import {
 	type ParseIssue,
 	Utf8Pieces,
 } from "../traceback/index.js";
-import { GoroutineBuckets, type Similarity } from "../triage/index.js";
+import { firstGoroutineCrashed, GoroutineBuckets, type Similarity } from "../triage/index.js";
 import type { BufferedOutput } from "./_buffered.js";
 import {
 	formatCrash,
@@ -60,7 +60,7 @@ export class ViewSession {
 						current = crash;
 						buckets = new GoroutineBuckets(similarity);
 					}
-					buckets.add(g, crash.goroutineCount === 1 && isCrashing(crash));
+					buckets.add(g, crash.goroutineCount === 1 && firstGoroutineCrashed(crash));
 				},
 				crash(crash) {
 					const list = current === crash ? buckets.buckets() : [];
@@ -95,12 +95,6 @@ export class ViewSession {
 		this.#bytes.end();
 		this.#scanner.end();
 	}
-}
-
-// The first goroutine printed is the one that crashed, except in a dump asked for with SIGQUIT.
-function isCrashing(crash: Crash): boolean {
-	if (crash.kind === "dump") return false;
-	return !(crash.kind === "signal" && crash.signal?.name === "SIGQUIT");
 }
 
 /** Writes {@link ViewEvent}s as the grouped view: numbered headings, then the closing summary. */

@@ -21,6 +21,7 @@ import { ApiError, toApiError } from "./_errors.js";
 import { PreparePool } from "./_prepare-pool.js";
 import { RateLimiter } from "./_rate-limit.js";
 import { alertRoutes } from "./routes/alerts.js";
+import { attributeRoutes } from "./routes/attributes.js";
 import { bucketRoutes } from "./routes/buckets.js";
 import { crashRoutes } from "./routes/crashes.js";
 import { heartbeatRoutes } from "./routes/heartbeats.js";
@@ -231,5 +232,6 @@ export function createServer(options: ServerOptions): FastifyInstance {
 	bucketRoutes(app, context);
 	rateRoutes(app, context);
 	alertRoutes(app, context);
+	attributeRoutes(app, context);
 	return app;
 }

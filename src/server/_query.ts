@@ -73,19 +73,26 @@ export function readFilter(
 	const to = readTime("to", one("to"), now);
 	const from = readTime("from", one("from"), to - DEFAULT_WINDOW);
 	if (from >= to) throw new ApiError("bad_request", "from: must be before to");
-	const attributes: [string, string][] = [];
-	for (const [name, value] of Object.entries(query)) {
-		if (QUERY_PARAMETERS.has(name) || value === undefined) continue;
-		for (const v of Array.isArray(value) ? value : [value]) attributes.push([name, v]);
-	}
 	const service = one("service");
 	return {
 		kind: readKind(one("kind")),
 		from: Math.floor(from / HOUR) * HOUR,
 		to: Math.ceil(to / HOUR) * HOUR,
 		service: service === "" ? undefined : service,
-		attributes,
+		attributes: readAttributes(query),
 	};
+}
+
+/** The attribute filters of a read request: every query parameter that is not one of the API's. */
+export function readAttributes(
+	query: Readonly<Record<string, string | string[] | undefined>>,
+): [string, string][] {
+	const attributes: [string, string][] = [];
+	for (const [name, value] of Object.entries(query)) {
+		if (QUERY_PARAMETERS.has(name) || value === undefined) continue;
+		for (const v of Array.isArray(value) ? value : [value]) attributes.push([name, v]);
+	}
+	return attributes;
 }
 
 /** A page's cursor: the time and id of its last row. */

@@ -313,6 +313,61 @@ describe("the fleet API", () => {
 			"fatal error: concurrent map writes",
 		]);
 	});
+
+	it("lists crashes by time window, service and attribute", async () => {
+		const ids = async (query: string) =>
+			(await get(`/api/v1/crashes?limit=1000&${query}`))
+				.json()
+				.crashes.map((c: { id: string }) => c.id)
+				.sort();
+		const all = (await store.listCrashes({ limit: 10_000 })).filter((c) => c.kind === "fatal");
+		const at = (c: { time: number }) => c.time;
+		const eleven = Date.UTC(2026, 11, 3, 11);
+		expect(await ids("kind=fatal&from=2026-12-03T11:00:00Z")).toEqual(
+			all
+				.filter((c) => at(c) >= eleven)
+				.map((c) => c.id)
+				.sort(),
+		);
+		expect(await ids("kind=fatal&to=2026-12-03T11:00:00Z")).toEqual(
+			all
+				.filter((c) => at(c) < eleven)
+				.map((c) => c.id)
+				.sort(),
+		);
+		const eu = await ids("region=eu-west");
+		expect(eu.length).toBe(1);
+		expect(await ids("service=api&goarch=arm64")).toEqual(eu);
+		expect((await get("/api/v1/crashes?from=yesterday")).statusCode).toBe(400);
+		expect((await get("/api/v1/crashes?host=a&host=b")).statusCode).toBe(400);
+	});
+
+	it("gives a crash's goroutines grouped as gocrash parse groups them, and its victims", async () => {
+		const [map] = (await post("/api/v1/crashes", { text: MAP })).json().crashes;
+		const crash = (await get(`/api/v1/crashes/${map.id}`)).json();
+		const ids = crash.groups.flatMap((g: { ids: number[] }) => g.ids);
+		expect(ids.sort()).toEqual(crash.crash.goroutines.map((g: { id: number }) => g.id).sort());
+		expect(crash.groups[0].crashed).toBe(true);
+		expect(crash.groups.filter((g: { crashed: boolean }) => g.crashed).length).toBe(1);
+		expect(crash.victims).toEqual([]);
+		const [split] = (await post("/api/v1/crashes", { text: SPLIT })).json().crashes;
+		const victims = (await get(`/api/v1/crashes/${split.id}`)).json().victims;
+		expect(victims.length).toBeGreaterThan(0);
+		expect(victims[0].function).toMatch(/^main\./);
+	});
+
+	it("lists the attributes of a window's crashes with their commonest values", async () => {
+		const res = (await get("/api/v1/attributes?from=2026-12-01T00:00:00Z&limit=2")).json();
+		const goarch = res.attributes.find((a: { name: string }) => a.name === "goarch");
+		expect(goarch.values[0]).toEqual({ value: "arm64", count: expect.any(Number) });
+		const counts = goarch.values.map((v: { count: number }) => v.count);
+		expect(counts).toEqual([...counts].sort((a: number, b: number) => b - a));
+		const names = res.attributes.map((a: { name: string }) => a.name);
+		expect(names).toEqual([...names].sort());
+		expect(names).toContain("region");
+		for (const a of res.attributes) expect(a.values.length).toBeLessThanOrEqual(2);
+		expect((await get("/api/v1/attributes?limit=0")).statusCode).toBe(400);
+	});
 });
 
 describe("rate limits", () => {

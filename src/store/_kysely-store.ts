@@ -573,14 +573,16 @@ export class KyselyStore implements Store {
 		return "crashes";
 	}
 
-	#crashesIn(filter: ReportFilter) {
-		let q = this.#db
-			.selectFrom("crashes as c")
-			.where("c.kind", "=", filter.kind)
-			.where("c.time", ">=", filter.from)
-			.where("c.time", "<", filter.to);
-		if (filter.service !== undefined) q = q.where("c.service", "=", filter.service);
-		for (const [name, value] of filter.attributes) {
+	/** The crashes (as `c`) that match every condition given. */
+	#crashesWhere(where: Omit<CrashQuery, "limit" | "cursor" | "q">) {
+		let q = this.#db.selectFrom("crashes as c");
+		if (where.bucket !== undefined) q = q.where("c.bucket", "=", where.bucket);
+		if (where.host !== undefined) q = q.where("c.host", "=", where.host);
+		if (where.kind !== undefined) q = q.where("c.kind", "=", where.kind);
+		if (where.from !== undefined) q = q.where("c.time", ">=", where.from);
+		if (where.to !== undefined) q = q.where("c.time", "<", where.to);
+		if (where.service !== undefined) q = q.where("c.service", "=", where.service);
+		for (const [name, value] of where.attributes ?? []) {
 			if (isBuiltin(name)) q = q.where(`c.${name}`, "=", value);
 			else
 				q = q.where(({ exists, selectFrom }) =>
@@ -611,7 +613,7 @@ export class KyselyStore implements Store {
 	): Promise<{ bucket: string; count: number; hosts?: number }[]> {
 		const how = this.#rollup(filter);
 		if (how === "crashes") {
-			const q = this.#crashesIn(filter).select([
+			const q = this.#crashesWhere(filter).select([
 				"c.bucket as bucket",
 				sql<number>`cast(count(*) as bigint)`.as("count"),
 			]);
@@ -698,7 +700,7 @@ export class KyselyStore implements Store {
 			hosts = await this.#hostsOf(ids, filter, only);
 		else if (how === "attribute") {
 			// The host rollups do not know other attributes: count the hosts of the crashes with it.
-			const rows = await this.#crashesIn(filter)
+			const rows = await this.#crashesWhere(filter)
 				.where("c.bucket", "in", ids)
 				.select(["c.bucket as bucket", countDistinct("c.host").as("hosts")])
 				.groupBy("c.bucket")
@@ -886,7 +888,7 @@ export class KyselyStore implements Store {
 			return { total: Number(t?.total ?? 0), counts: mergeCounts(rows) };
 		}
 		// Filters the rollups cannot answer: count the crashes themselves.
-		let crashes = this.#crashesIn(filter);
+		let crashes = this.#crashesWhere(filter);
 		if (bucket !== undefined) crashes = crashes.where("c.bucket", "=", bucket);
 		const total = await crashes
 			.select(sql<number>`cast(count(*) as bigint)`.as("total"))
@@ -958,7 +960,7 @@ export class KyselyStore implements Store {
 			sql<number>`(${sql.ref(column)} - (${sql.ref(column)} % ${step}))`;
 		let counts: { t: number; count: number }[];
 		if (how === "crashes") {
-			let q = this.#crashesIn(filter);
+			let q = this.#crashesWhere(filter);
 			if (bucket !== undefined) q = q.where("c.bucket", "=", bucket);
 			counts = await q
 				.select([bin("c.time").as("t"), sql<number>`cast(count(*) as bigint)`.as("count")])
@@ -1230,23 +1232,18 @@ export class KyselyStore implements Store {
 				.sort((a, b) => b.time - a.time || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
 				.slice(0, query.limit);
 		}
-		let q = this.#db
-			.selectFrom("crashes")
-			.select([
-				"id",
-				"kind",
-				"time",
-				"host",
-				"service",
-				"version",
-				"bucket",
-				"message",
-				"diagnosis_id",
-				"diagnosis_confidence",
-			]);
-		if (query.bucket !== undefined) q = q.where("bucket", "=", query.bucket);
-		if (query.host !== undefined) q = q.where("host", "=", query.host);
-		if (query.kind !== undefined) q = q.where("kind", "=", query.kind);
+		let q = this.#crashesWhere(query).select([
+			"id",
+			"kind",
+			"time",
+			"host",
+			"service",
+			"version",
+			"bucket",
+			"message",
+			"diagnosis_id",
+			"diagnosis_confidence",
+		]);
 		if (query.q !== undefined && query.q !== "") {
 			const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 			q = q.where(sql<SqlBool>`search like ${pattern} escape '\\'`);

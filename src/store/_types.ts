@@ -181,6 +181,12 @@ export interface CrashQuery {
 	readonly host?: string | undefined;
 	readonly q?: string | undefined;
 	readonly kind?: ReportKind | undefined;
+	/** Times from `from` (inclusive) to `to` (exclusive), ms since the epoch. */
+	readonly from?: number | undefined;
+	readonly to?: number | undefined;
+	readonly service?: string | undefined;
+	/** Every pair must be present (attribute name, value). */
+	readonly attributes?: readonly (readonly [string, string])[] | undefined;
 	readonly cursor?: { readonly time: number; readonly id: string } | undefined;
 	readonly limit: number;
 }

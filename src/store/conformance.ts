@@ -381,6 +381,18 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
 				(await store.listCrashes({ q: "crash 42 100%_", limit: 10 })).map((c) => c.id),
 			).toEqual(["c000042"]);
 			expect(await store.listCrashes({ q: "%%", limit: 10 })).toEqual([]);
+			for (const f of filters) {
+				const listed = await store.listCrashes({ ...f, limit: 10_000 });
+				const ids = crashes
+					.filter((c) => matches(c, f))
+					.sort((a, b) => b.time - a.time || (a.id < b.id ? 1 : -1))
+					.map((c) => c.id);
+				expect(ids.length, JSON.stringify(f)).toBeGreaterThan(0);
+				expect(
+					listed.map((c) => c.id),
+					JSON.stringify(f),
+				).toEqual(ids);
+			}
 		});
 
 		it("knows when each service version first appeared", async () => {

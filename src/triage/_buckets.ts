@@ -1,4 +1,4 @@
-import type { Goroutine } from "../traceback/index.js";
+import type { Crash, Goroutine } from "../traceback/index.js";
 
 /**
  * How alike two goroutines must be to share a bucket: `exact` compares argument values as printed,
@@ -121,6 +121,12 @@ export class GoroutineBuckets {
 
 function newBucket(goroutine: Goroutine): Bucket {
 	return { goroutine, count: 0, ids: [], waitMinutes: null, parents: [], crashed: false };
+}
+
+/** Whether the first goroutine printed is the one that crashed: always, but in a dump (SIGQUIT). */
+export function firstGoroutineCrashed(crash: Pick<Crash, "kind" | "signal">): boolean {
+	if (crash.kind === "dump") return false;
+	return !(crash.kind === "signal" && crash.signal?.name === "SIGQUIT");
 }
 
 /** Groups a list of goroutines at once; the first one is taken as the crashed one if `crashed`. */

@@ -5,6 +5,7 @@
 export {
 	type Bucket,
 	bucketGoroutines,
+	firstGoroutineCrashed,
 	GoroutineBuckets,
 	SIMILARITIES,
 	type Similarity,

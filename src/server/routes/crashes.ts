@@ -1,12 +1,22 @@
 import { gunzipSync } from "node:zlib";
 import type { FastifyInstance } from "fastify";
 import type { CrashRecord, CrashSummary } from "../../store/index.js";
-import { parseCrashes } from "../../traceback/index.js";
+import { hasSplitSPSignature, splitSPVictims } from "../../diagnose/index.js";
+import { type Crash, parseCrashes } from "../../traceback/index.js";
+import { bucketGoroutines, firstGoroutineCrashed } from "../../triage/index.js";
 import type { ServerContext } from "../_app.js";
 import { isObject, readBodyKind, readOrigin, readString } from "../_body.js";
 import { ApiError } from "../_errors.js";
 import type { Report } from "../_ingest.js";
-import { decodeCursor, encodeCursor, readCount, readKind } from "../_query.js";
+import {
+	decodeCursor,
+	encodeCursor,
+	QUERY_PARAMETERS,
+	readAttributes,
+	readCount,
+	readKind,
+	readTime,
+} from "../_query.js";
 
 const MAX_KEY = 200;
 
@@ -28,14 +38,25 @@ export function crashRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
 	app.get("/api/v1/crashes", { config: { scope: "read" } }, async (request) => {
 		const query = request.query as Record<string, string | undefined>;
+		for (const [name, value] of Object.entries(query))
+			if (Array.isArray(value) && QUERY_PARAMETERS.has(name))
+				throw new ApiError("bad_request", `${name}: given more than once`);
 		const limit = readCount("limit", query.limit, 50, 1000);
 		const cursor =
 			query.cursor === undefined || query.cursor === "" ? undefined : decodeCursor(query.cursor);
+		const time = (name: "from" | "to") =>
+			query[name] === undefined || query[name] === ""
+				? undefined
+				: readTime(name, query[name], 0);
 		const rows = await ctx.store.listCrashes({
 			bucket: query.bucket,
 			host: query.host,
 			q: query.q?.slice(0, 200),
 			kind: query.kind === undefined ? undefined : readKind(query.kind),
+			from: time("from"),
+			to: time("to"),
+			service: query.service === "" ? undefined : query.service,
+			attributes: readAttributes(query),
 			cursor,
 			limit: limit + 1,
 		});
@@ -117,14 +138,34 @@ function crashJson(c: CrashRecord): Record<string, unknown> {
 	const text = c.raw === null ? null : gunzipSync(c.raw).toString();
 	// The crash is parsed again from its text: the parse of the gocrash that serves it.
 	const parsed = text === null ? null : parseCrashes(text);
+	const crash = parsed?.crashes[0] ?? null;
 	return {
 		...crashSummaryJson(c),
 		received: new Date(c.received).toISOString(),
 		attributes,
-		crash: parsed?.crashes[0] ?? null,
+		crash,
 		race: parsed?.races[0] ?? null,
+		groups: crash === null ? [] : groupsJson(crash),
+		victims:
+			crash === null || !hasSplitSPSignature(crash)
+				? []
+				: splitSPVictims(crash).map((v) => ({
+						goroutine: v.goroutine.id,
+						function: v.frame.function,
+					})),
 		findings: JSON.parse(c.findings) as unknown,
 		text,
 		textSize: c.rawSize,
 	};
+}
+
+/** The crash's goroutines grouped as `gocrash parse` groups them, by the ids in `crash.goroutines`. */
+function groupsJson(crash: Crash): Record<string, unknown>[] {
+	return bucketGoroutines(crash.goroutines, "pointers", firstGoroutineCrashed(crash)).map((b) => ({
+		ids: b.ids,
+		count: b.count,
+		state: b.goroutine.stateText,
+		waitMinutes: b.waitMinutes,
+		crashed: b.crashed,
+	}));
 }
