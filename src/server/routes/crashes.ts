@@ -1,7 +1,7 @@
 import { gunzipSync } from "node:zlib";
 import type { FastifyInstance } from "fastify";
-import type { CrashRecord, CrashSummary } from "../../store/index.js";
 import { hasSplitSPSignature, splitSPVictims } from "../../diagnose/index.js";
+import type { CrashRecord, CrashSummary } from "../../store/index.js";
 import { type Crash, parseCrashes } from "../../traceback/index.js";
 import { bucketGoroutines, firstGoroutineCrashed } from "../../triage/index.js";
 import type { ServerContext } from "../_app.js";
@@ -45,9 +45,7 @@ export function crashRoutes(app: FastifyInstance, ctx: ServerContext): void {
 		const cursor =
 			query.cursor === undefined || query.cursor === "" ? undefined : decodeCursor(query.cursor);
 		const time = (name: "from" | "to") =>
-			query[name] === undefined || query[name] === ""
-				? undefined
-				: readTime(name, query[name], 0);
+			query[name] === undefined || query[name] === "" ? undefined : readTime(name, query[name], 0);
 		const rows = await ctx.store.listCrashes({
 			bucket: query.bucket,
 			host: query.host,
