@@ -69,6 +69,10 @@ export interface ServerOptions {
 export interface ServerContext {
 	readonly store: Store;
 	readonly rules: readonly Rule[];
+	/** A diagnosis as the API gives it: the rule's id and confidence, with its title and category. */
+	readonly diagnosisJson: (
+		d: { readonly id: string; readonly confidence: string } | null,
+	) => Record<string, unknown> | null;
 	readonly limits: ServerLimits;
 	readonly now: () => number;
 	readonly prepare: PreparePool;
@@ -104,9 +108,15 @@ export function createServer(options: ServerOptions): FastifyInstance {
 		keepAliveTimeout: 5000,
 		ajv: { customOptions: { coerceTypes: false } },
 	});
+	const rulesById = new Map(options.rules.map((r) => [r.id, r]));
 	const context: ServerContext = {
 		store,
 		rules: options.rules,
+		diagnosisJson: (d) => {
+			if (d === null) return null;
+			const rule = rulesById.get(d.id);
+			return { ...d, title: rule?.title ?? null, category: rule?.category ?? null };
+		},
 		limits,
 		now,
 		prepare: new PreparePool({

@@ -109,6 +109,8 @@ describe("the fleet API", () => {
 		expect(crash.diagnosis).toEqual({
 			id: crash.findings[0].id,
 			confidence: crash.findings[0].confidence,
+			title: crash.findings[0].title,
+			category: crash.findings[0].category,
 		});
 	});
 

@@ -39,7 +39,7 @@ export function bucketRoutes(app: FastifyInstance, ctx: ServerContext): void {
 			buckets: buckets.map((b, i) => {
 				const regressions = findRegressions(versions.get(b.id) ?? [], released, ctx.now());
 				return {
-					...summaryJson(b),
+					...summaryJson(b, ctx),
 					new: b.firstSeen >= filter.from,
 					regressed: regressions.length > 0,
 					rank: i + 1,
@@ -59,7 +59,7 @@ export function bucketRoutes(app: FastifyInstance, ctx: ServerContext): void {
 		const samples = await ctx.store.listCrashes({ bucket: id, kind, limit: SAMPLES });
 		const findings = JSON.parse(bucket.findings) as unknown[];
 		return {
-			...summaryJson(bucket),
+			...summaryJson(bucket, ctx),
 			signature: {
 				version: bucket.signature.version,
 				reason: bucket.signature.reason,
@@ -67,7 +67,9 @@ export function bucketRoutes(app: FastifyInstance, ctx: ServerContext): void {
 			},
 			why: bucket.signature.why,
 			diagnosis:
-				bucket.diagnosis === null ? null : { ...bucket.diagnosis, finding: findings[0] ?? null },
+				bucket.diagnosis === null
+					? null
+					: { ...ctx.diagnosisJson(bucket.diagnosis), finding: findings[0] ?? null },
 			findings,
 			versions: bucket.versions.map((v) => ({
 				...v,
@@ -75,7 +77,7 @@ export function bucketRoutes(app: FastifyInstance, ctx: ServerContext): void {
 				lastSeen: new Date(v.lastSeen).toISOString(),
 			})),
 			regressions: findRegressions(bucket.versions, released, now),
-			samples: samples.map(crashSummaryJson),
+			samples: samples.map((c) => crashSummaryJson(c, ctx)),
 		};
 	});
 
@@ -177,7 +179,7 @@ function single(query: Query, name: string): string | undefined {
 	return v;
 }
 
-function summaryJson(b: BucketSummary): Record<string, unknown> {
+function summaryJson(b: BucketSummary, ctx: ServerContext): Record<string, unknown> {
 	return {
 		id: b.id,
 		title: b.title,
@@ -185,6 +187,6 @@ function summaryJson(b: BucketSummary): Record<string, unknown> {
 		hosts: b.hosts,
 		firstSeen: new Date(b.firstSeen).toISOString(),
 		lastSeen: new Date(b.lastSeen).toISOString(),
-		diagnosis: b.diagnosis,
+		diagnosis: ctx.diagnosisJson(b.diagnosis),
 	};
 }

@@ -61,7 +61,7 @@ export function crashRoutes(app: FastifyInstance, ctx: ServerContext): void {
 		const page = rows.slice(0, limit);
 		const last = page.at(-1);
 		return {
-			crashes: page.map(crashSummaryJson),
+			crashes: page.map((c) => crashSummaryJson(c, ctx)),
 			next: rows.length > limit && last !== undefined ? encodeCursor(last.time, last.id) : null,
 		};
 	});
@@ -70,7 +70,7 @@ export function crashRoutes(app: FastifyInstance, ctx: ServerContext): void {
 		const { id } = request.params as { id: string };
 		const crash = await ctx.store.getCrash(id);
 		if (crash === null) throw new ApiError("not_found", `no crash ${id.slice(0, 80)}`);
-		return crashJson(crash);
+		return crashJson(crash, ctx);
 	});
 }
 
@@ -113,7 +113,7 @@ function readReport(
 }
 
 /** A crash as lists show it. */
-export function crashSummaryJson(c: CrashSummary): Record<string, unknown> {
+export function crashSummaryJson(c: CrashSummary, ctx: ServerContext): Record<string, unknown> {
 	return {
 		id: c.id,
 		kind: c.kind,
@@ -123,11 +123,11 @@ export function crashSummaryJson(c: CrashSummary): Record<string, unknown> {
 		version: c.version,
 		bucket: c.bucket,
 		message: c.message,
-		diagnosis: c.diagnosis,
+		diagnosis: ctx.diagnosisJson(c.diagnosis),
 	};
 }
 
-function crashJson(c: CrashRecord): Record<string, unknown> {
+function crashJson(c: CrashRecord, ctx: ServerContext): Record<string, unknown> {
 	const attributes: Record<string, string | string[]> = {};
 	for (const [name, value] of c.attributes) {
 		const old = attributes[name];
@@ -138,7 +138,7 @@ function crashJson(c: CrashRecord): Record<string, unknown> {
 	const parsed = text === null ? null : parseCrashes(text);
 	const crash = parsed?.crashes[0] ?? null;
 	return {
-		...crashSummaryJson(c),
+		...crashSummaryJson(c, ctx),
 		received: new Date(c.received).toISOString(),
 		attributes,
 		crash,
