@@ -20,6 +20,7 @@ import { Batcher } from "./_batcher.js";
 import { ApiError, toApiError } from "./_errors.js";
 import { PreparePool } from "./_prepare-pool.js";
 import { RateLimiter } from "./_rate-limit.js";
+import { webRoutes } from "./_web.js";
 import { alertRoutes } from "./routes/alerts.js";
 import { attributeRoutes } from "./routes/attributes.js";
 import { bucketRoutes } from "./routes/buckets.js";
@@ -61,6 +62,8 @@ export interface ServerOptions {
 	readonly now?: () => number;
 	/** Worker threads that parse and diagnose reports; 0 (the default): this thread does. */
 	readonly prepareThreads?: number;
+	/** The built dashboard's directory (index.html, assets/), served at `/`; none: no dashboard. */
+	readonly web?: string;
 	/** When alert rules are evaluated and their alerts sent; false: not by this server. */
 	readonly alerts?: Partial<AlertOptions> | false;
 }
@@ -243,5 +246,6 @@ export function createServer(options: ServerOptions): FastifyInstance {
 	rateRoutes(app, context);
 	alertRoutes(app, context);
 	attributeRoutes(app, context);
+	if (options.web !== undefined) webRoutes(app, options.web);
 	return app;
 }

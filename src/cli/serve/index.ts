@@ -1,6 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createServer, DEFAULT_LIMITS, newToken } from "../../server/index.js";
 import type { Command } from "../_io.js";
 import { InputError, parseCommandArgs, UsageError, wholeNumberOption } from "../_io.js";
@@ -101,6 +102,7 @@ export const serveCommand: Command = {
 				limits,
 				prepareThreads,
 				log: { stream: io.stdout },
+				web: fileURLToPath(new URL("../../web/", import.meta.url)),
 			});
 			const address = await app.listen({ host: listen[1] as string, port: Number(listen[2]) });
 			io.stderr.write(`gocrash serve: listening on ${address} (${store.dialect})\n`);
