@@ -9,6 +9,8 @@ export interface Server {
 	readonly process: ChildProcess;
 	readonly url: string;
 	readonly log: string[];
+	/** What it wrote to stderr up to listening (the demo's tokens among it). */
+	readonly banner: string;
 	exited: Promise<number | null>;
 }
 
@@ -29,8 +31,8 @@ export async function serve(db: string, ...args: string[]): Promise<Server> {
 		),
 	);
 	const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+	let err = "";
 	const url = await new Promise<string>((done, fail) => {
-		let err = "";
 		child.stderr.on("data", (d: Buffer) => {
 			err += d.toString();
 			const m = /listening on (http:\/\/[\d.:]+)/.exec(err);
@@ -38,5 +40,5 @@ export async function serve(db: string, ...args: string[]): Promise<Server> {
 		});
 		void exited.then(() => fail(new Error(`gocrash serve exited: ${err}`)));
 	});
-	return { process: child, url, log, exited };
+	return { process: child, url, log, banner: err, exited };
 }
