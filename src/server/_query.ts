@@ -14,6 +14,7 @@ export const QUERY_PARAMETERS: ReadonlySet<string> = new Set([
 	"limit",
 	"interval",
 	"bucket",
+	"buckets",
 	"reference",
 	"cursor",
 	"host",

@@ -358,6 +358,23 @@ describe("the fleet API", () => {
 		expect(victims[0].function).toMatch(/^main\./);
 	});
 
+	it("gives the rates of several buckets in one answer, as each alone", async () => {
+		const list = (await get("/api/v1/buckets?from=2026-12-01T00:00:00Z")).json();
+		const ids = list.buckets.map((b: { id: string }) => b.id).slice(0, 3);
+		const window = "from=2026-12-02T00:00:00Z&to=2026-12-04T00:00:00Z&interval=hour";
+		const many = (await get(`/api/v1/rates?${window}&buckets=${ids.join(",")}`)).json();
+		expect(many.buckets.map((b: { bucket: string }) => b.bucket)).toEqual(ids);
+		for (const [i, id] of ids.entries()) {
+			const one = (await get(`/api/v1/rates?${window}&bucket=${id}`)).json();
+			expect(many.buckets[i].series).toEqual(
+				one.series.map((p: { t: string; count: number }) => ({ t: p.t, count: p.count })),
+			);
+			expect(one.series.some((p: { count: number }) => p.count > 0)).toBe(true);
+		}
+		expect((await get(`/api/v1/rates?buckets=`)).statusCode).toBe(400);
+		expect((await get(`/api/v1/rates?buckets=a&bucket=b`)).statusCode).toBe(400);
+	});
+
 	it("lists the attributes of a window's crashes with their commonest values", async () => {
 		const res = (await get("/api/v1/attributes?from=2026-12-01T00:00:00Z&limit=2")).json();
 		const goarch = res.attributes.find((a: { name: string }) => a.name === "goarch");

@@ -954,41 +954,11 @@ export class KyselyStore implements Store {
 		filter: ReportFilter,
 		step: number,
 	): Promise<RatePoint[]> {
-		const from = floorTo(filter.from, HOUR);
-		const how = this.#rollup(filter);
-		const bin = (column: string) =>
-			sql<number>`(${sql.ref(column)} - (${sql.ref(column)} % ${step}))`;
-		let counts: { t: number; count: number }[];
-		if (how === "crashes") {
-			let q = this.#crashesWhere(filter);
-			if (bucket !== undefined) q = q.where("c.bucket", "=", bucket);
-			counts = await q
-				.select([bin("c.time").as("t"), sql<number>`cast(count(*) as bigint)`.as("count")])
-				.groupBy(sql`1`)
-				.execute();
-		} else {
-			// Over every bucket, hours come from the rollup of all crashes.
-			const table =
-				how === "attribute"
-					? "bucket_attr_hours"
-					: bucket === undefined
-						? "crash_hours"
-						: "bucket_hours";
-			let q = this.#db
-				.selectFrom(table)
-				.select([bin("hour").as("t"), sum("count").as("count")])
-				.where("kind", "=", filter.kind)
-				.where("hour", ">=", from)
-				.where("hour", "<", filter.to);
-			if (bucket !== undefined) q = q.where(sql.ref("bucket"), "=", bucket);
-			if (how === "hours" && filter.service !== undefined)
-				q = q.where(sql.ref("service"), "=", filter.service);
-			if (how === "attribute") {
-				const [[name, value]] = filter.attributes as [Pair];
-				q = q.where(sql.ref("name"), "=", name).where(sql.ref("value"), "=", value);
-			}
-			counts = await q.groupBy(sql`1`).execute();
-		}
+		const counts = await this.#countsByTime(
+			bucket === undefined ? undefined : [bucket],
+			filter,
+			step,
+		);
 		const hostHours = await this.#hostHours(filter, step);
 		const points = new Map<number, { count: number; hostHours: number }>();
 		for (const r of counts) points.set(Number(r.t), { count: Number(r.count), hostHours: 0 });
@@ -998,6 +968,64 @@ export class KyselyStore implements Store {
 			else p.hostHours = r.hostHours;
 		}
 		return [...points.entries()].sort(([a], [b]) => a - b).map(([t, p]) => ({ t, ...p }));
+	}
+
+	async bucketRates(
+		buckets: readonly string[],
+		filter: ReportFilter,
+		step: number,
+	): Promise<Map<string, { t: number; count: number }[]>> {
+		const out = new Map<string, { t: number; count: number }[]>(buckets.map((b) => [b, []]));
+		if (buckets.length === 0) return out;
+		for (const r of await this.#countsByTime(buckets, filter, step))
+			out.get(r.bucket ?? "")?.push({ t: r.t, count: r.count });
+		for (const points of out.values()) points.sort((a, b) => a.t - b.t);
+		return out;
+	}
+
+	/**
+	 * Reports per interval of `step` ms: over every bucket (`buckets` undefined), or per bucket of
+	 * those given, from the hourly rollups where the filter allows and from the crashes where not.
+	 */
+	async #countsByTime(
+		buckets: readonly string[] | undefined,
+		filter: ReportFilter,
+		step: number,
+	): Promise<{ bucket: string | null; t: number; count: number }[]> {
+		const from = floorTo(filter.from, HOUR);
+		const how = this.#rollup(filter);
+		const bin = (column: string) =>
+			sql<number>`(${sql.ref(column)} - (${sql.ref(column)} % ${step}))`;
+		const byBucket = buckets !== undefined;
+		let rows: { bucket?: string; t: number; count: number }[];
+		if (how === "crashes") {
+			let q = this.#crashesWhere(filter).select([
+				bin("c.time").as("t"),
+				sql<number>`cast(count(*) as bigint)`.as("count"),
+			]);
+			if (byBucket) q = q.where("c.bucket", "in", buckets).select("c.bucket");
+			rows = await q.groupBy(byBucket ? [sql`1`, sql`3`] : [sql`1`]).execute();
+		} else {
+			// Over every bucket, hours come from the rollup of all crashes.
+			const table =
+				how === "attribute" ? "bucket_attr_hours" : byBucket ? "bucket_hours" : "crash_hours";
+			let q = this.#db
+				.selectFrom(table)
+				.select([bin("hour").as("t"), sum("count").as("count")])
+				.where("kind", "=", filter.kind)
+				.where("hour", ">=", from)
+				.where("hour", "<", filter.to);
+			if (byBucket)
+				q = q.where(sql.ref("bucket"), "in", buckets).select(sql<string>`bucket`.as("bucket"));
+			if (how === "hours" && filter.service !== undefined)
+				q = q.where(sql.ref("service"), "=", filter.service);
+			if (how === "attribute") {
+				const [[name, value]] = filter.attributes as [Pair];
+				q = q.where(sql.ref("name"), "=", name).where(sql.ref("value"), "=", value);
+			}
+			rows = await q.groupBy(byBucket ? [sql`1`, sql`3`] : [sql`1`]).execute();
+		}
+		return rows.map((r) => ({ bucket: r.bucket ?? null, t: Number(r.t), count: Number(r.count) }));
 	}
 
 	async #hostHours(

@@ -216,6 +216,12 @@ export interface Store {
 	fleetAttributes(filter: ReportFilter): Promise<AttributeCounts>;
 	/** Reports per interval (`step` ms, aligned to the epoch) with the host-hours in it. */
 	rates(bucket: string | undefined, filter: ReportFilter, step: number): Promise<RatePoint[]>;
+	/** Reports per interval of each bucket given (an entry each, intervals without any left out). */
+	bucketRates(
+		buckets: readonly string[],
+		filter: ReportFilter,
+		step: number,
+	): Promise<Map<string, { t: number; count: number }[]>>;
 	getCrash(id: string): Promise<CrashRecord | null>;
 	/** Crashes newest first. */
 	listCrashes(query: CrashQuery): Promise<CrashSummary[]>;

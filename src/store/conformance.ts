@@ -337,6 +337,22 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
 						Object.fromEntries(got.filter((p) => p.count > 0).map((p) => [p.t, p.count])),
 						JSON.stringify(f),
 					).toEqual(Object.fromEntries(expected));
+					const several = await store.bucketRates(["b-oom", "b-map", "b-none"], f, step);
+					expect([...several.keys()]).toEqual(["b-oom", "b-map", "b-none"]);
+					expect(
+						Object.fromEntries((several.get("b-map") ?? []).map((p) => [p.t, p.count])),
+						JSON.stringify(f),
+					).toEqual(Object.fromEntries(expected));
+					const oom = new Map<number, number>();
+					for (const c of crashes.filter((x) => matches(x, f) && x.signature.id === "b-oom")) {
+						const t = c.time - (c.time % step);
+						oom.set(t, (oom.get(t) ?? 0) + 1);
+					}
+					expect(
+						(several.get("b-oom") ?? []).map((p) => [p.t, p.count]),
+						JSON.stringify(f),
+					).toEqual([...oom].sort(([a], [b]) => a - b));
+					expect(several.get("b-none")).toEqual([]);
 				}
 			const day = await store.rates(undefined, all, 24 * HOUR);
 			expect(day.map((p) => p.hostHours)).toEqual([12 * 24, 12 * 24, 12 * 24]);

@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { useApi } from "./_data.js";
 import { changeQuery, navigate, type Place } from "./_router.js";
 import type { AttributeList } from "./_types.js";
-import { type View, viewParams, WINDOWS } from "./_view.js";
+import { type View, WINDOWS } from "./_view.js";
 
 function toInput(ms: number): string {
 	// datetime-local wants the reader's local time without a zone.
@@ -15,7 +15,14 @@ export function FilterBar(props: { readonly place: Place; readonly view: View })
 	const { place, view } = props;
 	const go = (changes: Record<string, string | undefined>) =>
 		navigate(place.path + changeQuery(place.query, { cursor: undefined, ...changes }));
-	const attributes = useApi<AttributeList>("/attributes", { ...viewParams(view), limit: "50" });
+	// The values of the whole window, not only of the crashes the filters leave: the names to
+	// filter by, and far cheaper to count on a large store.
+	const attributes = useApi<AttributeList>("/attributes", {
+		from: new Date(view.from).toISOString(),
+		to: new Date(view.to).toISOString(),
+		service: view.service,
+		limit: "50",
+	});
 	const [name, setName] = useState("");
 	const names = attributes.state === "ok" ? attributes.data.attributes : [];
 	const picked = names.find((a) => a.name === name);

@@ -3,7 +3,7 @@ import { useApi, useApiAll } from "./_data.js";
 import { FilterBar } from "./_filters.js";
 import { formatAgo, formatCount, formatTime } from "./_format.js";
 import { changeQuery, navigate, type Place } from "./_router.js";
-import type { BucketList, BucketRow, Rates } from "./_types.js";
+import type { BucketList, BucketRates, BucketRow, Rates } from "./_types.js";
 import { Await, DiagnosisBadge, Empty } from "./_ui.js";
 import { readView, type View, viewInterval, withParams } from "./_view.js";
 
@@ -80,18 +80,23 @@ function RateChart(props: {
 }) {
 	const { view, buckets, stacked } = props;
 	const layers = stacked ? (buckets ?? []).slice(0, LAYERS) : [];
-	const rates = useApiAll<Rates>(
+	const rates = useApiAll<Rates | BucketRates>(
 		buckets === null
 			? []
 			: [
 					ratesOf(view, { kind: "fatal" }),
 					ratesOf(view, { kind: "recovered" }),
-					...layers.map((b) => ratesOf(view, { kind: "fatal", bucket: b.id })),
+					...(layers.length === 0
+						? []
+						: [ratesOf(view, { kind: "fatal", buckets: layers.map((b) => b.id).join(",") })]),
 				],
 	);
 	return (
 		<Await loaded={buckets === null ? { state: "loading" } : rates} what="the crash rate">
-			{([fatal, recovered, ...byBucket]) => {
+			{([fatalRates, recoveredRates, layerRates]) => {
+				const fatal = fatalRates as Rates | undefined;
+				const recovered = recoveredRates as Rates | undefined;
+				const byBucket = (layerRates as BucketRates | undefined)?.buckets ?? [];
 				if (fatal === undefined || recovered === undefined) return null;
 				const times = fatal.series.map((p) => Date.parse(p.t));
 				const total = fatal.series.map((p) => p.count);
@@ -144,6 +149,15 @@ function BucketTable(props: {
 	readonly limit: string;
 }) {
 	const { buckets, view, place } = props;
+	// A day has too few points by day: a short window's trend is by hour.
+	const interval = view.to - view.from <= 2 * 24 * 3_600_000 ? "hour" : "day";
+	const trends = useApi<BucketRates>(
+		"/rates",
+		withParams(view, { interval, buckets: buckets.map((b) => b.id).join(",") }),
+	);
+	const trend = new Map(
+		trends.state === "ok" ? trends.data.buckets.map((b) => [b.bucket, b.series]) : [],
+	);
 	const keep = new URLSearchParams(place.query);
 	keep.delete("stack");
 	keep.delete("limit");
@@ -187,7 +201,7 @@ function BucketTable(props: {
 								<td class="num">{formatCount(b.count)}</td>
 								<td class="num">{formatCount(b.hosts)}</td>
 								<td>
-									<BucketTrend bucket={b} view={view} />
+									<BucketTrend bucket={b} interval={interval} series={trend.get(b.id)} />
 								</td>
 								<td title={formatTime(b.firstSeen)}>{formatAgo(b.firstSeen)}</td>
 								<td title={formatTime(b.lastSeen)}>{formatAgo(b.lastSeen)}</td>
@@ -224,16 +238,17 @@ function RankChange(props: { readonly bucket: BucketRow }) {
 	);
 }
 
-function BucketTrend(props: { readonly bucket: BucketRow; readonly view: View }) {
-	const { bucket, view } = props;
-	// A day has too few points by day: a short window's trend is by hour.
-	const interval = view.to - view.from <= 2 * 24 * 3_600_000 ? "hour" : "day";
-	const rates = useApi<Rates>("/rates", withParams(view, { interval, bucket: bucket.id }));
-	if (rates.state !== "ok") return <span class="spark-empty" aria-hidden="true" />;
+function BucketTrend(props: {
+	readonly bucket: BucketRow;
+	readonly interval: string;
+	readonly series: readonly { count: number }[] | undefined;
+}) {
+	const { bucket, series } = props;
+	if (series === undefined) return <span class="spark-empty" aria-hidden="true" />;
 	return (
 		<Sparkline
-			values={rates.data.series.map((p) => p.count)}
-			label={`${bucket.title}: crashes per ${interval}`}
+			values={series.map((p) => p.count)}
+			label={`${bucket.title}: crashes per ${props.interval}`}
 		/>
 	);
 }

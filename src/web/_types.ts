@@ -34,6 +34,14 @@ export interface Rates {
 	readonly series: readonly RatePoint[];
 }
 
+export interface BucketRates {
+	readonly interval: string;
+	readonly buckets: readonly {
+		readonly bucket: string;
+		readonly series: readonly { readonly t: string; readonly count: number }[];
+	}[];
+}
+
 export interface Finding {
 	readonly id: string;
 	readonly title: string;

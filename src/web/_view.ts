@@ -21,6 +21,7 @@ const RESERVED: ReadonlySet<string> = new Set([
 	"limit",
 	"interval",
 	"bucket",
+	"buckets",
 	"reference",
 	"cursor",
 	"host",
