@@ -197,7 +197,7 @@ describe("the dashboard", () => {
 		expect(overflow).toBeLessThanOrEqual(0);
 		await shot(page, "overview-phone");
 		await page.selectOption("select[aria-label=Theme]", "dark");
-		expect(await page.getAttribute("html", "data-theme")).toBe("dark");
+		await expect.poll(() => page.getAttribute("html", "data-theme")).toBe("dark");
 		await page.setViewportSize({ width: 1280, height: 900 });
 		await page.waitForTimeout(300);
 		await shot(page, "overview-dark");
