@@ -1,6 +1,8 @@
 package gocrash
 
 import (
+	"bytes"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -379,6 +381,51 @@ func TestConfigRefusesAServerThatIsNotAURL(t *testing.T) {
 	for _, server := range []string{"", "localhost:7480", "ftp://x"} {
 		if _, err := (Config{Server: server}).settings(); err == nil {
 			t.Errorf("Server %q accepted", server)
+		}
+	}
+}
+
+func TestRestoreThrowLinesFromTheExecutable(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.Open(exe)
+	if err != nil {
+		t.Skipf("not ELF: %v", err)
+	}
+	defer f.Close()
+	// Find where this test binary's rodata holds "concurrent map writes", as the runtime's
+	// maps.fatal would print it.
+	var addr uint64
+	for _, s := range f.Sections {
+		if s.Type != elf.SHT_PROGBITS || s.Flags&elf.SHF_ALLOC == 0 {
+			continue
+		}
+		data, err := s.Data()
+		if err != nil {
+			continue
+		}
+		if i := bytes.Index(data, []byte("concurrent map writes")); i >= 0 {
+			addr = s.Addr + uint64(i)
+			break
+		}
+	}
+	if addr == 0 {
+		t.Fatal("no concurrent map writes in the test binary")
+	}
+	tail := fmt.Sprintf("goroutine 7 [running]:\ninternal/runtime/maps.fatal({%#x?, 0x0?})\n\t/go/src/runtime/panic.go:1058 +0x18\n", addr)
+	if got, want := restoreThrowLines("\n"+tail, exe), "fatal error: concurrent map writes\n\n"+tail; got != want {
+		t.Errorf("restored\n%q\nwant\n%q", got, want)
+	}
+	// An address elsewhere, or a crash that is not a throw, is left as it is.
+	for _, crash := range []string{
+		"\n" + strings.Replace(tail, fmt.Sprintf("%#x", addr), fmt.Sprintf("%#x", addr+1), 1),
+		"panic: x\n\n" + tail,
+		"\n" + strings.Replace(tail, "{", "{0x1?, ", 1),
+	} {
+		if got := restoreThrowLines(crash, exe); got != crash {
+			t.Errorf("changed %q to %q", crash, got)
 		}
 	}
 }

@@ -24,8 +24,12 @@ func runMonitor(s settings, in io.Reader, errs io.Writer) int {
 	if len(crash) == 0 {
 		return 0
 	}
+	text := string(crash)
+	if exe, err := os.Executable(); err == nil {
+		text = restoreThrowLines(text, exe)
+	}
 	r := report{
-		Text:           string(crash),
+		Text:           text,
 		Kind:           "fatal",
 		Time:           time.Now().UTC().Format(time.RFC3339Nano),
 		Host:           s.Host,
