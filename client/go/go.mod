@@ -1,0 +1,3 @@
+module github.com/gocrash/gocrash/client/go
+
+go 1.23
