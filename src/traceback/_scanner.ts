@@ -1,4 +1,11 @@
-import { classifyLine, type Token } from "./_classify.js";
+import {
+	classifyLine,
+	findEvidenceStart,
+	findReportStart,
+	isEvidence,
+	isOpening,
+	type Token,
+} from "./_classify.js";
 import { newFrame } from "./_frame.js";
 import { LineReader } from "./_lines.js";
 import type {
@@ -13,7 +20,9 @@ import type {
 	RaceReport,
 	Signal,
 } from "./_model.js";
+import { stripLogPrefix } from "./_prefix.js";
 import { newGoroutine, newSignal, readStackWords } from "./_records.js";
+import { PrefixShape } from "./_shape.js";
 
 /** Callbacks that receive goroutines, crashes and race reports as soon as each is complete. */
 export interface ScanHandlers {
@@ -47,6 +56,31 @@ const MAX_ISSUES = 10_000;
 const MAX_HELD_LINES = 200;
 /** Most continuation lines appended to a multi-line panic value. */
 const MAX_VALUE_LINES = 1_000;
+/** Most lines held while deciding whether a report that began after other text is one. */
+const MAX_SUSPECT_LINES = 100;
+
+/**
+ * A line on which a report seems to start after other text (a prompt, a log message): held,
+ * with the lines after it, until they show that it is one (see CrashScanner.#weigh).
+ */
+interface Suspect {
+	line: number;
+	/** The whole line. */
+	first: string;
+	/** The line from where the report starts. */
+	report: string;
+	/** The shape of what stood before the report, or of a later line's prefix; see _shape.ts. */
+	shape: PrefixShape | null;
+	/** True when a later line starts with `shape` too: it is a prefix of every line. */
+	confirmed: boolean;
+	held: { line: number; text: string }[];
+	/** True once a blank line is held: the next line must be one only reports have. */
+	blank: boolean;
+	/** True when the report is a panic. */
+	panic: boolean;
+	/** What must follow a goroutine header (a frame) or a race report's first line (an access). */
+	needs: "frame" | "access" | null;
+}
 
 type Phase = "reason" | "runtime-stack" | "goroutines" | "registers";
 type FrameTarget =
@@ -113,6 +147,12 @@ export class CrashScanner {
 	#replaying = false;
 	/** The current line, log prefix removed. */
 	#raw = "";
+	/** A report that seems to start after other text on its line (see #weigh). */
+	#suspect: Suspect | null = null;
+	/** True while a suspect's own line is read again as the text it turned out to be. */
+	#plain = false;
+	/** True while a crash or race report is opened: the prefix learned for it stays. */
+	#opening = false;
 
 	constructor(handlers: ScanHandlers = {}, options: ScanOptions = {}) {
 		this.#handlers = handlers;
@@ -137,6 +177,8 @@ export class CrashScanner {
 			this.#race === null &&
 			this.#held === null &&
 			this.#interleaved === 0 &&
+			this.#suspect === null &&
+			this.#lines.learned === null &&
 			this.#lines.idle &&
 			this.#lines.foreign.isEmpty
 		);
@@ -146,7 +188,11 @@ export class CrashScanner {
 	end(): ParseResult {
 		this.#lines.end();
 		this.#lineNo = this.#lines.lineNo;
-		this.#release(0);
+		// Putting held lines back may hold others: a suspect's lines may hold a panic value's.
+		while (this.#suspect !== null || this.#held !== null) {
+			this.#settle(false);
+			this.#release(0);
+		}
 		this.#closeRace(true);
 		this.#closeCrash();
 		if (this.#issuesDropped > 0) {
@@ -207,7 +253,107 @@ export class CrashScanner {
 		this.#handlers.issue?.(issue);
 	}
 
+	/**
+	 * Starts holding lines when a report seems to start inside `text` after other text; the
+	 * line is then given back by {@link #settle}. Inside a crash only a reason counts: another
+	 * thread's output may stand before a goroutine header there (crashgen's log-interleaved).
+	 */
+	#suspectReport(text: string): boolean {
+		if (this.#plain || this.#valueOpen || this.#race !== null) return false;
+		const at = findReportStart(text);
+		if (at < 0) return false;
+		const report = text.slice(at);
+		const kind = classifyLine(report).kind;
+		if (kind === "goroutine" && this.#crash !== null) return false;
+		this.#suspect = {
+			line: this.#lineNo,
+			first: text,
+			report,
+			shape: PrefixShape.of(text.slice(0, at)),
+			confirmed: false,
+			held: [],
+			blank: false,
+			panic: kind === "panic",
+			needs: kind === "goroutine" ? "frame" : kind === "race-warning" ? "access" : null,
+		};
+		return true;
+	}
+
+	/**
+	 * Takes a line after a suspected report. The runtime's report goes on with its reason (panic
+	 * value lines, more panics, `runtime:` lines), then a blank line, then a goroutine header;
+	 * or with a `[signal` or `PC=` line at once. One of those (or, after a goroutine header, a
+	 * frame) makes it a report; anything else after the blank line, or too long a wait, makes it
+	 * text that merely mentions a panic. Lines that start as the suspect's line did before its
+	 * report are read without that prefix, which is learned when they do.
+	 */
+	#weigh(text: string): void {
+		const suspect = this.#suspect;
+		if (suspect === null) return;
+		suspect.held.push({ line: this.#lineNo, text });
+		const body = suspect.shape?.strip(text) ?? null;
+		if (body !== null) suspect.confirmed = true;
+		const token = classifyLine(body ?? text);
+		if (suspect.needs === "frame")
+			return this.#settle(token.kind === "function" || token.kind === "stack-unavailable");
+		if (suspect.needs === "access") return this.#settle(token.kind === "race-access");
+		if (isEvidence(token)) return this.#settle(true);
+		// runtime/panic.go printpanics indents every panic of a chain after the first, and a fatal
+		// error after a panic: one at the start of a line is a report of its own, which the
+		// suspect's line only mentioned. (Before a fatal error, `runtime:` lines are not indented.)
+		if (
+			(token.kind === "panic" || (suspect.panic && isOpening(token))) &&
+			!isIndented(body ?? text)
+		)
+			return this.#settle(false);
+		if (body === null) {
+			// A goroutine header after a prefix that the suspect's line starts with too.
+			const at = findEvidenceStart(text);
+			const shape = at > 0 ? PrefixShape.of(text.slice(0, at)) : null;
+			if (shape !== null && shape.strip(suspect.first) !== null) {
+				suspect.shape = shape;
+				suspect.confirmed = true;
+				return this.#settle(true);
+			}
+		}
+		if (suspect.held.length >= MAX_SUSPECT_LINES) return this.#settle(false);
+		// Another thread's output, recognised by its repeated shape, may come between.
+		if (token.kind === "text" && this.#lines.foreign.isForeign(token.text)) return;
+		if (suspect.blank) return this.#settle(false);
+		if (token.kind === "blank") suspect.blank = true;
+	}
+
+	/** Reads the suspect's lines again: as a report (its prefix removed) or as they were. */
+	#settle(report: boolean): void {
+		const suspect = this.#suspect;
+		if (suspect === null) return;
+		this.#suspect = null;
+		const lineNo = this.#lineNo;
+		const shape = report && suspect.confirmed ? suspect.shape : null;
+		const unprefix = (text: string): string | null => {
+			const rest = shape?.strip(text) ?? null;
+			return rest === null ? null : (stripLogPrefix(rest)?.text ?? rest);
+		};
+		this.#lineNo = suspect.line;
+		if (report) {
+			if (shape !== null) this.#lines.learned = shape;
+			// The report's own words, unless the line without its prefix opens a report itself.
+			const own = unprefix(suspect.first);
+			this.#line(own !== null && isOpening(classifyLine(own)) ? own : suspect.report);
+		} else {
+			this.#plain = true;
+			this.#line(suspect.first);
+			this.#plain = false;
+		}
+		for (const { line, text } of suspect.held) {
+			this.#lineNo = line;
+			this.#line(unprefix(text) ?? text);
+		}
+		this.#lineNo = lineNo;
+	}
+
 	#line(text: string): void {
+		if (this.#suspect !== null) return this.#weigh(text);
 		if (this.#held !== null) return this.#hold(text);
 		this.#raw = text;
 		const token = classifyLine(text);
@@ -221,6 +367,7 @@ export class CrashScanner {
 		}
 		switch (token.kind) {
 			case "text":
+				if (this.#suspectReport(text)) return;
 				// Shapes are learned outside crashes only: inside, repeated lines may be a panic
 				// value's own text or the cut pieces of Go's lines.
 				if (this.#crash === null && this.#race === null) this.#lines.foreign.learn(text);
@@ -438,7 +585,9 @@ export class CrashScanner {
 				this.#target = "runtime-stack";
 				break;
 			case "goroutine": {
+				this.#opening = true;
 				this.#closeRace(true);
+				this.#opening = false;
 				this.#flushPending();
 				this.#closeGoroutine();
 				const crash = this.#ensureCrash();
@@ -515,8 +664,10 @@ export class CrashScanner {
 				this.#openCrash("http-panic", token.text);
 				break;
 			case "race-warning":
+				this.#opening = true;
 				this.#closeRace(true);
 				this.#closeCrash();
+				this.#opening = false;
 				this.#race = {
 					accesses: [],
 					goroutines: [],
@@ -619,8 +770,10 @@ export class CrashScanner {
 	}
 
 	#openCrash(kind: Crash["kind"], message: string | null): Crash {
+		this.#opening = true;
 		this.#closeRace(true);
 		this.#closeCrash();
+		this.#opening = false;
 		const crash: Crash = {
 			kind,
 			message: message === null ? null : message.trim(),
@@ -712,6 +865,7 @@ export class CrashScanner {
 		this.#unknown = [];
 		// Shapes of other output are learned again before the next crash (see ScanHandlers.sync).
 		this.#lines.foreign.forget();
+		if (!this.#opening) this.#lines.learned = null;
 		const noStack = crash.goroutineCount === 0 && crash.runtimeStack.length === 0;
 		if (noStack && crash.message === null && crash.stackDumps.length === 0) {
 			// Only `runtime:` lines outside any crash: keep them as the crash they announce.
@@ -754,6 +908,7 @@ export class CrashScanner {
 		this.#target = "goroutine";
 		this.#unknown = [];
 		this.#lines.foreign.forget();
+		if (!this.#opening) this.#lines.learned = null;
 		this.#reportInterleaved(race.endLine);
 		race.truncated = cutShort;
 		if (cutShort)
@@ -761,6 +916,11 @@ export class CrashScanner {
 		if (this.#keep) this.#races.push(race);
 		this.#handlers.race?.(race);
 	}
+}
+
+function isIndented(text: string): boolean {
+	const first = text.charCodeAt(0);
+	return first === 0x09 || first === 0x20;
 }
 
 function clip(text: string): string {
