@@ -318,7 +318,9 @@ export class CrashScanner {
 		}
 		if (suspect.held.length >= MAX_SUSPECT_LINES) return this.#settle(false);
 		// Another thread's output, recognised by its repeated shape, may come between.
-		if (token.kind === "text" && this.#lines.foreign.isForeign(token.text)) return;
+		// (Its shape was learned with the prefix, before the prefix was known.)
+		const foreign = this.#lines.foreign;
+		if (token.kind === "text" && (foreign.isForeign(text) || foreign.isForeign(token.text))) return;
 		if (suspect.blank) return this.#settle(false);
 		if (token.kind === "blank") suspect.blank = true;
 	}
