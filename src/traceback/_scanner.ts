@@ -316,7 +316,9 @@ export class CrashScanner {
 				return this.#settle(true);
 			}
 		}
-		if (suspect.held.length >= MAX_SUSPECT_LINES) return this.#settle(false);
+		// The held lines are then read as plain text, so that a long run of mentions is read in
+		// time linear in its length.
+		if (suspect.held.length >= MAX_SUSPECT_LINES) return this.#settle(false, true);
 		// Another thread's output, recognised by its repeated shape, may come between.
 		// (Its shape was learned with the prefix, before the prefix was known.)
 		const foreign = this.#lines.foreign;
@@ -325,8 +327,11 @@ export class CrashScanner {
 		if (token.kind === "blank") suspect.blank = true;
 	}
 
-	/** Reads the suspect's lines again: as a report (its prefix removed) or as they were. */
-	#settle(report: boolean): void {
+	/**
+	 * Reads the suspect's lines again: as a report (its prefix removed) or as they were, the
+	 * held ones (unless `plain`) looked at again for reports that start after other text.
+	 */
+	#settle(report: boolean, plain = false): void {
 		const suspect = this.#suspect;
 		if (suspect === null) return;
 		this.#suspect = null;
@@ -347,10 +352,12 @@ export class CrashScanner {
 			this.#line(suspect.first);
 			this.#plain = false;
 		}
+		this.#plain = plain;
 		for (const { line, text } of suspect.held) {
 			this.#lineNo = line;
 			this.#line(unprefix(text) ?? text);
 		}
+		this.#plain = false;
 		this.#lineNo = lineNo;
 	}
 
@@ -408,8 +415,8 @@ export class CrashScanner {
 			const panic = this.#crash.panics.at(-1);
 			if (panic !== undefined && this.#valueLines < MAX_VALUE_LINES) {
 				// runtime/error.go printindented: continuation lines of a value start with a tab,
-				// which log pipelines may have turned into spaces or dropped.
-				panic.value += `\n${text.startsWith("\t") ? text.slice(1) : text.trimStart()}`;
+				// which log pipelines may have turned into spaces, dropped or indented further.
+				panic.value += `\n${valueLine(text)}`;
 				this.#valueLines++;
 				this.#crash.endLine = this.#lineNo;
 				return;
@@ -918,6 +925,13 @@ export class CrashScanner {
 		if (this.#keep) this.#races.push(race);
 		this.#handlers.race?.(race);
 	}
+}
+
+/** A panic value's continuation line without the tab Go put before it, or the spaces instead. */
+function valueLine(text: string): string {
+	let i = 0;
+	while (text.charCodeAt(i) === 0x20) i++;
+	return text.charCodeAt(i) === 0x09 ? text.slice(i + 1) : text.slice(i).trimStart();
 }
 
 function isIndented(text: string): boolean {

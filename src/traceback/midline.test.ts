@@ -43,6 +43,26 @@ describe("reports that start after other text on their line", () => {
 		expect(differing.map((f) => f.name)).toEqual([]);
 	});
 
+	// testing's decorate (go test -v): a dump logged with t.Log gets `    name_test.go:42: `
+	// before its first line, and every further line is indented four spaces more.
+	test("go test -v: a report logged with t.Log", () => {
+		// Not log-interleaved: another thread's output cut into Go's lines is repaired by where
+		// the cut lines end and begin, which indenting moves (as in distortions.test.ts).
+		const cases = fixtures.filter((f) => f.meta.expect?.interleavedWith === undefined);
+		const differing = cases.filter((fixture) => {
+			const starts = startLines(fixture.text);
+			const text = fixture.text
+				.split("\n")
+				.map((line, i) => (starts.has(i + 1) ? `    store_test.go:42: ${line}` : `        ${line}`))
+				.join("\n");
+			return !isDeepStrictEqual(
+				projectResult(parseCrashes(text)),
+				projectResult(parseCrashes(fixture.text)),
+			);
+		});
+		expect(differing.map((f) => f.name)).toEqual([]);
+	});
+
 	test("the message is the report as the runtime wrote it, and the crash starts on its line", () => {
 		const fixture = fixtures.find((f) => f.name === "go1.26.10-amd64/sigquit");
 		expect(fixture).toBeDefined();

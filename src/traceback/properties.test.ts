@@ -198,6 +198,8 @@ describe("linear time", () => {
 		"frames without files": (n) => `goroutine 1 [running]:\n${"main.f()\n".repeat(n)}`,
 		"goroutines without frames": (n) => "goroutine 1 [running]:\n".repeat(n),
 		"panic chains": (n) => "panic: x [recovered]\n".repeat(n),
+		"reports mentioned after other text": (n) => "log: fatal error: x\n".repeat(n),
+		"mentions with a prefix": (n) => "pod-1 c panic: x\npod-1 c \npod-1 c more\n".repeat(n),
 		"stack words": (n) =>
 			`stack: frame={sp:0x1, fp:0x2}\n${"0x00c000047e58:  0x0000000000000000 <main.f+0x1> \n".repeat(n)}`,
 	};
