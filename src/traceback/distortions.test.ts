@@ -62,6 +62,9 @@ const distortions: Record<string, (lines: string[]) => string[]> = {
 		lines.map((l, i) => `api-1  | 2024-01-01T00:00:${pad(i % 60)}.${i}Z ${l}`),
 	// Prefixes no recogniser knows, learned from the report's own lines (_shape.ts).
 	"stern: pod and container": (lines) => lines.map((l) => `billing-api-7d9f8b6c5-xk2pq api ${l}`),
+	// stern's default template on a terminal: pod and container names each in their colour.
+	"stern on a terminal": (lines) =>
+		lines.map((l) => `\x1b[32mbilling-api-7d9f8b6c5-xk2pq\x1b[0m \x1b[33mapi\x1b[0m ${l}`),
 	"docker compose with a container_name": (lines) => lines.map((l) => `billing  | ${l}`),
 	"systemd unit without a pid": (lines) =>
 		lines.map((l) => `Dec 03 07:00:00 host-1 billing-api.service: ${l}`),
