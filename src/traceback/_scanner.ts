@@ -1,11 +1,4 @@
-import {
-	classifyLine,
-	findEvidenceStart,
-	findReportStart,
-	isEvidence,
-	isOpening,
-	type Token,
-} from "./_classify.js";
+import { classifyLine, type Token } from "./_classify.js";
 import { newFrame } from "./_frame.js";
 import { LineReader } from "./_lines.js";
 import type {
@@ -20,9 +13,8 @@ import type {
 	RaceReport,
 	Signal,
 } from "./_model.js";
-import { stripLogPrefix } from "./_prefix.js";
 import { newGoroutine, newSignal, readStackWords } from "./_records.js";
-import { PrefixShape } from "./_shape.js";
+import { Suspect, type Verdict } from "./_suspect.js";
 
 /** Callbacks that receive goroutines, crashes and race reports as soon as each is complete. */
 export interface ScanHandlers {
@@ -56,32 +48,6 @@ const MAX_ISSUES = 10_000;
 const MAX_HELD_LINES = 200;
 /** Most continuation lines appended to a multi-line panic value. */
 const MAX_VALUE_LINES = 1_000;
-/** Most lines held while deciding whether a report that began after other text is one. */
-const MAX_SUSPECT_LINES = 100;
-
-/**
- * A line on which a report seems to start after other text (a prompt, a log message): held,
- * with the lines after it, until they show that it is one (see CrashScanner.#weigh).
- */
-interface Suspect {
-	line: number;
-	/** The whole line. */
-	first: string;
-	/** The line from where the report starts. */
-	report: string;
-	/** The shape of what stood before the report, or of a later line's prefix; see _shape.ts. */
-	shape: PrefixShape | null;
-	/** True when a later line starts with `shape` too: it is a prefix of every line. */
-	confirmed: boolean;
-	held: { line: number; text: string }[];
-	/** True once a blank line is held: the next line must be one only reports have. */
-	blank: boolean;
-	/** True when the report is a panic. */
-	panic: boolean;
-	/** What must follow a goroutine header (a frame) or a race report's first line (an access). */
-	needs: "frame" | "access" | null;
-}
-
 type Phase = "reason" | "runtime-stack" | "goroutines" | "registers";
 type FrameTarget =
 	| "goroutine"
@@ -98,7 +64,10 @@ type FrameTarget =
  * outside any crash; in a crash's reason (panic values, fatal error, signal, runtime diagnostics);
  * in `runtime stack:`; in a goroutine (frames, `created by`, ancestors); in a register dump; and
  * in a race report. Lines that cannot be placed inside a crash are kept as issues; a long run of
- * them ends the crash, since a log has then moved on to other output.
+ * them ends the crash, since a log has then moved on to other output. A report that seems to
+ * start after other text on its line (a prompt, a log message) is a suspect: its lines are held
+ * until those after it show whether it is one (see #weigh), and a prefix they share with it is
+ * learned and stripped until the report ends.
  */
 export class CrashScanner {
 	readonly #handlers: ScanHandlers;
@@ -190,7 +159,7 @@ export class CrashScanner {
 		this.#lineNo = this.#lines.lineNo;
 		// Putting held lines back may hold others: a suspect's lines may hold a panic value's.
 		while (this.#suspect !== null || this.#held !== null) {
-			this.#settle(false);
+			this.#settle("text");
 			this.#release(0);
 		}
 		this.#closeRace(true);
@@ -253,109 +222,43 @@ export class CrashScanner {
 		this.#handlers.issue?.(issue);
 	}
 
-	/**
-	 * Starts holding lines when a report seems to start inside `text` after other text; the
-	 * line is then given back by {@link #settle}. Inside a crash only a reason counts: another
-	 * thread's output may stand before a goroutine header there (crashgen's log-interleaved).
-	 */
+	/** Starts holding lines when a report seems to start inside `text` after other text. */
 	#suspectReport(text: string): boolean {
 		if (this.#plain || this.#valueOpen || this.#race !== null) return false;
-		const at = findReportStart(text);
-		if (at < 0) return false;
-		const report = text.slice(at);
-		const kind = classifyLine(report).kind;
-		if (kind === "goroutine" && this.#crash !== null) return false;
-		this.#suspect = {
-			line: this.#lineNo,
-			first: text,
-			report,
-			shape: PrefixShape.of(text.slice(0, at)),
-			confirmed: false,
-			held: [],
-			blank: false,
-			panic: kind === "panic",
-			needs: kind === "goroutine" ? "frame" : kind === "race-warning" ? "access" : null,
-		};
-		return true;
+		this.#suspect = Suspect.of(text, this.#lineNo, this.#crash !== null);
+		return this.#suspect !== null;
 	}
 
-	/**
-	 * Takes a line after a suspected report. The runtime's report goes on with its reason (panic
-	 * value lines, more panics, `runtime:` lines), then a blank line, then a goroutine header;
-	 * or with a `[signal` or `PC=` line at once. One of those (or, after a goroutine header, a
-	 * frame) makes it a report; anything else after the blank line, or too long a wait, makes it
-	 * text that merely mentions a panic. Lines that start as the suspect's line did before its
-	 * report are read without that prefix, which is learned when they do.
-	 */
 	#weigh(text: string): void {
-		const suspect = this.#suspect;
-		if (suspect === null) return;
-		suspect.held.push({ line: this.#lineNo, text });
-		const body = suspect.shape?.strip(text) ?? null;
-		if (body !== null) suspect.confirmed = true;
-		const token = classifyLine(body ?? text);
-		if (suspect.needs === "frame")
-			return this.#settle(token.kind === "function" || token.kind === "stack-unavailable");
-		if (suspect.needs === "access") return this.#settle(token.kind === "race-access");
-		if (isEvidence(token)) return this.#settle(true);
-		// runtime/panic.go printpanics indents every panic of a chain after the first, and a fatal
-		// error after a panic: one at the start of a line is a report of its own, which the
-		// suspect's line only mentioned. (Before a fatal error, `runtime:` lines are not indented.)
-		if (
-			(token.kind === "panic" || (suspect.panic && isOpening(token))) &&
-			!isIndented(body ?? text)
-		)
-			return this.#settle(false);
-		if (body === null) {
-			// A goroutine header after a prefix that the suspect's line starts with too.
-			const at = findEvidenceStart(text);
-			const shape = at > 0 ? PrefixShape.of(text.slice(0, at)) : null;
-			if (shape !== null && shape.strip(suspect.first) !== null) {
-				suspect.shape = shape;
-				suspect.confirmed = true;
-				return this.#settle(true);
-			}
-		}
-		// The held lines are then read as plain text, so that a long run of mentions is read in
-		// time linear in its length.
-		if (suspect.held.length >= MAX_SUSPECT_LINES) return this.#settle(false, true);
-		// Another thread's output, recognised by its repeated shape, may come between.
-		// (Its shape was learned with the prefix, before the prefix was known.)
-		const foreign = this.#lines.foreign;
-		if (token.kind === "text" && (foreign.isForeign(text) || foreign.isForeign(token.text))) return;
-		if (suspect.blank) return this.#settle(false);
-		if (token.kind === "blank") suspect.blank = true;
+		const verdict = this.#suspect?.weigh(text, this.#lineNo, (t) =>
+			this.#lines.foreign.isForeign(t),
+		);
+		if (verdict !== undefined && verdict !== "hold") this.#settle(verdict);
 	}
 
 	/**
-	 * Reads the suspect's lines again: as a report (its prefix removed) or as they were, the
-	 * held ones (unless `plain`) looked at again for reports that start after other text.
+	 * Reads the suspect's lines again: as a report (its prefix removed and learned) or as they
+	 * were, the held ones (unless `plain`) looked at again for reports after other text.
 	 */
-	#settle(report: boolean, plain = false): void {
+	#settle(verdict: Exclude<Verdict, "hold">): void {
 		const suspect = this.#suspect;
 		if (suspect === null) return;
 		this.#suspect = null;
 		const lineNo = this.#lineNo;
-		const shape = report && suspect.confirmed ? suspect.shape : null;
-		const unprefix = (text: string): string | null => {
-			const rest = shape?.strip(text) ?? null;
-			return rest === null ? null : (stripLogPrefix(rest)?.text ?? rest);
-		};
+		const report = verdict === "report";
 		this.#lineNo = suspect.line;
 		if (report) {
-			if (shape !== null) this.#lines.learned = shape;
-			// The report's own words, unless the line without its prefix opens a report itself.
-			const own = unprefix(suspect.first);
-			this.#line(own !== null && isOpening(classifyLine(own)) ? own : suspect.report);
+			this.#lines.learned = suspect.prefix;
+			this.#line(suspect.opening);
 		} else {
 			this.#plain = true;
 			this.#line(suspect.first);
 			this.#plain = false;
 		}
-		this.#plain = plain;
+		this.#plain = verdict === "plain";
 		for (const { line, text } of suspect.held) {
 			this.#lineNo = line;
-			this.#line(unprefix(text) ?? text);
+			this.#line((report ? suspect.unprefix(text) : null) ?? text);
 		}
 		this.#plain = false;
 		this.#lineNo = lineNo;
@@ -932,11 +835,6 @@ function valueLine(text: string): string {
 	let i = 0;
 	while (text.charCodeAt(i) === 0x20) i++;
 	return text.charCodeAt(i) === 0x09 ? text.slice(i + 1) : text.slice(i).trimStart();
-}
-
-function isIndented(text: string): boolean {
-	const first = text.charCodeAt(0);
-	return first === 0x09 || first === 0x20;
 }
 
 function clip(text: string): string {

@@ -1,8 +1,9 @@
 // A prefix the parser has not been told about (a pod and container name, a service padded to
 // the longest one, a timestamp whose width varies) is learned from the lines of a report: the
 // text before the runtime's own words on its first line, or before a goroutine header on a later
-// one. The prefix is kept as a shape, each run of digits and each run of spaces inside it
-// matching any such run, so that it still matches when a counter grows or padding changes.
+// one. The prefix is kept as a shape, each run of digits inside it matching any run of digits
+// and each run of spaces any run of spaces or none, so that it still matches when a counter
+// grows or the padding before it changes or is used up.
 
 /** Most characters of a prefix that is learned. */
 const MAX_PREFIX = 200;
@@ -12,7 +13,7 @@ const SPACES = -2;
 
 /** The shape of a line prefix: literal characters, runs of digits and runs of spaces. */
 export class PrefixShape {
-	/** Character codes, or DIGITS and SPACES for runs of one or more. */
+	/** Character codes, or DIGITS for a run of digits and SPACES for a run of spaces or none. */
 	readonly #tokens: number[];
 	/** Spaces the prefix ends with: matched exactly, so that indentation after it is kept. */
 	readonly #trailing: number;
@@ -47,9 +48,11 @@ export class PrefixShape {
 	strip(line: string): string | null {
 		let i = 0;
 		for (const token of this.#tokens) {
-			if (token === DIGITS || token === SPACES) {
+			if (token === SPACES) {
+				while (line.charCodeAt(i) === 0x20) i++;
+			} else if (token === DIGITS) {
 				const start = i;
-				while (i < line.length && isRun(token, line.charCodeAt(i))) i++;
+				while (isDigit(line.charCodeAt(i))) i++;
 				if (i === start) return null;
 			} else if (line.charCodeAt(i) === token) {
 				i++;
@@ -64,6 +67,6 @@ export class PrefixShape {
 	}
 }
 
-function isRun(token: number, c: number): boolean {
-	return token === DIGITS ? c >= 0x30 && c <= 0x39 : c === 0x20;
+function isDigit(c: number): boolean {
+	return c >= 0x30 && c <= 0x39;
 }
