@@ -472,3 +472,71 @@ function isFilePath(file: string): boolean {
 		file.endsWith(".c")
 	);
 }
+
+// Words a report starts with, looked for anywhere in a line that something else stood on first:
+// a shell prompt, a terminal's echo of `^\`, a benchmark name `go test` printed without its
+// newline, a log message.
+const reportMark =
+	/panic: |fatal error: |SIG[A-Z0-9]{2,10}: |goroutine \d|runtime: |unexpected fault address |http2?: panic serving |WARNING: DATA RACE/g;
+// What follows a report's first lines and only a report's: a goroutine header, the signal's `PC=`
+// or `[signal` line, `runtime stack:`.
+const evidenceMark = /goroutine \d|PC=0x|\[signal SIG|runtime stack:/g;
+
+/** Where a report starts inside `line` after other text, or -1; `at` ≥ 1 when found. */
+export function findReportStart(line: string): number {
+	return findToken(line, reportMark, isOpening);
+}
+
+/** Where a line that only a report has (see {@link isEvidence}) starts inside `line`, or -1. */
+export function findEvidenceStart(line: string): number {
+	return findToken(line, evidenceMark, isEvidence);
+}
+
+/**
+ * True when a token opens a report: a reason, `runtime:` lines, a goroutine header, a logged
+ * HTTP panic, a race report.
+ */
+export function isOpening(token: Token): boolean {
+	switch (token.kind) {
+		case "panic":
+		case "fatal":
+		case "signal-header":
+		case "goroutine":
+		case "http-panic":
+		case "race-warning":
+			return true;
+		case "runtime":
+			return true;
+		default:
+			return false;
+	}
+}
+
+/**
+ * True when a token is a line only the runtime's crash report prints, or the exit line that
+ * `go run` and `go test` print when the process has died of it.
+ */
+export function isEvidence(token: Token): boolean {
+	switch (token.kind) {
+		case "goroutine":
+		case "signal":
+		case "pc-header":
+		case "runtime-stack":
+		case "exit-status":
+		case "exit-signal":
+			return true;
+		default:
+			return false;
+	}
+}
+
+function findToken(line: string, mark: RegExp, accept: (token: Token) => boolean): number {
+	// Bounded, so that a line full of marks costs no more than a few classified lines.
+	if (line.length > 4096) return -1;
+	mark.lastIndex = 1;
+	let tries = 0;
+	for (let m = mark.exec(line); m !== null && tries < 8; m = mark.exec(line), tries++) {
+		if (accept(classifyLine(line.slice(m.index)))) return m.index;
+	}
+	return -1;
+}

@@ -1,5 +1,6 @@
 import type { ParseIssue } from "./_model.js";
 import { stripLogPrefix } from "./_prefix.js";
+import type { PrefixShape } from "./_shape.js";
 import { ForeignLines } from "./_splice.js";
 
 /** Longest line kept; the rest of a longer line is dropped and reported as an issue. */
@@ -14,12 +15,14 @@ export type IssueHandler = (code: ParseIssue["code"], message: string, lineNo: n
 /**
  * Turns chunks of text into the lines the program printed: split at newlines wherever the chunks
  * were cut, CR removed, over-long lines cut, one log-pipeline prefix removed, Kubernetes CRI
- * partial lines joined, and lines cut by another thread's output (learned in {@link foreign})
+ * partial lines joined, a prefix learned from a report's lines removed, and lines cut by another thread's output (learned in {@link foreign})
  * joined again.
  */
 export class LineReader {
 	/** Shapes of other output seen between crashes; the scanner teaches it. */
 	readonly foreign = new ForeignLines();
+	/** A prefix learned from the lines of the open report (see _shape.ts); the scanner sets it. */
+	learned: PrefixShape | null = null;
 	readonly #emit: LineHandler;
 	readonly #issue: IssueHandler;
 	#carry = "";
@@ -110,6 +113,16 @@ export class LineReader {
 		}
 		if (text.endsWith("\r")) text = text.slice(0, -1);
 		let stripped = stripLogPrefix(text);
+		if (this.learned !== null) {
+			const inner = this.learned.strip(stripped?.text ?? text);
+			// What the learned prefix stood before may be a known one (a Go log timestamp).
+			if (inner !== null)
+				stripped = {
+					text: stripLogPrefix(inner)?.text ?? inner,
+					partial: stripped?.partial ?? false,
+					ok: stripped?.ok ?? true,
+				};
+		}
 		if (stripped === null) {
 			if (this.#partial.length === 0) return this.#joined(text);
 			stripped = { text, partial: false, ok: true };

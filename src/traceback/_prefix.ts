@@ -5,7 +5,22 @@ const goLog = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})? /;
 const cri =
 	/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d) (?:stdout|stderr) ([FP]) /;
 const rfc3339 = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? /;
-const journald = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d /;
+// journalctl's short and short-precise formats, and syslog's (RFC 3164) timestamp.
+const journald = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d{1,6})? /;
+// GitLab Runner's FF_TIMESTAMPS: an RFC 3339 UTC time, a stream number in hex, O or E for
+// stdout or stderr, and a space or `+` (the line goes on from the one before).
+const gitlab = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z [0-9a-f]{2}[OE][ +]/;
+// `kubectl logs --prefix`: `[pod/NAME/CONTAINER] `.
+const kubectl = /^\[pod\/[\w.-]{1,253}\/[\w.-]{1,63}\] /;
+// `docker compose` (v1 `svc_1`, v2 `svc-1`): the service and its number padded to the longest,
+// ` |`, a space; on a terminal the part before the space is coloured.
+// (Built from strings: Biome refuses control characters in a regex literal.)
+const ESC = "\u001b";
+const compose = new RegExp(
+	`^(?:${ESC}\\[[\\d;]{0,16}m)?[\\w.-]{0,63}[-_]\\d{1,4} {1,64}\\|(?:${ESC}\\[0m)?(?: |$)`,
+);
+// Buildkite's timestamp, an APC escape sequence: ESC `_bk;t=` milliseconds BEL.
+const buildkite = new RegExp(`^${ESC}_bk;t=\\d{1,16}\u0007`);
 // `host unit[pid]: ` after a syslog or journald timestamp; the pid is required, so that text
 // such as `fatal error: ` is never taken for a host and a unit.
 const syslogTag = /^[\w.-]{1,255} [\w./@-]{1,255}\[\d{1,10}\]: /;
@@ -19,7 +34,8 @@ export interface StrippedLine {
 }
 
 /**
- * Removes one log-pipeline prefix (Docker JSON, CRI, Go log, RFC 3339, journald) from `line`;
+ * Removes one log-pipeline prefix (Docker JSON, CRI, Go log, RFC 3339, journald and syslog,
+ * GitLab, GitHub Actions, Buildkite, kubectl --prefix, docker compose) from `line`;
  * returns null when the line has none, the common case, so that it costs no allocation.
  */
 export function stripLogPrefix(line: string): StrippedLine | null {
@@ -37,20 +53,32 @@ export function stripLogPrefix(line: string): StrippedLine | null {
 function stripOnePrefix(line: string): StrippedLine | null {
 	const first = line.charCodeAt(0);
 	if (first === 0x7b /* { */) return decodeDockerJson(line);
-	if (first < 0x30 || first > 0x5a) return null;
+	if (first === 0x5b /* [ */) return stripped(line, kubectl.exec(line));
+	if (first === 0x1b /* ESC */) return stripped(line, buildkite.exec(line) ?? compose.exec(line));
+	if (first > 0x5a || first < 0x30) {
+		// Service names: the cheap test first, since this is every function line's path.
+		const bar = line.indexOf("|");
+		return bar < 0 || bar > 140 ? null : stripped(line, compose.exec(line));
+	}
 	if (first <= 0x39) {
 		let match = cri.exec(line);
 		if (match !== null)
 			return { text: line.slice(match[0].length), partial: match[1] === "P", ok: true };
 		match = goLog.exec(line);
 		if (match !== null) return { text: line.slice(match[0].length), partial: false, ok: true };
+		match = gitlab.exec(line);
+		if (match !== null) return { text: line.slice(match[0].length), partial: false, ok: true };
 		match = rfc3339.exec(line);
 		if (match === null) return null;
 		return { text: stripSyslogTag(line.slice(match[0].length)), partial: false, ok: true };
 	}
 	const match = journald.exec(line);
-	if (match === null) return null;
+	if (match === null) return stripped(line, compose.exec(line));
 	return { text: stripSyslogTag(line.slice(match[0].length)), partial: false, ok: true };
+}
+
+function stripped(line: string, match: RegExpExecArray | null): StrippedLine | null {
+	return match === null ? null : { text: line.slice(match[0].length), partial: false, ok: true };
 }
 
 function stripSyslogTag(rest: string): string {

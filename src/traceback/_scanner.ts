@@ -14,6 +14,7 @@ import type {
 	Signal,
 } from "./_model.js";
 import { newGoroutine, newSignal, readStackWords } from "./_records.js";
+import { Suspect, type Verdict } from "./_suspect.js";
 
 /** Callbacks that receive goroutines, crashes and race reports as soon as each is complete. */
 export interface ScanHandlers {
@@ -47,7 +48,6 @@ const MAX_ISSUES = 10_000;
 const MAX_HELD_LINES = 200;
 /** Most continuation lines appended to a multi-line panic value. */
 const MAX_VALUE_LINES = 1_000;
-
 type Phase = "reason" | "runtime-stack" | "goroutines" | "registers";
 type FrameTarget =
 	| "goroutine"
@@ -64,7 +64,10 @@ type FrameTarget =
  * outside any crash; in a crash's reason (panic values, fatal error, signal, runtime diagnostics);
  * in `runtime stack:`; in a goroutine (frames, `created by`, ancestors); in a register dump; and
  * in a race report. Lines that cannot be placed inside a crash are kept as issues; a long run of
- * them ends the crash, since a log has then moved on to other output.
+ * them ends the crash, since a log has then moved on to other output. A report that seems to
+ * start after other text on its line (a prompt, a log message) is a suspect: its lines are held
+ * until those after it show whether it is one (see #weigh), and a prefix they share with it is
+ * learned and stripped until the report ends.
  */
 export class CrashScanner {
 	readonly #handlers: ScanHandlers;
@@ -113,6 +116,12 @@ export class CrashScanner {
 	#replaying = false;
 	/** The current line, log prefix removed. */
 	#raw = "";
+	/** A report that seems to start after other text on its line (see #weigh). */
+	#suspect: Suspect | null = null;
+	/** True while a suspect's own line is read again as the text it turned out to be. */
+	#plain = false;
+	/** True while a crash or race report is opened: the prefix learned for it stays. */
+	#opening = false;
 
 	constructor(handlers: ScanHandlers = {}, options: ScanOptions = {}) {
 		this.#handlers = handlers;
@@ -137,6 +146,8 @@ export class CrashScanner {
 			this.#race === null &&
 			this.#held === null &&
 			this.#interleaved === 0 &&
+			this.#suspect === null &&
+			this.#lines.learned === null &&
 			this.#lines.idle &&
 			this.#lines.foreign.isEmpty
 		);
@@ -146,7 +157,11 @@ export class CrashScanner {
 	end(): ParseResult {
 		this.#lines.end();
 		this.#lineNo = this.#lines.lineNo;
-		this.#release(0);
+		// Putting held lines back may hold others: a suspect's lines may hold a panic value's.
+		while (this.#suspect !== null || this.#held !== null) {
+			this.#settle("text");
+			this.#release(0);
+		}
 		this.#closeRace(true);
 		this.#closeCrash();
 		if (this.#issuesDropped > 0) {
@@ -207,7 +222,50 @@ export class CrashScanner {
 		this.#handlers.issue?.(issue);
 	}
 
+	/** Starts holding lines when a report seems to start inside `text` after other text. */
+	#suspectReport(text: string): boolean {
+		if (this.#plain || this.#valueOpen || this.#race !== null) return false;
+		this.#suspect = Suspect.of(text, this.#lineNo, this.#crash !== null);
+		return this.#suspect !== null;
+	}
+
+	#weigh(text: string): void {
+		const verdict = this.#suspect?.weigh(text, this.#lineNo, (t) =>
+			this.#lines.foreign.isForeign(t),
+		);
+		if (verdict !== undefined && verdict !== "hold") this.#settle(verdict);
+	}
+
+	/**
+	 * Reads the suspect's lines again: as a report (its prefix removed and learned) or as they
+	 * were, the held ones (unless `plain`) looked at again for reports after other text.
+	 */
+	#settle(verdict: Exclude<Verdict, "hold">): void {
+		const suspect = this.#suspect;
+		if (suspect === null) return;
+		this.#suspect = null;
+		const lineNo = this.#lineNo;
+		const report = verdict === "report";
+		this.#lineNo = suspect.line;
+		if (report) {
+			this.#lines.learned = suspect.prefix;
+			this.#line(suspect.opening);
+		} else {
+			this.#plain = true;
+			this.#line(suspect.first);
+			this.#plain = false;
+		}
+		this.#plain = verdict === "plain";
+		for (const { line, text } of suspect.held) {
+			this.#lineNo = line;
+			this.#line((report ? suspect.unprefix(text) : null) ?? text);
+		}
+		this.#plain = false;
+		this.#lineNo = lineNo;
+	}
+
 	#line(text: string): void {
+		if (this.#suspect !== null) return this.#weigh(text);
 		if (this.#held !== null) return this.#hold(text);
 		this.#raw = text;
 		const token = classifyLine(text);
@@ -221,6 +279,7 @@ export class CrashScanner {
 		}
 		switch (token.kind) {
 			case "text":
+				if (this.#suspectReport(text)) return;
 				// Shapes are learned outside crashes only: inside, repeated lines may be a panic
 				// value's own text or the cut pieces of Go's lines.
 				if (this.#crash === null && this.#race === null) this.#lines.foreign.learn(text);
@@ -259,8 +318,8 @@ export class CrashScanner {
 			const panic = this.#crash.panics.at(-1);
 			if (panic !== undefined && this.#valueLines < MAX_VALUE_LINES) {
 				// runtime/error.go printindented: continuation lines of a value start with a tab,
-				// which log pipelines may have turned into spaces or dropped.
-				panic.value += `\n${text.startsWith("\t") ? text.slice(1) : text.trimStart()}`;
+				// which log pipelines may have turned into spaces, dropped or indented further.
+				panic.value += `\n${valueLine(text)}`;
 				this.#valueLines++;
 				this.#crash.endLine = this.#lineNo;
 				return;
@@ -438,7 +497,9 @@ export class CrashScanner {
 				this.#target = "runtime-stack";
 				break;
 			case "goroutine": {
+				this.#opening = true;
 				this.#closeRace(true);
+				this.#opening = false;
 				this.#flushPending();
 				this.#closeGoroutine();
 				const crash = this.#ensureCrash();
@@ -515,8 +576,10 @@ export class CrashScanner {
 				this.#openCrash("http-panic", token.text);
 				break;
 			case "race-warning":
+				this.#opening = true;
 				this.#closeRace(true);
 				this.#closeCrash();
+				this.#opening = false;
 				this.#race = {
 					accesses: [],
 					goroutines: [],
@@ -619,8 +682,10 @@ export class CrashScanner {
 	}
 
 	#openCrash(kind: Crash["kind"], message: string | null): Crash {
+		this.#opening = true;
 		this.#closeRace(true);
 		this.#closeCrash();
+		this.#opening = false;
 		const crash: Crash = {
 			kind,
 			message: message === null ? null : message.trim(),
@@ -712,6 +777,7 @@ export class CrashScanner {
 		this.#unknown = [];
 		// Shapes of other output are learned again before the next crash (see ScanHandlers.sync).
 		this.#lines.foreign.forget();
+		if (!this.#opening) this.#lines.learned = null;
 		const noStack = crash.goroutineCount === 0 && crash.runtimeStack.length === 0;
 		if (noStack && crash.message === null && crash.stackDumps.length === 0) {
 			// Only `runtime:` lines outside any crash: keep them as the crash they announce.
@@ -754,6 +820,7 @@ export class CrashScanner {
 		this.#target = "goroutine";
 		this.#unknown = [];
 		this.#lines.foreign.forget();
+		if (!this.#opening) this.#lines.learned = null;
 		this.#reportInterleaved(race.endLine);
 		race.truncated = cutShort;
 		if (cutShort)
@@ -761,6 +828,13 @@ export class CrashScanner {
 		if (this.#keep) this.#races.push(race);
 		this.#handlers.race?.(race);
 	}
+}
+
+/** A panic value's continuation line without the tab Go put before it, or the spaces instead. */
+function valueLine(text: string): string {
+	let i = 0;
+	while (text.charCodeAt(i) === 0x20) i++;
+	return text.charCodeAt(i) === 0x09 ? text.slice(i + 1) : text.slice(i).trimStart();
 }
 
 function clip(text: string): string {

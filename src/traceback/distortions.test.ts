@@ -37,6 +37,43 @@ const distortions: Record<string, (lines: string[]) => string[]> = {
 		),
 	"journald, no indentation, CRLF": (lines) =>
 		lines.map((l) => `Nov 22 10:00:00 host-1 api[77]: ${l.trimStart()}\r`),
+	// Known prefixes, each stripped on every line (_prefix.ts).
+	"journalctl -o short-precise": (lines) =>
+		lines.map(
+			(l, i) =>
+				`Dec 03 07:00:${pad(i % 60)}.${String(i % 997).padStart(6, "0")} host-1 billing-api[1234]: ${l}`,
+		),
+	"rsyslog traditional format": (lines) =>
+		lines.map((l) => `Dec  3 07:00:00 host-1 billing-api[1234]: ${l}`),
+	"GitHub Actions timestamps": (lines) =>
+		lines.map((l, i) => `2024-01-01T00:00:${pad(i % 60)}.${String(1234567 + i).slice(-7)}Z ${l}`),
+	"GitLab CI FF_TIMESTAMPS": (lines) =>
+		lines.map((l, i) => `2024-05-30T14:30:${pad(i % 60)}.123456Z 01E ${l}`),
+	"Buildkite timestamps": (lines) =>
+		lines.map((l, i) => `\x1b_bk;t=${1745322209921 + i * 7}\x07${l}`),
+	"kubectl logs --prefix": (lines) =>
+		lines.map((l) => `[pod/billing-api-7d9f8b6c5-xk2pq/api] ${l}`),
+	// docker compose v2: `%-*s |` (the name padded to the longest service's), then a space.
+	"docker compose": (lines) => lines.map((l) => `billing-api-1  | ${l}`),
+	"docker compose v1": (lines) => lines.map((l) => `svc_billing_1   | ${l}`),
+	"docker compose on a terminal": (lines) =>
+		lines.map((l) => `\x1b[36;1mbilling-api-1  |\x1b[0m ${l}`),
+	"docker compose with timestamps": (lines) =>
+		lines.map((l, i) => `api-1  | 2024-01-01T00:00:${pad(i % 60)}.${i}Z ${l}`),
+	// Prefixes no recogniser knows, learned from the report's own lines (_shape.ts).
+	"stern: pod and container": (lines) => lines.map((l) => `billing-api-7d9f8b6c5-xk2pq api ${l}`),
+	// stern's default template on a terminal: pod and container names each in their colour.
+	"stern on a terminal": (lines) =>
+		lines.map((l) => `\x1b[32mbilling-api-7d9f8b6c5-xk2pq\x1b[0m \x1b[33mapi\x1b[0m ${l}`),
+	"docker compose with a container_name": (lines) => lines.map((l) => `billing  | ${l}`),
+	"systemd unit without a pid": (lines) =>
+		lines.map((l) => `Dec 03 07:00:00 host-1 billing-api.service: ${l}`),
+	"supervisord program prefix": (lines) => lines.map((l) => `[program:billing] stderr | ${l}`),
+	"a prefix whose width varies line by line": (lines) =>
+		lines.map(
+			(l, i) =>
+				`[${String((i * 37) % 100_000).padStart(6)}.${i % 1000}s] worker-${i % 3 === 0 ? 7 : 12}: ${l}`,
+		),
 };
 
 const fixtures = listCrashFixtures();

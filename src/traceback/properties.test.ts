@@ -30,6 +30,33 @@ describe("streaming", () => {
 		);
 	});
 
+	test("chunk boundaries do not matter where a prefix is learned or a report starts after other text", () => {
+		// Every line prefixed as stern does (learned from the report's lines, _shape.ts); or the
+		// first line after a shell prompt.
+		const shaped = texts.flatMap((text) => [
+			text.replace(/^/gm, "billing-7d9f8b6c5-xk2pq api "),
+			`user@host:~/svc$ ${text}`,
+		]);
+		fc.assert(
+			fc.property(
+				fc.constantFrom(...shaped),
+				fc.array(fc.nat(), { maxLength: 40 }),
+				(text, cuts) => {
+					const scanner = new CrashScanner();
+					const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+					let from = 0;
+					for (const point of points) {
+						scanner.write(text.slice(from, point));
+						from = point;
+					}
+					scanner.write(text.slice(from));
+					expect(scanner.end()).toEqual(parseCrashes(text));
+				},
+			),
+			{ numRuns: 200 },
+		);
+	});
+
 	test("bytes cut anywhere, even inside a UTF-8 character, decode as the whole text does", async () => {
 		const values = ["naïve café ☕ 😀", "ASCII only", "\u00e9\u4e16\u754c"];
 		await fc.assert(
@@ -90,6 +117,26 @@ describe("streaming", () => {
 			expect(goroutines).toEqual(kept.crashes.flatMap((c) => c.goroutines.map((g) => g.id)));
 			expect(crashes).toEqual(kept.crashes.map((c) => c.goroutines.length));
 			expect(races).toEqual(kept.races.map((r) => r.startLine));
+		}
+	});
+});
+
+describe("sync points", () => {
+	test("after a sync point a new scanner reads the rest as the first one does, prefixes too", () => {
+		const plain = texts.slice(0, 60).join("");
+		for (const text of [plain, plain.replace(/^/gm, "billing-7d9f8b6c5-xk2pq api ")]) {
+			const syncs: number[] = [];
+			const whole = new CrashScanner({ sync: (lines) => syncs.push(lines) });
+			whole.write(text);
+			const result = whole.end();
+			expect(syncs.length).toBeGreaterThan(10);
+			const lines = text.split("\n");
+			for (const at of syncs.filter((_, i) => i % Math.ceil(syncs.length / 8) === 0)) {
+				const rest = parseCrashes(lines.slice(at).join("\n"));
+				const after = { ...result, crashes: result.crashes.filter((c) => c.startLine > at) };
+				after.races = result.races.filter((r) => r.startLine > at);
+				expect(projectResult(rest)).toEqual(projectResult(after));
+			}
 		}
 	});
 });
@@ -198,6 +245,8 @@ describe("linear time", () => {
 		"frames without files": (n) => `goroutine 1 [running]:\n${"main.f()\n".repeat(n)}`,
 		"goroutines without frames": (n) => "goroutine 1 [running]:\n".repeat(n),
 		"panic chains": (n) => "panic: x [recovered]\n".repeat(n),
+		"reports mentioned after other text": (n) => "log: fatal error: x\n".repeat(n),
+		"mentions with a prefix": (n) => "pod-1 c panic: x\npod-1 c \npod-1 c more\n".repeat(n),
 		"stack words": (n) =>
 			`stack: frame={sp:0x1, fp:0x2}\n${"0x00c000047e58:  0x0000000000000000 <main.f+0x1> \n".repeat(n)}`,
 	};

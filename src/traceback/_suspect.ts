@@ -1,0 +1,131 @@
+import {
+	classifyLine,
+	findEvidenceStart,
+	findReportStart,
+	isEvidence,
+	isOpening,
+} from "./_classify.js";
+import { stripLogPrefix } from "./_prefix.js";
+import { PrefixShape } from "./_shape.js";
+
+// Something else may stand on a line before the runtime's report: a shell prompt, a terminal's
+// echo of `^\`, a benchmark name that `go test -bench` printed without its newline, a log
+// message, or a prefix that every line of the report carries. Such a line is a suspect: the
+// lines after it decide whether a report starts there, or the line merely mentions one.
+
+/** Most lines held while deciding whether a report that began after other text is one. */
+const MAX_SUSPECT_LINES = 100;
+
+/**
+ * What a line after a suspect decides: hold on; a report; text (the held lines read again,
+ * looked at for other suspects); or plain text (the held lines read again as they are).
+ */
+export type Verdict = "hold" | "report" | "text" | "plain";
+
+/** A line on which a report seems to start after other text, and the lines held after it. */
+export class Suspect {
+	/** Line number of the suspect's line. */
+	readonly line: number;
+	/** The whole line. */
+	readonly first: string;
+	/** The lines after it, held while undecided. */
+	readonly held: { line: number; text: string }[] = [];
+	/** The line from where the report starts. */
+	readonly #report: string;
+	/** The shape of what stood before the report, or of a later line's prefix. */
+	#shape: PrefixShape | null;
+	/** True when a later line starts with `#shape` too: it is a prefix of every line. */
+	#confirmed = false;
+	/** True once a blank line is held: the next line must be one only reports have. */
+	#blank = false;
+	readonly #panic: boolean;
+	/** What must follow a goroutine header (a frame) or a race report's first line (an access). */
+	readonly #needs: "frame" | "access" | null;
+
+	private constructor(line: number, first: string, at: number, kind: string) {
+		this.line = line;
+		this.first = first;
+		this.#report = first.slice(at);
+		this.#shape = PrefixShape.of(first.slice(0, at));
+		this.#panic = kind === "panic";
+		this.#needs = kind === "goroutine" ? "frame" : kind === "race-warning" ? "access" : null;
+	}
+
+	/**
+	 * A suspect when a report seems to start inside `text` after other text, else null. Inside
+	 * a crash only a reason counts: another thread's output may stand before a goroutine header
+	 * there (crashgen's log-interleaved).
+	 */
+	static of(text: string, line: number, insideCrash: boolean): Suspect | null {
+		const at = findReportStart(text);
+		if (at < 0) return null;
+		const kind = classifyLine(text.slice(at)).kind;
+		if (kind === "goroutine" && insideCrash) return null;
+		return new Suspect(line, text, at, kind);
+	}
+
+	/**
+	 * Takes the next line. The runtime's report goes on with its reason (panic value lines,
+	 * more panics, `runtime:` lines), then a blank line, then a goroutine header; or with a
+	 * `[signal` or `PC=` line at once. One of those (or, after a goroutine header, a frame)
+	 * makes it a report; anything else after the blank line, or too long a wait, makes it text
+	 * that merely mentions one. Lines that start as the suspect's line did before its report are
+	 * read without that prefix, which is learned when they do. `isForeign` tells another
+	 * thread's output (see _splice.ts), which may come between.
+	 */
+	weigh(text: string, line: number, isForeign: (text: string) => boolean): Verdict {
+		this.held.push({ line, text });
+		const body = this.#shape?.strip(text) ?? null;
+		if (body !== null) this.#confirmed = true;
+		const token = classifyLine(body ?? text);
+		if (this.#needs === "frame")
+			return token.kind === "function" || token.kind === "stack-unavailable" ? "report" : "text";
+		if (this.#needs === "access") return token.kind === "race-access" ? "report" : "text";
+		if (isEvidence(token)) return "report";
+		// runtime/panic.go printpanics indents every panic of a chain after the first, and a fatal
+		// error after a panic: one at the start of a line is a report of its own, which the
+		// suspect's line only mentioned. (Before a fatal error, `runtime:` lines are not indented.)
+		if ((token.kind === "panic" || (this.#panic && isOpening(token))) && !isIndented(body ?? text))
+			return "text";
+		if (body === null) {
+			// A goroutine header after a prefix that the suspect's line starts with too.
+			const at = findEvidenceStart(text);
+			const shape = at > 0 ? PrefixShape.of(text.slice(0, at)) : null;
+			if (shape !== null && shape.strip(this.first) !== null) {
+				this.#shape = shape;
+				this.#confirmed = true;
+				return "report";
+			}
+		}
+		// Plain, so that a long run of mentions is read in time linear in its length.
+		if (this.held.length >= MAX_SUSPECT_LINES) return "plain";
+		// (A foreign shape was learned with the prefix on, before the prefix was known.)
+		if (token.kind === "text" && (isForeign(text) || isForeign(token.text))) return "hold";
+		if (this.#blank) return "text";
+		if (token.kind === "blank") this.#blank = true;
+		return "hold";
+	}
+
+	/** The prefix every line of the report carries, once it is one; null if none. */
+	get prefix(): PrefixShape | null {
+		return this.#confirmed ? this.#shape : null;
+	}
+
+	/** The report's first line: the suspect's line without its prefix, or from the report on. */
+	get opening(): string {
+		const own = this.unprefix(this.first);
+		return own !== null && isOpening(classifyLine(own)) ? own : this.#report;
+	}
+
+	/** A held line without the learned prefix (and a known one it stood before), or null. */
+	unprefix(text: string): string | null {
+		const rest = this.prefix?.strip(text) ?? null;
+		return rest === null ? null : (stripLogPrefix(rest)?.text ?? rest);
+	}
+}
+
+/** True when a line starts with a tab or a space. */
+function isIndented(text: string): boolean {
+	const first = text.charCodeAt(0);
+	return first === 0x09 || first === 0x20;
+}

@@ -1,0 +1,111 @@
+import { isDeepStrictEqual } from "node:util";
+import { describe, expect, test } from "vitest";
+import { listCrashFixtures, projectResult } from "../../test/_fixtures.js";
+import { parseCrashes } from "./index.js";
+
+// What stands on a line before the runtime's report when something else wrote first: each is
+// put before the first line of every report of every real fixture (the lines where the parse
+// of the fixture as it is says its crashes and race reports start), which must then parse to
+// the same crashes, messages, goroutines and frames.
+const heads: Record<string, string> = {
+	"a shell prompt": "user@host:~/svc$ ",
+	"an Android shell prompt (adb shell)": "/data/local/tmp # ",
+	"a PowerShell prompt": "PS C:\\src\\svc> ",
+	"the terminal's echo of Ctrl-\\": "^\\",
+	"the terminal's echo of Ctrl-C": "^C",
+	// `go test -bench` prints the benchmark's name and a tab, then its result on the same line;
+	// a timeout's SIGQUIT comes first.
+	"go test -bench without its result": "BenchmarkParseLarge-8   \t",
+	"a progress bar redrawn with CR": "[=========>          ]  48% 1.2 MB/s\r",
+	"a structured log message": 'time=2024-05-01T10:00:00.123Z level=error msg="worker failed" ',
+};
+
+const fixtures = listCrashFixtures();
+
+function startLines(text: string): Set<number> {
+	const result = parseCrashes(text);
+	return new Set([...result.crashes, ...result.races].map((r) => r.startLine));
+}
+
+describe("reports that start after other text on their line", () => {
+	test.each(Object.entries(heads))("%s", (_, head) => {
+		const differing = fixtures.filter((fixture) => {
+			const starts = startLines(fixture.text);
+			const text = fixture.text
+				.split("\n")
+				.map((line, i) => (starts.has(i + 1) ? head + line : line))
+				.join("\n");
+			return !isDeepStrictEqual(
+				projectResult(parseCrashes(text)),
+				projectResult(parseCrashes(fixture.text)),
+			);
+		});
+		expect(differing.map((f) => f.name)).toEqual([]);
+	});
+
+	// testing's decorate (go test -v): a dump logged with t.Log gets `    name_test.go:42: `
+	// before its first line, and every further line is indented four spaces more.
+	test("go test -v: a report logged with t.Log", () => {
+		// Not log-interleaved: another thread's output cut into Go's lines is repaired by where
+		// the cut lines end and begin, which indenting moves (as in distortions.test.ts).
+		const cases = fixtures.filter((f) => f.meta.expect?.interleavedWith === undefined);
+		const differing = cases.filter((fixture) => {
+			const starts = startLines(fixture.text);
+			const text = fixture.text
+				.split("\n")
+				.map((line, i) => (starts.has(i + 1) ? `    store_test.go:42: ${line}` : `        ${line}`))
+				.join("\n");
+			return !isDeepStrictEqual(
+				projectResult(parseCrashes(text)),
+				projectResult(parseCrashes(fixture.text)),
+			);
+		});
+		expect(differing.map((f) => f.name)).toEqual([]);
+	});
+
+	test("the message is the report as the runtime wrote it, and the crash starts on its line", () => {
+		const fixture = fixtures.find((f) => f.name === "go1.26.10-amd64/sigquit");
+		expect(fixture).toBeDefined();
+		const text = `ok  \tsvc/store\t0.012s\nBenchmarkParseLarge-8   \t${fixture?.text ?? ""}`;
+		const [crash] = parseCrashes(text).crashes;
+		expect(crash?.message).toBe("SIGQUIT: quit");
+		expect(crash?.signal?.pc).toBe("0x48bb81");
+		expect(crash?.startLine).toBe(2);
+	});
+});
+
+describe("text that merely mentions a report is not taken for one", () => {
+	const prose: Record<string, string> = {
+		"a log line quoting a recovered panic": [
+			'time=2024-05-01T10:00:00Z level=warn msg="handler recovered" err="panic: runtime error: index out of range [5] with length 3"',
+			'time=2024-05-01T10:00:01Z level=info msg="request served" path=/v1/items',
+		].join("\n"),
+		"a mention followed by a blank line and more prose": [
+			"I restarted it after the fatal error: concurrent map writes",
+			"",
+			"and it has run since.",
+		].join("\n"),
+		"a signal name in a shutdown message": [
+			'level=info msg="got SIGTERM: terminated, shutting down"',
+			"level=info msg=bye",
+		].join("\n"),
+		"a mention on the last line": "user@host:~/svc$ echo 'panic: boom'",
+		"a goroutine header in prose, no frame after it": [
+			"the log said goroutine 7 [chan receive]:",
+			"and nothing more",
+		].join("\n"),
+	};
+	test.each(Object.entries(prose))("%s", (_, text) => {
+		const result = parseCrashes(text);
+		expect(result.crashes).toEqual([]);
+		expect(result.races).toEqual([]);
+		expect(result.lines).toBe(text.split("\n").length);
+	});
+
+	test("a mention just before a real crash leaves the crash as it is", () => {
+		for (const fixture of fixtures.filter((_, i) => i % 5 === 0)) {
+			const text = `level=warn msg="recovered" err="panic: earlier"\n${fixture.text}`;
+			expect(projectResult(parseCrashes(text))).toEqual(projectResult(parseCrashes(fixture.text)));
+		}
+	});
+});

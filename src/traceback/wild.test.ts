@@ -1,0 +1,47 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { projectResult } from "../../test/_fixtures.js";
+import { parseCrashes } from "./index.js";
+
+// Crash text pasted into public issues, with what stood around it (test/fixtures/wild/README.md).
+const wild = (name: string) =>
+	readFileSync(new URL(`../../test/fixtures/wild/${name}.txt`, import.meta.url), "utf8");
+
+describe("crash text from the wild", () => {
+	test("a TeamCity log: its prefix, with tabs in it, is learned from the report's lines", () => {
+		const text = wild("teamcity-bench-sigquit");
+		const result = parseCrashes(text);
+		expect(result.crashes).toHaveLength(1);
+		const [crash] = result.crashes;
+		expect(crash?.message).toBe("SIGQUIT: quit");
+		expect(crash?.signal).toMatchObject({ name: "SIGQUIT", pc: "0x45d4f1", m: 0 });
+		expect(crash?.startLine).toBe(4);
+		expect(crash?.goroutines.map((g) => [g.id, g.stateText])).toEqual([[0, "idle"]]);
+		expect(crash?.goroutines[0]?.frames.map((f) => `${f.function} ${f.file}:${f.line}`)).toEqual([
+			"runtime.futex /usr/local/go/src/runtime/sys_linux_amd64.s:530",
+			"runtime.futexsleep /usr/local/go/src/runtime/os_linux.go:45",
+			"runtime.notesleep /usr/local/go/src/runtime/lock_futex.go:151",
+			"runtime.stopm /usr/local/go/src/runtime/proc.go:1952",
+		]);
+		expect(result.issues).toEqual([]);
+		// The same text with TeamCity's prefix cut off every line reads the same.
+		const bare = text.replace(/^\[\d\d:\d\d:\d\d\] :\t\t \[Run Benchmarks\] /gm, "");
+		expect(projectResult(result)).toEqual(projectResult(parseCrashes(bare)));
+	});
+
+	test("go test -bench: the timeout's SIGQUIT on the benchmark's line", () => {
+		const result = parseCrashes(wild("go-test-bench-sigquit"));
+		expect(result.crashes).toHaveLength(1);
+		const [crash] = result.crashes;
+		expect(crash?.message).toBe("SIGQUIT: quit");
+		expect(crash?.kind).toBe("signal");
+		expect(crash?.signal).toMatchObject({ name: "SIGQUIT", pc: "0x475921" });
+		expect(crash?.startLine).toBe(5);
+		expect(crash?.goroutines.map((g) => [g.id, g.gp, g.stateText])).toEqual([
+			[0, "0x66bdc0", "idle"],
+		]);
+		expect(crash?.exitStatus).toBe(2);
+		// The reporter cut the dump with `...`: the frame has no file line.
+		expect(crash?.truncated).toBe(true);
+	});
+});
