@@ -145,13 +145,14 @@ export function parseElf(file: Uint8Array | LazyFile): Image {
 	}
 
 	const symbols = new Map<string, number>();
+	const symbolSizes = new Map<string, number>();
 	let hasSymbols = false;
 	for (const s of raw) {
 		if (s.type !== 2) continue;
 		hasSymbols = true;
 		const strtab = raw[s.link];
 		if (strtab === undefined) throw r.error("symbol table's string table", s.offset);
-		readSymbols(r, is64, s, strtab, symbols);
+		readSymbols(r, is64, s, strtab, symbols, symbolSizes);
 	}
 
 	const relocations: Relocations[] = [];
@@ -186,6 +187,7 @@ export function parseElf(file: Uint8Array | LazyFile): Image {
 						whereValue: (value) => relocations.flatMap((t) => t.whereValue(value)),
 					},
 		symbols,
+		symbolSizes,
 		hasSymbols,
 	};
 }
@@ -196,6 +198,7 @@ function readSymbols(
 	symtab: { offset: number; size: number },
 	strtab: { offset: number; size: number },
 	out: Map<string, number>,
+	sizes: Map<string, number>,
 ): void {
 	const entsize = is64 ? 24 : 16;
 	const count = Math.floor(symtab.size / entsize);
@@ -215,6 +218,7 @@ function readSymbols(
 		const name = String.fromCharCode(...r.bytes.subarray(start, end));
 		if (!wantedSymbols.has(name) || out.has(name)) continue;
 		out.set(name, is64 ? r.u64(at + 8, `symbol ${i}`) : r.u32(at + 4, `symbol ${i}`));
+		sizes.set(name, is64 ? r.u64(at + 16, `symbol ${i}`) : r.u32(at + 8, `symbol ${i}`));
 	}
 }
 

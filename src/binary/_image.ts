@@ -42,6 +42,8 @@ export interface Image {
 	readonly relocations: Relocations;
 	/** Values of the few symbols gocrash uses, when a symbol table is present. */
 	readonly symbols: ReadonlyMap<string, number>;
+	/** Sizes of those symbols, where the symbol table records them (ELF). */
+	readonly symbolSizes: ReadonlyMap<string, number>;
 	/** Whether the file has a symbol table (not stripped). */
 	readonly hasSymbols: boolean;
 }
@@ -66,6 +68,11 @@ export const wantedSymbols: ReadonlySet<string> = new Set([
 	"runtime.firstmoduledata",
 	"runtime.buildVersion",
 	"runtime.modinfo",
+	// The goroutine table and the names of goroutine states, read from core files.
+	"runtime.allgs",
+	"runtime.allglen",
+	"runtime.gStatusStrings",
+	"runtime.waitReasonStrings",
 	// FUNCDATA base (moduledata.gofunc): go:func.* since Go 1.20, go.func.* in 1.18 and 1.19.
 	"go:func.*",
 	"go.func.*",

@@ -104,6 +104,7 @@ function parseThin(file: Uint8Array | LazyFile): Image {
 		pie,
 		relocations: noRelocations,
 		symbols,
+		symbolSizes: new Map(),
 		hasSymbols,
 	};
 }

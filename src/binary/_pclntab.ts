@@ -418,6 +418,7 @@ export function readPclntabBytes(bytes: Uint8Array, addr: number): Pclntab {
 		pie: false,
 		relocations: noRelocations,
 		symbols: new Map(),
+		symbolSizes: new Map(),
 		hasSymbols: false,
 	};
 	return new Pclntab(image, 0, bytes.length, addr);

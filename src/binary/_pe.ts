@@ -97,6 +97,7 @@ export function parsePe(file: Uint8Array | LazyFile): Image {
 		pie,
 		relocations: noRelocations,
 		symbols,
+		symbolSizes: new Map(),
 		hasSymbols: nsyms > 0,
 	};
 }

@@ -7,6 +7,7 @@ const commands: Readonly<Record<string, () => Promise<Command>>> = {
 	scan: async () => (await import("./scan.js")).scanCommand,
 	disasm: async () => (await import("./disasm.js")).disasmCommand,
 	symbolize: async () => (await import("./symbolize.js")).symbolizeCommand,
+	core: async () => (await import("./core.js")).coreCommand,
 	diagnose: async () => (await import("./diagnose.js")).diagnoseCommand,
 	host: async () => (await import("./host.js")).hostCommand,
 	reproduce: async () => (await import("./reproduce.js")).reproduceCommand,

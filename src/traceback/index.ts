@@ -9,6 +9,7 @@ import { CrashScanner, type ScanHandlers, type ScanOptions } from "./_scanner.js
 
 export { opensReport } from "./_classify.js";
 export { Utf8Pieces } from "./_decode.js";
+export { newFrame } from "./_frame.js";
 export { MAX_LINE_LENGTH } from "./_lines.js";
 export type {
 	Ancestor,

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Build test/binaries/corecrash with Debian's Go TOOLCHAIN for linux/amd64 and make core files of
+# it, each with the goroutine dump the runtime printed at the same moment. Prints the binary's
+# path; beside it, new on every run:
+#   BINARY.crash.txt, BINARY.crash.core   GOTRACEBACK=crash, nil pointer dereference: the runtime
+#                                         prints every goroutine, then aborts and the kernel
+#                                         writes the core
+#   BINARY.gcore.core, BINARY.gcore.txt   the idle program's core written by gdb's gcore while it
+#                                         runs, then the dump it prints on SIGQUIT (every goroutine
+#                                         is parked, so both describe the same stacks)
+# GOGC=off keeps the garbage collector's workers from running while the dump is printed.
+# Usage: scripts/run-corecrash.sh [TOOLCHAIN]   (default 1.24)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+version="${1:-1.24}"
+out="$root/.cache/corecrash"
+mkdir -p "$out"
+# Test files run in parallel: one build at a time.
+exec 9>"$out/lock"
+flock 9
+[ "$(uname -m)" = x86_64 ] || { echo "$0: cannot run linux/amd64 here" >&2; exit 1; }
+if ! command -v gcore >/dev/null; then
+	apt-get update -qq >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gdb >&2
+fi
+pattern="$(cat /proc/sys/kernel/core_pattern)"
+case "$pattern" in
+core | core.%p) ;;
+*) echo "$0: kernel.core_pattern is '$pattern'; this script needs cores written as 'core' in the working directory" >&2; exit 1 ;;
+esac
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off GOWORK=off GOCACHE="$root/.cache/go-build"
+go="$("$root/scripts/go-toolchain.sh" "$version")"
+bin="$out/corecrash-go$version-linux-amd64"
+(cd "$root/test/binaries/corecrash" && GOOS=linux GOARCH=amd64 CGO_ENABLED=0 \
+	"$go" build -trimpath -buildvcs=false -o "$bin" .)
+run="$out/run-$version"
+rm -rf "$run"
+mkdir -p "$run"
+ulimit -c unlimited
+# The kernel's core: crash and abort.
+(cd "$run" && GOGC=off GOTRACEBACK=crash "$bin" crash >/dev/null 2>"$bin.crash.txt") || true
+mv "$run/core"* "$bin.crash.core"
+# gcore of the live program, then its SIGQUIT dump.
+rm -f "$bin.gcore.core"
+(cd "$run" && GOGC=off GOTRACEBACK=crash exec "$bin" idle >"$run/idle.out" 2>"$bin.gcore.txt") &
+pid=$!
+for _ in $(seq 100); do grep -q ready "$run/idle.out" 2>/dev/null && break; sleep 0.1; done
+gcore -o "$run/gcore" "$pid" >/dev/null 2>&1
+mv "$run/gcore.$pid" "$bin.gcore.core"
+kill -QUIT "$pid"
+wait "$pid" || true
+rm -rf "$run"
+echo "$bin"

@@ -1,0 +1,199 @@
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { resolve } from "node:path";
+import type { FileSource } from "../binary/index.js";
+import { CoreError, type CoreFrame, type CoreReport, readCore } from "../core/index.js";
+import type { Crash, Frame, Goroutine } from "../traceback/index.js";
+import { newFrame } from "../traceback/index.js";
+import { bucketGoroutines } from "../triage/index.js";
+import { withGoBinary } from "./_binary-file.js";
+import type { Command } from "./_io.js";
+import { InputError, parseCommandArgs, UsageError } from "./_io.js";
+import { formatCrash } from "./_parse-view.js";
+import { styleFor } from "./_style.js";
+
+const usage = `usage: gocrash core BINARY COREFILE [--json]
+
+Reads a Linux ELF core file of a Go program (linux/amd64 or linux/arm64; Go 1.19, 1.21-1.26)
+together with the executable that made it: the threads and their registers, the signal that
+made the core, and every goroutine with its state and its stack, unwound with the binary's
+pcsp table. Memory the core leaves out (text, read-only data) is read from BINARY where the
+core's NT_FILE note says it was mapped. BINARY must have its symbol table (runtime.allgs).
+
+  --json   print one JSON document: goVersion, goarch, threads (tid, pc, sp, signal), signal
+           (name, code, addr, thread; null when none), goroutines (id, status, waitReason,
+           frames: function, file, line, pc, sp)
+
+Exit status: 0 done, 1 a file could not be read (one line saying what and where), 2 usage error.
+`;
+
+/** `gocrash core`: the goroutines, threads and signal of a Go program's core file. */
+export const coreCommand: Command = {
+	name: "core",
+	summary: "read a Go program's core file: threads, signal, every goroutine's stack",
+	usage,
+	async run(args, io) {
+		const { values, positionals } = parseCommandArgs(args, {
+			json: { type: "boolean", default: false },
+		});
+		const [binary, corefile, ...rest] = positionals;
+		if (binary === undefined || corefile === undefined || rest.length > 0) {
+			throw new UsageError("need a binary and a core file");
+		}
+		const report = await withGoBinary(binary, io.cwd, (bin) =>
+			withCoreFile(corefile, io.cwd, (source) => {
+				try {
+					return readCore(bin, source);
+				} catch (error) {
+					if (error instanceof CoreError) throw new InputError(`${corefile}: ${error.message}`);
+					throw error;
+				}
+			}),
+		);
+		if (values.json) {
+			io.stdout.write(`${JSON.stringify(toJSON(report))}\n`);
+		} else {
+			io.stdout.write(formatReport(report, styleFor(io.stdout.isTTY, io.env)));
+		}
+		return 0;
+	},
+};
+
+// Opens a core file for positioned reads: a core of several GB is never read whole.
+function withCoreFile<T>(path: string, cwd: string, use: (source: FileSource) => T): T {
+	const fd = openSync(resolve(cwd, path), "r");
+	try {
+		const size = fstatSync(fd).size;
+		return use({
+			size,
+			read(into, offset) {
+				for (let done = 0; done < into.length; ) {
+					const n = readSync(fd, into, done, into.length - done, offset + done);
+					if (n === 0) throw new InputError(`${path}: the file shrank while it was being read`);
+					done += n;
+				}
+			},
+		});
+	} finally {
+		closeSync(fd);
+	}
+}
+
+const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+
+/** The `--json` document of a core report. */
+export function toJSON(r: CoreReport): unknown {
+	return {
+		goVersion: r.goVersion,
+		goarch: r.goarch,
+		threads: r.threads.map((t) => ({
+			tid: t.tid,
+			pc: hex(t.pc),
+			sp: hex(t.sp),
+			signal: t.signal ?? null,
+		})),
+		signal:
+			r.signal === undefined
+				? null
+				: {
+						name: r.signal.name,
+						code: r.signal.code,
+						addr: r.signal.addr === undefined ? null : hex(r.signal.addr),
+						thread: r.signal.thread,
+					},
+		goroutines: r.goroutines.map((g) => ({
+			id: g.id,
+			status: g.status,
+			waitReason: g.waitReason ?? null,
+			frames: g.frames.map((f) => ({
+				function: f.function,
+				file: f.file,
+				line: f.line,
+				pc: hex(f.pc),
+				sp: hex(f.sp),
+			})),
+		})),
+	};
+}
+
+// The human view: the threads, then the goroutines grouped as `gocrash parse` groups them.
+function formatReport(r: CoreReport, s: ReturnType<typeof styleFor>): string {
+	const lines: string[] = [];
+	lines.push(
+		s.bold(`━━ core of ${r.command ?? "?"} · ${r.goVersion} linux/${r.goarch}`) +
+			(r.bias === 0 ? "" : s.dim(` · loaded at bias ${hex(r.bias)}`)),
+	);
+	lines.push(s.bold(`threads (${r.threads.length}):`));
+	for (const t of r.threads) {
+		const sig = t.signal === undefined ? "" : `  ${s.yellow(t.signal)}`;
+		const took = r.signal?.thread === t.tid ? s.red("  ◀ took the signal") : "";
+		lines.push(`  ${String(t.tid).padEnd(8)} pc=${hex(t.pc)} sp=${hex(t.sp)}${sig}${took}`);
+	}
+	lines.push("");
+	const crash = toCrash(r);
+	const crashed = r.signal !== undefined && crash.goroutines[0]?.m !== null;
+	lines.push(formatCrash(crash, bucketGoroutines(crash.goroutines, "exact", crashed), s));
+	return `${lines.join("\n")}\n`;
+}
+
+// The core as the traceback model, so that the view of `gocrash parse` shows it; the goroutine
+// running on the thread that took the signal comes first.
+function toCrash(r: CoreReport): Crash {
+	const signalTid = r.signal?.thread;
+	const goroutines = r.goroutines.map(
+		(g): Goroutine => ({
+			id: g.id,
+			state: g.state,
+			stateText: g.state,
+			scan: g.scan,
+			waitMinutes: null,
+			lockedToThread: g.lockedToThread,
+			gp: hex(g.gp),
+			m: g.tid === undefined ? null : String(g.tid),
+			mp: null,
+			frames: g.frames.map(toFrame),
+			elided: [],
+			stackUnavailable: g.from === "unavailable",
+			createdBy: null,
+			ancestors: [],
+			line: 0,
+		}),
+	);
+	const first = goroutines.findIndex((g) => signalTid !== undefined && g.m === String(signalTid));
+	if (first > 0) goroutines.unshift(...goroutines.splice(first, 1));
+	const sig = r.signal;
+	const registers = Object.fromEntries(
+		(r.threads.find((t) => t.tid === signalTid)?.registers ?? []).map(([n, v]) => [n, hex(v)]),
+	);
+	return {
+		kind: sig === undefined ? "dump" : "signal",
+		message:
+			sig === undefined
+				? null
+				: `${sig.name} on thread ${sig.thread} (code=${sig.code}${sig.addr === undefined ? "" : ` addr=${hex(sig.addr)}`})`,
+		panics: [],
+		fatal: null,
+		signal: null,
+		runtimeLines: [],
+		panicDuringPanic: false,
+		stackDumps: [],
+		runtimeStack: [],
+		registers,
+		threads: [],
+		goroutines,
+		goroutineCount: goroutines.length,
+		exitStatus: null,
+		exitSignal: null,
+		truncated: false,
+		startLine: 0,
+		endLine: 0,
+	};
+}
+
+function toFrame(f: CoreFrame): Frame {
+	const frame = newFrame(f.function, f.inlined ? "..." : null);
+	frame.file = f.file;
+	frame.line = f.line;
+	frame.pc = hex(f.pc);
+	frame.sp = hex(f.sp);
+	return frame;
+}

@@ -1,0 +1,174 @@
+import type { GoBinary } from "../binary/index.js";
+import type { CoreArch, CoreThread } from "./_core-file.js";
+import { CoreError, hex } from "./_error.js";
+import type { RuntimeLayout } from "./_layout.js";
+import type { Memory } from "./_memory.js";
+import { type CoreFrame, interruptedContext, unwindStack } from "./_unwind.js";
+
+/** One goroutine of the core, as a traceback would print it. */
+export interface CoreGoroutine {
+	readonly id: number;
+	/** The address of its runtime.g. */
+	readonly gp: number;
+	/** runtime.gStatusStrings' name of its status (`running`, `waiting`, …), ` (scan)` appended when the scan bit is set. */
+	readonly status: string;
+	/** The wait reason when waiting (`chan receive`), else undefined. */
+	readonly waitReason: string | undefined;
+	/** The state a Go traceback prints between brackets: the wait reason, else the status. */
+	readonly state: string;
+	readonly scan: boolean;
+	readonly lockedToThread: boolean;
+	/** The thread running it (from g.m.procid), when running. */
+	readonly tid: number | undefined;
+	/** Where the unwind started: the thread's registers, a signal's context on its thread, g.syscallsp/pc, g.sched, or none. */
+	readonly from: "thread" | "signal" | "syscall" | "sched" | "unavailable";
+	readonly frames: readonly CoreFrame[];
+}
+
+// runtime/runtime2.go goroutine states.
+const gScan = 0x1000;
+const gRunning = 2;
+const gWaiting = 4;
+const gDead = 6;
+const maxGoroutines = 1 << 24;
+const maxName = 256;
+
+/** What reading the goroutines needs. */
+export interface GoroutineContext {
+	readonly bin: GoBinary;
+	readonly arch: CoreArch;
+	readonly mem: Memory;
+	readonly bias: number;
+	readonly layout: RuntimeLayout;
+	readonly threads: readonly CoreThread[];
+}
+
+/** Reads every goroutine of runtime.allgs that is not dead, in allgs order, with its stack. */
+export function readGoroutines(c: GoroutineContext): CoreGoroutine[] {
+	const { mem, layout } = c;
+	const allgs = symbol(c, "runtime.allgs");
+	const array = mem.word(allgs, "runtime.allgs");
+	const len = mem.word(allgs + 8, "runtime.allgs length");
+	if (len > maxGoroutines) {
+		throw new CoreError(
+			"malformed",
+			`runtime.allgs holds ${len} goroutines, more than ${maxGoroutines}`,
+			allgs,
+		);
+	}
+	const statuses = stringTable(c, "runtime.gStatusStrings");
+	const reasons = stringTable(c, "runtime.waitReasonStrings");
+	const out: CoreGoroutine[] = [];
+	for (let i = 0; i < len; i++) {
+		const gp = mem.word(array + i * 8, `runtime.allgs[${i}]`);
+		const raw = mem.u32(gp + layout.g.atomicstatus, `status of goroutine at ${hex(gp)}`);
+		const status = raw & ~gScan;
+		if (raw === gDead) continue;
+		const scan = (raw & gScan) !== 0;
+		const wr = mem.u8(gp + layout.g.waitreason, `wait reason of goroutine at ${hex(gp)}`);
+		const name = statuses(status) ?? "???";
+		const waitReason =
+			status === gWaiting && wr !== 0 ? (reasons(wr) ?? `wait reason ${wr}`) : undefined;
+		const m = mem.word(gp + layout.g.m, `m of goroutine at ${hex(gp)}`);
+		const tid =
+			status === gRunning && m !== 0
+				? mem.word(m + layout.m.procid, `procid of m at ${hex(m)}`)
+				: undefined;
+		const { from, frames } = stack(c, gp, status, tid);
+		out.push({
+			id: mem.word(gp + layout.g.goid, `goid of goroutine at ${hex(gp)}`),
+			gp,
+			status: scan ? `${name} (scan)` : name,
+			waitReason,
+			state: waitReason ?? name,
+			scan,
+			lockedToThread: mem.word(gp + layout.g.lockedm, `lockedm of goroutine at ${hex(gp)}`) !== 0,
+			tid,
+			from,
+			frames,
+		});
+	}
+	return out;
+}
+
+function stack(
+	c: GoroutineContext,
+	gp: number,
+	status: number,
+	tid: number | undefined,
+): Pick<CoreGoroutine, "from" | "frames"> {
+	const { mem, layout } = c;
+	const g = layout.g;
+	const lo = mem.word(gp + g.stackLo, `stack of goroutine at ${hex(gp)}`);
+	const hi = mem.word(gp + g.stackHi, `stack of goroutine at ${hex(gp)}`);
+	const bounds = { lo, hi };
+	const unwind = (start: Parameters<typeof unwindStack>[4]) =>
+		unwindStack(c.bin, c.arch, mem, c.bias, start, bounds);
+	if (status === gRunning) {
+		// A running goroutine's registers are its thread's, when the thread is on its stack (and
+		// not on the thread's g0 or signal stack, whose frames would not be the goroutine's).
+		const t = c.threads.find((x) => x.tid === tid);
+		if (t !== undefined && t.sp >= BigInt(lo) && t.sp < BigInt(hi)) {
+			const lr = t.lr === undefined ? 0 : Number(t.lr);
+			return {
+				from: "thread",
+				frames: unwind({ pc: Number(t.pc), sp: Number(t.sp), lr, trap: true }),
+			};
+		}
+		// A thread in Go's signal handler (GOTRACEBACK=crash aborts from one) runs on its signal
+		// stack; the goroutine's registers are in the signal's context.
+		if (t !== undefined) {
+			const lr = t.lr === undefined ? 0 : Number(t.lr);
+			const start = { pc: Number(t.pc), sp: Number(t.sp), lr, trap: true };
+			const ctx = interruptedContext(c.bin, c.arch, mem, c.bias, start);
+			if (ctx !== undefined && ctx.sp >= lo && ctx.sp < hi) {
+				return { from: "signal", frames: unwind(ctx) };
+			}
+		}
+		return { from: "unavailable", frames: [] };
+	}
+	// Others as tracebackothers prints them (runtime/traceback.go unwinder.initAt): from
+	// g.syscallsp/pc when set, else from g.sched.
+	const syscallsp = mem.word(gp + g.syscallsp, `syscallsp of goroutine at ${hex(gp)}`);
+	if (syscallsp !== 0) {
+		const pc = mem.word(gp + g.syscallpc, `syscallpc of goroutine at ${hex(gp)}`);
+		return { from: "syscall", frames: unwind({ pc, sp: syscallsp, lr: 0, trap: false }) };
+	}
+	const sched = gp + g.sched;
+	const sp = mem.word(sched + layout.gobuf.sp, `sched.sp of goroutine at ${hex(gp)}`);
+	const pc = mem.word(sched + layout.gobuf.pc, `sched.pc of goroutine at ${hex(gp)}`);
+	const lr = mem.word(sched + layout.gobuf.lr, `sched.lr of goroutine at ${hex(gp)}`);
+	return { from: "sched", frames: unwind({ pc, sp, lr, trap: false }) };
+}
+
+// The address of a runtime variable in the process.
+function symbol(c: GoroutineContext, name: string): number {
+	const addr = c.bin.image.symbols.get(name);
+	if (addr === undefined) {
+		throw new CoreError(
+			"unsupported",
+			`The binary has no symbol ${name} (stripped?): cannot find the goroutines`,
+			0,
+		);
+	}
+	return addr + c.bias;
+}
+
+// A `[...]string` runtime table (gStatusStrings, waitReasonStrings) looked up by index.
+function stringTable(c: GoroutineContext, name: string): (i: number) => string | undefined {
+	const addr = symbol(c, name);
+	const size = c.bin.image.symbolSizes.get(name) ?? 0;
+	const count = Math.floor(size / 16);
+	const cache = new Map<number, string | undefined>();
+	return (i) => {
+		if (i < 0 || i >= count) return undefined;
+		if (cache.has(i)) return cache.get(i);
+		const ptr = c.mem.word(addr + i * 16, `${name}[${i}]`);
+		const len = c.mem.word(addr + i * 16 + 8, `${name}[${i}] length`);
+		if (len > maxName)
+			throw new CoreError("malformed", `${name}[${i}] is ${len} bytes long`, addr + i * 16);
+		const s = len === 0 ? "" : new TextDecoder().decode(c.mem.read(ptr, len, `${name}[${i}]`));
+		cache.set(i, s);
+		return s;
+	};
+}

@@ -1,0 +1,149 @@
+import { type GoBinary, symbolizePC } from "../binary/index.js";
+import type { CoreArch } from "./_core-file.js";
+import { CoreError, hex } from "./_error.js";
+import type { Memory } from "./_memory.js";
+
+/** One frame of a goroutine's stack, as a Go traceback prints it (inlined calls are frames too). */
+export interface CoreFrame {
+	readonly function: string;
+	readonly file: string;
+	readonly line: number;
+	/** The frame's pc in the process's addresses (a return address except in the innermost frame). */
+	readonly pc: number;
+	readonly sp: number;
+	readonly inlined: boolean;
+}
+
+/** Where an unwind starts: registers of a thread, or a goroutine's saved gobuf. */
+export interface UnwindStart {
+	readonly pc: number;
+	readonly sp: number;
+	/** The link register (arm64); 0 when not known. */
+	readonly lr: number;
+	/** The pc was interrupted (a thread's registers), so it is not a return address. */
+	readonly trap: boolean;
+}
+
+const maxFrames = 10_000;
+// FuncFlag_TOPFRAME (internal/abi/symtab.go): the outermost frame of a stack.
+const funcFlagTopFrame = 1;
+// Functions whose caller's pc was injected by a signal, not left by a call
+// (runtime/traceback.go, unwinder.next: injectedCall).
+const injected = new Set(["runtime.sigpanic", "runtime.asyncPreempt", "runtime.debugCallV2"]);
+const outermost = new Set([
+	"runtime.goexit",
+	"runtime.mstart",
+	"runtime.rt0_go",
+	"runtime.mcall",
+	"runtime.morestack",
+]);
+
+/** One physical frame of a walk: where it is, its function, and its frame size at `pc`. */
+interface RawFrame {
+	readonly pc: number;
+	readonly sp: number;
+	readonly trap: boolean;
+	/** The function's own name (runtime.gopanic, not panic). */
+	readonly name: string;
+	/** pcsp at the frame's pc: how far sp is below its value at the function's entry. */
+	readonly delta: number;
+}
+
+// Walks the physical frames from `start`, as runtime/traceback.go's unwinder does: each
+// frame's pcsp value at its pc gives the return address and the caller's sp. It stops after the
+// outermost function, at a pc outside Go code, or when sp leaves `[lo, hi)`.
+function* walk(
+	bin: GoBinary,
+	arch: CoreArch,
+	mem: Memory,
+	bias: number,
+	start: UnwindStart,
+	stack: { readonly lo: number; readonly hi: number },
+): Generator<RawFrame> {
+	const tab = bin.pclntab;
+	let { pc, sp, lr, trap } = start;
+	for (let n = 0; n < maxFrames; n++) {
+		if (pc === 0 || sp < stack.lo || sp >= stack.hi) return;
+		const linked = pc - bias;
+		const i = tab.findFunc(linked);
+		if (i < 0) return;
+		const f = tab.func(i);
+		const delta = tab.valueAt(f.pcsp, f.entry, f.end, linked);
+		if (delta === undefined || delta < 0) {
+			throw new CoreError("malformed", `No pcsp value for ${f.name} at ${hex(linked)}`, 0);
+		}
+		yield { pc, sp, trap, name: f.name, delta };
+		if ((f.flag & funcFlagTopFrame) !== 0 || outermost.has(f.name)) return;
+		let ret: number;
+		if (arch === "amd64") {
+			const fp = sp + delta + 8;
+			ret = mem.word(fp - 8, `return address of ${f.name}`);
+			sp = fp;
+		} else {
+			// The caller's pc is in LR until the function saves it at 0(RSP) with its frame.
+			const fp = sp + delta;
+			ret = n === 0 && delta === 0 && lr !== 0 ? lr : mem.word(sp, `return address of ${f.name}`);
+			sp = fp;
+		}
+		trap = injected.has(f.name);
+		pc = ret;
+		lr = 0;
+	}
+}
+
+/**
+ * Unwinds a goroutine's stack from `start` within `[lo, hi)`, giving each frame as a traceback
+ * prints it: the inlined calls at a pc first, then the function the code belongs to.
+ */
+export function unwindStack(
+	bin: GoBinary,
+	arch: CoreArch,
+	mem: Memory,
+	bias: number,
+	start: UnwindStart,
+	stack: { readonly lo: number; readonly hi: number },
+): CoreFrame[] {
+	const frames: CoreFrame[] = [];
+	for (const { pc, sp, trap } of walk(bin, arch, mem, bias, start, stack)) {
+		const at = symbolizePC(bin, pc - bias, !trap);
+		if (at === undefined) break;
+		for (const x of at.inlined) {
+			frames.push({ function: x.function, file: x.file, line: x.line, pc, sp, inlined: true });
+		}
+		frames.push({ function: at.function, file: at.file, line: at.line, pc, sp, inlined: false });
+	}
+	return frames;
+}
+
+// The largest stack a thread's signal handler runs on before it reaches runtime.sigtramp.
+const maxSignalStack = 1 << 20;
+
+/**
+ * For a thread stopped in Go's signal handler (on its gsignal or g0 stack), the registers the
+ * signal interrupted: the kernel's rt_sigframe sits where runtime.sigtramp was entered, and its
+ * ucontext holds them. Undefined when the thread's stack does not reach runtime.sigtramp.
+ */
+export function interruptedContext(
+	bin: GoBinary,
+	arch: CoreArch,
+	mem: Memory,
+	bias: number,
+	start: UnwindStart,
+): UnwindStart | undefined {
+	if (arch !== "amd64") return undefined;
+	const bounds = { lo: start.sp, hi: start.sp + maxSignalStack };
+	for (const f of walk(bin, arch, mem, bias, start, bounds)) {
+		if (f.name !== "runtime.sigtramp") continue;
+		// At the handler's entry sp points at rt_sigframe.pretcode; the ucontext follows, and in
+		// it uc_mcontext (after uc_flags, uc_link, uc_stack) holds rsp and rip at 15 and 16
+		// words (arch/x86/include/uapi/asm/sigcontext.h, arch/x86/include/asm/sigframe.h).
+		const mcontext = f.sp + f.delta + 8 + 40;
+		return {
+			pc: mem.word(mcontext + 16 * 8, "rip of a signal context"),
+			sp: mem.word(mcontext + 15 * 8, "rsp of a signal context"),
+			lr: 0,
+			trap: true,
+		};
+	}
+	return undefined;
+}

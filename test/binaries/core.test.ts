@@ -1,0 +1,265 @@
+// Real core files of test/binaries/corecrash, made by scripts/run-corecrash.sh (linux/amd64,
+// GOTRACEBACK=crash, GOGC=off): the kernel's core of a nil pointer crash, and gdb's gcore of the
+// idle program followed by its SIGQUIT dump. The runtime's text and the core describe the same
+// moment, so every goroutine `gocrash core` reads must be the one `gocrash parse` reads from the
+// text: same id, state, and frames (function, file, line, pc, sp).
+import { execFile, execFileSync } from "node:child_process";
+import { openSync, readFileSync, readSync, statSync } from "node:fs";
+import { promisify } from "node:util";
+import fc from "fast-check";
+import { beforeAll, describe, expect, test } from "vitest";
+import { parseGoBinary } from "../../src/binary/index.js";
+import { CoreError, layoutVersions, readCore, runtimeLayout } from "../../src/core/index.js";
+import { parseCrashes } from "../../src/traceback/index.js";
+import { runGocrash } from "./_cli.js";
+
+const execFileAsync = promisify(execFile);
+const root = new URL("../../", import.meta.url).pathname;
+const versions = ["1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26"];
+const binaries: Record<string, string> = {};
+
+beforeAll(async () => {
+	for (const v of versions) {
+		binaries[v] = (
+			await execFileAsync(`${root}scripts/run-corecrash.sh`, [v], { encoding: "utf8" })
+		).stdout.trim();
+	}
+}, 900_000);
+
+interface Json {
+	goVersion: string;
+	goarch: string;
+	threads: { tid: number; pc: string; sp: string; signal: string | null }[];
+	signal: { name: string; code: number; addr: string | null; thread: number } | null;
+	goroutines: {
+		id: number;
+		status: string;
+		waitReason: string | null;
+		frames: { function: string; file: string; line: number; pc: string; sp: string }[];
+	}[];
+}
+
+async function core(bin: string, file: string): Promise<Json> {
+	const r = await runGocrash(["core", "--json", bin, file], { cwd: root });
+	expect(r.stderr).toBe("");
+	expect(r.code).toBe(0);
+	return JSON.parse(r.stdout) as Json;
+}
+
+// What the text says of each goroutine, in the JSON's terms: inlined frames (printed without
+// pc= and sp=) take those of the frame they were inlined into.
+function printed(text: string) {
+	const crashes = parseCrashes(text).crashes;
+	expect(crashes.length).toBeGreaterThan(0);
+	const out = new Map<
+		number,
+		{ state: string; scan: boolean; running: boolean; frames: unknown[] }
+	>();
+	for (const crash of crashes) {
+		for (const g of crash.goroutines) {
+			// Goroutine 0 is a thread's g0, printed by the other threads' SIGQUIT dumps; g0s are not
+			// in runtime.allgs.
+			if (out.has(g.id) || g.id === 0) continue;
+			const frames: {
+				function: string;
+				file: string | null;
+				line: number | null;
+				pc: string;
+				sp: string;
+			}[] = [];
+			let pending: { function: string; file: string | null; line: number | null }[] = [];
+			for (const f of g.frames) {
+				const at = { function: f.function, file: f.file, line: f.line };
+				if (f.inlined) {
+					pending.push(at);
+					continue;
+				}
+				for (const p of [...pending, at]) frames.push({ ...p, pc: f.pc ?? "", sp: f.sp ?? "" });
+				pending = [];
+			}
+			out.set(g.id, { state: g.state, scan: g.scan, running: g.state === "running", frames });
+		}
+	}
+	return out;
+}
+
+function state(g: Json["goroutines"][number]): string {
+	return g.waitReason ?? g.status.replace(" (scan)", "");
+}
+
+describe.each(versions)("go%s linux/amd64", (v) => {
+	test("kernel core of a GOTRACEBACK=crash abort: every goroutine equals the printed one", async () => {
+		const bin = binaries[v] as string;
+		const text = readFileSync(`${bin}.crash.txt`, "utf8");
+		const want = printed(text);
+		const got = await core(bin, `${bin}.crash.core`);
+		expect(got.goVersion).toMatch(new RegExp(`^go${v.replace(".", "\\.")}`));
+		expect(got.goarch).toBe("amd64");
+		expect(got.signal).toEqual({
+			name: "SIGABRT",
+			code: -6,
+			addr: null,
+			thread: got.threads[0]?.tid,
+		});
+		expect(got.goroutines.map((g) => g.id).sort((a, b) => a - b)).toEqual(
+			[...want.keys()].sort((a, b) => a - b),
+		);
+		const states = new Set(got.goroutines.map(state));
+		for (const s of [
+			"running",
+			"chan receive",
+			"chan send",
+			"select",
+			"sleep",
+			"syscall",
+			v === "1.19" ? "semacquire" : "sync.Mutex.Lock", // Go 1.19's name of a Mutex wait
+		]) {
+			expect(states).toContain(s);
+		}
+		for (const g of got.goroutines) {
+			const w = want.get(g.id);
+			expect(w, `goroutine ${g.id}`).toBeDefined();
+			if (w === undefined) continue;
+			expect(state(g), `goroutine ${g.id}`).toBe(w.state);
+			expect(g.status.endsWith(" (scan)")).toBe(w.scan);
+			if (w.running) {
+				// The text starts at the panic; the core also has the abort below it (fatalpanic,
+				// crash, dieFromSignal, raise).
+				expect(g.frames.slice(g.frames.length - w.frames.length)).toEqual(w.frames);
+				expect(g.frames[0]?.function).toBe("runtime.raise");
+				expect(g.frames.some((f) => f.function === "main.deref")).toBe(true);
+			} else {
+				expect(g.frames, `goroutine ${g.id}`).toEqual(w.frames);
+			}
+		}
+	}, 60_000);
+});
+
+test("gcore of a live process: every goroutine equals its SIGQUIT dump right after", async () => {
+	const bin = binaries["1.24"] as string;
+	const want = printed(readFileSync(`${bin}.gcore.txt`, "utf8"));
+	const got = await core(bin, `${bin}.gcore.core`);
+	expect(got.goroutines.length).toBe(want.size);
+	expect(got.goroutines.length).toBeGreaterThan(10);
+	for (const g of got.goroutines) {
+		const w = want.get(g.id);
+		expect(w, `goroutine ${g.id}`).toBeDefined();
+		expect(state(g)).toBe(w?.state);
+		expect(g.frames).toEqual(w?.frames);
+	}
+	// gdb writes every mapping, text included: a 1 GB core is read without being loaded.
+	expect(statSync(`${bin}.gcore.core`).size).toBeGreaterThan(256 << 20);
+}, 60_000);
+
+test.each(versions)(
+	"go%s: the runtime layout table equals the binary's DWARF (gdb)",
+	(v) => {
+		const bin = binaries[v] as string;
+		const minor = Number(v.split(".")[1]);
+		expect(layoutVersions).toContain(minor);
+		const layout = runtimeLayout(minor);
+		const fields: [string, string, number | undefined][] = [
+			["g", "stack.lo", layout?.g.stackLo],
+			["g", "stack.hi", layout?.g.stackHi],
+			["g", "m", layout?.g.m],
+			["g", "sched", layout?.g.sched],
+			["g", "syscallsp", layout?.g.syscallsp],
+			["g", "syscallpc", layout?.g.syscallpc],
+			["g", "atomicstatus", layout?.g.atomicstatus],
+			["g", "goid", layout?.g.goid],
+			["g", "waitreason", layout?.g.waitreason],
+			["g", "lockedm", layout?.g.lockedm],
+			["gobuf", "sp", layout?.gobuf.sp],
+			["gobuf", "pc", layout?.gobuf.pc],
+			["gobuf", "lr", layout?.gobuf.lr],
+			["gobuf", "bp", layout?.gobuf.bp],
+			["m", "procid", layout?.m.procid],
+			["m", "curg", layout?.m.curg],
+		];
+		const args = ["-nx", "-batch", "-iex", "set auto-load no", "-ex", "set language c"];
+		for (const [t, f] of fields) args.push("-ex", `print/d (long)&(('runtime.${t}' *)0)->${f}`);
+		const out = execFileSync("gdb", [...args, bin], { encoding: "utf8" });
+		const offsets = [...out.matchAll(/^\$\d+ = (\d+)$/gm)].map((m) => Number(m[1]));
+		expect(offsets).toEqual(fields.map((x) => x[2]));
+	},
+	60_000,
+);
+
+describe("damaged cores", () => {
+	const bin = () => binaries["1.24"] as string;
+	const original = () => {
+		const path = `${bin()}.crash.core`;
+		const fd = openSync(path, "r");
+		// The headers, notes and the first segments: enough for every reader to get going.
+		const bytes = new Uint8Array(Math.min(statSync(path).size, 4 << 20));
+		readSync(fd, bytes, 0, bytes.length, 0);
+		return { bytes, size: statSync(path).size, fd };
+	};
+	// A source over the real core with `edit` applied to what is read.
+	function outcome(edit: (into: Uint8Array, offset: number) => void, size: number, fd: number) {
+		const goBinary = parseGoBinary(readFileSync(bin()));
+		try {
+			readCore(goBinary, {
+				size,
+				read(into, offset) {
+					readSync(fd, into, 0, into.length, offset);
+					edit(into, offset);
+				},
+			});
+			return "ok";
+		} catch (error) {
+			if (error instanceof CoreError) return error.code;
+			if (error instanceof Error && error.name === "BinaryError") return "binary";
+			throw error;
+		}
+	}
+
+	test("truncated anywhere: a documented error, never a crash", () => {
+		const { size, fd } = original();
+		fc.assert(
+			fc.property(fc.integer({ min: 0, max: size - 1 }), (length) => {
+				const r = outcome(() => {}, length, fd);
+				expect(["ok", "truncated", "malformed", "unmapped", "bad-magic", "binary"]).toContain(r);
+			}),
+			{ numRuns: 60 },
+		);
+		expect(outcome(() => {}, 10, fd)).toBe("truncated");
+	});
+
+	test("mutated headers and notes: a documented error or a result, never a crash", () => {
+		const { bytes, size, fd } = original();
+		const noteEnd = Math.min(bytes.length, 64 << 10);
+		fc.assert(
+			fc.property(
+				fc.array(
+					fc.tuple(fc.integer({ min: 0, max: noteEnd - 1 }), fc.integer({ min: 0, max: 255 })),
+					{
+						minLength: 1,
+						maxLength: 8,
+					},
+				),
+				(edits) => {
+					const r = outcome(
+						(into, offset) => {
+							for (const [at, value] of edits) {
+								if (at >= offset && at < offset + into.length) into[at - offset] = value;
+							}
+						},
+						size,
+						fd,
+					);
+					expect(typeof r).toBe("string");
+				},
+			),
+			{ numRuns: 150 },
+		);
+	});
+
+	test("the wrong binary is refused in one line", async () => {
+		const other = binaries["1.26"] as string;
+		const r = await runGocrash(["core", other, `${bin()}.crash.core`], { cwd: root });
+		expect(r.code).toBe(1);
+		expect(r.stderr.trim().split("\n")).toHaveLength(1);
+		expect(r.stderr).toMatch(/^gocrash core: .*crash\.core: /);
+	});
+});

@@ -1,0 +1,3 @@
+module example.com/corecrash
+
+go 1.19
