@@ -13,7 +13,7 @@ import { styleFor } from "./_style.js";
 
 const usage = `usage: gocrash core BINARY COREFILE [--json]
 
-Reads a Linux ELF core file of a Go program (linux/amd64 or linux/arm64; Go 1.19, 1.21-1.26)
+Reads a Linux ELF core file of a Go program (linux/amd64, Go 1.19, 1.21-1.26; arm64: untested)
 together with the executable that made it: the threads and their registers, the signal that
 made the core, and every goroutine with its state and its stack, unwound with the binary's
 pcsp table. Memory the core leaves out (text, read-only data) is read from BINARY where the
