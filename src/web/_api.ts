@@ -60,7 +60,10 @@ export async function getJson<T>(
 		if ((error as Error).name === "AbortError") throw error;
 		throw new ApiError(0, "network", `the server does not answer: ${(error as Error).message}`);
 	}
-	const body = (await response.json().catch(() => null)) as {
+	const body = (await response.json().catch((error: unknown) => {
+		if ((error as Error).name === "AbortError") throw error;
+		return null;
+	})) as {
 		error?: { code?: string; message?: string };
 	} | null;
 	if (!response.ok)
@@ -69,5 +72,7 @@ export async function getJson<T>(
 			body?.error?.code ?? "http",
 			body?.error?.message ?? `the server answered ${response.status}`,
 		);
+	if (body === null)
+		throw new ApiError(response.status, "bad_answer", "the server's answer is not JSON");
 	return body as T;
 }

@@ -31,7 +31,9 @@ export function useApiAll<T>(requests: readonly { path: string; params: Params }
 		const abort = new AbortController();
 		setLoaded({ state: "loading" });
 		Promise.all(requests.map((r) => getJson<T>(r.path, r.params, undefined, abort.signal))).then(
-			(data) => setLoaded({ state: "ok", data }),
+			(data) => {
+				if (!abort.signal.aborted) setLoaded({ state: "ok", data });
+			},
 			(error: unknown) => {
 				if (abort.signal.aborted) return;
 				if (error instanceof ApiError && error.status === 401) toLogin(error.message);
