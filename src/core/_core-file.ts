@@ -239,12 +239,7 @@ export function parseCoreFile(source: FileSource): CoreFile {
 		});
 	}
 	loads.sort((a, b) => a.vaddr - b.vaddr);
-	const out = {
-		threads: [] as CoreThread[],
-		files: [] as FileMapping[],
-		auxv: new Map<number, number>(),
-		command: undefined as string | undefined,
-	};
+	const out: NoteContents = { threads: [], files: [], auxv: new Map(), command: undefined };
 	for (const n of notes) {
 		if (n.size > maxNotes)
 			throw new CoreError(
@@ -259,17 +254,15 @@ export function parseCoreFile(source: FileSource): CoreFile {
 	return { arch, source, loads, ...out };
 }
 
-function readNotes(
-	v: DataView,
-	base: number,
-	arch: CoreArch,
-	out: {
-		threads: CoreThread[];
-		files: FileMapping[];
-		auxv: Map<number, number>;
-		command: string | undefined;
-	},
-): void {
+/** What the notes of a core tell, filled in note by note. */
+interface NoteContents {
+	threads: CoreThread[];
+	files: FileMapping[];
+	auxv: Map<number, number>;
+	command: string | undefined;
+}
+
+function readNotes(v: DataView, base: number, arch: CoreArch, out: NoteContents): void {
 	const align = (n: number): number => Math.ceil(n / 4) * 4;
 	let at = 0;
 	while (at + 12 <= v.byteLength) {
@@ -293,18 +286,7 @@ function readNotes(
 	}
 }
 
-function readNote(
-	type: number,
-	d: DataView,
-	at: number,
-	arch: CoreArch,
-	out: {
-		threads: CoreThread[];
-		files: FileMapping[];
-		auxv: Map<number, number>;
-		command: string | undefined;
-	},
-): void {
+function readNote(type: number, d: DataView, at: number, arch: CoreArch, out: NoteContents): void {
 	const short = (want: number, what: string): void => {
 		if (d.byteLength < want)
 			throw new CoreError(
