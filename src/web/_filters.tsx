@@ -50,38 +50,25 @@ export function FilterBar(props: { readonly place: Place; readonly view: View })
 					</button>
 				))}
 			</fieldset>
-			<label>
-				From{" "}
-				<input
-					type="datetime-local"
-					value={toInput(view.from)}
-					onChange={(e) => {
-						const t = Date.parse(e.currentTarget.value);
-						if (Number.isFinite(t))
+			{(["from", "to"] as const).map((edge) => (
+				<label key={edge}>
+					{edge === "from" ? "From" : "To"}{" "}
+					<input
+						type="datetime-local"
+						value={toInput(view[edge])}
+						onChange={(e) => {
+							const t = Date.parse(e.currentTarget.value);
+							if (!Number.isFinite(t)) return;
+							const window = { from: view.from, to: view.to, [edge]: t };
 							go({
-								from: new Date(t).toISOString(),
-								to: new Date(view.to).toISOString(),
+								from: new Date(window.from).toISOString(),
+								to: new Date(window.to).toISOString(),
 								window: undefined,
 							});
-					}}
-				/>
-			</label>
-			<label>
-				To{" "}
-				<input
-					type="datetime-local"
-					value={toInput(view.to)}
-					onChange={(e) => {
-						const t = Date.parse(e.currentTarget.value);
-						if (Number.isFinite(t))
-							go({
-								from: new Date(view.from).toISOString(),
-								to: new Date(t).toISOString(),
-								window: undefined,
-							});
-					}}
-				/>
-			</label>
+						}}
+					/>
+				</label>
+			))}
 			<form
 				class="add-filter"
 				onSubmit={(e) => {
