@@ -1,5 +1,5 @@
 import { type ChartSeries, PALETTE, Sparkline, TimeChart } from "./_chart.js";
-import { useApi, useApiAll } from "./_data.js";
+import { type Loaded, useApi, useApiAll } from "./_data.js";
 import { FilterBar } from "./_filters.js";
 import { formatAgo, formatCount, formatTime } from "./_format.js";
 import { changeQuery, navigate, type Place } from "./_router.js";
@@ -80,23 +80,28 @@ function RateChart(props: {
 }) {
 	const { view, buckets, stacked } = props;
 	const layers = stacked ? (buckets ?? []).slice(0, LAYERS) : [];
-	const rates = useApiAll<Rates | BucketRates>(
-		buckets === null
-			? []
-			: [
-					ratesOf(view, { kind: "fatal" }),
-					ratesOf(view, { kind: "recovered" }),
-					...(layers.length === 0
-						? []
-						: [ratesOf(view, { kind: "fatal", buckets: layers.map((b) => b.id).join(",") })]),
-				],
+	// The totals do not wait for the bucket list; only the stacked layers need its ids.
+	const totals = useApiAll<Rates>([
+		ratesOf(view, { kind: "fatal" }),
+		ratesOf(view, { kind: "recovered" }),
+	]);
+	const ids = layers.map((b) => b.id).join(",");
+	const layerRates = useApi<BucketRates>(
+		ids === "" ? null : "/rates",
+		ratesOf(view, { kind: "fatal", buckets: ids }).params,
 	);
+	const noLayers = !stacked || (buckets !== null && ids === "");
+	const loaded: Loaded<[Rates[], BucketRates["buckets"]]> =
+		totals.state !== "ok"
+			? totals
+			: noLayers
+				? { state: "ok", data: [totals.data, []] }
+				: layerRates.state !== "ok"
+					? layerRates
+					: { state: "ok", data: [totals.data, layerRates.data.buckets] };
 	return (
-		<Await loaded={buckets === null ? { state: "loading" } : rates} what="the crash rate">
-			{([fatalRates, recoveredRates, layerRates]) => {
-				const fatal = fatalRates as Rates | undefined;
-				const recovered = recoveredRates as Rates | undefined;
-				const byBucket = (layerRates as BucketRates | undefined)?.buckets ?? [];
+		<Await loaded={loaded} what="the crash rate">
+			{([[fatal, recovered], byBucket]) => {
 				if (fatal === undefined || recovered === undefined) return null;
 				const times = fatal.series.map((p) => Date.parse(p.t));
 				const total = fatal.series.map((p) => p.count);
