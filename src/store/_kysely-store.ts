@@ -961,7 +961,7 @@ export class KyselyStore implements Store {
 		);
 		const hostHours = await this.#hostHours(filter, step);
 		const points = new Map<number, { count: number; hostHours: number }>();
-		for (const r of counts) points.set(Number(r.t), { count: Number(r.count), hostHours: 0 });
+		for (const r of counts) points.set(r.t, { count: r.count, hostHours: 0 });
 		for (const r of hostHours) {
 			const p = points.get(r.t);
 			if (p === undefined) points.set(r.t, { count: 0, hostHours: r.hostHours });
