@@ -43,6 +43,11 @@ export class LineReader {
 		return this.#lineNo;
 	}
 
+	/** The line number of a line held back to be joined with the next ones; null when none is. */
+	get heldFrom(): number | null {
+		return this.#fragment.length > 0 ? this.#fragmentLine : null;
+	}
+
 	/** True when no part of a line is held back: the next line is read on its own. */
 	get idle(): boolean {
 		return (

@@ -138,6 +138,23 @@ export class CrashScanner {
 		return this.#lines.lineNo;
 	}
 
+	/**
+	 * The first input line that a report still open, or lines held undecided, began at; null
+	 * when none is: lines before it can no longer be part of a report.
+	 */
+	get openFrom(): number | null {
+		let from = Number.POSITIVE_INFINITY;
+		for (const line of [
+			this.#crash?.startLine,
+			this.#race?.startLine,
+			this.#held?.[0]?.line,
+			this.#suspect?.line,
+			this.#lines.heldFrom,
+		])
+			if (line !== undefined && line !== null && line < from) from = line;
+		return from === Number.POSITIVE_INFINITY ? null : from;
+	}
+
 	// See ScanHandlers.sync. #closeCrash and #closeRace put back everything else that goes
 	// with an open crash or race report, and forget the shapes of other output.
 	#isFresh(): boolean {

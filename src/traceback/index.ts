@@ -8,6 +8,7 @@ import type { ParseResult } from "./_model.js";
 import { CrashScanner, type ScanHandlers, type ScanOptions } from "./_scanner.js";
 
 export { opensReport } from "./_classify.js";
+export { type CutReport, type CutterOptions, ReportCutter } from "./_cutter.js";
 export { Utf8Pieces } from "./_decode.js";
 export { newFrame } from "./_frame.js";
 export { MAX_LINE_LENGTH } from "./_lines.js";
