@@ -16,6 +16,7 @@ const commands: Readonly<Record<string, () => Promise<Command>>> = {
 	alert: async () => (await import("./alert.js")).alertCommand,
 	rebucket: async () => (await import("./rebucket.js")).rebucketCommand,
 	fleet: async () => (await import("./fleet.js")).fleetCommand,
+	collect: async () => (await import("./collect/index.js")).collectCommand,
 };
 
 async function formatHelp(): Promise<string> {
