@@ -157,7 +157,7 @@ export class Shipper {
 		const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 		if (this.#failures === 0 || ceiling === LAST_RETRY_MS)
 			this.#options.log(
-				`cannot send to ${this.#options.server} (${this.#lastError}): ${waiting} reports wait in the spool; next try in ${(delay / 1000).toFixed(1)} s`,
+				`cannot send to ${this.#options.server} (${this.#lastError}): ${reports(waiting)} in the spool; next try in ${(delay / 1000).toFixed(1)} s`,
 			);
 		this.#failures++;
 		return delay;
@@ -167,7 +167,7 @@ export class Shipper {
 		if (this.#failures === 0) return;
 		this.#failures = 0;
 		this.#options.log(
-			`${this.#options.server} takes reports again: sending ${waiting} from the spool`,
+			`${this.#options.server} takes reports again: sending ${reports(waiting)} from the spool`,
 		);
 	}
 
@@ -209,4 +209,9 @@ export function describeFailure(error: unknown): string {
 function excerpt(text: string): string {
 	const line = text.replace(/\s+/g, " ").trim();
 	return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/** `1 report`, `2 reports`. */
+export function reports(n: number): string {
+	return `${n} report${n === 1 ? "" : "s"}`;
 }

@@ -6,7 +6,7 @@ import type { Command, Io } from "../_io.js";
 import { parseCommandArgs, UsageError, wholeNumberOption } from "../_io.js";
 import { FileFollower, type SourceReport } from "./_files.js";
 import { type Attributes, hostAttributes } from "./_origin.js";
-import { describeFailure, Shipper } from "./_shipper.js";
+import { describeFailure, reports, Shipper } from "./_shipper.js";
 import { type ReportBody, Spool } from "./_spool.js";
 import { loadPositions, POSITIONS, savePositions } from "./_state.js";
 import { LogStream } from "./_stream.js";
@@ -118,18 +118,18 @@ export const collectCommand: Command = {
 			saved ?? new Map(),
 		);
 		const shipper = new Shipper({ server, token, spool, pickups, log });
-		const put = async (reports: readonly SourceReport[]) => {
-			for (const { from, body: report } of reports) {
+		const put = async (cut: readonly SourceReport[]) => {
+			for (const { from, body: report } of cut) {
 				const dropped = await spool.put(report);
 				log(
 					`cut a ${report.attributes.truncated === "true" ? "truncated " : ""}report of ${report.text.split("\n").length} lines from ${from}: ${report.idempotencyKey}`,
 				);
 				if (dropped > 0)
 					log(
-						`the spool ${spool.dir} is full (${values["spool-max"] ?? 64} MiB): dropped the ${dropped} oldest reports`,
+						`the spool ${spool.dir} is full (${values["spool-max"] ?? 64} MiB): dropped the oldest ${reports(dropped)}`,
 					);
 			}
-			if (reports.length > 0) shipper.kick();
+			if (cut.length > 0) shipper.kick();
 		};
 
 		log(
@@ -183,10 +183,10 @@ export const collectCommand: Command = {
 				await save();
 				const left = await shipper.drain(Date.now() + retryMs);
 				if (left > 0) {
-					log(`${left} reports are still in the spool ${spool.dir}: the next run sends them`);
+					log(`${reports(left)} still in the spool ${spool.dir}: the next run sends them`);
 					return 1;
 				}
-				log(`done: ${shipper.sent} reports sent (positions in ${join(stateDir, POSITIONS)})`);
+				log(`done: ${reports(shipper.sent)} sent (positions in ${join(stateDir, POSITIONS)})`);
 				return 0;
 			}
 			await shipping;
