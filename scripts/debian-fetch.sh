@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetch Debian packages into the project's cache without touching the system's apt sources.
-# Usage: scripts/debian-fetch.sh [--arch ARCH] PACKAGE...
+# Usage: scripts/debian-fetch.sh [--arch ARCH] PACKAGE[=VERSION|/SUITE]...
 # Each package is downloaded with a private apt state (suites bookworm, bookworm-backports,
 # trixie, trixie-backports, sid) and extracted with `dpkg -x` into .cache/debian/<arch>/<package>.
 # Prints the extraction directory of each package, one per line.
@@ -46,7 +46,7 @@ for pkg in "$@"; do
 		rm -rf "$dest"
 		mkdir -p "$dest"
 		(cd "$apt_dir/cache/archives" && apt-get "${apt_opts[@]}" -qq download "$pkg" >&2)
-		deb="$(ls -t "$apt_dir/cache/archives/${pkg%%=*}"_*.deb | head -n 1)"
+		deb="$(ls -t "$apt_dir/cache/archives/${pkg%%[=/]*}"_*.deb | head -n 1)"
 		dpkg -x "$deb" "$dest"
 		touch "$dest/.done"
 	fi

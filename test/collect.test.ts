@@ -409,12 +409,113 @@ describe("gocrash collect", () => {
 		await server.exited;
 	});
 
+	test("--journal: each unit's process is its own stream; a second run goes on after the saved cursor; --unit filters", async () => {
+		const db = join(scratch, "journal.db");
+		const ingest = token(db, "ingest");
+		const read = token(db, "read");
+		const server = await serve(db);
+		const dir = join(scratch, "journal");
+		const journalDir = join(dir, "journal");
+		mkdirSync(journalDir, { recursive: true });
+		let entries = 0;
+		/** Journal export format: one entry per line, as journald stores a process's stderr. */
+		const entry = (unit: string, pid: number, message: string): string => {
+			entries++;
+			return [
+				`__REALTIME_TIMESTAMP=${1_764_828_000_000_000 + entries * 1000}`,
+				`__MONOTONIC_TIMESTAMP=${entries}`,
+				"_BOOT_ID=0123456789abcdef0123456789abcdef",
+				"_HOSTNAME=web-1",
+				`_SYSTEMD_UNIT=${unit}`,
+				`_PID=${pid}`,
+				`MESSAGE=${message}`,
+				"",
+				"",
+			].join("\n");
+		};
+		const lines = (text: string) => text.trimEnd().split("\n");
+		/** Appends entries to the journal file, through Debian's systemd-journal-remote. */
+		const journal = (export_: string) => {
+			const file = join(dir, `${entries}.export`);
+			writeFileSync(file, export_);
+			const ran = spawnSync("bash", [
+				new URL("../scripts/journal-remote.sh", import.meta.url).pathname,
+				`--output=${join(journalDir, "remote.journal")}`,
+				file,
+			]);
+			expect(ran.status, ran.stderr.toString()).toBe(0);
+		};
+		const run = (...more: string[]) => {
+			const ran = spawnSync(
+				process.execPath,
+				[
+					CLI,
+					"collect",
+					"--journal",
+					"--journal-dir",
+					journalDir,
+					"--once",
+					"--server",
+					server.url,
+					"--state",
+					dir,
+					"--pickup",
+					join(dir, "none"),
+					...more,
+				],
+				{ env: { ...process.env, GOCRASH_TOKEN: ingest } },
+			);
+			expect(ran.status, ran.stderr.toString()).toBe(0);
+			return ran.stderr.toString();
+		};
+
+		// billing's crash and api's crash line by line in turn, with a third unit's lines between.
+		const billing = lines(fixture("nil-map-write"));
+		const api = lines(fixture("divide-by-zero"));
+		let first = "";
+		for (let i = 0; i < Math.max(billing.length, api.length); i++) {
+			if (i < billing.length) first += entry("billing.service", 42, billing[i] as string);
+			if (i % 3 === 0) first += entry("cron.service", 7, `job ${i} finished`);
+			if (i < api.length) first += entry("api.service", 9, api[i] as string);
+		}
+		journal(first);
+		expect(run()).toMatch(/done: 2 reports sent/);
+		const crashes = await stored(server.url, read);
+		expect(crashes.map((c) => [c.service, c.bucket, c.host]).sort()).toEqual(
+			[
+				["api", bucketOf(fixture("divide-by-zero")), "web-1"],
+				["billing", bucketOf(fixture("nil-map-write")), "web-1"],
+			].sort(),
+		);
+		expect(crashes.map((c) => c.attributes["systemd.unit"]).sort()).toEqual([
+			"api.service",
+			"billing.service",
+		]);
+
+		// Nothing new: nothing sent again.
+		expect(run()).toMatch(/done: 0 reports sent/);
+		// New entries: only the new crashes, and with --unit only that unit's.
+		journal(
+			[
+				...lines(fixture("index-out-of-range")).map((l) => entry("billing.service", 43, l)),
+				...lines(fixture("custom-error")).map((l) => entry("api.service", 9, l)),
+			].join(""),
+		);
+		expect(run("--unit", "billing.service")).toMatch(/done: 1 report sent/);
+		const after = await stored(server.url, read);
+		expect(after.length).toBe(3);
+		expect(after.map((c) => c.bucket)).toContain(bucketOf(fixture("index-out-of-range")));
+		server.process.kill("SIGTERM");
+		await server.exited;
+	});
+
 	test("bad usage is one line and exit code 2", () => {
 		for (const [args, message] of [
 			[["a.log"], /no token: pass --token or set GOCRASH_TOKEN/],
 			[["a.log", "--token", "t", "--attr", "region"], /--attr: 'region' is not NAME=VALUE/],
 			[["a.log", "--token", "t", "--server", "ftp://x"], /--server: 'ftp:\/\/x' is not an http/],
 			[["--token", "t"], /name at least one file, glob or -/],
+			[["a.log", "--token", "t", "--unit", "x.service"], /--unit needs --journal/],
 		] as const) {
 			const run = spawnSync(process.execPath, [CLI, "collect", ...args], {
 				env: { PATH: process.env.PATH ?? "" },

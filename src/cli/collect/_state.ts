@@ -2,14 +2,22 @@ import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../_io.js";
 import type { FileState } from "./_files.js";
+import type { JournalState } from "./_journal.js";
+import type { StreamState } from "./_stream.js";
 
 /** The name of the file that keeps the read positions, in the state directory. */
 export const POSITIONS = "positions.json";
 
 const VERSION = 1;
 
+/** Everything the collector saves between runs. */
+export interface Positions {
+	readonly files: ReadonlyMap<string, FileState>;
+	readonly journal: JournalState | null;
+}
+
 /** Reads the saved positions; none when the collector never ran with this state directory. */
-export async function loadPositions(dir: string): Promise<Map<string, FileState> | null> {
+export async function loadPositions(dir: string): Promise<Positions | null> {
 	const path = join(dir, POSITIONS);
 	let text: string;
 	try {
@@ -18,7 +26,7 @@ export async function loadPositions(dir: string): Promise<Map<string, FileState>
 		if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
 		throw error;
 	}
-	let saved: { version?: unknown; files?: unknown };
+	let saved: { version?: unknown; files?: unknown; journal?: unknown };
 	try {
 		saved = JSON.parse(text) as typeof saved;
 	} catch (error) {
@@ -41,21 +49,29 @@ export async function loadPositions(dir: string): Promise<Map<string, FileState>
 		)
 			files.set(id, { path: f.path, offset: f.offset, held: f.held, reports: f.reports });
 	}
-	return files;
+	return { files, journal: readJournal(saved.journal) };
+}
+
+function readJournal(value: unknown): JournalState | null {
+	if (typeof value !== "object" || value === null) return null;
+	const j = value as { cursor?: unknown; streams?: unknown };
+	const streams: Record<string, StreamState> = {};
+	if (typeof j.streams === "object" && j.streams !== null)
+		for (const [key, s] of Object.entries(j.streams as Record<string, Partial<StreamState>>))
+			if (typeof s.held === "string" && typeof s.reports === "number")
+				streams[key] = { held: s.held, reports: s.reports };
+	return { cursor: typeof j.cursor === "string" ? j.cursor : null, streams };
 }
 
 /** Saves the positions durably: written beside the file, flushed to disk, renamed over it. */
-export async function savePositions(
-	dir: string,
-	files: ReadonlyMap<string, FileState>,
-): Promise<void> {
+export async function savePositions(dir: string, positions: Positions): Promise<void> {
 	await mkdir(dir, { recursive: true, mode: 0o700 });
 	const path = join(dir, POSITIONS);
 	const tmp = `${path}.${process.pid}.tmp`;
 	const file = await open(tmp, "w", 0o600);
 	try {
 		await file.writeFile(
-			`${JSON.stringify({ version: VERSION, files: Object.fromEntries(files) })}\n`,
+			`${JSON.stringify({ version: VERSION, files: Object.fromEntries(positions.files), journal: positions.journal })}\n`,
 		);
 		await file.sync();
 	} finally {

@@ -30,6 +30,8 @@ export class LogStream {
 	origin: StreamOrigin;
 	/** When text last arrived (ms since the epoch). */
 	lastData: number;
+	/** The time the source gave the last text (the journal's), if it gives one. */
+	#lastTime: number | null = null;
 	readonly #cutter: ReportCutter;
 	readonly #ready: ReportBody[] = [];
 	#reports: number;
@@ -45,9 +47,10 @@ export class LogStream {
 		if (saved !== null) this.#cutter.write(saved.held);
 	}
 
-	/** Feeds text; returns the reports it completed. */
-	write(text: string): ReportBody[] {
+	/** Feeds text, with the time the source says it was written if it says; returns the reports it completed. */
+	write(text: string, time: number | null = null): ReportBody[] {
 		if (text.length > 0) this.lastData = this.#now();
+		if (time !== null) this.#lastTime = time;
 		this.#cutter.write(text);
 		return this.#ready.splice(0);
 	}
@@ -92,7 +95,7 @@ export class LogStream {
 		return {
 			text: report.text,
 			kind: "fatal",
-			time: new Date(time ?? this.#now()).toISOString(),
+			time: new Date(time ?? this.#lastTime ?? this.#now()).toISOString(),
 			host: this.origin.host,
 			service: this.origin.service,
 			version: "",

@@ -5,13 +5,15 @@ import { DEFAULT_SERVER } from "../_fleet-api.js";
 import type { Command, Io } from "../_io.js";
 import { parseCommandArgs, UsageError, wholeNumberOption } from "../_io.js";
 import { FileFollower, type SourceReport } from "./_files.js";
+import { JournalFollower } from "./_journal.js";
 import { type Attributes, hostAttributes } from "./_origin.js";
 import { describeFailure, reports, Shipper } from "./_shipper.js";
 import { type ReportBody, Spool } from "./_spool.js";
 import { loadPositions, POSITIONS, savePositions } from "./_state.js";
 import { LogStream } from "./_stream.js";
 
-const usage = `usage: gocrash collect [FILE|GLOB|-]... [--server URL] [--token T] [--attr NAME=VALUE]...
+const usage = `usage: gocrash collect [FILE|GLOB|-]... [--journal [--unit U]... [--journal-dir DIR]]
+                       [--server URL] [--token T] [--attr NAME=VALUE]...
                        [--service S] [--host H] [--state DIR] [--pickup DIR]...
                        [--spool-max MIB] [--quiet SECONDS] [--heartbeat SECONDS]
                        [--retry-for SECONDS] [--from-start] [--once]
@@ -21,12 +23,18 @@ input (-), cuts every Go crash, goroutine dump and race report out of them as so
 complete, and sends it to the fleet service ('gocrash serve') with the host's attributes. Reads
 Kubernetes (CRI) and Docker json-file logs: the pod, namespace and container come from the path
 (/var/log/pods/NS_POD_UID/CONTAINER/N.log, /var/log/containers/*.log,
-/var/lib/docker/containers/ID/ID-json.log).
+/var/lib/docker/containers/ID/ID-json.log). Reads the systemd journal with --journal, each
+process of each unit as its own stream.
 
 Each report is first written to a spool directory, then sent; it is deleted once the server took
 it. While the server cannot be reached it is tried again with backoff, and read positions are
 saved, so a restart neither loses nor repeats a crash. Also sends the Go client's spooled crashes.
 
+  --journal           also follow the systemd journal (journalctl --follow -o json); a crash
+                      is sent with systemd.unit, and its service is the unit's name
+  --unit U            with --journal: only this unit (journalctl -u); repeat for several
+  --journal-dir DIR   with --journal: read the journal files in DIR (journalctl --directory),
+                      e.g. another machine's /var/log/journal
   --server URL        the service (default: $GOCRASH_SERVER, else ${DEFAULT_SERVER})
   --token T           an ingest token (default: $GOCRASH_TOKEN; 'gocrash token create --scope ingest')
   --attr NAME=VALUE   sent with every crash and heartbeat (region=eu-west); repeat for several.
@@ -46,10 +54,11 @@ saved, so a restart neither loses nor repeats a crash. Also sends the Go client'
                       (default 60; 0: never)
   --retry-for SECONDS with --once and at SIGTERM: how long to keep trying to send what is
                       spooled before exiting (default 30; what is left is sent by the next run)
-  --from-start        read files found at the first start from their start (default: from their
-                      end, like tail -F; files found later are always read from their start)
-  --once              read what the files hold now from the start, send it, and exit: 0 when
-                      every report was taken, 1 when some stay in the spool
+  --from-start        read files found at the first start, and the journal, from their start
+                      (default: from their end, like tail -F; files found later are always
+                      read from their start)
+  --once              read what the files and the journal hold now from the start, send it,
+                      and exit: 0 when every report was taken, 1 when some stay in the spool
 `;
 
 const POLL_MS = 500;
@@ -75,9 +84,17 @@ export const collectCommand: Command = {
 			"retry-for": { type: "string" },
 			"from-start": { type: "boolean" },
 			once: { type: "boolean" },
+			journal: { type: "boolean" },
+			unit: { type: "string", multiple: true },
+			"journal-dir": { type: "string" },
 		});
-		if (positionals.length === 0)
-			throw new UsageError("name at least one file, glob or - (standard input)");
+		const journal = values.journal === true;
+		if (positionals.length === 0 && !journal)
+			throw new UsageError("name at least one file, glob or - (standard input), or --journal");
+		if (!journal && (values.unit !== undefined || values["journal-dir"] !== undefined))
+			throw new UsageError(
+				`--${values.unit !== undefined ? "unit" : "journal-dir"} needs --journal`,
+			);
 		const server = readServer(values.server ?? io.env.GOCRASH_SERVER ?? DEFAULT_SERVER);
 		const token = values.token ?? io.env.GOCRASH_TOKEN;
 		if (token === undefined || token === "")
@@ -105,18 +122,37 @@ export const collectCommand: Command = {
 		const log = (line: string) => io.stderr.write(`gocrash collect: ${line}\n`);
 
 		const saved = await loadPositions(stateDir);
+		const fromStart = once || values["from-start"] === true || saved !== null;
 		const follower = new FileFollower(
 			{
 				patterns: positionals.filter((p) => p !== "-").map((p) => resolve(io.cwd, p)),
 				host,
 				service: values.service ?? null,
 				attributes,
-				fromStart: once || values["from-start"] === true || saved !== null,
+				fromStart,
 				now: Date.now,
 				log,
 			},
-			saved ?? new Map(),
+			saved?.files ?? new Map(),
 		);
+		const journalFollower = journal
+			? new JournalFollower(
+					{
+						units: values.unit ?? [],
+						directory:
+							values["journal-dir"] === undefined ? null : resolve(io.cwd, values["journal-dir"]),
+						host: values.host ?? null,
+						fallbackHost: host,
+						service: values.service ?? null,
+						attributes,
+						fromStart,
+						once,
+						now: Date.now,
+						log,
+					},
+					saved?.journal ?? null,
+				)
+			: null;
 		const shipper = new Shipper({ server, token, spool, pickups, log });
 		const put = async (cut: readonly SourceReport[]) => {
 			for (const { from, body: report } of cut) {
@@ -133,7 +169,7 @@ export const collectCommand: Command = {
 		};
 
 		log(
-			`reading ${positionals.join(" ")}; sending to ${server} (spool ${spool.dir}${pickups.length > 0 ? `, also sending ${pickups.join(", ")}` : ""})`,
+			`reading ${[...positionals, ...(journal ? ["the journal"] : [])].join(" ")}; sending to ${server} (spool ${spool.dir}${pickups.length > 0 ? `, also sending ${pickups.join(", ")}` : ""})`,
 		);
 		const stop = new AbortController();
 		const onSignal = (name: string) => () => {
@@ -163,15 +199,17 @@ export const collectCommand: Command = {
 					);
 		let last = "";
 		const save = async () => {
-			const state = follower.state;
-			const text = JSON.stringify([...state]);
+			const positions = { files: follower.state, journal: journalFollower?.state ?? null };
+			const text = JSON.stringify([[...positions.files], positions.journal]);
 			if (text === last) return;
-			await savePositions(stateDir, state);
+			await savePositions(stateDir, positions);
 			last = text;
 		};
+		journalFollower?.start();
 		try {
 			do {
 				await put(await follower.look(quietMs));
+				if (journalFollower !== null) await put(journalFollower.look(quietMs));
 				if (stdin?.stream.open && Date.now() - stdin.stream.lastData >= quietMs)
 					await put(fromStdin(stdin.stream.flush()));
 				await save();
@@ -179,6 +217,11 @@ export const collectCommand: Command = {
 			} while (!stop.signal.aborted && !once);
 			if (once) {
 				await stdin?.done;
+				if (journalFollower !== null) {
+					await journalFollower.ended;
+					await put(journalFollower.look(quietMs));
+					await put(journalFollower.flush());
+				}
 				await put(follower.flush());
 				await save();
 				const left = await shipper.drain(Date.now() + retryMs);
@@ -198,6 +241,7 @@ export const collectCommand: Command = {
 			process.off("SIGINT", onInt);
 			stop.abort();
 			await follower.close();
+			journalFollower?.close();
 		}
 	},
 };
