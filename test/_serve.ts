@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
 import { join } from "node:path";
 
 /** The built command line, as end-to-end tests run it. */
@@ -41,4 +42,48 @@ export async function serve(db: string, ...args: string[]): Promise<Server> {
 		void exited.then(() => fail(new Error(`gocrash serve exited: ${err}`)));
 	});
 	return { process: child, url, log, banner: err, exited };
+}
+
+/** Makes a token with the built `gocrash token create`; throws with its error output when it fails. */
+export function createToken(db: string, scope: "ingest" | "read", name?: string): string {
+	const ran = spawnSync(process.execPath, [
+		CLI,
+		"token",
+		"create",
+		"--db",
+		db,
+		"--scope",
+		scope,
+		...(name === undefined ? [] : ["--name", name]),
+	]);
+	if (ran.status !== 0 || ran.stderr.length > 0)
+		throw new Error(`gocrash token create failed (${ran.status}): ${ran.stderr.toString()}`);
+	return ran.stdout.toString().trim();
+}
+
+/** A loopback port that was free a moment ago. */
+export function freePort(): Promise<number> {
+	return new Promise((done, fail) => {
+		const server = createServer();
+		server.once("error", fail);
+		server.listen(0, "127.0.0.1", () => {
+			const address = server.address();
+			server.close(() => done(typeof address === "object" && address !== null ? address.port : 0));
+		});
+	});
+}
+
+/** Calls `check` every 100 ms until it gives a value; throws naming `what` after `ms`. */
+export async function waitFor<T>(
+	what: string,
+	check: () => Promise<T | undefined> | T | undefined,
+	ms = 20_000,
+): Promise<T> {
+	const until = Date.now() + ms;
+	for (;;) {
+		const found = await check();
+		if (found !== undefined) return found;
+		if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((done) => setTimeout(done, 100));
+	}
 }

@@ -11,13 +11,12 @@ import {
 	truncateSync,
 	writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { signCrash } from "../src/fleet/index.js";
 import { parseCrashes } from "../src/traceback/index.js";
-import { CLI, type Server, serve } from "./_serve.js";
+import { CLI, freePort, type Server, serve, createToken as token, waitFor } from "./_serve.js";
 
 // `gocrash collect` against a real `gocrash serve`: both are the built command line, run as
 // processes, killed and restarted in the middle; the crash texts are the generator's fixtures.
@@ -36,21 +35,6 @@ const running: ChildProcess[] = [];
 afterAll(() => {
 	for (const child of running) child.kill("SIGKILL");
 });
-
-function token(db: string, scope: string): string {
-	const ran = spawnSync(process.execPath, [CLI, "token", "create", "--db", db, "--scope", scope]);
-	expect(ran.status).toBe(0);
-	return ran.stdout.toString().trim();
-}
-
-async function freePort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-	const address = server.address();
-	await new Promise((done) => server.close(done));
-	if (address === null || typeof address === "string") throw new Error("no port");
-	return address.port;
-}
 
 /** A running `gocrash collect`: its log so far, and its exit. */
 interface Collector {
@@ -76,20 +60,6 @@ function collect(args: readonly string[], env: Record<string, string>): Collecto
 	);
 	const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
 	return { process: child, log, exited };
-}
-
-async function waitFor<T>(
-	what: string,
-	check: () => Promise<T | undefined> | T | undefined,
-	ms = 20_000,
-): Promise<T> {
-	const until = Date.now() + ms;
-	for (;;) {
-		const found = await check();
-		if (found !== undefined) return found;
-		if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((done) => setTimeout(done, 100));
-	}
 }
 
 interface Stored {

@@ -1,9 +1,8 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, type Server, serve } from "./_serve.js";
+import { createToken, type Server, serve } from "./_serve.js";
 import { startPostgres } from "./postgres.js";
 
 // End to end: the built command line, real processes, a real SQLite file and a real PostgreSQL.
@@ -16,22 +15,7 @@ const TEXTS = readdirSync(CRASHES)
 const scratch = mkdtempSync(join(tmpdir(), "gocrash-fleet-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function token(db: string, scope: string): string {
-	const ran = spawnSync(process.execPath, [
-		CLI,
-		"token",
-		"create",
-		"--db",
-		db,
-		"--scope",
-		scope,
-		"--name",
-		`e2e-${scope}`,
-	]);
-	expect(ran.stderr.toString()).toBe("");
-	expect(ran.status).toBe(0);
-	return ran.stdout.toString().trim();
-}
+const token = (db: string, scope: "ingest" | "read") => createToken(db, scope, `e2e-${scope}`);
 
 async function postCrash(
 	server: Server,

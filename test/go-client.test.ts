@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, type Server, serve } from "./_serve.js";
+import { type Server, serve, createToken as token } from "./_serve.js";
 
 // End to end: test/goclient (a program that imports client/go through a replace directive), built
 // with each of Debian's Go toolchains, crashes in several ways while the REAL built `gocrash serve`
@@ -72,12 +72,6 @@ const scratch = mkdtempSync(join(tmpdir(), "gocrash-go-client-"));
 let server: Server;
 let ingest: string;
 let read: string;
-
-function token(db: string, scope: string): string {
-	const made = spawnSync(process.execPath, [CLI, "token", "create", "--db", db, "--scope", scope]);
-	expect(made.stderr.toString()).toBe("");
-	return made.stdout.toString().trim();
-}
 
 beforeAll(async () => {
 	const db = join(scratch, "gocrash.db");

@@ -8,11 +8,11 @@ import {
 	rmSync,
 	writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { freePort } from "./_serve.js";
 
 const run = promisify(execFile);
 const BASE = "/usr/lib/postgresql";
@@ -63,17 +63,6 @@ function runner(): Runner {
 		// runuser (util-linux) switches user without PAM prompts or a login shell.
 		argv: (p, a) => ["runuser", ["-u", "postgres", "--", join(bin, p), ...a]],
 	};
-}
-
-async function freePort(): Promise<number> {
-	return new Promise((done, fail) => {
-		const server = createServer();
-		server.once("error", fail);
-		server.listen(0, "127.0.0.1", () => {
-			const address = server.address();
-			server.close(() => done(typeof address === "object" && address !== null ? address.port : 0));
-		});
-	});
 }
 
 // Servers still running when the test process ends without stopping them (a test failed before
