@@ -5,6 +5,12 @@ import { join } from "node:path";
 /** The built command line, as end-to-end tests run it. */
 export const CLI = join(import.meta.dirname, "../dist/cli/bin.js");
 
+/** Child processes started here, killed if a test leaves them running. */
+const running: ChildProcess[] = [];
+process.on("exit", () => {
+	for (const child of running) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
 /** A `gocrash serve` process: its address once listening, its log lines, and its exit. */
 export interface Server {
 	readonly process: ChildProcess;
@@ -22,6 +28,7 @@ export async function serve(db: string, ...args: string[]): Promise<Server> {
 		[CLI, "serve", "--db", db, "--listen", "127.0.0.1:0", ...args],
 		{ stdio: ["ignore", "pipe", "pipe"] },
 	);
+	running.push(child);
 	const log: string[] = [];
 	child.stdout.on("data", (d: Buffer) =>
 		log.push(
@@ -86,4 +93,59 @@ export async function waitFor<T>(
 		if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
 		await new Promise((done) => setTimeout(done, 100));
 	}
+}
+
+/** A running `gocrash collect`: its log so far, and its exit. */
+export interface Collector {
+	readonly process: ChildProcess;
+	readonly log: string[];
+	readonly exited: Promise<number | null>;
+}
+
+/** Starts the built `gocrash collect` with `args`, `env` added to this process's environment. */
+export function startCollect(args: readonly string[], env: Record<string, string>): Collector {
+	const child = spawn(process.execPath, [CLI, "collect", ...args], {
+		stdio: ["ignore", "pipe", "pipe"],
+		env: { ...process.env, ...env },
+	});
+	running.push(child);
+	const log: string[] = [];
+	child.stderr.on("data", (d: Buffer) =>
+		log.push(
+			...d
+				.toString()
+				.split("\n")
+				.filter((l) => l !== ""),
+		),
+	);
+	const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+	return { process: child, log, exited };
+}
+
+/** A stored crash as `GET /api/v1/crashes/ID` gives it (the fields the tests look at). */
+export interface StoredCrash {
+	readonly id: string;
+	readonly kind: string;
+	readonly time: string;
+	readonly bucket: string;
+	readonly host: string;
+	readonly service: string;
+	readonly version: string;
+	readonly text: string;
+	readonly attributes: Record<string, string | string[]>;
+}
+
+/** Every crash the server at `url` holds, in full. */
+export async function storedCrashes(url: string, read: string): Promise<StoredCrash[]> {
+	const get = async (path: string) => {
+		const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${read}` } });
+		if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+		return res.json() as Promise<unknown>;
+	};
+	const { crashes } = (await get("/api/v1/crashes?limit=1000&from=0")) as {
+		crashes: { id: string }[];
+	};
+	return Promise.all(
+		crashes.map(async ({ id }) => (await get(`/api/v1/crashes/${id}`)) as StoredCrash),
+	);
 }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import {
 	appendFileSync,
 	existsSync,
@@ -14,93 +14,22 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { signCrash } from "../src/fleet/index.js";
-import { parseCrashes } from "../src/traceback/index.js";
-import { CLI, freePort, type Server, serve, createToken as token, waitFor } from "./_serve.js";
-
-// `gocrash collect` against a real `gocrash serve`: both are the built command line, run as
-// processes, killed and restarted in the middle; the crash texts are the generator's fixtures.
-const FIXTURES = new URL("./fixtures/crashes/go1.24.4-amd64/", import.meta.url).pathname;
-const fixture = (name: string): string => readFileSync(join(FIXTURES, `${name}.txt`), "utf8");
-/** The bucket a crash text goes to when posted on its own. */
-const bucketOf = (text: string): string => {
-	const crash = parseCrashes(text).crashes[0];
-	if (crash === undefined) throw new Error("no crash");
-	return signCrash(crash).id;
-};
+import { bucketOf, cri, fixture, logLines } from "./_logs.js";
+import {
+	CLI,
+	freePort,
+	type Server,
+	serve,
+	startCollect,
+	storedCrashes,
+	createToken as token,
+	waitFor,
+} from "./_serve.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "gocrash-collect-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-const running: ChildProcess[] = [];
-afterAll(() => {
-	for (const child of running) child.kill("SIGKILL");
-});
-
-/** A running `gocrash collect`: its log so far, and its exit. */
-interface Collector {
-	readonly process: ChildProcess;
-	readonly log: string[];
-	readonly exited: Promise<number | null>;
-}
-
-function collect(args: readonly string[], env: Record<string, string>): Collector {
-	const child = spawn(process.execPath, [CLI, "collect", ...args], {
-		stdio: ["ignore", "pipe", "pipe"],
-		env: { ...process.env, ...env },
-	});
-	running.push(child);
-	const log: string[] = [];
-	child.stderr.on("data", (d: Buffer) =>
-		log.push(
-			...d
-				.toString()
-				.split("\n")
-				.filter((l) => l !== ""),
-		),
-	);
-	const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
-	return { process: child, log, exited };
-}
-
-interface Stored {
-	readonly id: string;
-	readonly bucket: string;
-	readonly host: string;
-	readonly service: string;
-	readonly attributes: Record<string, string | string[]>;
-}
-
-async function stored(url: string, read: string): Promise<Stored[]> {
-	const res = await fetch(`${url}/api/v1/crashes?limit=1000&from=0`, {
-		headers: { authorization: `Bearer ${read}` },
-	});
-	expect(res.status).toBe(200);
-	const { crashes } = (await res.json()) as { crashes: { id: string }[] };
-	return Promise.all(
-		crashes.map(async ({ id }) => {
-			const one = await fetch(`${url}/api/v1/crashes/${id}`, {
-				headers: { authorization: `Bearer ${read}` },
-			});
-			return (await one.json()) as Stored;
-		}),
-	);
-}
-
-const logLines = (n: number, tag: string): string =>
-	Array.from({ length: n }, (_, i) => `2026-12-04T06:00:00Z INFO ${tag} ${i}\n`).join("");
-
-/** A crash text as the kubelet writes it: CRI lines, the long ones split into P(artial) pieces. */
-const cri = (text: string): string =>
-	text
-		.trimEnd()
-		.split("\n")
-		.map((line) =>
-			line.length > 20
-				? `2026-12-04T06:10:00.000000001Z stderr P ${line.slice(0, 20)}\n2026-12-04T06:10:00.000000002Z stderr F ${line.slice(20)}\n`
-				: `2026-12-04T06:10:00.000000001Z stderr F ${line}\n`,
-		)
-		.join("");
-
+// `gocrash collect` against a real `gocrash serve`: both are the built command line, run as
+// processes, killed and restarted in the middle; the crash texts are the generator's fixtures.
 describe("gocrash collect", () => {
 	test("files (rotated, truncated), CRI logs and the Go client's spool reach the server once each, through a server outage and a collector killed with SIGKILL", async () => {
 		const db = join(scratch, "fleet.db");
@@ -139,7 +68,7 @@ describe("gocrash collect", () => {
 			"--from-start",
 		];
 		const env = { GOCRASH_TOKEN: ingest };
-		let collector = collect(args, env);
+		let collector = startCollect(args, env);
 		const sent: Record<string, string> = {};
 		const write = (path: string, name: string, text: string = fixture(name)) => {
 			appendFileSync(path, text);
@@ -159,7 +88,7 @@ describe("gocrash collect", () => {
 			logLines(5, "start") + fixture("nil-map-write") + logLines(3, "after"),
 		);
 		await waitFor("the first crash", async () =>
-			(await stored(url, read)).length === 1 ? true : undefined,
+			(await storedCrashes(url, read)).length === 1 ? true : undefined,
 		);
 
 		// Rotation: the old file is renamed away (no longer matched) and written once more;
@@ -171,14 +100,14 @@ describe("gocrash collect", () => {
 		const other = join(logs, "other.log");
 		write(other, "custom-error", logLines(100, "filler") + fixture("custom-error"));
 		await waitFor("four crashes", async () =>
-			(await stored(url, read)).length === 4 ? true : undefined,
+			(await storedCrashes(url, read)).length === 4 ? true : undefined,
 		);
 		truncateSync(other, 0);
 		write(other, "panic-errorf");
 		// A pod's container log, as the kubelet writes it.
 		write(join(pods, "0.log"), "index-out-of-range", cri(fixture("index-out-of-range")));
 		await waitFor("six crashes", async () =>
-			(await stored(url, read)).length === 6 ? true : undefined,
+			(await storedCrashes(url, read)).length === 6 ? true : undefined,
 		);
 
 		// The server goes away: a crash waits in the spool; the collector is killed; a crash is
@@ -205,16 +134,16 @@ describe("gocrash collect", () => {
 		};
 		writeFileSync(join(pickup, "client-spooled-1.json"), JSON.stringify(goClient));
 		sent["nil-pointer"] = bucketOf(goClient.text);
-		collector = collect(args, env);
+		collector = startCollect(args, env);
 		await new Promise((done) => setTimeout(done, 1500));
 		server = await serve(db, "--listen", `127.0.0.1:${port}`);
 		const all = await waitFor("nine crashes", async () => {
-			const found = await stored(url, read);
+			const found = await storedCrashes(url, read);
 			return found.length >= 9 ? found : undefined;
 		});
 		// Nothing more arrives later: no crash was sent twice.
 		await new Promise((done) => setTimeout(done, 2500));
-		const final = await stored(url, read);
+		const final = await storedCrashes(url, read);
 		expect(final.length).toBe(9);
 		expect(new Set(all.map((c) => c.bucket))).toEqual(new Set(Object.values(sent)));
 		for (const crash of final.filter((c) => c.service !== "billing")) {
@@ -251,7 +180,7 @@ describe("gocrash collect", () => {
 		const server = await serve(db);
 		const dir = join(scratch, "quiet");
 		mkdirSync(dir);
-		const collector = collect(
+		const collector = startCollect(
 			[
 				join(dir, "*.log"),
 				"--server",
@@ -272,7 +201,7 @@ describe("gocrash collect", () => {
 		const cut = lines.findIndex((l) => l.startsWith("main.")) + 1;
 		writeFileSync(join(dir, "a.log"), `${lines.slice(0, cut).join("\n")}\n`);
 		const [crash] = await waitFor("the crash", async () => {
-			const found = await stored(server.url, read);
+			const found = await storedCrashes(server.url, read);
 			return found.length > 0 ? found : undefined;
 		});
 		expect(crash?.attributes.truncated).toBe("true");
@@ -293,7 +222,7 @@ describe("gocrash collect", () => {
 			),
 		);
 		const port = await freePort();
-		const collector = collect(
+		const collector = startCollect(
 			[
 				join(dir, "big.log"),
 				"--once",
@@ -351,7 +280,7 @@ describe("gocrash collect", () => {
 		);
 		expect(run.stderr.toString()).toMatch(/done: 2 reports sent/);
 		expect(run.status).toBe(0);
-		expect((await stored(server.url, read)).length).toBe(2);
+		expect((await storedCrashes(server.url, read)).length).toBe(2);
 		const again = spawnSync(
 			process.execPath,
 			[
@@ -374,7 +303,7 @@ describe("gocrash collect", () => {
 		// Standard input has no positions: the same text read again is the same reports, and the
 		// server stores each once.
 		expect(again.stderr.toString()).toMatch(/\(already stored\)/);
-		expect((await stored(server.url, read)).length).toBe(2);
+		expect((await storedCrashes(server.url, read)).length).toBe(2);
 		server.process.kill("SIGTERM");
 		await server.exited;
 	});
@@ -450,7 +379,7 @@ describe("gocrash collect", () => {
 		}
 		journal(first);
 		expect(run()).toMatch(/done: 2 reports sent/);
-		const crashes = await stored(server.url, read);
+		const crashes = await storedCrashes(server.url, read);
 		expect(crashes.map((c) => [c.service, c.bucket, c.host]).sort()).toEqual(
 			[
 				["api", bucketOf(fixture("divide-by-zero")), "web-1"],
@@ -472,7 +401,7 @@ describe("gocrash collect", () => {
 			].join(""),
 		);
 		expect(run("--unit", "billing.service")).toMatch(/done: 1 report sent/);
-		const after = await stored(server.url, read);
+		const after = await storedCrashes(server.url, read);
 		expect(after.length).toBe(3);
 		expect(after.map((c) => c.bucket)).toContain(bucketOf(fixture("index-out-of-range")));
 		server.process.kill("SIGTERM");

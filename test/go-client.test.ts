@@ -1,9 +1,9 @@
-import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildGoClient, toolchain } from "./_goclient.js";
 import { type Server, serve, createToken as token } from "./_serve.js";
 
 // End to end: test/goclient (a program that imports client/go through a replace directive), built
@@ -11,30 +11,6 @@ import { type Server, serve, createToken as token } from "./_serve.js";
 // runs; each crash must arrive through the client's monitor process in the bucket the server gives
 // the same text posted directly, with the client's attributes, while the program's exit status and
 // crash output stay as they are without the client. linux/arm64 runs under qemu-aarch64.
-const root = join(import.meta.dirname, "..");
-const PROGRAM = join(import.meta.dirname, "goclient");
-const GO_ENV = {
-	GOTOOLCHAIN: "local",
-	GOFLAGS: "-mod=mod",
-	GOPROXY: "off",
-	GOCACHE: join(root, ".cache/go-build"),
-	CGO_ENABLED: "0",
-};
-const run = promisify(execFile);
-
-/** The `go` command of a Debian toolchain, or null (with the reason) when it cannot be fetched. */
-function toolchain(version: string): { go: string | null; why: string } {
-	try {
-		const go = execFileSync(join(root, "scripts/go-toolchain.sh"), [version], {
-			encoding: "utf8",
-			stdio: ["ignore", "pipe", "pipe"],
-		}).trim();
-		return { go, why: "" };
-	} catch (error) {
-		return { go: null, why: String((error as Error).message).slice(0, 300) };
-	}
-}
-
 interface Target {
 	readonly name: string;
 	readonly version: string;
@@ -200,10 +176,7 @@ describe.each(TARGETS)("the Go client built with $name", (target) => {
 
 	beforeAll(async () => {
 		if (!runnable) return;
-		await run(target.go as string, ["build", "-o", bin, "."], {
-			cwd: PROGRAM,
-			env: { ...process.env, ...GO_ENV, GOARCH: target.goarch },
-		});
+		await buildGoClient(target.go as string, target.goarch, bin);
 	}, 300_000);
 
 	it.runIf(runnable)(
