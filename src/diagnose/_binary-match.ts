@@ -190,9 +190,13 @@ export function matchBinary(
 			differences.push(
 				`the binary is not position-independent, yet the frames' pc= are ${describeBase(loadBase)} its addresses`,
 			);
-		else if (loadBase < 0 || loadBase % PAGE !== 0)
+		else if (loadBase < 0)
 			differences.push(
-				`the frames' pc= are ${describeBase(loadBase)} the binary's addresses, which no page-aligned load base gives`,
+				`the frames' pc= are ${describeBase(loadBase)} the binary's addresses, where no load base puts them`,
+			);
+		else if (loadBase % PAGE !== 0)
+			differences.push(
+				`the frames' pc= give load base ${formatPC(loadBase)}, which is not page-aligned`,
 			);
 	}
 	return {
