@@ -60,8 +60,7 @@ function printedFrames(result: ParseResult): PrintedFrame[] {
 }
 
 /** The Go release the text names: a GOROOT path, else the only release an unindented line mentions. */
-function textGoVersion(result: ParseResult, notes: readonly string[]): Fact | null {
-	const fromPaths = inferEnvironment(result, []).goVersion;
+function textGoVersion(fromPaths: Fact | null, notes: readonly string[]): Fact | null {
 	if (fromPaths !== null) return fromPaths;
 	const seen = new Map<string, string>();
 	for (const note of notes) {
@@ -89,7 +88,11 @@ function sameFile(printed: string, binary: string): boolean {
 	return printed === binary || printed.endsWith(`/${binary}`) || binary.endsWith(`/${printed}`);
 }
 
-function compare(text: Fact | null, binary: string, same: (t: string) => boolean) {
+function compare(
+	text: Fact | null,
+	binary: string,
+	same: (t: string) => boolean,
+): ComparedFact | null {
 	return text === null || binary === ""
 		? null
 		: { text: text.value, textSource: text.source, binary, agrees: same(text.value) };
@@ -112,16 +115,17 @@ export function matchBinary(
 	bin: GoBinary,
 ): BinaryMatch {
 	const differences: string[] = [];
+	// Only the text: no flags, no binary.
+	const fromText = inferEnvironment(result, []);
 	const binVersion = (bin.buildInfo?.goVersion ?? "").replace(/^go/, "").split(" ")[0] ?? "";
-	const goVersion = compare(textGoVersion(result, notes), binVersion, (t) =>
+	const goVersion = compare(textGoVersion(fromText.goVersion, notes), binVersion, (t) =>
 		sameRelease(t, binVersion),
 	);
 	if (goVersion !== null && !goVersion.agrees)
 		differences.push(`binary is go${goVersion.binary}, crash is go${goVersion.text}`);
-	const textArch = inferEnvironment(result, []).goarch;
 	const binArch = bin.arch === "other" ? "" : bin.arch;
-	// Go's own ELF machine for ppc64le is the same as ppc64's; the register names cannot tell them apart.
-	const goarch = compare(textArch, binArch, (t) => t.replace(/le$/, "") === binArch);
+	// One ELF machine, and so one Arch, covers ppc64 and ppc64le.
+	const goarch = compare(fromText.goarch, binArch, (t) => t.replace(/le$/, "") === binArch);
 	if (goarch !== null && !goarch.agrees)
 		differences.push(`binary is ${goarch.binary}, crash is ${goarch.text}`);
 
