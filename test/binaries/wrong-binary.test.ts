@@ -2,10 +2,13 @@
 // split-SP reproducer's real crashes and binaries (Debian's go1.24.4 and go1.26.10, linux/arm64,
 // not position-independent), a crashgen crash of go1.24.4 whose frames name /usr/lib/go-1.24/, and
 // test/binaries/piecrash built as a PIE by scripts/run-piecrash.sh and run natively, so that the
-// kernel loads it at a random base.
+// kernel loads it at a random base, and its "next build" (one line added) made here.
 import { execFile } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { runGocrash } from "./_cli.js";
 import { BINARY_FIXTURES } from "./_fixtures.js";
 
@@ -114,6 +117,55 @@ describe("a PIE loaded at a random base", () => {
 		expect(doc.binary.loadBase).toBe(bias);
 		expect(Number(bias) % 0x1000).toBe(0);
 		expect(Number(bias)).toBeGreaterThan(0);
+	});
+
+	it("does not match the next build, where main.main moved down one line", async () => {
+		const dir = mkdtempSync(join(tmpdir(), "gocrash-nextbuild-"));
+		onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+		const src = readFileSync(`${root}test/binaries/piecrash/main.go`, "utf8");
+		const moved = src.replace(
+			"func main() {",
+			"// One line more in the next build.\nfunc main() {",
+		);
+		expect(moved).not.toBe(src);
+		writeFileSync(join(dir, "main.go"), moved);
+		copyFileSync(`${root}test/binaries/piecrash/go.mod`, join(dir, "go.mod"));
+		const go = (
+			await execFileAsync(`${root}scripts/go-toolchain.sh`, ["1.24"], { encoding: "utf8" })
+		).stdout.trim();
+		// As scripts/run-piecrash.sh builds it; -trimpath keeps the file names example.com/piecrash/….
+		await execFileAsync(
+			go,
+			["build", "-trimpath", "-buildvcs=false", "-buildmode=pie", "-o", "next", "."],
+			{
+				cwd: dir,
+				env: {
+					...process.env,
+					GOOS: "linux",
+					GOARCH: "amd64",
+					CGO_ENABLED: "0",
+					GOTOOLCHAIN: "local",
+					GOFLAGS: "-mod=mod",
+					GOPROXY: "off",
+					GOWORK: "off",
+					GOCACHE: `${root}.cache/go-build`,
+				},
+			},
+		);
+		const doc = JSON.parse(
+			(await diagnose(`${pie}.crash.txt`, "--binary", join(dir, "next"), "--json")).stdout,
+		);
+		expect(doc.binary.matches).toBe(false);
+		expect(doc.binary.differences).toEqual([
+			expect.stringMatching(
+				/^\d+ of \d+ frames' file:line differ from the binary's \(main\.main(?:\.func1)?\+0x[0-9a-f]+: crash says example\.com\/piecrash\/main\.go:(\d+), binary example\.com\/piecrash\/main\.go:\d+\)$/,
+			),
+		]);
+		const [, said, has] = /main\.go:(\d+), binary .*main\.go:(\d+)/.exec(
+			doc.binary.differences[0],
+		) as RegExpExecArray;
+		expect(Number(has)).toBe(Number(said) + 1);
+		expect(doc.environment.goVersion).toBeNull();
 	});
 
 	it("does not match a binary of another GOARCH and toolchain", async () => {
