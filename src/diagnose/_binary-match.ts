@@ -215,9 +215,8 @@ export function matchBinary(
 	};
 }
 
-/** `0x5290 above` / `0x5290 below`: a difference of addresses, never printed as a negative number. */
+/** `0x5290 above` / `0x5290 below` (a non-zero difference of addresses), never a negative number. */
 function describeBase(base: number): string {
-	if (base === 0) return "0 from";
 	return `${formatPC(Math.abs(base))} ${base < 0 ? "below" : "above"}`;
 }
 
