@@ -187,7 +187,7 @@ export function matchBinary(
 	const loadBase = best === undefined ? null : best[0];
 	if (ranked.length > 1) {
 		differences.push(
-			`the frames' pc= and offsets give ${ranked.length} different load bases (one binary gives one)`,
+			`the frames' pc= and offsets give ${ranked.length} different load bases (the binary that crashed gives one)`,
 		);
 	} else if (loadBase !== null && loadBase !== 0) {
 		if (!bin.image.pie)

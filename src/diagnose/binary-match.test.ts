@@ -81,7 +81,7 @@ describe("matchBinary", () => {
 		expect(m.goVersion?.agrees ?? true).toBe(true);
 		expect(m.differences).toEqual([
 			"1 of 15 frames' functions are not in the binary",
-			"the frames' pc= and offsets give 4 different load bases (one binary gives one)",
+			"the frames' pc= and offsets give 4 different load bases (the binary that crashed gives one)",
 		]);
 	});
 
