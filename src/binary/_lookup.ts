@@ -136,7 +136,8 @@ export function runValue(runs: readonly PcRun[], pc: number): number | undefined
 
 /**
  * Works out how far a PIE binary was loaded from its link-time addresses, from one crash frame
- * whose function and offset are known (`main.main+0x1c` printed at runtime PC `runtimePC`).
+ * whose function and offset are known (`main.main+0x1c` printed at runtime PC `runtimePC`); a
+ * load base is never negative, so a PC below the frame's link address is an error.
  */
 export function loadBias(bin: GoBinary, name: string, offset: number, runtimePC: number): number {
 	const found = findFunctionByName(bin, name);
@@ -151,5 +152,14 @@ export function loadBias(bin: GoBinary, name: string, offset: number, runtimePC:
 			bin.format,
 		);
 	}
-	return runtimePC - (bin.pclntab.entry(index) + offset);
+	const link = bin.pclntab.entry(index) + offset;
+	if (runtimePC < link) {
+		throw new BinaryError(
+			"malformed",
+			`${name}+${hex(offset)} is ${hex(link)} in the binary, above the printed pc ${hex(runtimePC)}: no load base puts it there (is it the binary that crashed?)`,
+			0,
+			bin.format,
+		);
+	}
+	return runtimePC - link;
 }

@@ -10,7 +10,7 @@ export type { FileSource } from "./_bytes.js";
 export { BinaryError, type BinaryErrorCode, type BinaryFormat } from "./_error.js";
 export { hasNonLeafFix, parseGoVersion } from "./_go-version.js";
 export type { Arch, Image, Section, Segment } from "./_image.js";
-export type { SourceFrame } from "./_inline.js";
+export { printedFuncName, type SourceFrame } from "./_inline.js";
 export {
 	type AnnotatedFunction,
 	annotateFunction,

@@ -47,6 +47,8 @@ export function readCrashPCs(bin: GoBinary, crashes: readonly Crash[]): CrashPCs
 	};
 	const votes = new Map<number, { count: number; source: string }>();
 	const vote = (bias: number, source: string): void => {
+		// A load base is never negative: such a frame is not this binary's.
+		if (bias < 0) return;
 		const v = votes.get(bias);
 		votes.set(bias, { count: (v?.count ?? 0) + 1, source: v?.source ?? source });
 	};

@@ -78,12 +78,23 @@ describe("gocrash diagnose", () => {
 			/goroutine 22 stopped at main\.big_stack\+0x90 = 0xa8e50, exactly the second half of a split epilogue/,
 		);
 		expect(top.evidence.join("\n")).toMatch(/leaf: main\.big_stack/);
+		expect(doc.binary).toMatchObject({
+			name: "diagnose/split-sp/splitsp-go1.26.10-linux-arm64-leaf.gz",
+			matches: true,
+			differences: [],
+			frames: 85,
+			loadBase: "0x0",
+		});
 	});
 
 	it("says what to run to confirm when the binary is missing", async () => {
 		const r = await gocrash(["diagnose/split-sp/go1.24.4-arm64-non-leaf.txt"]);
 		expect(r.stdout).toMatch(/^LIKELY +go-arm64-split-sp-epilogue: /m);
 		expect(r.stdout).toMatch(/gocrash diagnose CRASH --binary BIN/);
+		const doc = JSON.parse(
+			(await gocrash(["diagnose/split-sp/go1.24.4-arm64-non-leaf.txt", "--json"])).stdout,
+		);
+		expect(doc.binary).toBeNull();
 	});
 
 	it("prints one line per finding, then evidence, then what to do", async () => {

@@ -1,9 +1,12 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { formatPC } from "../binary/index.js";
 import {
+	type BinaryMatch,
 	type Diagnosis,
 	diagnose,
+	formatBinaryMismatch,
 	type InferredEnvironment,
 	NoteCollector,
 } from "../diagnose/index.js";
@@ -25,7 +28,8 @@ found with its confidence (confirmed, likely, possible), the evidence used and w
 
   --binary BIN      the executable that crashed: its buildinfo gives the environment, and for the
                     arm64 split-SP bug the preempted goroutine's PC is checked against the
-                    binary's split epilogues (turns 'likely' into 'confirmed')
+                    binary's split epilogues (turns 'likely' into 'confirmed'); a binary whose Go
+                    version, GOARCH or frames differ from the crash's is reported and not used
   --go-version V    Go version that built the program (default: from the text or the binary)
   --goarch A        GOARCH (default: from runtime file names and registers in the text)
   --goos O          GOOS
@@ -145,6 +149,19 @@ function environmentJson(env: InferredEnvironment): Record<string, unknown> {
 	};
 }
 
+function binaryJson(m: BinaryMatch): Record<string, unknown> {
+	return {
+		name: m.name,
+		matches: m.matches,
+		differences: m.differences,
+		goVersion: m.goVersion,
+		goarch: m.goarch,
+		frames: m.frames,
+		loadBase: m.loadBase === null ? null : formatPC(m.loadBase),
+		pie: m.pie,
+	};
+}
+
 function toJson(name: string, d: Diagnosis, ruleCount: number): Record<string, unknown> {
 	return {
 		input: name,
@@ -163,6 +180,7 @@ function toJson(name: string, d: Diagnosis, ruleCount: number): Record<string, u
 			unknowns: f.unknowns,
 		})),
 		environment: environmentJson(d.environment),
+		binary: d.binary === null ? null : binaryJson(d.binary),
 		crashes: d.crashes,
 		races: d.races,
 		rules: ruleCount,
@@ -180,7 +198,11 @@ function describeEnvironment(env: InferredEnvironment): string {
 
 function formatDiagnosis(name: string, d: Diagnosis, style: Style, explain: boolean): string {
 	const what = `${d.crashes} crash${d.crashes === 1 ? "" : "es"}${d.races > 0 ? `, ${d.races} race report${d.races === 1 ? "" : "s"}` : ""}`;
-	const head = `${style.bold(name)}: ${what}; ${describeEnvironment(d.environment)}`;
+	const mismatch =
+		d.binary === null || d.binary.matches
+			? ""
+			: `\n${style.yellow(formatBinaryMismatch(d.binary))}`;
+	const head = `${style.bold(name)}: ${what}; ${describeEnvironment(d.environment)}${mismatch}`;
 	if (d.findings.length === 0) {
 		return `${head}\nNo known cause matched. Run 'gocrash parse' to read the crash, or add a rule (--rules DIR).\n`;
 	}

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parseGoBinary } from "../binary/index.js";
-import { collectNotes, diagnose } from "../diagnose/index.js";
+import { collectNotes, diagnose, formatBinaryMismatch } from "../diagnose/index.js";
 import { parseCrashes } from "../traceback/index.js";
 import type { Command, Io } from "./_io.js";
 import { InputError, parseCommandArgs, UsageError } from "./_io.js";
@@ -234,6 +234,8 @@ async function reproduce(
 		notes: collectNotes(first.output),
 		binary: { name: bin, bin: parseGoBinary(await readFile(bin)) },
 	});
+	if (d.binary !== null && !d.binary.matches)
+		io.stdout.write(`\ngocrash diagnose: ${formatBinaryMismatch(d.binary)}\n`);
 	const top = d.findings[0];
 	if (top !== undefined) {
 		io.stdout.write(

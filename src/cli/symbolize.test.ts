@@ -84,3 +84,33 @@ test("--crash: the real qemu crash of the reproducer names the victim's split wi
 			.map((s: { pc: string }) => s.pc),
 	).toEqual(["0x8eebc"]);
 });
+
+test("--crash: a binary that did not print the crash is refused, with what differs", async () => {
+	const r = await gocrash(
+		"symbolize",
+		"../../fixtures/diagnose/split-sp/splitsp-go1.26.10-linux-arm64-leaf.gz",
+		"--crash",
+		"../../fixtures/diagnose/split-sp/go1.24.4-arm64-non-leaf.txt",
+	);
+	expect(r.code).toBe(1);
+	expect(r.stdout).toBe("");
+	expect(r.stderr).toMatch(
+		/^gocrash symbolize: \.\.\/\.\.\/fixtures\/diagnose\/split-sp\/splitsp-go1\.26\.10-linux-arm64-leaf\.gz does not match the crash in \.\.\/\.\.\/fixtures\/diagnose\/split-sp\/go1\.24\.4-arm64-non-leaf\.txt: binary is go1\.26\.10, crash is go1\.24\.4; /,
+	);
+	expect(r.stderr).not.toMatch(/0x-/);
+});
+
+test("--frame: a pc below the frame's link address gives no negative load base", async () => {
+	// main.big_stack+0x84 at 0xa3bb4 is go1.24.4's frame; in the go1.26.10 build it is at 0xa8e44.
+	const r = await gocrash(
+		"symbolize",
+		"../../fixtures/diagnose/split-sp/splitsp-go1.26.10-linux-arm64-leaf.gz",
+		"0xa3bb4",
+		"--frame",
+		"main.big_stack+0x84@0xa3bb4",
+	);
+	expect(r.code).toBe(1);
+	expect(r.stderr).toBe(
+		"gocrash symbolize: ../../fixtures/diagnose/split-sp/splitsp-go1.26.10-linux-arm64-leaf.gz: main.big_stack+0x84 is 0xa8e44 in the binary, above the printed pc 0xa3bb4: no load base puts it there (is it the binary that crashed?)\n",
+	);
+});

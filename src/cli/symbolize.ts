@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { formatPC, loadBias, type Symbolized, symbolizePC } from "../binary/index.js";
+import { collectNotes, matchBinary } from "../diagnose/index.js";
 import { parseCrashes } from "../traceback/index.js";
 import { readGoBinary } from "./_binary-file.js";
 import { type CrashPCs, readCrashPCs } from "./_crash-pcs.js";
@@ -15,7 +16,8 @@ inlined calls at it, innermost first, as a Go traceback prints a frame there.
   --crash FILE            read the crash output of this binary: work out the load base from its
                           frames (PIE binaries are loaded at a random base), resolve the signal PC
                           and registers, and name every frame stopped on a split SP adjustment
-                          (golang/go#73259)
+                          (golang/go#73259); a binary whose Go version, GOARCH or frames differ
+                          from the crash's is refused
   --frame FUNC+OFFSET@PC  for a PIE binary: one frame of the crash whose function and offset are
                           known, e.g. 'main.main+0x1c@0xaaaacc2b1234'; the load base is worked
                           out from it and subtracted from every PC
@@ -25,7 +27,8 @@ inlined calls at it, innermost first, as a Go traceback prints a frame there.
                           traceback does
   --json                  print one JSON object per PC, one per line
 
-Exit status: 0 all PCs resolved, 1 some PC is outside Go code or the binary is unreadable.
+Exit status: 0 all PCs resolved, 1 some PC is outside Go code, the binary is unreadable or it
+does not match the --crash file.
 `;
 
 const framePattern = /^(.+)\+0x([0-9a-fA-F]{1,16})@(?:0x)?([0-9a-fA-F]{1,16})$/;
@@ -73,7 +76,13 @@ export const symbolizeCommand: Command = {
 		let crash: CrashPCs | undefined;
 		if (values.crash !== undefined) {
 			const text = await readFile(resolve(io.cwd, values.crash), "utf8");
-			crash = readCrashPCs(bin, parseCrashes(text).crashes);
+			const parsed = parseCrashes(text);
+			const match = matchBinary(parsed, collectNotes(text), path, bin);
+			if (!match.matches)
+				throw new InputError(
+					`${path} does not match the crash in ${values.crash}: ${match.differences.join("; ")}`,
+				);
+			crash = readCrashPCs(bin, parsed.crashes);
 			bias = crash.bias;
 			if (!values.json) {
 				io.stdout.write(`load bias ${formatPC(bias)} (${crash.biasSource})\n`);

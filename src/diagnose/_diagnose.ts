@@ -9,6 +9,7 @@ import {
 } from "../knowledge/index.js";
 import type { Crash, ParseResult } from "../traceback/index.js";
 import { runAnalysis } from "./_analyses.js";
+import { type BinaryMatch, matchBinary } from "./_binary-match.js";
 import {
 	type EnvironmentOverrides,
 	type InferredEnvironment,
@@ -40,6 +41,8 @@ export interface Diagnosis {
 	readonly environment: InferredEnvironment;
 	readonly crashes: number;
 	readonly races: number;
+	/** How the binary given compares with the crash; null without one. Used only when it matches. */
+	readonly binary: BinaryMatch | null;
 }
 
 /** What `diagnose` needs besides the parsed text. */
@@ -54,7 +57,9 @@ export interface DiagnoseOptions {
 /** Explains a parsed crash text with the rules: which known causes match, how surely, and why. */
 export function diagnose(result: ParseResult, options: DiagnoseOptions): Diagnosis {
 	const notes = options.notes ?? [];
-	const binary = options.binary;
+	const given = options.binary;
+	const match = given === undefined ? null : matchBinary(result, notes, given.name, given.bin);
+	const binary = match?.matches === true ? given : undefined;
 	let report: ScanReport | undefined;
 	const scan = (): ScanReport => {
 		report ??= scanGoBinary((binary as BinaryInput).bin);
@@ -86,7 +91,9 @@ export function diagnose(result: ParseResult, options: DiagnoseOptions): Diagnos
 	const supersededBy = new Map<string, readonly string[]>();
 	for (const crash of subjects) {
 		const split =
-			crash !== null && hasSplitSPSignature(crash) ? checkSplitSP(crash, binary, scan) : undefined;
+			crash !== null && hasSplitSPSignature(crash)
+				? checkSplitSP(crash, binary, match?.loadBase ?? null, scan)
+				: undefined;
 		const subject: Subject = {
 			crash,
 			races: result.races,
@@ -135,7 +142,13 @@ export function diagnose(result: ParseResult, options: DiagnoseOptions): Diagnos
 				CONFIDENCES.indexOf(a.f.confidence) - CONFIDENCES.indexOf(b.f.confidence) || a.i - b.i,
 		)
 		.map(({ f }) => f);
-	return { findings, environment, crashes: result.crashes.length, races: result.races.length };
+	return {
+		findings,
+		environment,
+		crashes: result.crashes.length,
+		races: result.races.length,
+		binary: match,
+	};
 }
 
 function mergeFindings(a: Finding, b: Finding): Finding {

@@ -1,6 +1,7 @@
 import { formatPC, type GoBinary, type ScanReport, type SplitSP } from "../binary/index.js";
 import type { Crash, Frame, Goroutine } from "../traceback/index.js";
 import { preemptedVictims } from "./_analyses.js";
+import { hexValue } from "./_binary-match.js";
 import { formatFrame } from "./_frames.js";
 
 /** A binary given with `--binary`, read, with its split-SP scan when one was needed. */
@@ -90,32 +91,19 @@ function findEntry(bin: GoBinary, name: string): number | undefined {
 	return undefined;
 }
 
-/** A printed hex address as a number; undefined when it is not one. */
-function hexValue(text: string | null): bigint | undefined {
-	return text !== null && /^0x[0-9a-fA-F]{1,16}$/.test(text) ? BigInt(text) : undefined;
-}
-
-/** The load base of a position-independent binary, from any printed frame with both pc and offset. */
-function loadBase(crash: Crash, bin: GoBinary): bigint | undefined {
-	const frames = [...crash.runtimeStack, ...crash.goroutines.flatMap((g) => g.frames)];
-	for (const f of frames) {
-		if (f.pc === null || f.offset === null || f.inlined) continue;
-		const entry = findEntry(bin, f.function);
-		const pc = hexValue(f.pc);
-		if (entry !== undefined && pc !== undefined) return pc - BigInt(entry + f.offset);
-	}
-	return undefined;
-}
-
 function windowText(w: SplitSP): string {
 	const [a, b] = w.deltas;
 	return `${formatPC(w.pc - 4)} ADD $${formatPC(a)}, RSP, RSP; ${formatPC(w.pc)} ADD $${formatPC(b)}, RSP, RSP (frame ${formatPC(w.frameSize)}, ${w.leaf ? "leaf" : "non-leaf"} function)`;
 }
 
-/** Names the victim and, with the binary, checks whether its PC is exactly on a split window. */
+/**
+ * Names the victim and, with the binary (one that matches the crash, with the load base its frames
+ * give), checks whether its PC is exactly on a split window.
+ */
 export function checkSplitSP(
 	crash: Crash,
 	binary: BinaryInput | undefined,
+	loadBase: number | null,
 	scan: () => ScanReport,
 ): SplitSPCheck {
 	const facts = new Map<string, string>();
@@ -145,7 +133,6 @@ export function checkSplitSP(
 		facts.set("split-sp-victim-off-window", `${binary.name} is not an arm64 binary`);
 		return { facts, evidence, steps };
 	}
-	let base: bigint | undefined;
 	for (const v of victims) {
 		const entry = findEntry(binary.bin, v.frame.function);
 		if (entry === undefined) {
@@ -154,10 +141,9 @@ export function checkSplitSP(
 		}
 		let pc: number | undefined;
 		if (v.frame.offset !== null) pc = entry + v.frame.offset;
-		else if (v.frame.pc !== null) {
-			base ??= loadBase(crash, binary.bin);
+		else {
 			const printed = hexValue(v.frame.pc);
-			if (base !== undefined && printed !== undefined) pc = Number(printed - base);
+			if (loadBase !== null && printed !== undefined) pc = printed - loadBase;
 		}
 		if (pc === undefined) {
 			const windows = report.splitSP.filter(
@@ -179,13 +165,10 @@ export function checkSplitSP(
 				);
 			continue;
 		}
-		if (v.frame.pc !== null) {
-			const b = (hexValue(v.frame.pc) ?? BigInt(pc)) - BigInt(pc);
-			if (b !== 0n)
-				evidence.push(
-					`load base 0x${b.toString(16)} (position-independent binary): printed pc ${v.frame.pc} is ${formatPC(pc)} in ${binary.name}`,
-				);
-		}
+		if (v.frame.pc !== null && loadBase !== null && loadBase !== 0)
+			evidence.push(
+				`load base ${formatPC(loadBase)} (position-independent binary): printed pc ${v.frame.pc} is ${formatPC(pc)} in ${binary.name}`,
+			);
 		const windows = report.splitSP.filter((w) => w.function === v.frame.function);
 		const hit = windows.find((w) => w.pc === pc);
 		const at = `${v.frame.function}+0x${(pc - entry).toString(16)} = ${formatPC(pc)}`;

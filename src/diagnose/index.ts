@@ -4,6 +4,12 @@
  * @module
  */
 export { ANALYSIS_NAMES, preemptedVictims } from "./_analyses.js";
+export {
+	type BinaryMatch,
+	type ComparedFact,
+	formatBinaryMismatch,
+	matchBinary,
+} from "./_binary-match.js";
 export { type DiagnoseOptions, type Diagnosis, diagnose, type Finding } from "./_diagnose.js";
 export {
 	type BinaryEnvironment,

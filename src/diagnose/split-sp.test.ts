@@ -20,7 +20,9 @@ const text = readFileSync(new URL("go1.26.10-arm64-leaf.txt", dir), "utf8");
 
 it("maps the victim through a load base worked out from other frames (position-independent binaries)", () => {
 	// The real crash as a PIE loaded at 0x7f0000000000 would print it, with the victim's
-	// `+0x90` offset lost, so that only the printed pc and the load base can place it.
+	// `+0x90` offset lost, so that only the printed pc and the load base can place it; the binary
+	// says it is position-independent (ELF ET_DYN), as a PIE's header does.
+	const pie = { ...bin, image: { ...bin.image, pie: true } };
 	const rebased = text
 		.replace(
 			/pc=(0x[0-9a-f]+)/g,
@@ -30,7 +32,7 @@ it("maps the victim through a load base worked out from other frames (position-i
 	const d = diagnose(parseCrashes(rebased), {
 		rules,
 		notes: collectNotes(rebased),
-		binary: { name: "bin", bin },
+		binary: { name: "bin", bin: pie },
 	});
 	const top = d.findings[0];
 	expect(top?.id).toBe("go-arm64-split-sp-epilogue");
@@ -38,15 +40,25 @@ it("maps the victim through a load base worked out from other frames (position-i
 	expect(top?.evidence.join("\n")).toMatch(
 		/stopped at main\.big_stack\+0x90 = 0xa8e50, exactly the second half/,
 	);
+	expect(top?.evidence.join("\n")).toContain(
+		"load base 0x7f0000000000 (position-independent binary): printed pc 0x7f00000a8e50 is 0xa8e50 in bin",
+	);
+	expect(d.binary?.loadBase).toBe(0x7f0000000000);
 });
 
 it("does not confirm when the victim's PC is not on a split window", () => {
-	const moved = text.replace("leaf.go:19 +0x90 fp=", "leaf.go:19 +0x8c fp=");
+	// As if the victim had been preempted one instruction earlier (offset and pc moved together).
+	const moved = text.replace(
+		"leaf.go:19 +0x90 fp=0x2839bb0fffc0 sp=0x2839bb0effb0 pc=0xa8e50",
+		"leaf.go:19 +0x8c fp=0x2839bb0fffc0 sp=0x2839bb0effb0 pc=0xa8e4c",
+	);
+	expect(moved).not.toBe(text);
 	const d = diagnose(parseCrashes(moved), {
 		rules,
 		notes: collectNotes(moved),
 		binary: { name: "bin", bin },
 	});
+	expect(d.binary?.matches).toBe(true);
 	expect(d.findings[0]?.id).toBe("go-arm64-split-sp-epilogue");
 	expect(d.findings[0]?.confidence).toBe("possible");
 	expect(d.findings[0]?.evidence.join("\n")).toMatch(/not on one of the function's split windows/);
