@@ -67,7 +67,7 @@ const POLL_MS = 500;
 export const collectCommand: Command = {
 	name: "collect",
 	summary:
-		"follow log files (tail -F, CRI, Docker) and stdin, send each Go crash to 'gocrash serve'",
+		"follow log files (tail -F, CRI, Docker), the journal and stdin; send each Go crash to 'gocrash serve'",
 	usage,
 	async run(args, io) {
 		const { values, positionals } = parseCommandArgs(args, {
