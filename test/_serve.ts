@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 
 /** The built command line, as end-to-end tests run it. */
 export const CLI = join(import.meta.dirname, "../dist/cli/bin.js");
@@ -10,6 +11,20 @@ const running: ChildProcess[] = [];
 process.on("exit", () => {
 	for (const child of running) if (child.exitCode === null) child.kill("SIGKILL");
 });
+
+/** The non-empty lines a stream gives, as they come. */
+function linesOf(stream: Readable): string[] {
+	const lines: string[] = [];
+	stream.on("data", (d: Buffer) =>
+		lines.push(
+			...d
+				.toString()
+				.split("\n")
+				.filter((l) => l !== ""),
+		),
+	);
+	return lines;
+}
 
 /** A `gocrash serve` process: its address once listening, its log lines, and its exit. */
 export interface Server {
@@ -29,15 +44,7 @@ export async function serve(db: string, ...args: string[]): Promise<Server> {
 		{ stdio: ["ignore", "pipe", "pipe"] },
 	);
 	running.push(child);
-	const log: string[] = [];
-	child.stdout.on("data", (d: Buffer) =>
-		log.push(
-			...d
-				.toString()
-				.split("\n")
-				.filter((l) => l !== ""),
-		),
-	);
+	const log = linesOf(child.stdout);
 	const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
 	let err = "";
 	const url = await new Promise<string>((done, fail) => {
@@ -109,15 +116,7 @@ export function startCollect(args: readonly string[], env: Record<string, string
 		env: { ...process.env, ...env },
 	});
 	running.push(child);
-	const log: string[] = [];
-	child.stderr.on("data", (d: Buffer) =>
-		log.push(
-			...d
-				.toString()
-				.split("\n")
-				.filter((l) => l !== ""),
-		),
-	);
+	const log = linesOf(child.stderr);
 	const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
 	return { process: child, log, exited };
 }
