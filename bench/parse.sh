@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Benchmark `gocrash parse` against panicparse 2.5.0 (Debian's `panicparse` package) in one run.
 #
-# Builds two inputs under .cache/bench/: a corpus of at least 200 MB made of the real crash
-# fixtures in test/fixtures/crashes (without race reports, which stop panicparse), and a real
-# 100k-goroutine GOTRACEBACK=all dump from bench/many-goroutines. Reports throughput (MB/s) and
-# peak RSS of both tools on each, checks that both really read every goroutine, then streams
-# 1 GB through gocrash to show that its memory stays flat.
+# Builds four inputs under .cache/bench/: a corpus of at least 200 MB made of the real crash
+# fixtures in test/fixtures/crashes (without race reports, which stop panicparse); a log archive
+# of the same size made of the small ones (1-30 KB: panics, fatal errors, signal crashes with
+# register dumps, from many programs); and two real 100k-goroutine GOTRACEBACK=all dumps from
+# bench/many-goroutines, one where goroutines of a stack print the same arguments and one where
+# each prints its own. Reports throughput (MB/s) and peak RSS of both tools on each, checks that
+# both really read every goroutine, then streams 1 GB through gocrash to show that its memory
+# stays flat.
 # Usage: bench/parse.sh [CORPUS_MB]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,6 +21,8 @@ command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
 pp="$(scripts/debian-fetch.sh panicparse)/usr/bin/panicparse"
 [ -f dist/cli/bin.js ] || npm run build >/dev/null
 gocrash=(node "$root/dist/cli/bin.js")
+# Seconds after which a run is stopped (panicparse does not finish some inputs).
+limit=120
 
 # The corpus: every fixture that panicparse reads to the end (it gives up on race reports and on
 # lines spliced by other threads), repeated until it reaches the size.
@@ -35,21 +40,38 @@ if [ ! -s "$corpus" ]; then
 	mv "$corpus.tmp" "$corpus"
 fi
 
-# The 100k-goroutine dump, from a real Go program.
+# The log archive: the small crashes among those files, repeated until it reaches the size.
+archive="$work/archive-${corpus_mb}mb.txt"
+if [ ! -s "$archive" ]; then
+	mapfile -t small < <(for f in "${files[@]}"; do s="$(stat -c %s "$f")"; [ "$s" -ge 1024 ] && [ "$s" -le 30720 ] && echo "$f"; done)
+	: > "$archive.tmp"
+	while [ "$(stat -c %s "$archive.tmp")" -lt $((corpus_mb * 1024 * 1024)) ]; do cat "${small[@]}" >> "$archive.tmp"; done
+	mv "$archive.tmp" "$archive"
+fi
+
+# The 100k-goroutine dumps, from a real Go program.
 many="$work/many-100k.txt"
-if [ ! -s "$many" ]; then
+distinct="$work/many-100k-distinct.txt"
+if [ ! -s "$many" ] || [ ! -s "$distinct" ]; then
 	go="$(scripts/go-toolchain.sh 1.24)"
 	(cd bench/many-goroutines && GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off "$go" build -o "$work/many-goroutines" .)
 	GOTRACEBACK=all "$work/many-goroutines" 100000 > "$many" 2>&1 || true
+	GOTRACEBACK=all "$work/many-goroutines" 100000 distinct > "$distinct" 2>&1 || true
 fi
 
-# Runs a command three times on a file; prints the best wall time (s) and the largest RSS (KiB).
+# Runs a command three times on a file, each stopped after $limit seconds; prints the best wall
+# time (s) and the largest RSS (KiB), and "stopped" when a run was stopped (then once only).
 measure() {
 	local input="$1" best="" rss=0 t m
 	shift
 	for _ in 1 2 3; do
-		/usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" < "$input" > /dev/null 2>&1 || true
-		read -r t m < "$work/time.txt"
+		if ! /usr/bin/time -f "%e %M" -o "$work/time.txt" timeout "$limit" "$@" < "$input" > /dev/null 2>&1 &&
+			[ "$(tail -n 1 "$work/time.txt" | cut -d' ' -f1 | cut -d. -f1)" -ge "$limit" ]; then
+			read -r t m < <(tail -n 1 "$work/time.txt")
+			echo "$t $m stopped"
+			return
+		fi
+		read -r t m < <(tail -n 1 "$work/time.txt")
 		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best="$t"; fi
 		[ "$m" -gt "$rss" ] && rss="$m"
 	done
@@ -63,11 +85,14 @@ gocrash_goroutines() {
 			console.log(JSON.parse(s).crashes.reduce((n, c) => n + c.goroutineCount, 0)));'
 }
 panicparse_goroutines() {
-	"$pp" -no-color -rebase=false < "$1" 2>/dev/null | awk -F: '/^[0-9]+: /{n+=$1} END{print n+0}'
+	local status=0
+	timeout "$limit" "$pp" -no-color -rebase=false < "$1" > "$work/panicparse.txt" 2>/dev/null || status=$?
+	if [ "$status" -eq 124 ]; then echo "none (stopped after $limit s)"; return; fi
+	awk -F: '/^[0-9]+: /{n+=$1} END{print n+0}' "$work/panicparse.txt"
 }
 
 report() {
-	local name="$1" input="$2" mb expected g p gt gm st sm pt pm jt jm
+	local name="$1" input="$2" mb expected g p gt gm st sm pt pm ps jt jm
 	mb="$(awk "BEGIN{printf \"%.1f\", $(stat -c %s "$input") / 1048576}")"
 	expected="$(grep -c -E '^goroutine [0-9]+ .*\]:$' "$input" || true)"
 	g="$(gocrash_goroutines "$input")"
@@ -75,15 +100,16 @@ report() {
 	read -r gt gm <<< "$(NO_COLOR=1 measure "$input" "${gocrash[@]}" parse)"
 	read -r st sm <<< "$(NO_COLOR=1 GOCRASH_PARALLEL=0 measure "$input" "${gocrash[@]}" parse)"
 	read -r jt jm <<< "$(measure "$input" "${gocrash[@]}" parse --json)"
-	read -r pt pm <<< "$(measure "$input" "$pp" -no-color -rebase=false)"
+	read -r pt pm ps <<< "$(measure "$input" "$pp" -no-color -rebase=false)"
 	echo "## $name: $mb MB, $expected goroutine headers"
 	echo "goroutines read: gocrash $g, panicparse $p"
 	printf '%-28s %9s %10s %12s\n' tool seconds "MB/s" "peak RSS MiB"
 	printf '%-28s %9s %10.1f %12.1f\n' "gocrash parse" "$gt" "$(awk "BEGIN{print $mb/$gt}")" "$(awk "BEGIN{print $gm/1024}")"
 	printf '%-28s %9s %10.1f %12.1f\n' "gocrash parse, one process" "$st" "$(awk "BEGIN{print $mb/$st}")" "$(awk "BEGIN{print $sm/1024}")"
 	printf '%-28s %9s %10.1f %12.1f\n' "gocrash parse --json" "$jt" "$(awk "BEGIN{print $mb/$jt}")" "$(awk "BEGIN{print $jm/1024}")"
-	printf '%-28s %9s %10.1f %12.1f\n' "panicparse -no-color -rebase=false" "$pt" "$(awk "BEGIN{print $mb/$pt}")" "$(awk "BEGIN{print $pm/1024}")"
-	awk "BEGIN{printf \"speed: gocrash parse is %.2fx panicparse (one process: %.2fx); peak memory %.2fx\n\", $pt/$gt, $pt/$st, $gm/$pm}"
+	printf '%-28s %9s %10.1f %12.1f%s\n' "panicparse -no-color -rebase=false" "$pt" "$(awk "BEGIN{print $mb/$pt}")" "$(awk "BEGIN{print $pm/1024}")" "${ps:+  stopped after $limit s, not done}"
+	awk "BEGIN{printf \"speed: gocrash parse is %s%.2fx panicparse (one process: %.2fx; --json: %.2fx)\n\", \"${ps:+over }\", $pt/$gt, $pt/$st, $pt/$jt}"
+	awk "BEGIN{printf \"peak memory: gocrash parse %.2fx panicparse's, %.1fx the input\n\", $gm/$pm, $gm/1024/$mb}"
 	[ "$g" = "$expected" ] || echo "WARNING: gocrash read $g goroutines, expected $expected"
 	echo
 }
@@ -96,7 +122,9 @@ echo "panicparse fails on ${#rejected[@]} of ${#all[@]} real crash fixtures (goc
 for f in "${rejected[@]}"; do { "$pp" -no-color -rebase=false "$f" 2>&1 || true; } | grep -o 'Failed: .*' | cut -c1-60; done | sort | uniq -c | sort -rn
 echo
 report "mixed real crashes" "$corpus"
+report "log archive: small crashes" "$archive"
 report "one 100k-goroutine dump" "$many"
+report "100k-goroutine dump, every goroutine's arguments its own" "$distinct"
 
 echo "## 1 GB streamed through gocrash parse --json (5 x the corpus on stdin)"
 for _ in 1 2 3 4 5; do cat "$corpus"; done | /usr/bin/time -f "%e %M" -o "$work/time.txt" "${gocrash[@]}" parse --json > /dev/null

@@ -1,5 +1,7 @@
 // Command many-goroutines starts N goroutines blocked in 50 different stacks, started from 10
 // different parent goroutines, then panics: with GOTRACEBACK=all it prints a dump of all of them.
+// With "distinct" after N, each goroutine is also passed its own number, so that no two print
+// the same arguments.
 package main
 
 import (
@@ -45,10 +47,11 @@ func wait(depth, shape int, wg *sync.WaitGroup) {
 
 func main() {
 	n := 100000
+	distinct := len(os.Args) > 2 && os.Args[2] == "distinct"
 	if len(os.Args) > 1 {
 		v, err := strconv.Atoi(os.Args[1])
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "usage: many-goroutines [COUNT]")
+		if err != nil || len(os.Args) > 3 || (len(os.Args) == 3 && !distinct) {
+			fmt.Fprintln(os.Stderr, "usage: many-goroutines [COUNT [distinct]]")
 			os.Exit(2)
 		}
 		n = v
@@ -62,7 +65,12 @@ func main() {
 			defer parents.Done()
 			for i := p; i < n; i += 10 {
 				shape := i % 50
-				go wait(shape/5, shape, &wg)
+				if distinct {
+					// i%50 == shape, so the stack is the same; the printed argument is i.
+					go wait(shape/5, i, &wg)
+				} else {
+					go wait(shape/5, shape, &wg)
+				}
 			}
 		}(p)
 	}
