@@ -2,6 +2,7 @@ import type { Environment } from "../knowledge/index.js";
 import { crashingGoroutine, isInRange } from "../knowledge/index.js";
 import type { Crash, Frame, Goroutine, RaceReport } from "../traceback/index.js";
 import { formatFrame, isStdFrame, programFrame } from "./_frames.js";
+import { testWaits } from "./_test-waits.js";
 
 /** What an analysis adds to a finding: evidence lines and steps to take. */
 export interface AnalysisResult {
@@ -196,6 +197,7 @@ const ANALYSES: Readonly<Record<string, (ctx: AnalysisContext) => AnalysisResult
 	recursion,
 	"cgo-call": cgoCall,
 	"kernel-range": kernelRange,
+	"test-waits": (ctx) => testWaits(ctx.crash),
 };
 
 /** Names of the analyses rules may ask for (besides `split-sp-victim`, which needs the binary). */
