@@ -208,13 +208,19 @@ export function runAnalysis(name: string, ctx: AnalysisContext): AnalysisResult 
 	return ANALYSES[name]?.(ctx) ?? { evidence: [], steps: [] };
 }
 
-/** The goroutines a crash shows stopped by asynchronous preemption, with the function each was stopped in. */
+/**
+ * The goroutines a crash shows stopped by asynchronous preemption, with the function each was
+ * stopped in. An assembly frame after runtime.asyncPreempt is not that function: assembly is
+ * never asynchronously preempted (runtime/preempt.go, isAsyncSafePoint), so the frame in between
+ * was lost (a function line missing from a pasted stanza) and the goroutine names no victim.
+ */
 export function preemptedVictims(crash: Crash): { goroutine: Goroutine; frame: Frame }[] {
 	const out: { goroutine: Goroutine; frame: Frame }[] = [];
 	for (const g of crash.goroutines) {
 		const i = g.frames.findIndex((f) => f.function === "runtime.asyncPreempt");
 		const frame = i < 0 ? undefined : g.frames[i + 1];
-		if (frame !== undefined) out.push({ goroutine: g, frame });
+		if (frame !== undefined && frame.file?.endsWith(".s") !== true)
+			out.push({ goroutine: g, frame });
 	}
 	return out;
 }
