@@ -61,6 +61,17 @@ export const FRAGMENTS = [
 		note: "a stretch copied out of the dump: the last frames of goroutine 3, then goroutines 22 and 23 (cut inside 23)",
 	},
 	{
+		name: "victim-next-header-lost",
+		from: "go1.24.4-arm64-non-leaf.txt",
+		lines: [
+			[132, 142],
+			[145, 158],
+		],
+		scenario: "fragment-split-sp-victim",
+		expectConfidence: "likely",
+		note: "goroutine 22's stanza, then goroutine 23's frames with its header and the blank line before it (143-144) lost: those frames belong to neither goroutine the text names",
+	},
+	{
 		name: "unwinder-header-after-stack",
 		from: "go1.21.13-arm64-leaf.txt",
 		lines: [

@@ -83,6 +83,18 @@ describe("crash-text fragments cut from real crashes", () => {
 		]);
 	});
 
+	test("frames after a goroutine's `created by` line are not its own, even with no blank line and header between", () => {
+		const fragment = fragments.find((f) => f.name === "victim-next-header-lost");
+		const result = parseCrashes(fragment?.text ?? "");
+		expect(result.crashes.flatMap((c) => c.goroutines.map((g) => g.id))).toEqual([22]);
+		expect(result.crashes[0]?.goroutines[0]?.frames.map((f) => f.function)).toEqual([
+			"runtime.asyncPreempt2",
+			"runtime.asyncPreempt",
+			"main.big_stack",
+			"runtime.goexit",
+		]);
+	});
+
 	test("a stretch copied out of a dump starts at its first goroutine header", () => {
 		const fragment = fragments.find((f) => f.name === "victims-from-the-middle");
 		const result = parseCrashes(fragment?.text ?? "");
