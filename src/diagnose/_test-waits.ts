@@ -41,16 +41,18 @@ function isHarness(g: Goroutine): boolean {
 	return waitSite(g)?.package === "testing";
 }
 
-/** Which goroutines to name first: a test's own code, other program code, the harness, then recent waits. */
-// Go prints the minutes only from one minute of waiting on (traceback.go, goroutineheader): a
-// goroutine without them parked recently, after the test had already hung.
+/**
+ * Which goroutines to name first: a test's own code, other program code, the harness, then those
+ * without minutes. Go prints the minutes only from one minute of waiting on (runtime/traceback.go,
+ * goroutineheader): a goroutine without them parked recently, after the test had already hung.
+ */
 function tier(g: Goroutine): number {
 	if (g.waitMinutes === null) return 3;
 	if (isHarness(g)) return 2;
 	return testFunction(g) === undefined ? 1 : 0;
 }
 
-function describe(g: Goroutine): string {
+function describeWait(g: Goroutine): string {
 	const site = waitSite(g);
 	const test = testFunction(g);
 	const how =
@@ -88,10 +90,10 @@ export function testWaits(crash: Crash | null): AnalysisResult {
 			!g.state.startsWith("GC ") &&
 			g.frames.some((f) => !isStdFrame(f) || f.package === "testing"),
 	);
-	const longest = [...blocked].sort(
+	const longest = blocked.sort(
 		(a, b) => tier(a) - tier(b) || (b.waitMinutes ?? 0) - (a.waitMinutes ?? 0),
 	);
-	for (const g of longest.slice(0, MAX_NAMED)) evidence.push(describe(g));
+	for (const g of longest.slice(0, MAX_NAMED)) evidence.push(describeWait(g));
 	if (longest.length > MAX_NAMED)
 		evidence.push(`… and ${longest.length - MAX_NAMED} more blocked goroutine(s)`);
 	const first = longest.find((g) => !isHarness(g) && g.waitMinutes !== null);
