@@ -2,6 +2,7 @@ import type { Environment } from "../knowledge/index.js";
 import { crashingGoroutine, isInRange } from "../knowledge/index.js";
 import type { Crash, Frame, Goroutine, RaceReport } from "../traceback/index.js";
 import { formatFrame, isStdFrame, programFrame } from "./_frames.js";
+import { testWaits } from "./_test-waits.js";
 
 /** What an analysis adds to a finding: evidence lines and steps to take. */
 export interface AnalysisResult {
@@ -196,6 +197,7 @@ const ANALYSES: Readonly<Record<string, (ctx: AnalysisContext) => AnalysisResult
 	recursion,
 	"cgo-call": cgoCall,
 	"kernel-range": kernelRange,
+	"test-waits": (ctx) => testWaits(ctx.crash),
 };
 
 /** Names of the analyses rules may ask for (besides `split-sp-victim`, which needs the binary). */
@@ -206,13 +208,19 @@ export function runAnalysis(name: string, ctx: AnalysisContext): AnalysisResult 
 	return ANALYSES[name]?.(ctx) ?? { evidence: [], steps: [] };
 }
 
-/** The goroutines a crash shows stopped by asynchronous preemption, with the function each was stopped in. */
+/**
+ * The goroutines a crash shows stopped by asynchronous preemption, with the function each was
+ * stopped in. An assembly frame after runtime.asyncPreempt is not that function: assembly is
+ * never asynchronously preempted (runtime/preempt.go, isAsyncSafePoint), so the frame in between
+ * was lost (a function line missing from a pasted stanza) and the goroutine names no victim.
+ */
 export function preemptedVictims(crash: Crash): { goroutine: Goroutine; frame: Frame }[] {
 	const out: { goroutine: Goroutine; frame: Frame }[] = [];
 	for (const g of crash.goroutines) {
 		const i = g.frames.findIndex((f) => f.function === "runtime.asyncPreempt");
 		const frame = i < 0 ? undefined : g.frames[i + 1];
-		if (frame !== undefined) out.push({ goroutine: g, frame });
+		if (frame !== undefined && frame.file?.endsWith(".s") !== true)
+			out.push({ goroutine: g, frame });
 	}
 	return out;
 }

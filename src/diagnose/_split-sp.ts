@@ -52,11 +52,41 @@ export function splitSPVictims(crash: Crash): { goroutine: Goroutine; frame: Fra
 	const scannedVictims = victims.filter(
 		(v) => v.goroutine.gp !== null && scanned.has(v.goroutine.gp),
 	);
-	// A goroutine stopped at a function's entry (no +0x offset printed) cannot be inside its epilogue.
-	const atEntry = (v: { frame: Frame }): number => (v.frame.offset === null ? 1 : 0);
-	return (scannedVictims.length > 0 ? scannedVictims : victims).sort(
-		(a, b) => atEntry(a) - atEntry(b),
-	);
+	// First the victims whose frame (fp−sp) is in the split range, those being scanned (`(scan)`)
+	// before the others; last those stopped at a function's entry (no +0x offset printed), which
+	// cannot be inside its epilogue.
+	const rank = (v: { goroutine: Goroutine; frame: Frame }): number => {
+		const size = frameSize(v.frame);
+		if (size !== null && isSplitFrameSize(size)) return v.goroutine.scan ? 0 : 1;
+		return v.frame.offset === null ? 3 : 2;
+	};
+	return (scannedVictims.length > 0 ? scannedVictims : victims).sort((a, b) => rank(a) - rank(b));
+}
+
+/**
+ * The size of a frame as the unwinder saw it, `fp=` minus `sp=` of its file line (printed with
+ * GOTRACEBACK=system or crash); null when either is missing. On arm64 fp is sp plus the pcsp
+ * value at the frame's pc (runtime/traceback.go, resolveInternal), and inside a split epilogue
+ * that value is still the whole frame.
+ */
+export function frameSize(frame: Frame): number | null {
+	if (frame.fp === null || frame.sp === null) return null;
+	const fp = hexValue(frame.fp);
+	const sp = hexValue(frame.sp);
+	return fp === undefined || sp === undefined || fp < sp ? null : fp - sp;
+}
+
+/** Whether the arm64 assembler pops a frame of this size with two ADDs: 0x10000–0xFFFFFF, not a multiple of 0x1000. */
+export function isSplitFrameSize(size: number): boolean {
+	return size >= 0x10000 && size <= 0xffffff && size % 0x1000 !== 0;
+}
+
+function describeSize(frame: Frame): string {
+	const size = frameSize(frame);
+	if (size === null) return "";
+	return isSplitFrameSize(size)
+		? `; its frame is ${formatPC(size)} bytes (fp−sp), in the split range 0x10000–0xFFFFFF`
+		: `; its frame is ${formatPC(size)} bytes (fp−sp), outside the split range 0x10000–0xFFFFFF`;
 }
 
 /** A frame known only by its function name (from a `runtime:` line), without position. */
@@ -76,13 +106,34 @@ function bareFrame(fn: string): Frame {
 	};
 }
 
+/**
+ * What the victims' frame sizes (fp−sp) establish without the binary: that one was stopped in a
+ * frame of the split range (`split-sp-victim-split-frame`), the shape of a split-SP victim.
+ */
+export function victimFacts(
+	victims: readonly { goroutine: Goroutine; frame: Frame }[],
+): Map<string, string> {
+	const facts = new Map<string, string>();
+	const split = victims.find((v) => {
+		const size = frameSize(v.frame);
+		return size !== null && isSplitFrameSize(size);
+	});
+	if (split !== undefined) {
+		facts.set(
+			"split-sp-victim-split-frame",
+			`goroutine ${split.goroutine.id} [${split.goroutine.stateText}] was stopped by asynchronous preemption in ${split.frame.function}, whose ${formatPC(frameSize(split.frame) ?? 0)}-byte frame the arm64 assembler pops with two ADDs: the shape of a split-SP victim`,
+		);
+	}
+	return facts;
+}
+
 function describeVictim(v: { goroutine: Goroutine; frame: Frame }): string {
 	if (v.frame.file === null && v.frame.pc === null) {
 		return `victim goroutine ${v.goroutine.id} [${v.goroutine.stateText}]: the unwinder failed on its frame of ${v.frame.function} (named by the runtime's 'unexpected return pc' line; the goroutine's own traceback did not print that frame)`;
 	}
 	const off = v.frame.offset === null ? "" : ` +0x${v.frame.offset.toString(16)}`;
 	const pc = v.frame.pc === null ? "" : ` pc=${v.frame.pc}`;
-	return `victim goroutine ${v.goroutine.id} [${v.goroutine.stateText}] was asynchronously preempted (runtime.asyncPreempt) in ${formatFrame(v.frame)}${off}${pc}`;
+	return `victim goroutine ${v.goroutine.id} [${v.goroutine.stateText}] was asynchronously preempted (runtime.asyncPreempt) in ${formatFrame(v.frame)}${off}${pc}${describeSize(v.frame)}`;
 }
 
 function findEntry(bin: GoBinary, name: string): number | undefined {
@@ -106,11 +157,11 @@ export function checkSplitSP(
 	loadBase: number | null,
 	scan: () => ScanReport,
 ): SplitSPCheck {
-	const facts = new Map<string, string>();
 	const evidence: string[] = [];
 	const steps: string[] = [];
 	const victims = splitSPVictims(crash);
 	for (const v of victims.slice(0, 3)) evidence.push(describeVictim(v));
+	const facts = victimFacts(victims);
 	if (victims.length === 0) {
 		evidence.push(
 			"no goroutine in the dump was stopped by asynchronous preemption (no runtime.asyncPreempt frame): the victim is not shown; GOTRACEBACK=system or crash prints it",

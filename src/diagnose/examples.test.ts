@@ -9,7 +9,13 @@ import {
 	type RuleMatch,
 } from "../knowledge/index.js";
 import { parseCrashes } from "../traceback/index.js";
-import { ANALYSIS_NAMES, collectNotes, inferEnvironment } from "./index.js";
+import {
+	ANALYSIS_NAMES,
+	collectNotes,
+	inferEnvironment,
+	splitSPVictims,
+	victimFacts,
+} from "./index.js";
 
 const dir = new URL("../knowledge/rules/", import.meta.url);
 const files = readdirSync(dir)
@@ -22,9 +28,12 @@ function run(rule: Rule, example: Example): RuleMatch | undefined {
 	const result = parseCrashes(example.text);
 	const notes = collectNotes(example.text);
 	const environment = inferEnvironment(result, notes, example.env ?? {});
-	const facts = new Map((example.facts ?? []).map((f) => [f, `example fact ${f}`]));
+	const given = (example.facts ?? []).map((f): [string, string] => [f, `example fact ${f}`]);
 	const crashes = result.crashes.length > 0 ? result.crashes : [null];
 	for (const crash of crashes) {
+		// Facts the text establishes by itself, as diagnose does; those of the binary are given.
+		const seen = crash === null ? [] : [...victimFacts(splitSPVictims(crash))];
+		const facts = new Map([...seen, ...given]);
 		const m = matchRule(rule, { crash, races: result.races, environment, notes, facts });
 		if (m !== undefined) return m;
 	}

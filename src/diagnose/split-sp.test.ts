@@ -3,8 +3,8 @@ import { gunzipSync } from "node:zlib";
 import { expect, it } from "vitest";
 import { parseGoBinary } from "../binary/index.js";
 import { mergeRules, parseRuleFile } from "../knowledge/index.js";
-import { parseCrashes } from "../traceback/index.js";
-import { collectNotes, diagnose } from "./index.js";
+import { type Frame, parseCrashes } from "../traceback/index.js";
+import { collectNotes, diagnose, frameSize, isSplitFrameSize, splitSPVictims } from "./index.js";
 
 const rulesDir = new URL("../knowledge/rules/", import.meta.url);
 const { rules } = mergeRules(
@@ -62,4 +62,49 @@ it("does not confirm when the victim's PC is not on a split window", () => {
 	expect(d.findings[0]?.id).toBe("go-arm64-split-sp-epilogue");
 	expect(d.findings[0]?.confidence).toBe("possible");
 	expect(d.findings[0]?.evidence.join("\n")).toMatch(/not on one of the function's split windows/);
+});
+
+it("names first the preempted goroutine whose frame (fp−sp) is in the split range", () => {
+	// go1.21 prints no gp=, so scanstack's argument cannot say which goroutine was being scanned;
+	// of the four preempted goroutines, two are in main.big_stack's 0x10010-byte frame, and
+	// goroutine 11 was being scanned.
+	const crash = parseCrashes(readFileSync(new URL("go1.21.13-arm64-leaf.txt", dir), "utf8"))
+		.crashes[0];
+	const victims = crash === undefined ? [] : splitSPVictims(crash);
+	expect(victims.map((v) => [v.goroutine.id, v.frame.function, frameSize(v.frame)])).toEqual([
+		[11, "main.big_stack", 0x10010],
+		[9, "main.big_stack", 0x10010],
+		[8, "main.work", 0x20],
+		[7, "main.big_stack", 0],
+	]);
+	const d = diagnose(parseCrashes(readFileSync(new URL("go1.21.13-arm64-leaf.txt", dir), "utf8")), {
+		rules,
+	});
+	expect(d.findings[0]?.steps[0]).toContain(
+		"checks that main.big_stack stopped on a split epilogue",
+	);
+	expect(d.findings[0]?.evidence).toContain(
+		"victim goroutine 11 [runnable (scan)] was asynchronously preempted (runtime.asyncPreempt) in main.big_stack (gocrash.example/splitsp/leaf.go:19) +0x88 pc=0x8f5c8; its frame is 0x10010 bytes (fp−sp), in the split range 0x10000–0xFFFFFF",
+	);
+});
+
+it("reads a frame's size from fp= minus sp=, and knows the sizes arm64 pops in two ADDs", () => {
+	const frame = (fp: string | null, sp: string | null) =>
+		({
+			...parseCrashes("goroutine 1 [running]:\nmain.f()\n\t/a.go:1 +0x4\n").crashes[0]
+				?.goroutines[0]?.frames[0],
+			fp,
+			sp,
+		}) as Frame;
+	expect(frameSize(frame("0x40000fdfe0", "0x40000edfb0"))).toBe(0x10030);
+	expect(frameSize(frame(null, "0x40000edfb0"))).toBeNull();
+	expect(frameSize(frame("0x10", "0x20"))).toBeNull();
+	expect([0xffff, 0x10000, 0x10010, 0x11000, 0xfffff0, 0x1000010].map(isSplitFrameSize)).toEqual([
+		false,
+		false,
+		true,
+		false,
+		true,
+		false,
+	]);
 });

@@ -375,9 +375,12 @@ export class CrashScanner {
 		// Cases in order of how common their lines are: a switch tests them one by one.
 		switch (token.kind) {
 			case "function": {
+				// runtime/traceback.go prints nothing of a goroutine after its `created by` line but
+				// ancestors: a function line there belongs to a goroutine whose header (and the blank
+				// line before it) was lost, never to this one.
+				if (this.#target === "created-by") this.#closeGoroutine();
 				if (!this.#acceptsFrames()) return this.#text(this.#raw);
 				this.#flushPending();
-				if (this.#target === "created-by") this.#target = "goroutine";
 				if (this.#target === "ancestor-created-by") this.#target = "ancestor";
 				this.#pending = newFrame(token.name, token.args);
 				break;

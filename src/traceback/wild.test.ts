@@ -44,4 +44,25 @@ describe("crash text from the wild", () => {
 		// The reporter cut the dump with `...`: the frame has no file line.
 		expect(crash?.truncated).toBe(true);
 	});
+
+	// Columns: fixture, goroutine ids, first line of the crash, wait minutes after the alarm
+	// goroutine, and whether the text ends inside a stack (the copy ends on a function line).
+	test.each([
+		["go-test-timeout-testmain", [243, 1], 1, [9], false],
+		["go-test-timeout-circleci", [143, 1, 156], 3, [7, null], false],
+		["go-test-timeout-waitgroup", [3650, 1, 3444], 1, [2, 2], true],
+	] as const)("a go test timeout panic: %s", (name, ids, startLine, minutes, truncated) => {
+		const result = parseCrashes(wild(name));
+		expect(result.crashes).toHaveLength(1);
+		const [crash] = result.crashes;
+		expect(crash?.panics.map((p) => p.value)).toEqual([
+			expect.stringMatching(/^test timed out after \d+m0s$/),
+		]);
+		expect(crash?.startLine).toBe(startLine);
+		expect(crash?.goroutines.map((g) => g.id)).toEqual(ids);
+		expect(crash?.goroutines[0]?.frames[0]?.function).toBe("testing.(*M).startAlarm.func1");
+		expect(crash?.goroutines.slice(1).map((g) => g.waitMinutes)).toEqual(minutes);
+		expect(crash?.truncated).toBe(truncated);
+		expect(result.issues.map((i) => i.code)).toEqual(truncated ? ["truncated"] : []);
+	});
 });

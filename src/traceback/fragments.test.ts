@@ -1,0 +1,109 @@
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+import { projectResult } from "../../test/_fixtures.js";
+import { type Frame, type Goroutine, parseCrashes } from "./index.js";
+
+// Pieces of the real split-SP crashes, cut by scripts/cut-fragments.mjs (each .meta.json says
+// which fixture and lines): a stanza alone, lines lost, header lines moved after the stack.
+const root = new URL("../../", import.meta.url);
+const dir = new URL("test/fixtures/diagnose/fragments/", root);
+const fragments = readdirSync(dir)
+	.filter((f) => f.endsWith(".meta.json"))
+	.sort()
+	.map((f) => {
+		const meta = JSON.parse(readFileSync(new URL(f, dir), "utf8"));
+		const name = f.replace(/\.meta\.json$/, "");
+		return {
+			name,
+			meta: meta as { from: string; lines: string[] },
+			text: readFileSync(new URL(`${name}.txt`, dir), "utf8"),
+		};
+	});
+
+const key = (f: Frame): string => `${f.function} ${f.file}:${f.line} fp=${f.fp} sp=${f.sp}`;
+
+/** Whether `part` is `whole` with some elements left out, in the same order. */
+function isSubsequence(part: readonly string[], whole: readonly string[]): boolean {
+	let i = 0;
+	for (const x of whole) if (x === part[i]) i++;
+	return i === part.length;
+}
+
+describe("crash-text fragments cut from real crashes", () => {
+	test("are what scripts/cut-fragments.mjs cuts", () => {
+		const script = fileURLToPath(new URL("scripts/cut-fragments.mjs", root));
+		expect(() =>
+			execFileSync(process.execPath, [script, "--check"], { stdio: "pipe" }),
+		).not.toThrow();
+		expect(fragments.length).toBeGreaterThanOrEqual(5);
+	});
+
+	test.each(fragments.map((f) => [f.name, f] as const))("%s", async (_, fragment) => {
+		const result = parseCrashes(fragment.text);
+		await expect(`${JSON.stringify(projectResult(result), null, 1)}\n`).toMatchFileSnapshot(
+			fileURLToPath(new URL(`${fragment.name}.golden.json`, dir)),
+		);
+		// Every frame the fragment gives a goroutine is one that goroutine has in the whole crash,
+		// in the same order: no line is given to a goroutine or a function it does not belong to.
+		const whole = parseCrashes(readFileSync(new URL(fragment.meta.from, root), "utf8"));
+		const source = new Map<number, Goroutine>(
+			whole.crashes.flatMap((c) => c.goroutines.map((g) => [g.id, g] as const)),
+		);
+		const runtimeStack = whole.crashes.flatMap((c) => c.runtimeStack).map(key);
+		for (const crash of result.crashes) {
+			expect(isSubsequence(crash.runtimeStack.map(key), runtimeStack)).toBe(true);
+			for (const g of crash.goroutines) {
+				const original = source.get(g.id);
+				expect(original?.stateText, `goroutine ${g.id}`).toBe(g.stateText);
+				expect(
+					isSubsequence(g.frames.map(key), original?.frames.map(key) ?? []),
+					`goroutine ${g.id}`,
+				).toBe(true);
+			}
+		}
+	});
+
+	test("a file line whose function line was lost is left unplaced, not given to another frame", () => {
+		const fragment = fragments.find((f) => f.name === "victim-function-line-lost");
+		const result = parseCrashes(fragment?.text ?? "");
+		const g = result.crashes[0]?.goroutines[0];
+		expect(g?.frames.map((f) => f.function)).toEqual([
+			"runtime.asyncPreempt2",
+			"runtime.asyncPreempt",
+			"runtime.goexit",
+		]);
+		expect(result.issues).toEqual([
+			expect.objectContaining({
+				code: "unplaced-line",
+				line: 6,
+				message: expect.stringContaining("nonleaf.go:19 +0x84 fp=0x40000fdfe0"),
+			}),
+		]);
+	});
+
+	test("frames after a goroutine's `created by` line are not its own, even with no blank line and header between", () => {
+		const fragment = fragments.find((f) => f.name === "victim-next-header-lost");
+		const result = parseCrashes(fragment?.text ?? "");
+		expect(result.crashes.flatMap((c) => c.goroutines.map((g) => g.id))).toEqual([22]);
+		expect(result.crashes[0]?.goroutines[0]?.frames.map((f) => f.function)).toEqual([
+			"runtime.asyncPreempt2",
+			"runtime.asyncPreempt",
+			"main.big_stack",
+			"runtime.goexit",
+		]);
+	});
+
+	test("a stretch copied out of a dump starts at its first goroutine header", () => {
+		const fragment = fragments.find((f) => f.name === "victims-from-the-middle");
+		const result = parseCrashes(fragment?.text ?? "");
+		// The fragment opens with the last lines of goroutine 3: a file line without its function
+		// line, runtime.goexit and its `created by` line.
+		expect(fragment?.text.split("\n")[0]).toMatch(/^\truntime\/mgc\.go:1339 /);
+		expect(result.issues).toEqual([]);
+		expect(result.crashes).toHaveLength(1);
+		expect(result.crashes[0]?.goroutines.map((g) => g.id)).toEqual([22, 23]);
+		expect(result.crashes[0]?.goroutines[0]?.createdBy?.frame.function).toBe("main.main");
+	});
+});
