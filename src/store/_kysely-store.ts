@@ -3,7 +3,9 @@ import type { AlertStore } from "./_alert-types.js";
 import { groupBucketVersions } from "./_bucket-versions.js";
 import { addDayRollups, addFleetDays, windowParts } from "./_day-rollups.js";
 import { KyselyAlertStore } from "./_kysely-alerts.js";
+import { KyselyStreamStore } from "./_kysely-streams.js";
 import type { Database } from "./_schema.js";
+import type { StreamStore } from "./_stream-types.js";
 import {
 	type AttributeCounts,
 	type BucketRecord,
@@ -224,51 +226,59 @@ async function insertAttributes(
 export class KyselyStore implements Store {
 	readonly dialect: string;
 	readonly alerts: AlertStore;
+	readonly streams: StreamStore;
 	readonly #db: Kysely<Database>;
 
 	constructor(db: Kysely<Database>, dialect: string) {
 		this.#db = db;
 		this.dialect = dialect;
 		this.alerts = new KyselyAlertStore(db, dialect === "postgres");
+		this.streams = new KyselyStreamStore(db, (trx, crashes) => this.#insertCrashes(trx, crashes));
 	}
 
 	async insertCrashes(crashes: readonly NewCrash[]): Promise<StoredCrash[]> {
 		if (crashes.length === 0) return [];
-		return this.#db.transaction().execute(async (trx) => {
-			const results: StoredCrash[] = [];
-			const fresh: NewCrash[] = [];
-			const keys = new Map<string, StoredCrash>();
-			for (const part of chunks(crashes.filter((c) => c.idempotencyKey !== null))) {
-				const rows = await trx
-					.selectFrom("crashes")
-					.select(["id", "bucket", "idempotency_key"])
-					.where(
-						"idempotency_key",
-						"in",
-						part.map((c) => c.idempotencyKey as string),
-					)
-					.execute();
-				for (const r of rows)
-					keys.set(r.idempotency_key as string, { id: r.id, bucket: r.bucket, duplicate: true });
+		return this.#db.transaction().execute((trx) => this.#insertCrashes(trx, crashes));
+	}
+
+	/** Stores the crashes whose idempotency key is new, inside the transaction. */
+	async #insertCrashes(
+		trx: Transaction<Database>,
+		crashes: readonly NewCrash[],
+	): Promise<StoredCrash[]> {
+		const results: StoredCrash[] = [];
+		const fresh: NewCrash[] = [];
+		const keys = new Map<string, StoredCrash>();
+		for (const part of chunks(crashes.filter((c) => c.idempotencyKey !== null))) {
+			const rows = await trx
+				.selectFrom("crashes")
+				.select(["id", "bucket", "idempotency_key"])
+				.where(
+					"idempotency_key",
+					"in",
+					part.map((c) => c.idempotencyKey as string),
+				)
+				.execute();
+			for (const r of rows)
+				keys.set(r.idempotency_key as string, { id: r.id, bucket: r.bucket, duplicate: true });
+		}
+		for (const crash of crashes) {
+			const known = crash.idempotencyKey === null ? undefined : keys.get(crash.idempotencyKey);
+			if (known !== undefined) {
+				results.push(known);
+				continue;
 			}
-			for (const crash of crashes) {
-				const known = crash.idempotencyKey === null ? undefined : keys.get(crash.idempotencyKey);
-				if (known !== undefined) {
-					results.push(known);
-					continue;
-				}
-				if (crash.idempotencyKey !== null)
-					keys.set(crash.idempotencyKey, {
-						id: crash.id,
-						bucket: crash.signature.id,
-						duplicate: true,
-					});
-				fresh.push(crash);
-				results.push({ id: crash.id, bucket: crash.signature.id, duplicate: false });
-			}
-			if (fresh.length > 0) await this.#writeCrashes(trx, fresh);
-			return results;
-		});
+			if (crash.idempotencyKey !== null)
+				keys.set(crash.idempotencyKey, {
+					id: crash.id,
+					bucket: crash.signature.id,
+					duplicate: true,
+				});
+			fresh.push(crash);
+			results.push({ id: crash.id, bucket: crash.signature.id, duplicate: false });
+		}
+		if (fresh.length > 0) await this.#writeCrashes(trx, fresh);
+		return results;
 	}
 
 	async #writeCrashes(trx: Transaction<Database>, crashes: readonly NewCrash[]): Promise<void> {

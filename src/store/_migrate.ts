@@ -4,6 +4,7 @@ import { initialSchema } from "./migrations/001-initial.js";
 import { alertSchema } from "./migrations/002-alerts.js";
 import { dayRollups } from "./migrations/003-day-rollups.js";
 import { expiredHours } from "./migrations/004-expired-hours.js";
+import { streamTails } from "./migrations/005-stream-tails.js";
 
 /** Brings the database to the newest schema; several servers may call it at once on PostgreSQL. */
 export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"): Promise<void> {
@@ -12,6 +13,7 @@ export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"
 		"002-alerts": alertSchema,
 		"003-day-rollups": dayRollups(binaryType),
 		"004-expired-hours": expiredHours,
+		"005-stream-tails": streamTails,
 	};
 	const migrator = new Migrator({
 		db,

@@ -131,4 +131,14 @@ export interface Database {
 		count: number;
 	};
 	fleet_attr_days: { day: number; service: string; name: string; value: string; hosts: number };
+	stream_tails: {
+		key: string;
+		origin: string;
+		held: string;
+		opened: number | null;
+		last: number;
+		batches: string;
+		updated: number;
+		version: number;
+	};
 }

@@ -1,5 +1,6 @@
 import type { Signature } from "../fleet/index.js";
 import type { AlertStore } from "./_alert-types.js";
+import type { StreamStore } from "./_stream-types.js";
 
 /** The kinds of report the service counts as separate streams. */
 export const REPORT_KINDS = ["fatal", "recovered"] as const;
@@ -196,6 +197,8 @@ export interface Store {
 	/** `sqlite` or `postgres`. */
 	readonly dialect: string;
 	readonly alerts: AlertStore;
+	/** The unfinished ends of log streams (OTLP logs), each written with the crashes cut from it. */
+	readonly streams: StreamStore;
 	/** Stores the crashes in one transaction, with every rollup; resolves once committed. */
 	insertCrashes(crashes: readonly NewCrash[]): Promise<StoredCrash[]>;
 	/** Stores heartbeats: one host-hour each per host and hour, however many arrive. */

@@ -2,6 +2,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Heartbeat, NewCrash, ReportFilter, Store } from "./_types.js";
 import { alertConformance } from "./alert-conformance.js";
+import { streamConformance } from "./stream-conformance.js";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 1);
@@ -477,5 +478,16 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
 		});
 
 		alertConformance(() => store, open, crashes, T0);
+		streamConformance(
+			() => store,
+			open,
+			(n, prefix) =>
+				sampleCrashes(n, prefix.length).map((c, i) => ({
+					...c,
+					id: `${prefix}-${i}`,
+					idempotencyKey: `${prefix}-${i}`,
+				})),
+			T0,
+		);
 	});
 }
