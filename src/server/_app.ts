@@ -18,6 +18,7 @@ import { type AlertOptions, AlertRunner } from "./_alerts.js";
 import { authorize } from "./_auth.js";
 import { Batcher } from "./_batcher.js";
 import { ApiError, toApiError } from "./_errors.js";
+import { type LogStreamOptions, LogStreams } from "./_log-streams.js";
 import { PreparePool } from "./_prepare-pool.js";
 import { RateLimiter } from "./_rate-limit.js";
 import { webRoutes } from "./_web.js";
@@ -26,6 +27,7 @@ import { attributeRoutes } from "./routes/attributes.js";
 import { bucketRoutes } from "./routes/buckets.js";
 import { crashRoutes } from "./routes/crashes.js";
 import { heartbeatRoutes } from "./routes/heartbeats.js";
+import { otlpLogRoutes } from "./routes/otlp-logs.js";
 import { rateRoutes } from "./routes/rates.js";
 
 /** Limits on what one request may hold. */
@@ -66,6 +68,8 @@ export interface ServerOptions {
 	readonly web?: string;
 	/** When alert rules are evaluated and their alerts sent; false: not by this server. */
 	readonly alerts?: Partial<AlertOptions> | false;
+	/** When OTLP log streams count as quiet; false: this server ends no quiet streams. */
+	readonly logStreams?: Partial<LogStreamOptions> | false;
 }
 
 /** What every route sees. */
@@ -81,6 +85,7 @@ export interface ServerContext {
 	readonly prepare: PreparePool;
 	readonly crashes: Batcher<NewCrash, StoredCrash>;
 	readonly heartbeats: Batcher<Heartbeat, null>;
+	readonly logStreams: LogStreams;
 }
 
 declare module "fastify" {
@@ -112,6 +117,12 @@ export function createServer(options: ServerOptions): FastifyInstance {
 		ajv: { customOptions: { coerceTypes: false } },
 	});
 	const rulesById = new Map(options.rules.map((r) => [r.id, r]));
+	const prepare = new PreparePool({
+		rules: options.rules,
+		maxCrashes: limits.maxCrashesPerRequest,
+		now,
+		threads: options.prepareThreads ?? 0,
+	});
 	const context: ServerContext = {
 		store,
 		rules: options.rules,
@@ -122,12 +133,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
 		},
 		limits,
 		now,
-		prepare: new PreparePool({
-			rules: options.rules,
-			maxCrashes: limits.maxCrashesPerRequest,
-			now,
-			threads: options.prepareThreads ?? 0,
-		}),
+		prepare,
 		// SQLite has one writer: one transaction at a time, each holding every request that waited.
 		crashes: new Batcher((items) => store.insertCrashes(items), {
 			maxItems: 2000,
@@ -139,6 +145,14 @@ export function createServer(options: ServerOptions): FastifyInstance {
 				return items.map(() => null);
 			},
 			{ maxItems: 20_000, concurrency: store.dialect === "sqlite" ? 1 : 4 },
+		),
+		logStreams: new LogStreams(
+			store,
+			prepare,
+			limits,
+			now,
+			app.log,
+			options.logStreams === false ? {} : options.logStreams,
 		),
 	};
 	const limiter = new RateLimiter(limits.requestsPerSecond, now);
@@ -152,8 +166,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
 	const alerts =
 		options.alerts === false ? null : new AlertRunner(store, now, app.log, options.alerts);
 	alerts?.start();
+	if (options.logStreams !== false) context.logStreams.start();
 	app.addHook("onClose", async () => {
 		await alerts?.stop();
+		await context.logStreams.stop();
 		await context.prepare.close();
 	});
 	app.addHook("onSend", async (_request, reply) => {
@@ -242,6 +258,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
 	});
 	crashRoutes(app, context);
 	heartbeatRoutes(app, context);
+	otlpLogRoutes(app, context);
 	bucketRoutes(app, context);
 	rateRoutes(app, context);
 	alertRoutes(app, context);

@@ -114,7 +114,8 @@ export function readBodyKind(body: Json, where: string): ReportKind {
 	}
 }
 
-function hasControlCharacter(text: string): boolean {
+/** Whether the text has a control character (below U+0020, or DEL). */
+export function hasControlCharacter(text: string): boolean {
 	for (let i = 0; i < text.length; i++) {
 		const c = text.charCodeAt(i);
 		if (c < 0x20 || c === 0x7f) return true;

@@ -9,6 +9,7 @@ export { type AlertOptions, AlertRunner, DEFAULT_ALERT_OPTIONS, formatAlert } fr
 export { createServer, DEFAULT_LIMITS, type ServerLimits, type ServerOptions } from "./_app.js";
 export { hashToken, newToken } from "./_auth.js";
 export { type IngestOptions, prepareReport, type Report } from "./_ingest.js";
+export { DEFAULT_LOG_STREAM_OPTIONS, type LogStreamOptions } from "./_log-streams.js";
 export { PreparePool } from "./_prepare-pool.js";
 export { QUERY_PARAMETERS } from "./_query.js";
 export { alertJson } from "./routes/alerts.js";

@@ -2,7 +2,12 @@ import { mkdtempSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createServer, DEFAULT_LIMITS, newToken } from "../../server/index.js";
+import {
+	createServer,
+	DEFAULT_LIMITS,
+	DEFAULT_LOG_STREAM_OPTIONS,
+	newToken,
+} from "../../server/index.js";
 import type { Command } from "../_io.js";
 import { InputError, parseCommandArgs, UsageError, wholeNumberOption } from "../_io.js";
 import { openCliStore } from "../_store.js";
@@ -11,10 +16,11 @@ import { loadDemoFleet } from "./_demo.js";
 
 const usage = `usage: gocrash serve [--db PATH|postgres://…] [--listen HOST:PORT] [--demo]
                      [--max-body BYTES] [--max-crashes N] [--rate-limit N] [--retention-days D]
-                     [--threads N]
+                     [--threads N] [--log-quiet S]
 
 Runs the fleet service: takes crash reports and heartbeats from many hosts over HTTP
-(POST /api/v1/crashes, /api/v1/heartbeats), groups crashes into buckets, and answers with
+(POST /api/v1/crashes, /api/v1/heartbeats) and OpenTelemetry logs (POST /v1/logs, OTLP/HTTP),
+groups crashes into buckets, and answers with
 buckets, rates and correlations (GET /api/v1/…). Every request needs a token
 ('gocrash token create'). Logs one JSON line per request; SIGTERM stops it cleanly.
 
@@ -31,6 +37,8 @@ buckets, rates and correlations (GET /api/v1/…). Every request needs a token
                       keep counting them (default: keep everything)
   --threads N         worker threads that parse and diagnose reports (default: one less than
                       the processors, at least 1; 0: the thread that answers requests does)
+  --log-quiet S       seconds without a record after which an OTLP log stream's open crash is
+                      stored as it is, marked truncated if it stops mid-way (default ${DEFAULT_LOG_STREAM_OPTIONS.quiet / 1000})
 `;
 
 const HOUR = 3_600_000;
@@ -50,6 +58,7 @@ export const serveCommand: Command = {
 			"rate-limit": { type: "string" },
 			"retention-days": { type: "string" },
 			threads: { type: "string" },
+			"log-quiet": { type: "string" },
 		});
 		if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
 		const listen = /^(.*):(\d{1,5})$/.exec(values.listen);
@@ -63,6 +72,11 @@ export const serveCommand: Command = {
 			),
 			requestsPerSecond: wholeNumberOption("rate-limit", values["rate-limit"], 0),
 		};
+		const quiet = wholeNumberOption(
+			"log-quiet",
+			values["log-quiet"],
+			DEFAULT_LOG_STREAM_OPTIONS.quiet / 1000,
+		);
 		const retentionDays =
 			values["retention-days"] === undefined
 				? undefined
@@ -102,6 +116,10 @@ export const serveCommand: Command = {
 				limits,
 				prepareThreads,
 				log: { stream: io.stdout },
+				logStreams: {
+					quiet: quiet * 1000,
+					sweepEvery: Math.min(DEFAULT_LOG_STREAM_OPTIONS.sweepEvery, Math.max(250, quiet * 200)),
+				},
 				web: fileURLToPath(new URL("../../web/", import.meta.url)),
 			});
 			const address = await app.listen({ host: listen[1] as string, port: Number(listen[2]) });

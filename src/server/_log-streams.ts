@@ -1,0 +1,190 @@
+import { createHash } from "node:crypto";
+import {
+	type Attribute,
+	type CutCrash,
+	cutRecords,
+	flushHeld,
+	type LogStream,
+	type StreamOrigin,
+} from "../otlp/index.js";
+import type { NewCrash, Store, StoredCrash, StreamTail } from "../store/index.js";
+import type { ServerLimits } from "./_app.js";
+import { hasControlCharacter } from "./_body.js";
+import { ApiError } from "./_errors.js";
+import type { PreparePool } from "./_prepare-pool.js";
+
+/** When a log stream counts as quiet, and how often quiet streams are looked for. */
+export interface LogStreamOptions {
+	/** ms without a record after which a stream's open report is cut out as it is. */
+	readonly quiet: number;
+	/** ms between looks for quiet streams. */
+	readonly sweepEvery: number;
+}
+
+/** The timing `gocrash serve` uses unless told otherwise. */
+export const DEFAULT_LOG_STREAM_OPTIONS: LogStreamOptions = { quiet: 30_000, sweepEvery: 5_000 };
+
+/** Times a stream's tail is read and written again when other servers keep writing it first. */
+const ATTEMPTS = 10;
+/** Quiet tails ended per look, in one pass each. */
+const SWEEP_PAGE = 100;
+
+interface Logger {
+	warn(object: object, message: string): void;
+}
+
+/**
+ * Log streams whose unfinished ends live in the store: each batch of a stream's records is
+ * written after the tail it read, and the tail with the crashes cut from it is written back
+ * compare-and-swap, so that servers sharing a database never interleave one stream. Every crash
+ * goes through the crashes API's preparation and keeps an idempotency key from its stream, time
+ * and text.
+ */
+export class LogStreams {
+	readonly #store: Store;
+	readonly #prepare: PreparePool;
+	readonly #limits: ServerLimits;
+	readonly #now: () => number;
+	readonly #log: Logger;
+	readonly #options: LogStreamOptions;
+	/** One write at a time per stream in this process, so that its own requests do not collide. */
+	readonly #busy = new Map<string, Promise<unknown>>();
+	#timer: NodeJS.Timeout | null = null;
+	#sweeping: Promise<unknown> | null = null;
+
+	constructor(
+		store: Store,
+		prepare: PreparePool,
+		limits: ServerLimits,
+		now: () => number,
+		log: Logger,
+		options: Partial<LogStreamOptions> = {},
+	) {
+		this.#store = store;
+		this.#prepare = prepare;
+		this.#limits = limits;
+		this.#now = now;
+		this.#log = log;
+		this.#options = { ...DEFAULT_LOG_STREAM_OPTIONS, ...options };
+	}
+
+	/** Writes a batch of one stream's records; resolves with the crashes it completed, once stored. */
+	write(stream: LogStream): Promise<StoredCrash[]> {
+		return this.#serially(stream.key, async () => {
+			for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+				const tail = await this.#store.streams.getTail(stream.key);
+				const cut = cutRecords(tail, stream.records, this.#limits.maxBody);
+				if (cut.repeated) return [];
+				const crashes = await this.#prepareAll(stream.key, stream.origin, cut.crashes);
+				const stored = await this.#store.streams.advance(
+					stream.key,
+					tail?.version ?? null,
+					{ ...cut.next, origin: JSON.stringify(stream.origin), updated: this.#now() },
+					crashes,
+				);
+				if (stored !== null) return stored;
+			}
+			throw new ApiError(
+				"unavailable",
+				`log stream ${stream.key.slice(0, 200)} is being written by other servers at the same time: send again`,
+				{ "retry-after": "1" },
+			);
+		});
+	}
+
+	/** Ends every stream quiet for the quiet period: the report each holds open is stored as it is. */
+	async sweep(): Promise<number> {
+		let ended = 0;
+		for (;;) {
+			const tails = await this.#store.streams.idleTails(
+				this.#now() - this.#options.quiet,
+				SWEEP_PAGE,
+			);
+			for (const tail of tails) ended += await this.#serially(tail.key, () => this.#end(tail));
+			if (tails.length < SWEEP_PAGE) return ended;
+		}
+	}
+
+	/** Looks for quiet streams on a timer. */
+	start(): void {
+		this.#timer = setInterval(() => {
+			if (this.#sweeping !== null) return;
+			this.#sweeping = this.sweep()
+				.catch((error: unknown) => this.#log.warn({ err: error }, "log streams: sweep failed"))
+				.finally(() => {
+					this.#sweeping = null;
+				});
+		}, this.#options.sweepEvery);
+		this.#timer.unref();
+	}
+
+	/** Stops the timer and waits for a sweep in progress. */
+	async stop(): Promise<void> {
+		if (this.#timer !== null) clearInterval(this.#timer);
+		await this.#sweeping;
+	}
+
+	/** Deletes a quiet tail with the crash it held; 0 when another server wrote to it meanwhile. */
+	async #end(tail: StreamTail): Promise<number> {
+		const cut = tail.opened === null ? [] : flushHeld(tail, this.#limits.maxBody);
+		const crashes = await this.#prepareAll(tail.key, JSON.parse(tail.origin) as StreamOrigin, cut);
+		const stored = await this.#store.streams.advance(tail.key, tail.version, null, crashes);
+		return stored === null ? 0 : 1;
+	}
+
+	async #prepareAll(
+		key: string,
+		origin: StreamOrigin,
+		crashes: readonly CutCrash[],
+	): Promise<NewCrash[]> {
+		const prepared: NewCrash[] = [];
+		for (const crash of crashes) {
+			const attributes = this.#limitAttributes(origin.attributes);
+			if (crash.truncated) attributes.push(["truncated", "true"]);
+			try {
+				prepared.push(
+					...(await this.#prepare.prepare({
+						text: crash.text,
+						kind: "fatal",
+						time: crash.time > 0 ? crash.time : this.#now(),
+						host: origin.host,
+						service: origin.service,
+						version: origin.version,
+						attributes,
+						idempotencyKey: `otlp:${createHash("sha256").update(`${key}\0${crash.time}\0${crash.text}`).digest("hex").slice(0, 40)}`,
+					})),
+				);
+			} catch (error) {
+				// The cutter's scanner found a report the parser does not: nothing to store, the stream goes on.
+				if (!(error instanceof ApiError)) throw error;
+				this.#log.warn(
+					{ stream: key, code: error.code, reason: error.message },
+					"log streams: report not stored",
+				);
+			}
+		}
+		return prepared;
+	}
+
+	/** The stream's attributes within the crashes API's limits: long values cut, bad names and extras left out. */
+	#limitAttributes(attributes: readonly Attribute[]): [string, string][] {
+		const { maxAttributes, maxAttributeName, maxAttributeValue } = this.#limits;
+		return attributes
+			.filter(
+				([name]) => name !== "" && name.length <= maxAttributeName && !hasControlCharacter(name),
+			)
+			.slice(0, maxAttributes - 1)
+			.map(([name, value]) => [name, value.slice(0, maxAttributeValue)]);
+	}
+
+	#serially<T>(key: string, work: () => Promise<T>): Promise<T> {
+		const previous = this.#busy.get(key) ?? Promise.resolve();
+		const run = previous.then(work, work);
+		const settled = run.catch(() => undefined);
+		this.#busy.set(key, settled);
+		void settled.then(() => {
+			if (this.#busy.get(key) === settled) this.#busy.delete(key);
+		});
+		return run;
+	}
+}
