@@ -229,13 +229,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
 		);
 	});
 	app.setErrorHandler((error, request, reply) => {
-		let api = toApiError(error);
-		if (
-			/incorrect header check|unexpected end of file|invalid (?:block type|distance|stored block)/i.test(
-				String((error as Error).message),
-			)
-		)
-			api = new ApiError("bad_request", `body is not valid gzip: ${(error as Error).message}`);
+		const api = toApiError(error);
 		if (api.code === "internal") request.log.error({ err: error }, "internal error");
 		void reply
 			.status(api.status)

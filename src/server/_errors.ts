@@ -43,6 +43,13 @@ interface FrameworkError {
 export function toApiError(error: unknown): ApiError {
 	if (error instanceof ApiError) return error;
 	const e = error as FrameworkError;
+	// zlib's errors while the body is gunzipped (the Content-Encoding hook's stream).
+	if (
+		/incorrect header check|unexpected end of file|invalid (?:block type|distance|stored block)/i.test(
+			String(e.message),
+		)
+	)
+		return new ApiError("bad_request", `body is not valid gzip: ${e.message}`);
 	if (e.validation !== undefined) return new ApiError("bad_request", e.message);
 	switch (e.code) {
 		case "FST_ERR_CTP_BODY_TOO_LARGE":

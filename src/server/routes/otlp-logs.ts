@@ -53,7 +53,12 @@ export function otlpLogRoutes(app: FastifyInstance, ctx: ServerContext): void {
 					const api =
 						error instanceof OtlpError
 							? new ApiError("bad_request", error.message)
-							: toApiError(error);
+							: (error as { code?: string }).code === "FST_ERR_CTP_INVALID_MEDIA_TYPE"
+								? new ApiError(
+										"unsupported_media_type",
+										`Content-Type '${(request.headers["content-type"] ?? "").slice(0, 60)}' is not OTLP/HTTP: send application/json or application/x-protobuf`,
+									)
+								: toApiError(error);
 					if (api.code === "internal") request.log.error({ err: error }, "internal error");
 					const encoding = encodingOf(request);
 					void reply
