@@ -138,6 +138,7 @@ describe.each([
 	],
 ] as const)("POST /v1/logs on %s", (_, open) => {
 	let server: Server;
+	let db = "";
 	let stop: () => Promise<void>;
 	let ingest = "";
 	let read = "";
@@ -145,6 +146,7 @@ describe.each([
 	let protobuf: ProtobufExporter;
 	beforeAll(async () => {
 		const opened = await open();
+		db = opened.db;
 		stop = opened.stop;
 		ingest = token(opened.db, "ingest");
 		read = token(opened.db, "read");
@@ -235,6 +237,34 @@ describe.each([
 		expect(one?.bucket).toBe(await bucketOf(server, ingest, PANIC));
 		expect(two?.bucket).toBe(await bucketOf(server, ingest, INTERLEAVED));
 	}, 120_000);
+
+	it("gives one crash from a stream whose requests alternate between two servers on the database", async () => {
+		const second = await serve(db, "--log-quiet", String(QUIET_S));
+		try {
+			const other = new JsonExporter({
+				url: `${second.url}/v1/logs`,
+				headers: { Authorization: `Bearer ${ingest}` },
+			});
+			const stream = await records(
+				{ "host.name": "web-4", "service.name": "edge", "process.pid": 77 },
+				[...logLines(5, "edge"), ...PANIC.trimEnd().split("\n"), ...logLines(2, "edge")],
+				T0 + 200,
+			);
+			for (const [i, batch] of batches(stream, 2).entries())
+				await exported(i % 2 === 0 ? json : other, batch);
+			const [crash, ...more] = await settled(server, read, "web-4", 1);
+			expect(more).toEqual([]);
+			expect(crash).toMatchObject({
+				message: "panic: worker 3: queue closed",
+				time: new Date(T0 + 205).toISOString(),
+			});
+			expect(crash?.bucket).toBe(await bucketOf(server, ingest, PANIC));
+			await other.shutdown();
+		} finally {
+			second.process.kill("SIGTERM");
+			await second.exited;
+		}
+	}, 60_000);
 
 	it("stores a crash that stops mid-way, truncated, once its stream has been quiet", async () => {
 		// Up to a function line whose file line never comes.
