@@ -21,7 +21,7 @@ export interface CutCrash {
 	readonly time: number;
 }
 
-/** Batches remembered per stream: an export retried after more than this many others is read again. */
+/** Batches remembered per stream: an export retried after more others than this is read again. */
 const BATCHES = 32;
 
 /**
@@ -68,7 +68,7 @@ export function cutRecords(
 	};
 }
 
-/** Ends a stream after its quiet period: the report it holds open, cut as it is (truncated if it stops mid-way). */
+/** Ends a quiet stream: the report it holds open, cut as it is (truncated if it stops mid-way). */
 export function flushHeld(state: CutState, maxChars: number): CutCrash[] {
 	const crashes: CutCrash[] = [];
 	const cutter = new ReportCutter(

@@ -29,7 +29,7 @@ const REQUEST = otlpType("ExportLogsServiceRequest");
 // Keys of a map body that hold the line, as log shippers write them (Fluent Bit: `log`).
 const TEXT_KEYS = ["log", "message", "msg"];
 
-/** Decodes an ExportLogsServiceRequest; throws an {@link OtlpError} naming what is wrong and where. */
+/** Decodes an ExportLogsServiceRequest; throws an {@link OtlpError} naming what is wrong, where. */
 export function decodeLogsRequest(body: Uint8Array, encoding: OtlpEncoding): OtlpResourceLogs[] {
 	let plain: Plain;
 	if (encoding === "json") {

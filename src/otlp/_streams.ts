@@ -5,7 +5,7 @@ import type { Attribute, OtlpLogRecord, OtlpResourceLogs } from "./_decode.js";
  * conventions): a stream is the records of one set of their values. Others (region, labels,
  * SDK versions) describe the source but do not tell sources apart, and may change under it.
  */
-export const STREAM_RESOURCE_ATTRIBUTES = [
+const STREAM_RESOURCE_ATTRIBUTES = [
 	"service.namespace",
 	"service.name",
 	"service.instance.id",
@@ -26,7 +26,7 @@ export const STREAM_RESOURCE_ATTRIBUTES = [
  * The record attributes that split one resource's records into streams: the file a Collector's
  * filelog receiver read each line from, and stdout or stderr of a container log.
  */
-export const STREAM_RECORD_ATTRIBUTES = ["log.file.path", "log.file.name", "log.iostream"] as const;
+const STREAM_RECORD_ATTRIBUTES = ["log.file.path", "log.file.name", "log.iostream"] as const;
 
 /** Where a stream's crashes come from, as the crashes API takes it. */
 export interface StreamOrigin {
@@ -44,7 +44,7 @@ export interface StreamRecord {
 
 /** The records of one log source in one request, in time order. */
 export interface LogStream {
-	/** The stream's identifying attributes, as JSON: `[["host.name","web-1"],["service.name","api"]]`. */
+	/** The identifying attributes as JSON: `[["host.name","web-1"],["service.name","api"]]`. */
 	readonly key: string;
 	readonly origin: StreamOrigin;
 	readonly records: readonly StreamRecord[];
@@ -77,8 +77,9 @@ const GOOS = new Set([
 const COLUMNS = new Set(["host.name", "service.name", "service.version"]);
 
 /**
- * Splits a request's records into streams (see {@link STREAM_RESOURCE_ATTRIBUTES}), each in time
- * order (a stable sort: records of equal time keep the order they were sent in).
+ * Splits a request's records into streams (by STREAM_RESOURCE_ATTRIBUTES and
+ * STREAM_RECORD_ATTRIBUTES), each in time order (a stable sort: records of equal time keep the
+ * order they were sent in).
  */
 export function logStreams(resources: readonly OtlpResourceLogs[]): {
 	streams: LogStream[];

@@ -16,8 +16,6 @@ export { OtlpError } from "./_error.js";
 export {
 	type LogStream,
 	logStreams,
-	STREAM_RECORD_ATTRIBUTES,
-	STREAM_RESOURCE_ATTRIBUTES,
 	type StreamOrigin,
 	type StreamRecord,
 	type Untextual,

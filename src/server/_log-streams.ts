@@ -13,6 +13,12 @@ import { hasControlCharacter } from "./_body.js";
 import { ApiError } from "./_errors.js";
 import type { PreparePool } from "./_prepare-pool.js";
 
+/** A crash's key from its stream, the time of its first record and its text: alike on a retry. */
+function idempotencyKey(stream: string, crash: CutCrash): string {
+	const hash = createHash("sha256").update(`${stream}\0${crash.time}\0${crash.text}`);
+	return `otlp:${hash.digest("hex").slice(0, 40)}`;
+}
+
 /** When a log stream counts as quiet, and how often quiet streams are looked for. */
 export interface LogStreamOptions {
 	/** ms without a record after which a stream's open report is cut out as it is. */
@@ -151,11 +157,11 @@ export class LogStreams {
 						service: origin.service,
 						version: origin.version,
 						attributes,
-						idempotencyKey: `otlp:${createHash("sha256").update(`${key}\0${crash.time}\0${crash.text}`).digest("hex").slice(0, 40)}`,
+						idempotencyKey: idempotencyKey(key, crash),
 					})),
 				);
 			} catch (error) {
-				// The cutter's scanner found a report the parser does not: nothing to store, the stream goes on.
+				// The cutter's scanner found a report the parser does not: nothing to store.
 				if (!(error instanceof ApiError)) throw error;
 				this.#log.warn(
 					{ stream: key, code: error.code, reason: error.message },
@@ -166,7 +172,7 @@ export class LogStreams {
 		return prepared;
 	}
 
-	/** The stream's attributes within the crashes API's limits: long values cut, bad names and extras left out. */
+	/** The attributes within the crashes API's limits: values cut, bad names and extras left out. */
 	#limitAttributes(attributes: readonly Attribute[]): [string, string][] {
 		const { maxAttributes, maxAttributeName, maxAttributeValue } = this.#limits;
 		return attributes

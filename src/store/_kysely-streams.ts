@@ -26,7 +26,7 @@ export class KyselyStreamStore implements StreamStore {
 		crashes: readonly NewCrash[],
 	) => Promise<StoredCrash[]>;
 
-	/** `insertCrashes` stores crashes inside a transaction, as the store's own `insertCrashes` does. */
+	/** `insertCrashes` stores crashes inside a transaction, as the store's `insertCrashes` does. */
 	constructor(
 		db: Kysely<Database>,
 		insertCrashes: (

@@ -1,6 +1,6 @@
 import type { NewCrash, StoredCrash } from "./_types.js";
 
-/** The unfinished end of one log stream, kept between requests so that any server can go on with it. */
+/** The unfinished end of one log stream, kept between requests so that any server goes on with it. */
 export interface StreamTail {
 	readonly key: string;
 	/** What the stream's crashes are stored with (host, service, attributes…), as JSON. */
