@@ -259,6 +259,21 @@ describe.each([
 				time: new Date(T0 + 205).toISOString(),
 			});
 			expect(crash?.bucket).toBe(await bucketOf(server, ingest, PANIC));
+			// Each request sent to both servers at once, as by an exporter that retried on another
+			// server: one of the two writes each batch, the other finds it written.
+			const twice = await records(
+				{ "host.name": "web-5", "service.name": "edge", "process.pid": 78 },
+				[...logLines(5, "edge"), ...PANIC.trimEnd().split("\n"), ...logLines(2, "edge")],
+				T0 + 300,
+			);
+			for (const batch of batches(twice, 3))
+				await Promise.all([exported(json, batch), exported(other, batch)]);
+			const [once, ...again] = await settled(server, read, "web-5", 1);
+			expect(again).toEqual([]);
+			expect(once).toMatchObject({
+				message: "panic: worker 3: queue closed",
+				bucket: crash?.bucket,
+			});
 			await other.shutdown();
 		} finally {
 			second.process.kill("SIGTERM");
