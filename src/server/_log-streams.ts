@@ -7,7 +7,7 @@ import {
 	type LogStream,
 	type StreamOrigin,
 } from "../otlp/index.js";
-import type { NewCrash, Store, StoredCrash, StreamTail } from "../store/index.js";
+import type { NewCrash, Store } from "../store/index.js";
 import type { ServerLimits } from "./_app.js";
 import { hasControlCharacter } from "./_body.js";
 import { ApiError } from "./_errors.js";
@@ -74,28 +74,41 @@ export class LogStreams {
 		this.#options = { ...DEFAULT_LOG_STREAM_OPTIONS, ...options };
 	}
 
-	/** Writes a batch of one stream's records; resolves with the crashes it completed, once stored. */
-	write(stream: LogStream): Promise<StoredCrash[]> {
-		return this.#serially(stream.key, async () => {
-			for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-				const tail = await this.#store.streams.getTail(stream.key);
-				const cut = cutRecords(tail, stream.records, this.#limits.maxBody);
-				if (cut.repeated) return [];
-				const crashes = await this.#prepareAll(stream.key, stream.origin, cut.crashes);
-				const stored = await this.#store.streams.advance(
-					stream.key,
-					tail?.version ?? null,
-					{ ...cut.next, origin: JSON.stringify(stream.origin), updated: this.#now() },
-					crashes,
-				);
-				if (stored !== null) return stored;
-			}
-			throw new ApiError(
-				"unavailable",
-				`log stream ${stream.key.slice(0, 200)} is being written by other servers at the same time: send again`,
-				{ "retry-after": "1" },
-			);
-		});
+	/**
+	 * Writes a request's batches of records, one per stream, in one transaction; resolves once
+	 * every stream's tail and the crashes its batch completed are stored.
+	 */
+	write(streams: readonly LogStream[]): Promise<void> {
+		return this.#serially(
+			streams.map((s) => s.key),
+			async () => {
+				let pending = streams;
+				for (let attempt = 0; attempt < ATTEMPTS && pending.length > 0; attempt++) {
+					const tails = await this.#store.streams.getTails(pending.map((s) => s.key));
+					const cuts = pending.flatMap((stream) => {
+						const tail = tails.get(stream.key) ?? null;
+						const cut = cutRecords(tail, stream.records, this.#limits.maxBody);
+						return cut.repeated ? [] : [{ stream, tail, cut }];
+					});
+					const writes = await Promise.all(
+						cuts.map(async ({ stream, tail, cut }) => ({
+							key: stream.key,
+							version: tail?.version ?? null,
+							next: { ...cut.next, origin: JSON.stringify(stream.origin), updated: this.#now() },
+							crashes: await this.#prepareAll(stream.key, stream.origin, cut.crashes),
+						})),
+					);
+					const results = await this.#store.streams.advance(writes);
+					pending = cuts.filter((_, i) => results[i] === null).map((c) => c.stream);
+				}
+				if (pending.length > 0)
+					throw new ApiError(
+						"unavailable",
+						`log stream ${pending[0]?.key.slice(0, 200)} is being written by other servers at the same time: send again`,
+						{ "retry-after": "1" },
+					);
+			},
+		);
 	}
 
 	/** Ends every stream quiet for the quiet period: the report each holds open is stored as it is. */
@@ -106,7 +119,25 @@ export class LogStreams {
 				this.#now() - this.#options.quiet,
 				SWEEP_PAGE,
 			);
-			for (const tail of tails) ended += await this.#serially(tail.key, () => this.#end(tail));
+			ended += await this.#serially(
+				tails.map((t) => t.key),
+				async () => {
+					const writes = await Promise.all(
+						tails.map(async (tail) => ({
+							key: tail.key,
+							version: tail.version,
+							next: null,
+							crashes: await this.#prepareAll(
+								tail.key,
+								JSON.parse(tail.origin) as StreamOrigin,
+								tail.opened === null ? [] : flushHeld(tail, this.#limits.maxBody),
+							),
+						})),
+					);
+					// A tail written meanwhile by another request is not quiet any more: it is left.
+					return (await this.#store.streams.advance(writes)).filter((r) => r !== null).length;
+				},
+			);
 			if (tails.length < SWEEP_PAGE) return ended;
 		}
 	}
@@ -128,14 +159,6 @@ export class LogStreams {
 	async stop(): Promise<void> {
 		if (this.#timer !== null) clearInterval(this.#timer);
 		await this.#sweeping;
-	}
-
-	/** Deletes a quiet tail with the crash it held; 0 when another server wrote to it meanwhile. */
-	async #end(tail: StreamTail): Promise<number> {
-		const cut = tail.opened === null ? [] : flushHeld(tail, this.#limits.maxBody);
-		const crashes = await this.#prepareAll(tail.key, JSON.parse(tail.origin) as StreamOrigin, cut);
-		const stored = await this.#store.streams.advance(tail.key, tail.version, null, crashes);
-		return stored === null ? 0 : 1;
 	}
 
 	async #prepareAll(
@@ -183,13 +206,13 @@ export class LogStreams {
 			.map(([name, value]) => [name, value.slice(0, maxAttributeValue)]);
 	}
 
-	#serially<T>(key: string, work: () => Promise<T>): Promise<T> {
-		const previous = this.#busy.get(key) ?? Promise.resolve();
-		const run = previous.then(work, work);
+	/** Runs `work` after the work of this process on any of the streams, and before any later. */
+	#serially<T>(keys: readonly string[], work: () => Promise<T>): Promise<T> {
+		const run = Promise.all(keys.map((k) => this.#busy.get(k))).then(work);
 		const settled = run.catch(() => undefined);
-		this.#busy.set(key, settled);
+		for (const k of keys) this.#busy.set(k, settled);
 		void settled.then(() => {
-			if (this.#busy.get(key) === settled) this.#busy.delete(key);
+			for (const k of keys) if (this.#busy.get(k) === settled) this.#busy.delete(k);
 		});
 		return run;
 	}

@@ -22,20 +22,27 @@ export interface StreamTail {
 /** A tail as a writer gives it: the store keeps the key and the version. */
 export type NextTail = Omit<StreamTail, "key" | "version">;
 
+/**
+ * One tail to write: the version it was read at (null: there was none), what replaces it (null:
+ * delete it), and the crashes cut from it.
+ */
+export interface TailWrite {
+	readonly key: string;
+	readonly version: number | null;
+	readonly next: NextTail | null;
+	readonly crashes: readonly NewCrash[];
+}
+
 /** The tails of log streams, written compare-and-swap, each with the crashes cut from it. */
 export interface StreamStore {
-	getTail(key: string): Promise<StreamTail | null>;
+	/** The tails of those of the streams that have one. */
+	getTails(keys: readonly string[]): Promise<Map<string, StreamTail>>;
 	/**
-	 * In one transaction: replaces the tail read at `version` (null: there was none) by `next`
-	 * (null: deletes it) and stores the crashes as `insertCrashes` does. Resolves null, having
-	 * written nothing, when another writer changed the tail since it was read.
+	 * In one transaction: writes each tail that is still at the version it was read at, and stores
+	 * those writes' crashes as `insertCrashes` does. Gives, per write, its crashes as stored, or
+	 * null when another writer changed the tail since it was read (nothing of it is written).
 	 */
-	advance(
-		key: string,
-		version: number | null,
-		next: NextTail | null,
-		crashes: readonly NewCrash[],
-	): Promise<StoredCrash[] | null>;
+	advance(writes: readonly TailWrite[]): Promise<(StoredCrash[] | null)[]>;
 	/** At most `limit` tails last written before `before`, oldest first. */
 	idleTails(before: number, limit: number): Promise<StreamTail[]>;
 }

@@ -19,7 +19,7 @@ export {
 	type NewAlert,
 } from "./_alert-types.js";
 export { StoreError } from "./_migrate.js";
-export type { NextTail, StreamStore, StreamTail } from "./_stream-types.js";
+export type { NextTail, StreamStore, StreamTail, TailWrite } from "./_stream-types.js";
 export {
 	type AttributeCounts,
 	type BucketRecord,

@@ -73,7 +73,7 @@ export function otlpLogRoutes(app: FastifyInstance, ctx: ServerContext): void {
 				const { streams, untextual } = logStreams(
 					decodeLogsRequest(request.body as Buffer, encoding),
 				);
-				await Promise.all(streams.map((stream) => ctx.logStreams.write(stream)));
+				await ctx.logStreams.write(streams);
 				return reply
 					.status(200)
 					.type(CONTENT_TYPES[encoding])
