@@ -20,9 +20,9 @@ const usage = `usage: gocrash serve [--db PATH|postgres://…] [--listen HOST:PO
 
 Runs the fleet service: takes crash reports and heartbeats from many hosts over HTTP
 (POST /api/v1/crashes, /api/v1/heartbeats) and OpenTelemetry logs (POST /v1/logs, OTLP/HTTP),
-groups crashes into buckets, and answers with
-buckets, rates and correlations (GET /api/v1/…). Every request needs a token
-('gocrash token create'). Logs one JSON line per request; SIGTERM stops it cleanly.
+groups crashes into buckets, and answers with buckets, rates and correlations (GET /api/v1/…).
+Every request needs a token ('gocrash token create'). Logs one JSON line per request; SIGTERM
+stops it cleanly.
 
   --db D              SQLite file (default ./gocrash.db) or a postgres:// URL; several servers
                       can share one PostgreSQL database
@@ -77,6 +77,8 @@ export const serveCommand: Command = {
 			values["log-quiet"],
 			DEFAULT_LOG_STREAM_OPTIONS.quiet / 1000,
 		);
+		// With no quiet period every stream would end after each request, and no crash could span two.
+		if (quiet === 0) throw new UsageError("--log-quiet: must be at least 1 second");
 		const retentionDays =
 			values["retention-days"] === undefined
 				? undefined
