@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Attribute, OtlpLogRecord, OtlpResourceLogs } from "./_decode.js";
 
 /**
@@ -44,7 +45,10 @@ export interface StreamRecord {
 
 /** The records of one log source in one request, in time order. */
 export interface LogStream {
-	/** The identifying attributes as JSON: `[["host.name","web-1"],["service.name","api"]]`. */
+	/**
+	 * The identifying attributes as JSON, `[["host.name","web-1"],["service.name","api"]]`, or
+	 * `sha256:` and the digest of that when it is longer than 512 characters.
+	 */
 	readonly key: string;
 	readonly origin: StreamOrigin;
 	readonly records: readonly StreamRecord[];
@@ -108,7 +112,7 @@ export function logStreams(resources: readonly OtlpResourceLogs[]): {
 				const found = record.attributes.find(([n]) => n === name);
 				return found === undefined ? [] : [found];
 			});
-			const key = JSON.stringify([...identity, ...split]);
+			const key = streamKey([...identity, ...split]);
 			let stream = streams.get(key);
 			if (stream === undefined) {
 				stream = { key, origin: origin(own, resource.attributes, split), records: [] };
@@ -127,6 +131,14 @@ export function logStreams(resources: readonly OtlpResourceLogs[]): {
 		})),
 		untextual: { count, first },
 	};
+}
+
+/** Longest key kept as written; a longer one is its digest (it is a primary key in the store). */
+const MAX_KEY = 512;
+
+function streamKey(attributes: readonly Attribute[]): string {
+	const key = JSON.stringify(attributes);
+	return key.length <= MAX_KEY ? key : `sha256:${createHash("sha256").update(key).digest("hex")}`;
 }
 
 function origin(

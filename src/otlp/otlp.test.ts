@@ -236,6 +236,8 @@ describe("logStreams", () => {
 			],
 		});
 		expect(untextual).toEqual({ count: 1, first: "r3" });
+		const long = logStreams([resource([["service.name", "x".repeat(600)]], [[T0, "a"]])]);
+		expect(long.streams[0]?.key).toMatch(/^sha256:[0-9a-f]{64}$/);
 	});
 });
 
