@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +13,7 @@ import {
 	SimpleLogRecordProcessor,
 } from "@opentelemetry/sdk-logs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, type Server, serve } from "./_serve.js";
+import { createToken, type Server, serve, waitFor } from "./_serve.js";
 import { startPostgres } from "./postgres.js";
 
 // End to end: the OpenTelemetry SDK's own OTLP/HTTP exporters, JSON and protobuf, sending crash
@@ -28,12 +27,6 @@ const QUIET_S = 2;
 
 const scratch = mkdtempSync(join(tmpdir(), "gocrash-otlp-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function token(db: string, scope: string): string {
-	const ran = spawnSync(process.execPath, [CLI, "token", "create", "--db", db, "--scope", scope]);
-	expect(ran.status).toBe(0);
-	return ran.stdout.toString().trim();
-}
 
 /** Log records, one per line, made by the SDK for a resource, a millisecond apart from `t0`. */
 async function records(
@@ -108,14 +101,11 @@ async function attributesOf(
 }
 
 /** Waits for the host's crashes to number `n` (the quiet sweep runs every few hundred ms). */
-async function settled(server: Server, read: string, host: string, n: number): Promise<Crash[]> {
-	const until = Date.now() + 20_000;
-	for (;;) {
+const settled = (server: Server, read: string, host: string, n: number): Promise<Crash[]> =>
+	waitFor(`${n} crashes from ${host}`, async () => {
 		const found = await crashesOf(server, read, host);
-		if (found.length >= n || Date.now() > until) return found;
-		await new Promise((r) => setTimeout(r, 200));
-	}
-}
+		return found.length >= n ? found : undefined;
+	});
 
 /** The bucket the crashes API gives a text posted whole. */
 async function bucketOf(server: Server, ingest: string, text: string): Promise<string> {
@@ -148,8 +138,8 @@ describe.each([
 		const opened = await open();
 		db = opened.db;
 		stop = opened.stop;
-		ingest = token(opened.db, "ingest");
-		read = token(opened.db, "read");
+		ingest = createToken(opened.db, "ingest");
+		read = createToken(opened.db, "read");
 		server = await serve(opened.db, "--log-quiet", String(QUIET_S), "--max-body", "2000000");
 		const headers = { Authorization: `Bearer ${ingest}` };
 		json = new JsonExporter({ url: `${server.url}/v1/logs`, headers });
@@ -310,8 +300,8 @@ describe("POST /v1/logs refuses", () => {
 	let read = "";
 	beforeAll(async () => {
 		const db = join(scratch, "refuses.db");
-		ingest = token(db, "ingest");
-		read = token(db, "read");
+		ingest = createToken(db, "ingest");
+		read = createToken(db, "read");
 		server = await serve(db, "--max-body", "100000");
 	}, 60_000);
 	afterAll(async () => {
