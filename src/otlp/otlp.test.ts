@@ -266,6 +266,19 @@ describe("cutRecords", () => {
 		expect(state?.last).toBe(T0 + stream.length - 1);
 	});
 
+	test("a record may hold many lines: a whole crash in one is cut out the same", () => {
+		const cut = cutRecords(
+			null,
+			[
+				{ time: T0, text: PANIC },
+				{ time: T0 + 1, text: "level=info msg=restarted" },
+			],
+			1 << 20,
+		);
+		expect(cut.crashes.map((c) => [c.time, c.truncated])).toEqual([[T0, false]]);
+		expect(cut.crashes[0]?.text).toBe(PANIC.trimEnd());
+	});
+
 	test("a batch sent again changes nothing", () => {
 		const first = cutRecords(null, records(T0, lines.slice(0, 5)), 1 << 20);
 		const again = cutRecords(first.next, records(T0, lines.slice(0, 5)), 1 << 20);
