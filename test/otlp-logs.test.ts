@@ -4,15 +4,9 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { OTLPLogExporter as JsonExporter } from "@opentelemetry/exporter-logs-otlp-http";
 import { OTLPLogExporter as ProtobufExporter } from "@opentelemetry/exporter-logs-otlp-proto";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import {
-	InMemoryLogRecordExporter,
-	LoggerProvider,
-	type LogRecordExporter,
-	type ReadableLogRecord,
-	SimpleLogRecordProcessor,
-} from "@opentelemetry/sdk-logs";
+import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { batches, exported, records } from "./_otlp.js";
 import { createToken, type Server, serve, waitFor } from "./_serve.js";
 import { startPostgres } from "./postgres.js";
 
@@ -27,40 +21,6 @@ const QUIET_S = 2;
 
 const scratch = mkdtempSync(join(tmpdir(), "gocrash-otlp-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** Log records, one per line, made by the SDK for a resource, a millisecond apart from `t0`. */
-async function records(
-	resource: Record<string, string | number>,
-	lines: readonly string[],
-	t0: number,
-): Promise<ReadableLogRecord[]> {
-	const memory = new InMemoryLogRecordExporter();
-	const provider = new LoggerProvider({
-		resource: resourceFromAttributes(resource),
-		processors: [new SimpleLogRecordProcessor({ exporter: memory })],
-	});
-	const logger = provider.getLogger("stderr");
-	lines.forEach((body, i) => {
-		logger.emit({ body, timestamp: new Date(t0 + i), attributes: { "log.iostream": "stderr" } });
-	});
-	await provider.forceFlush();
-	const out = [...memory.getFinishedLogRecords()];
-	await provider.shutdown();
-	return out;
-}
-
-const exported = (exporter: LogRecordExporter, batch: ReadableLogRecord[]) =>
-	new Promise<void>((done, fail) =>
-		exporter.export(batch, (result) =>
-			result.code === 0 ? done() : fail(result.error ?? new Error("export failed")),
-		),
-	);
-
-function batches<T>(items: readonly T[], size: number): T[][] {
-	const out: T[][] = [];
-	for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-	return out;
-}
 
 const logLines = (n: number, tag: string) =>
 	Array.from(

@@ -2,9 +2,11 @@ import { spawn } from "node:child_process";
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-proto";
 import { afterAll, describe, expect, test } from "vitest";
 import { buildGoClient, toolchain } from "./_goclient.js";
 import { bucketOf, cri, fixture, logLines } from "./_logs.js";
+import { exported, records } from "./_otlp.js";
 import {
 	type Collector,
 	freePort,
@@ -18,9 +20,10 @@ import {
 } from "./_serve.js";
 
 // The proof of the shipping side: a real `gocrash serve`, a `gocrash collect` following a log file
-// and a CRI log directory, and a crashing Go program that uses the client, with the server and the
-// collector killed (SIGKILL) and restarted in the middle. Every crash must arrive exactly once,
-// with its attributes, and the collector's heartbeats must give the hour its per-host-hour rate.
+// and a CRI log directory, a crashing Go program that uses the client, and the OpenTelemetry SDK's
+// OTLP exporter sending a crash a line per log record, with the server and the collector killed
+// (SIGKILL) and restarted in the middle. Every crash must arrive exactly once, with its
+// attributes, and the collector's heartbeats must give the hour its per-host-hour rate.
 const scratch = mkdtempSync(join(tmpdir(), "gocrash-shipping-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -36,7 +39,7 @@ function crashProgram(bin: string, mode: string, env: Record<string, string>): P
 }
 
 describe("shipping, end to end", () => {
-	test("log file, CRI logs and the Go client: every crash exactly once with its attributes, through SIGKILLs of the server and the collector; heartbeats give per-host-hour rates", async () => {
+	test("log file, CRI logs, the Go client and OTLP logs: every crash exactly once with its attributes, through SIGKILLs of the server and the collector; heartbeats give per-host-hour rates", async () => {
 		const { go, why } = toolchain("1.26");
 		if (go === null) throw new Error(`no Go 1.26 toolchain: ${why}`);
 		const program = join(scratch, "goclient");
@@ -47,7 +50,7 @@ describe("shipping, end to end", () => {
 		const read = token(db, "read");
 		const port = await freePort();
 		const url = `http://127.0.0.1:${port}`;
-		const startServer = () => serve(db, "--listen", `127.0.0.1:${port}`);
+		const startServer = () => serve(db, "--listen", `127.0.0.1:${port}`, "--log-quiet", "2");
 		let server: Server = await startServer();
 
 		const logs = join(scratch, "var/log/app");
@@ -109,6 +112,21 @@ describe("shipping, end to end", () => {
 		expected.set(bucketOf(fixture("index-out-of-range")), "CRI log");
 		const direct = await crashProgram(program, "nil", clientEnv("svc-1"));
 		expected.set(bucketOf(direct), "Go client, posted");
+		// An OTLP stream: the first half of a crash, between log lines, now; the rest after the
+		// server was killed and started again.
+		const otlp = new OTLPLogExporter({
+			url: `${url}/v1/logs`,
+			headers: { Authorization: `Bearer ${ingest}` },
+		});
+		const ledger = fixture("concurrent-map-writes");
+		const otlpRecords = await records(
+			{ "host.name": "otel-1", "service.name": "ledger", "k8s.pod.name": "ledger-0" },
+			[...logLines(4, "ledger").trimEnd().split("\n"), ...ledger.trimEnd().split("\n")],
+			Date.now(),
+		);
+		const half = Math.floor(otlpRecords.length / 2);
+		await exported(otlp, otlpRecords.slice(0, half));
+		expected.set(bucketOf(ledger), "OTLP logs, across a server restart");
 		await arrived(3);
 
 		// The server is killed: the collector spools what it cuts, the client's monitor gives up
@@ -136,6 +154,7 @@ describe("shipping, end to end", () => {
 
 		collector = startCollect(args, env);
 		server = await startServer();
+		await exported(otlp, otlpRecords.slice(half));
 		await arrived(expected.size);
 		// Nothing more arrives later: no crash was stored twice.
 		await new Promise((done) => setTimeout(done, 3000));
@@ -184,6 +203,12 @@ describe("shipping, end to end", () => {
 				},
 			});
 		expect(readdirSync(clientSpool).filter((n) => n.endsWith(".json"))).toEqual([]);
+		expect(by("OTLP logs, across a server restart")).toMatchObject({
+			host: "otel-1",
+			service: "ledger",
+			attributes: { "k8s.pod.name": "ledger-0" },
+		});
+		await otlp.shutdown();
 
 		// The collector's heartbeats: node-1 is counted this hour, and the hour's rate is its crashes
 		// over its host-hours.
