@@ -13,11 +13,13 @@ import { styleFor } from "./_style.js";
 
 const usage = `usage: gocrash core BINARY COREFILE [--json]
 
-Reads a Linux ELF core file of a Go program (linux/amd64, Go 1.19, 1.21-1.26; arm64: untested)
+Reads a Linux ELF core file of a Go program (linux/amd64 and linux/arm64, Go 1.19, 1.21-1.26)
 together with the executable that made it: the threads and their registers, the signal that
 made the core, and every goroutine with its state and its stack, unwound with the binary's
 pcsp table. Memory the core leaves out (text, read-only data) is read from BINARY where the
-core's NT_FILE note says it was mapped. BINARY must have its symbol table (runtime.allgs).
+core's NT_FILE note says it was mapped (QEMU's cores have no NT_FILE: then at its link
+addresses moved by the load bias that AT_ENTRY gives). BINARY must have its symbol table
+(runtime.allgs).
 
   --json   print one JSON document: goVersion, goarch, threads (tid, pc, sp, signal), signal
            (name, code, addr, thread; null when none), goroutines (id, status, waitReason,
