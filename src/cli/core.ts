@@ -1,7 +1,13 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { resolve } from "node:path";
 import type { FileSource } from "../binary/index.js";
-import { CoreError, type CoreFrame, type CoreReport, readCore } from "../core/index.js";
+import {
+	CoreError,
+	type CoreFrame,
+	type CoreReport,
+	formatPreemption,
+	readCore,
+} from "../core/index.js";
 import type { Crash, Frame, Goroutine } from "../traceback/index.js";
 import { newFrame } from "../traceback/index.js";
 import { bucketGoroutines } from "../triage/index.js";
@@ -23,7 +29,10 @@ addresses moved by the load bias that AT_ENTRY gives). BINARY must have its symb
 
   --json   print one JSON document: goVersion, goarch, threads (tid, pc, sp, signal), signal
            (name, code, addr, thread; null when none), goroutines (id, status, waitReason,
-           frames: function, file, line, pc, sp)
+           frames: function, file, line, pc, sp), preempted (arm64: each goroutine stopped in
+           runtime.asyncPreempt: goroutine, pc, function, file, line, offset, sp, lr, pcsp,
+           splitSP: null off the split-SP windows, else window, spOffBy, returnAddress,
+           returnFunction, unwinderCallerSP, realCallerSP; text: the sentence printed)
 
 Exit status: 0 done, 1 a file could not be read (one line saying what and where), 2 usage error.
 `;
@@ -102,6 +111,35 @@ export function toJSON(r: CoreReport): unknown {
 						addr: r.signal.addr === undefined ? null : hex(r.signal.addr),
 						thread: r.signal.thread,
 					},
+		preempted: r.preempted.map((p) => ({
+			goroutine: p.goroutine,
+			pc: hex(p.pc),
+			function: p.function,
+			file: p.file,
+			line: p.line,
+			offset: p.offset,
+			sp: hex(p.sp),
+			lr: hex(p.lr),
+			lrFunction: p.lrFunction ?? null,
+			pcsp: p.pcsp,
+			splitSP:
+				p.splitSP === undefined
+					? null
+					: {
+							window: {
+								pc: hex(p.splitSP.window.pc + r.bias),
+								deltas: p.splitSP.window.deltas,
+								frameSize: p.splitSP.window.frameSize,
+								leaf: p.splitSP.window.leaf,
+							},
+							spOffBy: p.splitSP.spOffBy,
+							returnAddress: hex(p.splitSP.returnAddress),
+							returnFunction: p.splitSP.returnFunction ?? null,
+							unwinderCallerSP: hex(p.splitSP.unwinderCallerSP),
+							realCallerSP: hex(p.splitSP.realCallerSP),
+						},
+			text: formatPreemption(p, r.bias),
+		})),
 		goroutines: r.goroutines.map((g) => ({
 			id: g.id,
 			status: g.status,
@@ -129,6 +167,19 @@ function formatReport(r: CoreReport, s: ReturnType<typeof styleFor>): string {
 		const sig = t.signal === undefined ? "" : `  ${s.yellow(t.signal)}`;
 		const took = r.signal?.thread === t.tid ? s.red("  ◀ took the signal") : "";
 		lines.push(`  ${String(t.tid).padEnd(8)} pc=${hex(t.pc)} sp=${hex(t.sp)}${sig}${took}`);
+	}
+	if (r.preempted.length > 0) {
+		const split = r.preempted.filter((p) => p.splitSP !== undefined).length;
+		lines.push("");
+		lines.push(
+			s.bold(
+				`asynchronously preempted goroutines (${r.preempted.length}, ${split} on a split-SP window):`,
+			),
+		);
+		for (const p of r.preempted) {
+			const text = `  ${formatPreemption(p, r.bias)}`;
+			lines.push(p.splitSP === undefined ? text : s.red(text));
+		}
 	}
 	lines.push("");
 	const crash = toCrash(r);

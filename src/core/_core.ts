@@ -4,6 +4,7 @@ import { CoreError, hex } from "./_error.js";
 import { type CoreGoroutine, readGoroutines } from "./_goroutines.js";
 import { layoutVersions, runtimeLayout } from "./_layout.js";
 import { Memory } from "./_memory.js";
+import { type AsyncPreemption, checkPreempted } from "./_preempted.js";
 import { hasFaultAddr, signalName } from "./_signals.js";
 
 /** One thread of the core: its id, pc and sp, and the signal it was taking. */
@@ -37,6 +38,8 @@ export interface CoreReport {
 	readonly threads: readonly CoreThreadReport[];
 	readonly signal: CoreSignal | undefined;
 	readonly goroutines: readonly CoreGoroutine[];
+	/** The goroutines stopped in runtime.asyncPreempt, checked against the split-SP windows (arm64). */
+	readonly preempted: readonly AsyncPreemption[];
 }
 
 const atEntry = 9;
@@ -88,6 +91,7 @@ export function readCore(bin: GoBinary, source: FileSource): CoreReport {
 			registers: t.registers,
 		})),
 		signal: fatalSignal(core),
+		preempted: checkPreempted(bin, core.arch, mem, bias, goroutines),
 		goroutines,
 	};
 }

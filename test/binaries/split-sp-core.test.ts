@@ -1,0 +1,100 @@
+// The split-SP victim check on real cores of the split-SP crash (golang/go#73259): the leaf
+// reproducer (scripts/split-sp-reproducer) built with Debian's Go, run under qemu-aarch64 with
+// one instruction per translation block and GOTRACEBACK=crash until the GC's unwinder crashes on a
+// preempted goroutine, and QEMU's core of that moment (scripts/split-sp-core.sh). What the core
+// says of the victim must be what the runtime printed about it, and its pc must be on a window
+// that `gocrash scan` lists.
+import { execFile } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { parseCrashes } from "../../src/traceback/index.js";
+import { runGocrash } from "./_cli.js";
+
+const execFileAsync = promisify(execFile);
+const root = new URL("../../", import.meta.url).pathname;
+const versions = ["1.24", "1.26"];
+const binaries: Record<string, string> = {};
+
+beforeAll(async () => {
+	for (const v of versions) {
+		binaries[v] = (
+			await execFileAsync(`${root}scripts/split-sp-core.sh`, [v], { encoding: "utf8" })
+		).stdout.trim();
+	}
+}, 900_000);
+
+afterAll(() => {
+	for (const bin of Object.values(binaries)) rmSync(`${bin}.crash.core`, { force: true });
+});
+
+interface Preempted {
+	goroutine: number;
+	pc: string;
+	function: string;
+	sp: string;
+	lr: string;
+	splitSP: {
+		window: { pc: string; deltas: number[]; leaf: boolean };
+		spOffBy: number;
+		returnAddress: string;
+		unwinderCallerSP: string;
+		realCallerSP: string;
+	} | null;
+	text: string;
+}
+
+async function json(args: string[]): Promise<unknown> {
+	const r = await runGocrash(args, { cwd: root });
+	expect(r.stderr).toBe("");
+	expect(r.code).toBe(0);
+	return JSON.parse(r.stdout);
+}
+
+describe.each(versions)("go%s leaf reproducer under qemu-aarch64", (v) => {
+	test("the victim is found on a split window, as the runtime printed it", async () => {
+		const bin = binaries[v] as string;
+		const text = readFileSync(`${bin}.crash.txt`, "utf8");
+		const crash = parseCrashes(text).crashes[0];
+		expect(crash?.fatal ?? crash?.signal?.name).toMatch(
+			/traceback did not unwind completely|unknown caller pc|SIGSEGV/,
+		);
+		const core = (await json(["core", "--json", bin, `${bin}.crash.core`])) as {
+			preempted: Preempted[];
+		};
+		const scan = (await json(["scan", "--json", bin])) as {
+			splitSP: { function: string; pc: string; preemptible: boolean }[];
+		};
+		const windows = scan.splitSP.filter((w) => w.preemptible).map((w) => w.pc);
+		const victims = core.preempted.filter((p) => p.splitSP !== null);
+		expect(victims.length).toBeGreaterThan(0);
+		// Every goroutine the dump shows in runtime.asyncPreempt is checked, the victim among them.
+		const printed = (crash?.goroutines ?? []).filter((g) =>
+			g.frames.some((f) => f.function === "runtime.asyncPreempt"),
+		);
+		expect(core.preempted.map((p) => p.goroutine).sort()).toEqual(printed.map((g) => g.id).sort());
+		for (const p of victims) {
+			expect(p.function).toBe("main.big_stack");
+			expect(windows).toContain(p.pc);
+			expect(p.splitSP?.window.pc).toBe(p.pc);
+			expect(p.splitSP?.spOffBy).toBe(p.splitSP?.window.deltas[0]);
+			expect(p.text).toMatch(
+				new RegExp(
+					`^goroutine ${p.goroutine} was preempted at ${p.pc} in main\\.big_stack\\+0x[0-9a-f]+ .*between the two ADDs of its epilogue`,
+				),
+			);
+			// The runtime printed the victim's frame as its unwinder saw it: pc and sp where the
+			// signal stopped it, fp where pcsp puts the caller (the wrong place).
+			const g = crash?.goroutines.find((x) => x.id === p.goroutine);
+			const frame = g?.frames.find((f) => f.function === "main.big_stack");
+			expect(frame?.pc).toBe(p.pc);
+			expect(frame?.sp).toBe(p.sp);
+			expect(frame?.fp).toBe(p.splitSP?.unwinderCallerSP);
+		}
+		// The runtime names the goroutine its unwinder failed on: one of the victims.
+		const named = crash?.runtimeLines
+			.map((l) => /^runtime: g ?(\d+): (?:frame\.sp=|unexpected return pc)/.exec(l)?.[1])
+			.find((id) => id !== undefined);
+		if (named !== undefined) expect(victims.map((p) => p.goroutine)).toContain(Number(named));
+	}, 120_000);
+});
