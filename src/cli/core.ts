@@ -1,19 +1,11 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { resolve } from "node:path";
-import type { FileSource } from "../binary/index.js";
-import {
-	CoreError,
-	type CoreFrame,
-	type CoreReport,
-	formatPreemption,
-	readCore,
-} from "../core/index.js";
+import { type CoreFrame, type CoreReport, formatPreemption } from "../core/index.js";
 import type { Crash, Frame, Goroutine } from "../traceback/index.js";
 import { newFrame } from "../traceback/index.js";
 import { bucketGoroutines } from "../triage/index.js";
 import { withGoBinary } from "./_binary-file.js";
+import { readCoreFile } from "./_core-file.js";
 import type { Command } from "./_io.js";
-import { InputError, parseCommandArgs, UsageError } from "./_io.js";
+import { parseCommandArgs, UsageError } from "./_io.js";
 import { formatCrash } from "./_parse-view.js";
 import { styleFor } from "./_style.js";
 
@@ -50,16 +42,7 @@ export const coreCommand: Command = {
 		if (binary === undefined || corefile === undefined || rest.length > 0) {
 			throw new UsageError("need a binary and a core file");
 		}
-		const report = await withGoBinary(binary, io.cwd, (bin) =>
-			withCoreFile(corefile, io.cwd, (source) => {
-				try {
-					return readCore(bin, source);
-				} catch (error) {
-					if (error instanceof CoreError) throw new InputError(`${corefile}: ${error.message}`);
-					throw error;
-				}
-			}),
-		);
+		const report = await withGoBinary(binary, io.cwd, (bin) => readCoreFile(bin, corefile, io.cwd));
 		if (values.json) {
 			io.stdout.write(`${JSON.stringify(toJSON(report))}\n`);
 		} else {
@@ -68,26 +51,6 @@ export const coreCommand: Command = {
 		return 0;
 	},
 };
-
-// Opens a core file for positioned reads: a core of several GB is never read whole.
-function withCoreFile<T>(path: string, cwd: string, use: (source: FileSource) => T): T {
-	const fd = openSync(resolve(cwd, path), "r");
-	try {
-		const size = fstatSync(fd).size;
-		return use({
-			size,
-			read(into, offset) {
-				for (let done = 0; done < into.length; ) {
-					const n = readSync(fd, into, done, into.length - done, offset + done);
-					if (n === 0) throw new InputError(`${path}: the file shrank while it was being read`);
-					done += n;
-				}
-			},
-		});
-	} finally {
-		closeSync(fd);
-	}
-}
 
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 

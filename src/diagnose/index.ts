@@ -21,4 +21,9 @@ export {
 } from "./_environment.js";
 export { formatFrame, isStdFrame, programFrame } from "./_frames.js";
 export { collectNotes, NoteCollector } from "./_notes.js";
-export { type BinaryInput, hasSplitSPSignature, splitSPVictims } from "./_split-sp.js";
+export {
+	type BinaryInput,
+	type CoreInput,
+	hasSplitSPSignature,
+	splitSPVictims,
+} from "./_split-sp.js";

@@ -3,11 +3,13 @@
 // one instruction per translation block and GOTRACEBACK=crash until the GC's unwinder crashes on a
 // preempted goroutine, and QEMU's core of that moment (scripts/split-sp-core.sh). What the core
 // says of the victim must be what the runtime printed about it, and its pc must be on a window
-// that `gocrash scan` lists.
+// that `gocrash scan` lists; and `gocrash diagnose --core` confirms the bug from the core, even
+// from a text cut before the goroutines.
 import { execFile } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { parseGoBinary } from "../../src/binary/index.js";
 import { parseCrashes } from "../../src/traceback/index.js";
 import { runGocrash } from "./_cli.js";
 
@@ -97,4 +99,99 @@ describe.each(versions)("go%s leaf reproducer under qemu-aarch64", (v) => {
 			.find((id) => id !== undefined);
 		if (named !== undefined) expect(victims.map((p) => p.goroutine)).toContain(Number(named));
 	}, 120_000);
+});
+
+interface Diagnosis {
+	findings: { id: string; confidence: string; evidence: string[] }[];
+	core: { name: string; preempted: { goroutine: number; onSplitWindow: boolean }[] } | null;
+}
+
+describe.each(versions)("go%s: gocrash diagnose --core", (v) => {
+	const split = "go-arm64-split-sp-epilogue";
+	test("the crash text with its core: confirmed by the core's victim", async () => {
+		const bin = binaries[v] as string;
+		const d = (await json([
+			"diagnose",
+			`${bin}.crash.txt`,
+			"--binary",
+			bin,
+			"--core",
+			`${bin}.crash.core`,
+			"--json",
+		])) as Diagnosis;
+		expect(d.findings[0]?.id).toBe(split);
+		expect(d.findings[0]?.confidence).toBe("confirmed");
+		const onWindow = d.core?.preempted.filter((p) => p.onSplitWindow) ?? [];
+		expect(onWindow.length).toBeGreaterThan(0);
+		expect(d.findings[0]?.evidence).toContainEqual(
+			expect.stringMatching(
+				/\.crash\.core: goroutine \d+ was preempted at .* between the two ADDs/,
+			),
+		);
+	}, 60_000);
+
+	test("a text cut before the goroutines: possible without the core, confirmed with it", async () => {
+		const bin = binaries[v] as string;
+		const text = readFileSync(`${bin}.crash.txt`, "utf8");
+		const cut = `${bin}.cut.txt`;
+		writeFileSync(cut, text.slice(0, text.search(/^goroutine \d+/m)));
+		try {
+			const alone = (await json(["diagnose", cut, "--binary", bin, "--json"])) as Diagnosis;
+			const without = alone.findings.find((f) => f.id === split);
+			expect(without?.confidence).toBe("possible");
+			const d = (await json([
+				"diagnose",
+				cut,
+				"--binary",
+				bin,
+				"--core",
+				`${bin}.crash.core`,
+				"--json",
+			])) as Diagnosis;
+			expect(d.findings[0]?.id).toBe(split);
+			expect(d.findings[0]?.confidence).toBe("confirmed");
+			expect(d.findings[0]?.evidence).toContainEqual(
+				expect.stringMatching(/between the two ADDs .*\(the crash text does not show it\)$/),
+			);
+		} finally {
+			rmSync(cut, { force: true });
+		}
+	}, 60_000);
+});
+
+describe("bad input", () => {
+	test("--core without --binary is a usage error", async () => {
+		const bin = binaries["1.26"] as string;
+		const r = await runGocrash(["diagnose", `${bin}.crash.txt`, "--core", `${bin}.crash.core`], {
+			cwd: root,
+		});
+		expect(r.code).toBe(2);
+		expect(r.stderr).toMatch(/--core needs --binary/);
+	});
+
+	test("another build's core, or a binary changed in its read-only data, is refused in one line", async () => {
+		const core = `${binaries["1.26"]}.crash.core`;
+		const other = await runGocrash(["core", binaries["1.24"] as string, core], { cwd: root });
+		expect(other.code).toBe(1);
+		expect(other.stderr.trim().split("\n")).toHaveLength(1);
+		expect(other.stderr).toMatch(/not the binary that made this core/);
+		// One byte of the read-only segment changed: the entry point still agrees, the bytes QEMU
+		// dumped do not.
+		const bytes = readFileSync(binaries["1.26"] as string);
+		const segment = parseGoBinary(bytes).image.segments.find((s) => !s.write && !s.exec);
+		const rodata = (segment?.offset ?? 0) + 0x40;
+		bytes[rodata] = (bytes[rodata] ?? 0) ^ 0xff;
+		const changed = `${binaries["1.26"]}.changed`;
+		writeFileSync(changed, bytes);
+		try {
+			const r = await runGocrash(["core", changed, core], { cwd: root });
+			expect(r.code).toBe(1);
+			expect(r.stderr.trim().split("\n")).toHaveLength(1);
+			expect(r.stderr).toContain(
+				`differs from the binary at byte 0x${rodata.toString(16)}: not the binary`,
+			);
+		} finally {
+			rmSync(changed, { force: true });
+		}
+	});
 });
