@@ -169,6 +169,31 @@ describe("bad input", () => {
 		expect(r.stderr).toMatch(/--core needs --binary/);
 	});
 
+	test("the core of another run of the same binary is left out of the evidence", async () => {
+		const bin = binaries["1.26"] as string;
+		const earlier = `${bin}.earlier.txt`;
+		writeFileSync(earlier, readFileSync(`${bin}.crash.txt`));
+		try {
+			await execFileAsync(`${root}scripts/split-sp-core.sh`, ["1.26"], { encoding: "utf8" });
+			const d = (await json([
+				"diagnose",
+				earlier,
+				"--binary",
+				bin,
+				"--core",
+				`${bin}.crash.core`,
+				"--json",
+			])) as Diagnosis;
+			const evidence = d.findings.find((f) => f.id === "go-arm64-split-sp-epilogue")?.evidence;
+			expect(evidence).toContainEqual(
+				expect.stringMatching(/\.crash\.core is not a core of this crash: \d+ goroutine/),
+			);
+			expect(evidence?.some((e) => e.includes(".crash.core: goroutine"))).toBe(false);
+		} finally {
+			rmSync(earlier, { force: true });
+		}
+	}, 120_000);
+
 	test("another build's core, or a binary changed in its read-only data, is refused in one line", async () => {
 		const core = `${binaries["1.26"]}.crash.core`;
 		const other = await runGocrash(["core", binaries["1.24"] as string, core], { cwd: root });
