@@ -202,7 +202,6 @@ export function checkSplitSP(
 		evidence.push(text);
 	}
 	if (facts.has("split-sp-victim-on-window")) facts.delete("split-sp-victim-off-window");
-
 	const { leaf, nonLeaf } = report.hazardousFunctions;
 	const list = (names: readonly string[]): string =>
 		names.length <= 8
