@@ -11,7 +11,7 @@ import { printedGoroutines, printedState, readCoreJson } from "./_core-json.js";
 
 const execFileAsync = promisify(execFile);
 const root = new URL("../../", import.meta.url).pathname;
-const versions = ["1.24", "1.26"];
+const versions = ["1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26"];
 const binaries: Record<string, string> = {};
 
 beforeAll(async () => {
@@ -51,7 +51,7 @@ describe.each(versions)("go%s linux/arm64 under qemu-aarch64", (v) => {
 			"select",
 			"sleep",
 			"syscall",
-			"sync.Mutex.Lock",
+			v === "1.19" ? "semacquire" : "sync.Mutex.Lock", // Go 1.19's name of a Mutex wait
 		]) {
 			expect(states).toContain(s);
 		}

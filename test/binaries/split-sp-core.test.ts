@@ -15,7 +15,7 @@ import { runGocrash } from "./_cli.js";
 
 const execFileAsync = promisify(execFile);
 const root = new URL("../../", import.meta.url).pathname;
-const versions = ["1.24", "1.26"];
+const versions = ["1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26"];
 const binaries: Record<string, string> = {};
 
 beforeAll(async () => {
@@ -57,10 +57,13 @@ describe.each(versions)("go%s leaf reproducer under qemu-aarch64", (v) => {
 	test("the victim is found on a split window, as the runtime printed it", async () => {
 		const bin = binaries[v] as string;
 		const text = readFileSync(`${bin}.crash.txt`, "utf8");
-		const crash = parseCrashes(text).crashes[0];
+		const crashes = parseCrashes(text).crashes;
+		const crash = crashes[0];
 		expect(crash?.fatal ?? crash?.signal?.name).toMatch(
 			/traceback did not unwind completely|unknown caller pc|SIGSEGV/,
 		);
+		// A crash while printing the first (Go 1.19's "panic during panic") is a second report.
+		const goroutines = crashes.flatMap((c) => c.goroutines);
 		const core = (await json(["core", "--json", bin, `${bin}.crash.core`])) as {
 			preempted: Preempted[];
 		};
@@ -70,11 +73,13 @@ describe.each(versions)("go%s leaf reproducer under qemu-aarch64", (v) => {
 		const windows = scan.splitSP.filter((w) => w.preemptible).map((w) => w.pc);
 		const victims = core.preempted.filter((p) => p.splitSP !== null);
 		expect(victims.length).toBeGreaterThan(0);
-		// Every goroutine the dump shows in runtime.asyncPreempt is checked, the victim among them.
-		const printed = (crash?.goroutines ?? []).filter((g) =>
+		// Every goroutine the dump shows in runtime.asyncPreempt is checked, and those it could not
+		// show: Go 1.19's traceback of the victim crashes ("panic during panic") before its frames.
+		const printed = goroutines.filter((g) =>
 			g.frames.some((f) => f.function === "runtime.asyncPreempt"),
 		);
-		expect(core.preempted.map((p) => p.goroutine).sort()).toEqual(printed.map((g) => g.id).sort());
+		const checked = core.preempted.map((p) => p.goroutine);
+		for (const g of printed) expect(checked).toContain(g.id);
 		for (const p of victims) {
 			expect(p.function).toBe("main.big_stack");
 			expect(windows).toContain(p.pc);
@@ -87,15 +92,26 @@ describe.each(versions)("go%s leaf reproducer under qemu-aarch64", (v) => {
 			);
 			// The runtime printed the victim's frame as its unwinder saw it: pc and sp where the
 			// signal stopped it, fp where pcsp puts the caller (the wrong place).
-			const g = crash?.goroutines.find((x) => x.id === p.goroutine);
-			const frame = g?.frames.find((f) => f.function === "main.big_stack");
-			expect(frame?.pc).toBe(p.pc);
-			expect(frame?.sp).toBe(p.sp);
-			expect(frame?.fp).toBe(p.splitSP?.unwinderCallerSP);
+			const frame = goroutines
+				.filter((x) => x.id === p.goroutine)
+				.flatMap((x) => x.frames)
+				.find((f) => f.function === "main.big_stack" && f.pc !== null);
+			if (frame === undefined) {
+				expect(v).toBe("1.19");
+				continue;
+			}
+			expect(frame.pc).toBe(p.pc);
+			expect(frame.sp).toBe(p.sp);
+			expect(frame.fp).toBe(p.splitSP?.unwinderCallerSP);
 		}
-		// The runtime names the goroutine its unwinder failed on: one of the victims.
+		// The runtime names the goroutine its unwinder failed on in the victim's frame: a victim.
 		const named = crash?.runtimeLines
-			.map((l) => /^runtime: g ?(\d+): (?:frame\.sp=|unexpected return pc)/.exec(l)?.[1])
+			.map(
+				(l) =>
+					/^runtime: g ?(\d+): (?:frame\.sp=|unexpected return pc for main\.big_stack )/.exec(
+						l,
+					)?.[1],
+			)
 			.find((id) => id !== undefined);
 		if (named !== undefined) expect(victims.map((p) => p.goroutine)).toContain(Number(named));
 	}, 120_000);
@@ -130,11 +146,13 @@ describe.each(versions)("go%s: gocrash diagnose --core", (v) => {
 		);
 	}, 60_000);
 
-	test("a text cut before the goroutines: possible without the core, confirmed with it", async () => {
+	test("a text without the preempted goroutines: possible without the core, confirmed with it", async () => {
 		const bin = binaries[v] as string;
 		const text = readFileSync(`${bin}.crash.txt`, "utf8");
 		const cut = `${bin}.cut.txt`;
-		writeFileSync(cut, text.slice(0, text.search(/^goroutine \d+/m)));
+		// As if the dump had stopped short of them (GOTRACEBACK=single, a truncated log).
+		const blocks = text.split(/^(?=goroutine \d+ )/m);
+		writeFileSync(cut, blocks.filter((b) => !b.includes("runtime.asyncPreempt")).join(""));
 		try {
 			const alone = (await json(["diagnose", cut, "--binary", bin, "--json"])) as Diagnosis;
 			const without = alone.findings.find((f) => f.id === split);
