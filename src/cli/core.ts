@@ -1,27 +1,30 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { resolve } from "node:path";
-import type { FileSource } from "../binary/index.js";
-import { CoreError, type CoreFrame, type CoreReport, readCore } from "../core/index.js";
+import { type CoreFrame, type CoreReport, formatPreemption } from "../core/index.js";
 import type { Crash, Frame, Goroutine } from "../traceback/index.js";
 import { newFrame } from "../traceback/index.js";
 import { bucketGoroutines } from "../triage/index.js";
 import { withGoBinary } from "./_binary-file.js";
+import { readCoreFile } from "./_core-file.js";
 import type { Command } from "./_io.js";
-import { InputError, parseCommandArgs, UsageError } from "./_io.js";
+import { parseCommandArgs, UsageError } from "./_io.js";
 import { formatCrash } from "./_parse-view.js";
 import { styleFor } from "./_style.js";
 
 const usage = `usage: gocrash core BINARY COREFILE [--json]
 
-Reads a Linux ELF core file of a Go program (linux/amd64, Go 1.19, 1.21-1.26; arm64: untested)
+Reads a Linux ELF core file of a Go program (linux/amd64 and linux/arm64, Go 1.19, 1.21-1.26)
 together with the executable that made it: the threads and their registers, the signal that
 made the core, and every goroutine with its state and its stack, unwound with the binary's
 pcsp table. Memory the core leaves out (text, read-only data) is read from BINARY where the
-core's NT_FILE note says it was mapped. BINARY must have its symbol table (runtime.allgs).
+core's NT_FILE note says it was mapped (QEMU's cores have no NT_FILE: then at its link
+addresses moved by the load bias that AT_ENTRY gives). BINARY must have its symbol table
+(runtime.allgs).
 
   --json   print one JSON document: goVersion, goarch, threads (tid, pc, sp, signal), signal
            (name, code, addr, thread; null when none), goroutines (id, status, waitReason,
-           frames: function, file, line, pc, sp)
+           frames: function, file, line, pc, sp), preempted (arm64: each goroutine stopped in
+           runtime.asyncPreempt: goroutine, pc, function, file, line, offset, sp, lr, pcsp,
+           splitSP: null off the split-SP windows, else window, spOffBy, returnAddress,
+           returnFunction, unwinderCallerSP, realCallerSP; text: the sentence printed)
 
 Exit status: 0 done, 1 a file could not be read (one line saying what and where), 2 usage error.
 `;
@@ -39,16 +42,7 @@ export const coreCommand: Command = {
 		if (binary === undefined || corefile === undefined || rest.length > 0) {
 			throw new UsageError("need a binary and a core file");
 		}
-		const report = await withGoBinary(binary, io.cwd, (bin) =>
-			withCoreFile(corefile, io.cwd, (source) => {
-				try {
-					return readCore(bin, source);
-				} catch (error) {
-					if (error instanceof CoreError) throw new InputError(`${corefile}: ${error.message}`);
-					throw error;
-				}
-			}),
-		);
+		const report = await withGoBinary(binary, io.cwd, (bin) => readCoreFile(bin, corefile, io.cwd));
 		if (values.json) {
 			io.stdout.write(`${JSON.stringify(toJSON(report))}\n`);
 		} else {
@@ -57,26 +51,6 @@ export const coreCommand: Command = {
 		return 0;
 	},
 };
-
-// Opens a core file for positioned reads: a core of several GB is never read whole.
-function withCoreFile<T>(path: string, cwd: string, use: (source: FileSource) => T): T {
-	const fd = openSync(resolve(cwd, path), "r");
-	try {
-		const size = fstatSync(fd).size;
-		return use({
-			size,
-			read(into, offset) {
-				for (let done = 0; done < into.length; ) {
-					const n = readSync(fd, into, done, into.length - done, offset + done);
-					if (n === 0) throw new InputError(`${path}: the file shrank while it was being read`);
-					done += n;
-				}
-			},
-		});
-	} finally {
-		closeSync(fd);
-	}
-}
 
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
@@ -100,6 +74,35 @@ export function toJSON(r: CoreReport): unknown {
 						addr: r.signal.addr === undefined ? null : hex(r.signal.addr),
 						thread: r.signal.thread,
 					},
+		preempted: r.preempted.map((p) => ({
+			goroutine: p.goroutine,
+			pc: hex(p.pc),
+			function: p.function,
+			file: p.file,
+			line: p.line,
+			offset: p.offset,
+			sp: hex(p.sp),
+			lr: hex(p.lr),
+			lrFunction: p.lrFunction ?? null,
+			pcsp: p.pcsp,
+			splitSP:
+				p.splitSP === undefined
+					? null
+					: {
+							window: {
+								pc: hex(p.splitSP.window.pc + r.bias),
+								deltas: p.splitSP.window.deltas,
+								frameSize: p.splitSP.window.frameSize,
+								leaf: p.splitSP.window.leaf,
+							},
+							spOffBy: p.splitSP.spOffBy,
+							returnAddress: hex(p.splitSP.returnAddress),
+							returnFunction: p.splitSP.returnFunction ?? null,
+							unwinderCallerSP: hex(p.splitSP.unwinderCallerSP),
+							realCallerSP: hex(p.splitSP.realCallerSP),
+						},
+			text: formatPreemption(p, r.bias),
+		})),
 		goroutines: r.goroutines.map((g) => ({
 			id: g.id,
 			status: g.status,
@@ -127,6 +130,19 @@ function formatReport(r: CoreReport, s: ReturnType<typeof styleFor>): string {
 		const sig = t.signal === undefined ? "" : `  ${s.yellow(t.signal)}`;
 		const took = r.signal?.thread === t.tid ? s.red("  ◀ took the signal") : "";
 		lines.push(`  ${String(t.tid).padEnd(8)} pc=${hex(t.pc)} sp=${hex(t.sp)}${sig}${took}`);
+	}
+	if (r.preempted.length > 0) {
+		const split = r.preempted.filter((p) => p.splitSP !== undefined).length;
+		lines.push("");
+		lines.push(
+			s.bold(
+				`asynchronously preempted goroutines (${r.preempted.length}, ${split} on a split-SP window):`,
+			),
+		);
+		for (const p of r.preempted) {
+			const text = `  ${formatPreemption(p, r.bias)}`;
+			lines.push(p.splitSP === undefined ? text : s.red(text));
+		}
 	}
 	lines.push("");
 	const crash = toCrash(r);

@@ -2,8 +2,10 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatPC } from "../binary/index.js";
+import { formatPreemption } from "../core/index.js";
 import {
 	type BinaryMatch,
+	type CoreInput,
 	type Diagnosis,
 	diagnose,
 	formatBinaryMismatch,
@@ -13,14 +15,15 @@ import {
 import { mergeRules, parseRuleFile, type RuleFile } from "../knowledge/index.js";
 import { scanCrashes } from "../traceback/index.js";
 import { readGoBinary } from "./_binary-file.js";
+import { readCoreFile } from "./_core-file.js";
 import { formatFinding } from "./_finding.js";
 import { openInputs } from "./_input.js";
 import type { Command } from "./_io.js";
 import { InputError, parseCommandArgs, UsageError } from "./_io.js";
 import { type Style, styleFor } from "./_style.js";
 
-const usage = `usage: gocrash diagnose [FILE|-] [--binary BIN] [--go-version V] [--goarch A] [--goos O]
-                        [--kernel K] [--rules DIR]... [--json] [--explain]
+const usage = `usage: gocrash diagnose [FILE|-] [--binary BIN [--core CORE]] [--go-version V] [--goarch A]
+                        [--goos O] [--kernel K] [--rules DIR]... [--json] [--explain]
 
 Explains a Go crash: matches it against the knowledge base of known causes (compiler, runtime and
 kernel bugs, data races, memory corruption, resource limits, program bugs) and prints each cause
@@ -30,6 +33,10 @@ found with its confidence (confirmed, likely, possible), the evidence used and w
                     arm64 split-SP bug the preempted goroutine's PC is checked against the
                     binary's split epilogues (turns 'likely' into 'confirmed'); a binary whose Go
                     version, GOARCH or frames differ from the crash's is reported and not used
+  --core CORE       a core file of the same crash (needs --binary; FILE is still the crash text,
+                    which says why it crashed): every goroutine the core shows stopped in
+                    runtime.asyncPreempt is checked against the split epilogues, so the split-SP
+                    bug is confirmed even when the text did not print the victim (arm64)
   --go-version V    Go version that built the program (default: from the text or the binary)
   --goarch A        GOARCH (default: from runtime file names and registers in the text)
   --goos O          GOOS
@@ -74,6 +81,7 @@ export const diagnoseCommand: Command = {
 	async run(args, io) {
 		const { values, positionals } = parseCommandArgs(args, {
 			binary: { type: "string" },
+			core: { type: "string" },
 			"go-version": { type: "string" },
 			goarch: { type: "string" },
 			goos: { type: "string" },
@@ -96,6 +104,12 @@ export const diagnoseCommand: Command = {
 			values.binary === undefined
 				? undefined
 				: { name: values.binary, bin: await readGoBinary(values.binary, io.cwd) };
+		if (values.core !== undefined && binary === undefined)
+			throw new UsageError("--core needs --binary: the executable that made the core");
+		const core =
+			values.core === undefined || binary === undefined
+				? undefined
+				: { name: values.core, report: readCoreFile(binary.bin, values.core, io.cwd) };
 		const path = positionals[0] ?? "-";
 		const [input] = openInputs([path === "-" ? path : resolve(io.cwd, path)], io);
 		if (input === undefined) throw new UsageError("no input");
@@ -123,10 +137,11 @@ export const diagnoseCommand: Command = {
 				kernel: values.kernel,
 			},
 			...(binary === undefined ? {} : { binary }),
+			...(core === undefined ? {} : { core }),
 		});
 		io.stdout.write(
 			values.json
-				? `${JSON.stringify(toJson(name, diagnosis, rules.length), null, 2)}\n`
+				? `${JSON.stringify({ ...toJson(name, diagnosis, rules.length), core: core === undefined ? null : coreJson(core) }, null, 2)}\n`
 				: formatDiagnosis(name, diagnosis, styleFor(io.stdout.isTTY, io.env), values.explain),
 		);
 		return 0;
@@ -159,6 +174,21 @@ function binaryJson(m: BinaryMatch): Record<string, unknown> {
 		frames: m.frames,
 		loadBase: m.loadBase === null ? null : formatPC(m.loadBase),
 		pie: m.pie,
+	};
+}
+
+function coreJson(core: CoreInput): Record<string, unknown> {
+	const { report } = core;
+	return {
+		name: core.name,
+		goroutines: report.goroutines.length,
+		preempted: report.preempted.map((p) => ({
+			goroutine: p.goroutine,
+			pc: formatPC(p.pc),
+			function: p.function,
+			onSplitWindow: p.splitSP !== undefined,
+			text: formatPreemption(p, report.bias),
+		})),
 	};
 }
 

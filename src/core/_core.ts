@@ -4,6 +4,7 @@ import { CoreError, hex } from "./_error.js";
 import { type CoreGoroutine, readGoroutines } from "./_goroutines.js";
 import { layoutVersions, runtimeLayout } from "./_layout.js";
 import { Memory } from "./_memory.js";
+import { type AsyncPreemption, checkPreempted } from "./_preempted.js";
 import { hasFaultAddr, signalName } from "./_signals.js";
 
 /** One thread of the core: its id, pc and sp, and the signal it was taking. */
@@ -37,6 +38,8 @@ export interface CoreReport {
 	readonly threads: readonly CoreThreadReport[];
 	readonly signal: CoreSignal | undefined;
 	readonly goroutines: readonly CoreGoroutine[];
+	/** The goroutines stopped in runtime.asyncPreempt, checked against the split-SP windows (arm64). */
+	readonly preempted: readonly AsyncPreemption[];
 }
 
 const atEntry = 9;
@@ -66,7 +69,7 @@ export function readCore(bin: GoBinary, source: FileSource): CoreReport {
 	}
 	const { bias, mappings } = placeExecutable(bin, core);
 	const mem = new Memory(core, bin.image, bias, mappings);
-	checkSameExecutable(bin, core, mappings);
+	checkSameExecutable(bin, core, mappings, bias);
 	const goroutines = readGoroutines({
 		bin,
 		arch: core.arch,
@@ -88,6 +91,7 @@ export function readCore(bin: GoBinary, source: FileSource): CoreReport {
 			registers: t.registers,
 		})),
 		signal: fatalSignal(core),
+		preempted: checkPreempted(bin, core.arch, mem, bias, goroutines),
 		goroutines,
 	};
 }
@@ -126,32 +130,82 @@ function placeExecutable(bin: GoBinary, core: CoreFile): { bias: number; mapping
 		return { bias: 0, mappings: [] };
 	}
 	const bias = runtimeEntry - entry;
+	if (bias !== 0 && !bin.image.pie) {
+		throw new CoreError(
+			"mismatch",
+			`The core's entry point (AT_ENTRY) ${hex(runtimeEntry)} is not the binary's, ${hex(entry)}: not the binary that made this core`,
+			0,
+		);
+	}
 	const at = core.files.find((m) => runtimeEntry >= m.start && runtimeEntry < m.end);
 	return { bias, mappings: at === undefined ? [] : core.files.filter((m) => m.path === at.path) };
 }
 
 // The kernel keeps the first page of each mapped ELF file (its headers) in the core: when it is
-// there, it must be the binary's own first bytes.
+// there, it must be the binary's own first bytes. A core without NT_FILE (QEMU's) says nothing of
+// the files, but keeps the read-only data it could read: it must be the binary's, where the bias
+// puts it (its first page is not enough: two builds of one toolchain often share it).
 function checkSameExecutable(
 	bin: GoBinary,
 	core: CoreFile,
 	mappings: readonly FileMapping[],
+	bias: number,
 ): void {
 	const first = mappings.find((m) => m.offset === 0);
-	if (first === undefined) return;
-	const load = core.loads.find((l) => l.vaddr === first.start && l.fileSize > 0);
+	if (first !== undefined) {
+		compareWithCore(bin, core, first.start, 0, 4096, first.path);
+		return;
+	}
+	if (mappings.length > 0) return;
+	for (const s of bin.image.segments) {
+		if (!s.write && s.fileSize > 0)
+			compareWithCore(
+				bin,
+				core,
+				s.addr + bias,
+				s.offset,
+				s.fileSize,
+				`the segment at ${hex(s.addr)}`,
+			);
+	}
+}
+
+const compareChunk = 1 << 16;
+const maxCompared = 16 << 20;
+
+// Compares up to `length` bytes of the core at `addr`, as far as the core holds them, with the
+// binary's at file offset `offset`.
+function compareWithCore(
+	bin: GoBinary,
+	core: CoreFile,
+	addr: number,
+	offset: number,
+	length: number,
+	what: string,
+): void {
+	const load = core.loads.find(
+		(l) => addr >= l.vaddr && addr < l.vaddr + l.fileSize && l.fileSize > 0,
+	);
 	if (load === undefined) return;
-	const n = Math.min(load.fileSize, 4096, bin.image.reader.size);
-	if (load.offset + n > core.source.size) return;
-	const theirs = new Uint8Array(n);
-	core.source.read(theirs, load.offset);
-	const ours = bin.image.reader.slice(0, n, "ELF header");
-	for (let i = 0; i < n; i++) {
-		if (theirs[i] !== ours[i]) {
+	const at = load.offset + (addr - load.vaddr);
+	const n = Math.min(
+		load.vaddr + load.fileSize - addr,
+		length,
+		maxCompared,
+		bin.image.reader.size - offset,
+		core.source.size - at,
+	);
+	for (let done = 0; done < n; done += compareChunk) {
+		const size = Math.min(compareChunk, n - done);
+		const theirs = new Uint8Array(size);
+		core.source.read(theirs, at + done);
+		const ours = bin.image.reader.slice(offset + done, size, "the binary's bytes");
+		const i = theirs.findIndex((b, j) => b !== ours[j]);
+		if (i >= 0) {
 			throw new CoreError(
 				"mismatch",
-				`The core's copy of ${first.path} differs from the binary at byte ${hex(i)}: not the binary that made this core`,
-				load.offset + i,
+				`The core's copy of ${what} differs from the binary at byte ${hex(offset + done + i)}: not the binary that made this core`,
+				at + done + i,
 			);
 		}
 	}

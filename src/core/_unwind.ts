@@ -74,20 +74,32 @@ function* walk(
 		}
 		yield { pc, sp, trap, name: f.name, delta };
 		if ((f.flag & funcFlagTopFrame) !== 0 || outermost.has(f.name)) return;
-		let ret: number;
+		trap = injected.has(f.name);
 		if (arch === "amd64") {
 			const fp = sp + delta + 8;
-			ret = mem.word(fp - 8, `return address of ${f.name}`);
+			pc = mem.word(fp - 8, `return address of ${f.name}`);
 			sp = fp;
-		} else {
-			// The caller's pc is in LR until the function saves it at 0(RSP) with its frame.
-			const fp = sp + delta;
-			ret = n === 0 && delta === 0 && lr !== 0 ? lr : mem.word(sp, `return address of ${f.name}`);
-			sp = fp;
+			lr = 0;
+			continue;
 		}
-		trap = injected.has(f.name);
-		pc = ret;
+		// The caller's pc is in LR until the function saves it at 0(RSP) with its frame
+		// (runtime/traceback.go, resolveInternal: only a frameless function uses frame.lr).
+		pc = lr !== 0 && delta === 0 ? lr : mem.word(sp, `return address of ${f.name}`);
+		sp += delta;
 		lr = 0;
+		if (trap) {
+			// The signal handler pushed the interrupted LR 16 bytes below the interrupted SP
+			// before faking the call (runtime/signal_arm64.go, pushCall and preparePanic); the
+			// unwinder steps over it and gives it to a frameless caller (unwinder.next).
+			const saved = mem.word(sp, `saved LR below ${f.name}`);
+			sp += 16;
+			const caller = tab.findFunc(pc - bias);
+			if (caller < 0) pc = saved;
+			else {
+				const c = tab.func(caller);
+				if (tab.valueAt(c.pcsp, c.entry, c.end, pc - bias) === 0) lr = saved;
+			}
+		}
 	}
 }
 
@@ -130,10 +142,22 @@ export function interruptedContext(
 	bias: number,
 	start: UnwindStart,
 ): UnwindStart | undefined {
-	if (arch !== "amd64") return undefined;
 	const bounds = { lo: start.sp, hi: start.sp + maxSignalStack };
 	for (const f of walk(bin, arch, mem, bias, start, bounds)) {
 		if (f.name !== "runtime.sigtramp") continue;
+		if (arch === "arm64") {
+			// sigtramp is entered with sp at the rt_sigframe: siginfo (128 bytes), then the
+			// ucontext, whose uc_mcontext (after uc_flags, uc_link, uc_stack, a 1024-bit sigmask,
+			// 16-aligned) is fault_address, x0–x30, sp, pc (arch/arm64/include/uapi/asm/ucontext.h
+			// and sigcontext.h; QEMU's linux-user/aarch64/signal.c builds the same frame).
+			const regs = f.sp + f.delta + 128 + 176 + 8;
+			return {
+				pc: mem.word(regs + 32 * 8, "pc of a signal context"),
+				sp: mem.word(regs + 31 * 8, "sp of a signal context"),
+				lr: mem.word(regs + 30 * 8, "x30 of a signal context"),
+				trap: true,
+			};
+		}
 		// At the handler's entry sp points at rt_sigframe.pretcode; the ucontext follows, and in
 		// it uc_mcontext (after uc_flags, uc_link, uc_stack) holds rsp and rip at 15 and 16
 		// words (arch/x86/include/uapi/asm/sigcontext.h, arch/x86/include/asm/sigframe.h).

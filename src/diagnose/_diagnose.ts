@@ -15,7 +15,12 @@ import {
 	type InferredEnvironment,
 	inferEnvironment,
 } from "./_environment.js";
-import { type BinaryInput, checkSplitSP, hasSplitSPSignature } from "./_split-sp.js";
+import {
+	type BinaryInput,
+	type CoreInput,
+	checkSplitSP,
+	hasSplitSPSignature,
+} from "./_split-sp.js";
 
 /** One explained cause of the crash. */
 export interface Finding {
@@ -52,6 +57,8 @@ export interface DiagnoseOptions {
 	readonly notes?: readonly string[];
 	readonly overrides?: EnvironmentOverrides;
 	readonly binary?: BinaryInput;
+	/** A core of the crash, read with `binary`: its preempted goroutines are split-SP evidence. */
+	readonly core?: CoreInput;
 }
 
 /** Explains a parsed crash text with the rules: which known causes match, how surely, and why. */
@@ -92,7 +99,7 @@ export function diagnose(result: ParseResult, options: DiagnoseOptions): Diagnos
 	for (const crash of subjects) {
 		const split =
 			crash !== null && hasSplitSPSignature(crash)
-				? checkSplitSP(crash, binary, match?.loadBase ?? null, scan)
+				? checkSplitSP(crash, binary, match?.loadBase ?? null, scan, options.core)
 				: undefined;
 		const subject: Subject = {
 			crash,

@@ -1,4 +1,5 @@
 import { formatPC, type GoBinary, type ScanReport, type SplitSP } from "../binary/index.js";
+import { type CoreReport, formatPreemption } from "../core/index.js";
 import type { Crash, Frame, Goroutine } from "../traceback/index.js";
 import { preemptedVictims } from "./_analyses.js";
 import { hexValue } from "./_binary-match.js";
@@ -8,6 +9,12 @@ import { formatFrame } from "./_frames.js";
 export interface BinaryInput {
 	readonly name: string;
 	readonly bin: GoBinary;
+}
+
+/** A core file of the process that crashed (`--core`), read with the binary. */
+export interface CoreInput {
+	readonly name: string;
+	readonly report: CoreReport;
 }
 
 /** What the split-SP analysis established: facts for the rules, evidence and steps for people. */
@@ -149,20 +156,24 @@ function windowText(w: SplitSP): string {
 
 /**
  * Names the victim and, with the binary (one that matches the crash, with the load base its frames
- * give), checks whether its PC is exactly on a split window.
+ * give), checks whether its PC is exactly on a split window; with a core of the same moment, also
+ * every goroutine the core shows stopped in runtime.asyncPreempt, printed or not.
  */
 export function checkSplitSP(
 	crash: Crash,
 	binary: BinaryInput | undefined,
 	loadBase: number | null,
 	scan: () => ScanReport,
+	core?: CoreInput,
 ): SplitSPCheck {
 	const evidence: string[] = [];
 	const steps: string[] = [];
 	const victims = splitSPVictims(crash);
-	for (const v of victims.slice(0, 3)) evidence.push(describeVictim(v));
 	const facts = victimFacts(victims);
-	if (victims.length === 0) {
+	const fromCore =
+		binary !== undefined && core !== undefined && checkCore(crash, core, facts, evidence);
+	for (const v of victims.slice(0, 3)) evidence.push(describeVictim(v));
+	if (victims.length === 0 && !fromCore) {
 		evidence.push(
 			"no goroutine in the dump was stopped by asynchronous preemption (no runtime.asyncPreempt frame): the victim is not shown; GOTRACEBACK=system or crash prints it",
 		);
@@ -267,4 +278,62 @@ export function hasSplitSPSignature(crash: Crash): boolean {
 		return true;
 	const frames = [...crash.runtimeStack, ...crash.goroutines.flatMap((g) => g.frames)];
 	return frames.some((f) => f.function === "runtime.(*unwinder).next");
+}
+
+/**
+ * The core's preempted goroutines as evidence, when the core is of this crash: every goroutine the
+ * text printed with its g address (gp=) must be the one the core has under that id. A goroutine
+ * on a split window sets `split-sp-victim-on-window`, whether or not the text printed it.
+ */
+function checkCore(
+	crash: Crash,
+	core: CoreInput,
+	facts: Map<string, string>,
+	evidence: string[],
+): boolean {
+	const { report } = core;
+	const gps = new Map(report.goroutines.map((g) => [g.id, `0x${g.gp.toString(16)}`]));
+	const differ = crash.goroutines.filter(
+		(g) => g.gp !== null && g.id !== 0 && gps.get(g.id) !== hexValueText(g.gp),
+	);
+	if (differ.length > 0) {
+		const g = differ[0] as Goroutine;
+		evidence.push(
+			`${core.name} is not a core of this crash: ${differ.length} goroutine(s) the text printed are not in it at the same address (goroutine ${g.id} gp=${g.gp}: ${gps.has(g.id) ? `core has ${gps.get(g.id)}` : "not in the core"}); it is left out of the evidence`,
+		);
+		return false;
+	}
+	if (report.goarch !== "arm64") return false;
+	if (report.preempted.length === 0) {
+		evidence.push(`${core.name}: no goroutine is stopped in runtime.asyncPreempt`);
+		return false;
+	}
+	const printed = new Set(crash.goroutines.map((g) => g.id));
+	// Those on a split window first.
+	const preempted = [...report.preempted].sort(
+		(a, b) => Number(a.splitSP === undefined) - Number(b.splitSP === undefined),
+	);
+	for (const p of preempted) {
+		const unseen = printed.has(p.goroutine) ? "" : " (the crash text does not show it)";
+		const text = `${core.name}: ${formatPreemption(p, report.bias)}${unseen}`;
+		if (p.splitSP !== undefined) {
+			if (!facts.has("split-sp-victim-on-window")) facts.set("split-sp-victim-on-window", text);
+			evidence.push(text);
+		} else if (report.preempted.length <= 3) evidence.push(text);
+	}
+	const off = report.preempted.filter((p) => p.splitSP === undefined).length;
+	if (off > 0 && report.preempted.length > 3)
+		evidence.push(`${core.name}: ${off} other preempted goroutine(s) are not on a split window`);
+	if (!facts.has("split-sp-victim-on-window"))
+		facts.set(
+			"split-sp-victim-off-window",
+			`${core.name}: none of the ${report.preempted.length} goroutine(s) stopped in runtime.asyncPreempt is on a split window`,
+		);
+	return true;
+}
+
+// A printed address in the form the core's are compared in (lower case, no leading zeros).
+function hexValueText(text: string): string | undefined {
+	const n = hexValue(text);
+	return n === undefined ? undefined : `0x${n.toString(16)}`;
 }

@@ -23,6 +23,7 @@ export { formatFrame, isStdFrame, programFrame } from "./_frames.js";
 export { collectNotes, NoteCollector } from "./_notes.js";
 export {
 	type BinaryInput,
+	type CoreInput,
 	frameSize,
 	hasSplitSPSignature,
 	isSplitFrameSize,

@@ -1,0 +1,37 @@
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { resolve } from "node:path";
+import type { FileSource, GoBinary } from "../binary/index.js";
+import { CoreError, type CoreReport, readCore } from "../core/index.js";
+import { InputError } from "./_io.js";
+
+/** Reads the core file at `path` (relative to `cwd`) of the Go executable `bin`; errors name the file. */
+export function readCoreFile(bin: GoBinary, path: string, cwd: string): CoreReport {
+	return withCoreFile(path, cwd, (source) => {
+		try {
+			return readCore(bin, source);
+		} catch (error) {
+			if (error instanceof CoreError) throw new InputError(`${path}: ${error.message}`);
+			throw error;
+		}
+	});
+}
+
+// Opens a core file for positioned reads: a core of several GB is never read whole.
+function withCoreFile<T>(path: string, cwd: string, use: (source: FileSource) => T): T {
+	const fd = openSync(resolve(cwd, path), "r");
+	try {
+		const size = fstatSync(fd).size;
+		return use({
+			size,
+			read(into, offset) {
+				for (let done = 0; done < into.length; ) {
+					const n = readSync(fd, into, done, into.length - done, offset + done);
+					if (n === 0) throw new InputError(`${path}: the file shrank while it was being read`);
+					done += n;
+				}
+			},
+		});
+	} finally {
+		closeSync(fd);
+	}
+}
