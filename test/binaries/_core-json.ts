@@ -1,5 +1,8 @@
 // What `gocrash core --json` and `gocrash parse` say of the same moment, in terms that compare.
-import { expect } from "vitest";
+import { execFile } from "node:child_process";
+import { rmSync } from "node:fs";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, expect } from "vitest";
 import { parseCrashes } from "../../src/traceback/index.js";
 import { runGocrash } from "./_cli.js";
 
@@ -69,4 +72,74 @@ export function printedGoroutines(text: string) {
 /** A goroutine's state as a traceback prints it: the wait reason, else the status. */
 export function printedState(g: CoreJson["goroutines"][number]): string {
 	return g.waitReason ?? g.status.replace(" (scan)", "");
+}
+
+/** The toolchains the core tests build with: every Go Debian has. */
+export const CORE_VERSIONS = ["1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26"];
+
+/**
+ * Runs `scripts/SCRIPT VERSION ...args` for each of {@link CORE_VERSIONS} before the file's tests
+ * (each prints the path of the binary it ran, its crash text and core beside it); the cores are
+ * deleted after them. Returns the binaries by version, filled once the tests run.
+ */
+export function coresForEachVersion(
+	script: string,
+	args: readonly string[] = [],
+): Record<string, string> {
+	const binaries: Record<string, string> = {};
+	beforeAll(async () => {
+		for (const v of CORE_VERSIONS) {
+			const { stdout } = await promisify(execFile)(`${root}scripts/${script}`, [v, ...args], {
+				encoding: "utf8",
+			});
+			binaries[v] = stdout.trim();
+		}
+	}, 900_000);
+	afterAll(() => {
+		for (const bin of Object.values(binaries)) rmSync(`${bin}.crash.core`, { force: true });
+	});
+	return binaries;
+}
+
+/**
+ * Checks that a core of corecrash's GOTRACEBACK=crash abort holds the goroutines its text printed:
+ * the same ids, each in the state printed and with the frames printed, the one running with the
+ * abort's frames below them; and that the program's goroutines are in their usual states.
+ */
+export function expectPrintedGoroutines(
+	got: CoreJson,
+	want: ReturnType<typeof printedGoroutines>,
+	version: string,
+): void {
+	expect(got.goroutines.map((g) => g.id).sort((a, b) => a - b)).toEqual(
+		[...want.keys()].sort((a, b) => a - b),
+	);
+	const states = new Set(got.goroutines.map(printedState));
+	for (const s of [
+		"running",
+		"chan receive",
+		"chan send",
+		"select",
+		"sleep",
+		"syscall",
+		version === "1.19" ? "semacquire" : "sync.Mutex.Lock", // Go 1.19's name of a Mutex wait
+	]) {
+		expect(states).toContain(s);
+	}
+	for (const g of got.goroutines) {
+		const w = want.get(g.id);
+		expect(w, `goroutine ${g.id}`).toBeDefined();
+		if (w === undefined) continue;
+		expect(printedState(g), `goroutine ${g.id}`).toBe(w.state);
+		expect(g.status.endsWith(" (scan)")).toBe(w.scan);
+		if (w.running) {
+			// The text starts at the panic; the core also has the abort below it (fatalpanic, crash,
+			// dieFromSignal, raise: on arm64 from the signal context runtime.sigtramp was given).
+			expect(g.frames.slice(g.frames.length - w.frames.length)).toEqual(w.frames);
+			expect(g.frames[0]?.function).toBe("runtime.raise");
+			expect(g.frames.some((f) => f.function === "main.deref")).toBe(true);
+		} else {
+			expect(g.frames, `goroutine ${g.id}`).toEqual(w.frames);
+		}
+	}
 }

@@ -3,34 +3,26 @@
 // idle program followed by its SIGQUIT dump. The runtime's text and the core describe the same
 // moment, so every goroutine `gocrash core` reads must be the one `gocrash parse` reads from the
 // text: same id, state, and frames (function, file, line, pc, sp).
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { openSync, readFileSync, readSync, statSync } from "node:fs";
-import { promisify } from "node:util";
 import fc from "fast-check";
-import { beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { parseGoBinary } from "../../src/binary/index.js";
 import { CoreError, layoutVersions, readCore, runtimeLayout } from "../../src/core/index.js";
 import { runGocrash } from "./_cli.js";
 import {
+	CORE_VERSIONS,
 	readCoreJson as core,
+	coresForEachVersion,
+	expectPrintedGoroutines,
 	printedGoroutines as printed,
 	printedState as state,
 } from "./_core-json.js";
 
-const execFileAsync = promisify(execFile);
 const root = new URL("../../", import.meta.url).pathname;
-const versions = ["1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26"];
-const binaries: Record<string, string> = {};
+const binaries = coresForEachVersion("run-corecrash.sh");
 
-beforeAll(async () => {
-	for (const v of versions) {
-		binaries[v] = (
-			await execFileAsync(`${root}scripts/run-corecrash.sh`, [v], { encoding: "utf8" })
-		).stdout.trim();
-	}
-}, 900_000);
-
-describe.each(versions)("go%s linux/amd64", (v) => {
+describe.each(CORE_VERSIONS)("go%s linux/amd64", (v) => {
 	test("kernel core of a GOTRACEBACK=crash abort: every goroutine equals the printed one", async () => {
 		const bin = binaries[v] as string;
 		const text = readFileSync(`${bin}.crash.txt`, "utf8");
@@ -44,37 +36,7 @@ describe.each(versions)("go%s linux/amd64", (v) => {
 			addr: null,
 			thread: got.threads[0]?.tid,
 		});
-		expect(got.goroutines.map((g) => g.id).sort((a, b) => a - b)).toEqual(
-			[...want.keys()].sort((a, b) => a - b),
-		);
-		const states = new Set(got.goroutines.map(state));
-		for (const s of [
-			"running",
-			"chan receive",
-			"chan send",
-			"select",
-			"sleep",
-			"syscall",
-			v === "1.19" ? "semacquire" : "sync.Mutex.Lock", // Go 1.19's name of a Mutex wait
-		]) {
-			expect(states).toContain(s);
-		}
-		for (const g of got.goroutines) {
-			const w = want.get(g.id);
-			expect(w, `goroutine ${g.id}`).toBeDefined();
-			if (w === undefined) continue;
-			expect(state(g), `goroutine ${g.id}`).toBe(w.state);
-			expect(g.status.endsWith(" (scan)")).toBe(w.scan);
-			if (w.running) {
-				// The text starts at the panic; the core also has the abort below it (fatalpanic,
-				// crash, dieFromSignal, raise).
-				expect(g.frames.slice(g.frames.length - w.frames.length)).toEqual(w.frames);
-				expect(g.frames[0]?.function).toBe("runtime.raise");
-				expect(g.frames.some((f) => f.function === "main.deref")).toBe(true);
-			} else {
-				expect(g.frames, `goroutine ${g.id}`).toEqual(w.frames);
-			}
-		}
+		expectPrintedGoroutines(got, want, v);
 	}, 60_000);
 });
 
@@ -94,7 +56,7 @@ test("gcore of a live process: every goroutine equals its SIGQUIT dump right aft
 	expect(statSync(`${bin}.gcore.core`).size).toBeGreaterThan(256 << 20);
 }, 60_000);
 
-test.each(versions)(
+test.each(CORE_VERSIONS)(
 	"go%s: the runtime layout table equals the binary's DWARF (gdb)",
 	(v) => {
 		const bin = binaries[v] as string;

@@ -8,27 +8,15 @@
 import { execFile } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { parseGoBinary } from "../../src/binary/index.js";
 import { parseCrashes } from "../../src/traceback/index.js";
 import { runGocrash } from "./_cli.js";
+import { CORE_VERSIONS, coresForEachVersion } from "./_core-json.js";
 
 const execFileAsync = promisify(execFile);
 const root = new URL("../../", import.meta.url).pathname;
-const versions = ["1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26"];
-const binaries: Record<string, string> = {};
-
-beforeAll(async () => {
-	for (const v of versions) {
-		binaries[v] = (
-			await execFileAsync(`${root}scripts/split-sp-core.sh`, [v], { encoding: "utf8" })
-		).stdout.trim();
-	}
-}, 900_000);
-
-afterAll(() => {
-	for (const bin of Object.values(binaries)) rmSync(`${bin}.crash.core`, { force: true });
-});
+const binaries = coresForEachVersion("split-sp-core.sh");
 
 interface Preempted {
 	goroutine: number;
@@ -53,7 +41,7 @@ async function json(args: string[]): Promise<unknown> {
 	return JSON.parse(r.stdout);
 }
 
-describe.each(versions)("go%s leaf reproducer under qemu-aarch64", (v) => {
+describe.each(CORE_VERSIONS)("go%s leaf reproducer under qemu-aarch64", (v) => {
 	test("the victim is found on a split window, as the runtime printed it", async () => {
 		const bin = binaries[v] as string;
 		const text = readFileSync(`${bin}.crash.txt`, "utf8");
@@ -122,7 +110,7 @@ interface Diagnosis {
 	core: { name: string; preempted: { goroutine: number; onSplitWindow: boolean }[] } | null;
 }
 
-describe.each(versions)("go%s: gocrash diagnose --core", (v) => {
+describe.each(CORE_VERSIONS)("go%s: gocrash diagnose --core", (v) => {
 	const split = "go-arm64-split-sp-epilogue";
 	test("the crash text with its core: confirmed by the core's victim", async () => {
 		const bin = binaries[v] as string;
