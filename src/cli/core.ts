@@ -1,4 +1,9 @@
-import { type CoreFrame, type CoreReport, formatPreemption } from "../core/index.js";
+import {
+	type CoreFrame,
+	type CoreReport,
+	type CreatedBy,
+	formatPreemption,
+} from "../core/index.js";
 import type { Crash, Frame, Goroutine } from "../traceback/index.js";
 import { newFrame } from "../traceback/index.js";
 import { bucketGoroutines } from "../triage/index.js";
@@ -21,7 +26,8 @@ addresses moved by the load bias that AT_ENTRY gives). BINARY must have its symb
 
   --json   print one JSON document: goVersion, goarch, threads (tid, pc, sp, signal), signal
            (name, code, addr, thread; null when none), goroutines (id, status, waitReason,
-           frames: function, file, line, pc, sp), preempted (arm64: each goroutine stopped in
+           frames: function, file, line, pc, sp; createdBy: function, file, line, pc,
+           goroutine, null for goroutine 1), preempted (arm64: each goroutine stopped in
            runtime.asyncPreempt: goroutine, pc, function, file, line, offset, sp, lr, pcsp,
            splitSP: null off the split-SP windows, else window, spOffBy, returnAddress,
            returnFunction, unwinderCallerSP, realCallerSP; text: the sentence printed)
@@ -114,6 +120,16 @@ export function toJSON(r: CoreReport): unknown {
 				pc: hex(f.pc),
 				sp: hex(f.sp),
 			})),
+			createdBy:
+				g.createdBy === null
+					? null
+					: {
+							function: g.createdBy.function,
+							file: g.createdBy.file,
+							line: g.createdBy.line,
+							pc: hex(g.createdBy.pc),
+							goroutine: g.createdBy.goroutine,
+						},
 		})),
 	};
 }
@@ -169,7 +185,7 @@ function toCrash(r: CoreReport): Crash {
 			frames: g.frames.map(toFrame),
 			elided: [],
 			stackUnavailable: g.from === "unavailable",
-			createdBy: null,
+			createdBy: g.createdBy === null ? null : createdByFrame(g.createdBy),
 			ancestors: [],
 			line: 0,
 		}),
@@ -203,6 +219,14 @@ function toCrash(r: CoreReport): Crash {
 		startLine: 0,
 		endLine: 0,
 	};
+}
+
+function createdByFrame(c: CreatedBy): Goroutine["createdBy"] {
+	const frame = newFrame(c.function, null);
+	frame.file = c.file;
+	frame.line = c.line;
+	frame.pc = hex(c.pc);
+	return { frame, goroutine: c.goroutine };
 }
 
 function toFrame(f: CoreFrame): Frame {

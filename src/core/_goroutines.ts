@@ -1,4 +1,4 @@
-import type { GoBinary } from "../binary/index.js";
+import { type GoBinary, symbolizePC } from "../binary/index.js";
 import type { CoreArch, CoreThread } from "./_core-file.js";
 import { CoreError, hex } from "./_error.js";
 import type { RuntimeLayout } from "./_layout.js";
@@ -23,6 +23,18 @@ export interface CoreGoroutine {
 	/** Where the unwind started: the thread's registers, a signal's context on its thread, g.syscallsp/pc, g.sched, or none. */
 	readonly from: "thread" | "signal" | "syscall" | "sched" | "unavailable";
 	readonly frames: readonly CoreFrame[];
+	/** The go statement that started it, as the traceback's `created by` line; null for goroutine 1 or when g.gopc is not code. */
+	readonly createdBy: CreatedBy | null;
+}
+
+/** Where a goroutine was started: the function with the go statement, its file:line and pc. */
+export interface CreatedBy {
+	readonly function: string;
+	readonly file: string;
+	readonly line: number;
+	readonly pc: number;
+	/** The goroutine that ran the go statement (g.parentGoid, Go 1.21+), else null. */
+	readonly goroutine: number | null;
 }
 
 // runtime/runtime2.go goroutine states.
@@ -75,8 +87,9 @@ export function readGoroutines(c: GoroutineContext): CoreGoroutine[] {
 				? mem.word(m + layout.m.procid, `procid of m at ${hex(m)}`)
 				: undefined;
 		const { from, frames } = stack(c, gp, status, tid);
+		const id = mem.word(gp + layout.g.goid, `goid of goroutine at ${hex(gp)}`);
 		out.push({
-			id: mem.word(gp + layout.g.goid, `goid of goroutine at ${hex(gp)}`),
+			id,
 			gp,
 			status: scan ? `${name} (scan)` : name,
 			waitReason,
@@ -86,9 +99,30 @@ export function readGoroutines(c: GoroutineContext): CoreGoroutine[] {
 			tid,
 			from,
 			frames,
+			createdBy: id === 1 ? null : createdBy(c, gp),
 		});
 	}
 	return out;
+}
+
+// As runtime.printcreatedby1: the function holding g.gopc, and the file:line of the call before
+// it (the pc is a return address).
+function createdBy(c: GoroutineContext, gp: number): CreatedBy | null {
+	const { mem, layout } = c;
+	const pc = mem.word(gp + layout.g.gopc, `gopc of goroutine at ${hex(gp)}`);
+	if (pc === 0) return null;
+	const at = symbolizePC(c.bin, pc - c.bias, true);
+	if (at === undefined) return null;
+	const innermost = at.inlined[0] ?? at;
+	const parent = layout.g.parentGoid;
+	return {
+		function: at.function,
+		file: innermost.file,
+		line: innermost.line,
+		pc,
+		goroutine:
+			parent === null ? null : mem.word(gp + parent, `parentGoid of goroutine at ${hex(gp)}`),
+	};
 }
 
 function stack(

@@ -5,7 +5,10 @@
  * (gdb `print &((runtime.g *)0)->goid` and so on), so no DWARF is needed at run time.
  */
 export interface RuntimeLayout {
-	/** runtime.g: stack (lo, hi), m, sched (gobuf), syscallsp, syscallpc, atomicstatus, goid, waitreason, lockedm. */
+	/**
+	 * runtime.g: stack (lo, hi), m, sched (gobuf), syscallsp, syscallpc, atomicstatus, goid,
+	 * waitreason, lockedm, gopc (the go statement's return address) and parentGoid (Go 1.21+).
+	 */
 	readonly g: {
 		readonly stackLo: number;
 		readonly stackHi: number;
@@ -17,6 +20,8 @@ export interface RuntimeLayout {
 		readonly goid: number;
 		readonly waitreason: number;
 		readonly lockedm: number;
+		readonly gopc: number;
+		readonly parentGoid: number | null;
 	};
 	/** runtime.gobuf, relative to its start. */
 	readonly gobuf: {
@@ -38,6 +43,8 @@ type Row = readonly [
 	goid: number,
 	waitreason: number,
 	lockedm: number,
+	gopc: number,
+	parentGoid: number | null,
 	sp: number,
 	pc: number,
 	lr: number,
@@ -47,14 +54,15 @@ type Row = readonly [
 ];
 
 // Go 1.23 added g.syscallbp; Go 1.25 dropped gobuf.ret (so everything after g.sched moved).
+// Go 1.21 added g.parentGoid.
 const rows: ReadonlyMap<number, Row> = new Map([
-	[19, [48, 56, 112, 120, 144, 152, 176, 232, 0, 8, 40, 48, 72, 192]],
-	[21, [48, 56, 112, 120, 144, 152, 176, 208, 0, 8, 40, 48, 72, 192]],
-	[22, [48, 56, 112, 120, 144, 152, 176, 208, 0, 8, 40, 48, 72, 192]],
-	[23, [48, 56, 112, 120, 152, 160, 184, 216, 0, 8, 40, 48, 72, 192]],
-	[24, [48, 56, 112, 120, 152, 160, 184, 216, 0, 8, 40, 48, 72, 192]],
-	[25, [48, 56, 104, 112, 144, 152, 176, 208, 0, 8, 32, 40, 64, 184]],
-	[26, [48, 56, 104, 112, 144, 152, 176, 208, 0, 8, 32, 40, 64, 184]],
+	[19, [48, 56, 112, 120, 144, 152, 176, 232, 296, null, 0, 8, 40, 48, 72, 192]],
+	[21, [48, 56, 112, 120, 144, 152, 176, 208, 280, 272, 0, 8, 40, 48, 72, 192]],
+	[22, [48, 56, 112, 120, 144, 152, 176, 208, 280, 272, 0, 8, 40, 48, 72, 192]],
+	[23, [48, 56, 112, 120, 152, 160, 184, 216, 288, 280, 0, 8, 40, 48, 72, 192]],
+	[24, [48, 56, 112, 120, 152, 160, 184, 216, 288, 280, 0, 8, 40, 48, 72, 192]],
+	[25, [48, 56, 104, 112, 144, 152, 176, 208, 280, 272, 0, 8, 32, 40, 64, 184]],
+	[26, [48, 56, 104, 112, 144, 152, 176, 208, 288, 280, 0, 8, 32, 40, 64, 184]],
 ]);
 
 /** The Go minor versions (1.N) whose layout gocrash knows. */
@@ -73,6 +81,8 @@ export function runtimeLayout(minor: number): RuntimeLayout | undefined {
 		goid,
 		waitreason,
 		lockedm,
+		gopc,
+		parentGoid,
 		sp,
 		pc,
 		lr,
@@ -92,6 +102,8 @@ export function runtimeLayout(minor: number): RuntimeLayout | undefined {
 			goid,
 			waitreason,
 			lockedm,
+			gopc,
+			parentGoid,
 		},
 		gobuf: { sp, pc, lr, bp },
 		m: { procid, curg },

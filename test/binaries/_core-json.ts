@@ -19,6 +19,13 @@ export interface CoreJson {
 		status: string;
 		waitReason: string | null;
 		frames: { function: string; file: string; line: number; pc: string; sp: string }[];
+		createdBy: {
+			function: string;
+			file: string;
+			line: number;
+			pc: string;
+			goroutine: number | null;
+		} | null;
 	}[];
 }
 
@@ -39,7 +46,7 @@ export function printedGoroutines(text: string) {
 	expect(crashes.length).toBeGreaterThan(0);
 	const out = new Map<
 		number,
-		{ state: string; scan: boolean; running: boolean; frames: unknown[] }
+		{ state: string; scan: boolean; running: boolean; frames: unknown[]; createdBy: unknown }
 	>();
 	for (const crash of crashes) {
 		for (const g of crash.goroutines) {
@@ -63,7 +70,23 @@ export function printedGoroutines(text: string) {
 				for (const p of [...pending, at]) frames.push({ ...p, pc: f.pc ?? "", sp: f.sp ?? "" });
 				pending = [];
 			}
-			out.set(g.id, { state: g.state, scan: g.scan, running: g.state === "running", frames });
+			const c = g.createdBy;
+			const createdBy =
+				c === null
+					? null
+					: {
+							function: c.frame.function,
+							file: c.frame.file,
+							line: c.frame.line,
+							goroutine: c.goroutine,
+						};
+			out.set(g.id, {
+				state: g.state,
+				scan: g.scan,
+				running: g.state === "running",
+				frames,
+				createdBy,
+			});
 		}
 	}
 	return out;
@@ -132,6 +155,13 @@ export function expectPrintedGoroutines(
 		if (w === undefined) continue;
 		expect(printedState(g), `goroutine ${g.id}`).toBe(w.state);
 		expect(g.status.endsWith(" (scan)")).toBe(w.scan);
+		const c = g.createdBy;
+		expect(
+			c === null
+				? null
+				: { function: c.function, file: c.file, line: c.line, goroutine: c.goroutine },
+			`created by of goroutine ${g.id}`,
+		).toEqual(w.createdBy);
 		if (w.running) {
 			// The text starts at the panic; the core also has the abort below it (fatalpanic, crash,
 			// dieFromSignal, raise: on arm64 from the signal context runtime.sigtramp was given).
