@@ -3,7 +3,7 @@
 // idle program followed by its SIGQUIT dump. The runtime's text and the core describe the same
 // moment, so every goroutine `gocrash core` reads must be the one `gocrash parse` reads from the
 // text: same id, state, and frames (function, file, line, pc, sp).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { openSync, readFileSync, readSync, statSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
@@ -74,6 +74,11 @@ test.each(CORE_VERSIONS)(
 			["g", "goid", layout?.g.goid],
 			["g", "waitreason", layout?.g.waitreason],
 			["g", "lockedm", layout?.g.lockedm],
+			["g", "gopc", layout?.g.gopc],
+			// Go 1.19's g has no parentGoid: gdb must say so.
+			...(layout?.g.parentGoid === null
+				? []
+				: [["g", "parentGoid", layout?.g.parentGoid] as [string, string, number | undefined]]),
 			["gobuf", "sp", layout?.gobuf.sp],
 			["gobuf", "pc", layout?.gobuf.pc],
 			["gobuf", "lr", layout?.gobuf.lr],
@@ -86,6 +91,14 @@ test.each(CORE_VERSIONS)(
 		const out = execFileSync("gdb", [...args, bin], { encoding: "utf8" });
 		const offsets = [...out.matchAll(/^\$\d+ = (\d+)$/gm)].map((m) => Number(m[1]));
 		expect(offsets).toEqual(fields.map((x) => x[2]));
+		if (layout?.g.parentGoid === null) {
+			const missing = spawnSync(
+				"gdb",
+				[...args.slice(0, 6), "-ex", "print &(('runtime.g' *)0)->parentGoid", bin],
+				{ encoding: "utf8" },
+			);
+			expect(missing.stderr).toMatch(/no member named parentGoid/);
+		}
 	},
 	60_000,
 );
