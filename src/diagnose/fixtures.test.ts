@@ -2,19 +2,13 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parseGoBinary } from "../binary/index.js";
-import { mergeRules, parseRuleFile } from "../knowledge/index.js";
+import { builtinRulesDir, loadRules } from "../cli/diagnose.js";
 import { parseCrashes } from "../traceback/index.js";
 import { type BinaryInput, collectNotes, diagnose } from "./index.js";
 
 // Accuracy over every real crash text: the cause each scenario must produce is written down once,
 // in test/fixtures/diagnose/expected-causes.json.
-const rulesDir = new URL("../knowledge/rules/", import.meta.url);
-const { rules } = mergeRules(
-	readdirSync(rulesDir)
-		.filter((f) => f.endsWith(".json"))
-		.sort()
-		.map((f) => parseRuleFile(JSON.parse(readFileSync(new URL(f, rulesDir), "utf8")), f)),
-);
+const { rules } = await loadRules([builtinRulesDir]);
 const fixtures = new URL("../../test/fixtures/", import.meta.url);
 const expected: Record<string, string | null> = JSON.parse(
 	readFileSync(new URL("diagnose/expected-causes.json", fixtures), "utf8"),

@@ -1,17 +1,11 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { mergeRules, parseRuleFile } from "../knowledge/index.js";
+import { builtinRulesDir, loadRules } from "../cli/diagnose.js";
 import { parseCrashes } from "../traceback/index.js";
 import { collectNotes, diagnose } from "./index.js";
 
 // go test timeouts pasted into public issues (test/fixtures/wild/README.md says where each is from).
-const rulesDir = new URL("../knowledge/rules/", import.meta.url);
-const { rules } = mergeRules(
-	readdirSync(rulesDir)
-		.filter((f) => f.endsWith(".json"))
-		.sort()
-		.map((f) => parseRuleFile(JSON.parse(readFileSync(new URL(f, rulesDir), "utf8")), f)),
-);
+const { rules } = await loadRules([builtinRulesDir]);
 const wild = (name: string): string =>
 	readFileSync(new URL(`../../test/fixtures/wild/${name}.txt`, import.meta.url), "utf8");
 

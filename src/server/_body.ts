@@ -65,7 +65,7 @@ export function readAttributes(
 			`${where}attributes: ${entries.length} attributes; at most ${limits.maxAttributes}`,
 		);
 	return entries.map(([name, value]) => {
-		if (name === "" || name.length > limits.maxAttributeName || hasControlCharacter(name))
+		if (!isAttributeName(name, limits))
 			throw new ApiError(
 				"bad_request",
 				`${where}attributes: name '${name.slice(0, 40)}' must be 1 to ${limits.maxAttributeName} characters without control characters`,
@@ -82,6 +82,11 @@ export function readAttributes(
 			);
 		return [name, value];
 	});
+}
+
+/** Whether `name` may name an attribute: 1 to maxAttributeName characters, none a control character. */
+export function isAttributeName(name: string, limits: ServerLimits): boolean {
+	return name !== "" && name.length <= limits.maxAttributeName && !hasControlCharacter(name);
 }
 
 /** The fields every report and heartbeat has. */

@@ -9,7 +9,7 @@ import {
 } from "../otlp/index.js";
 import type { NewCrash, Store } from "../store/index.js";
 import type { ServerLimits } from "./_app.js";
-import { hasControlCharacter } from "./_body.js";
+import { isAttributeName } from "./_body.js";
 import { ApiError } from "./_errors.js";
 import type { PreparePool } from "./_prepare-pool.js";
 
@@ -197,11 +197,9 @@ export class LogStreams {
 
 	/** The attributes within the crashes API's limits: values cut, bad names and extras left out. */
 	#limitAttributes(attributes: readonly Attribute[]): [string, string][] {
-		const { maxAttributes, maxAttributeName, maxAttributeValue } = this.#limits;
+		const { maxAttributes, maxAttributeValue } = this.#limits;
 		return attributes
-			.filter(
-				([name]) => name !== "" && name.length <= maxAttributeName && !hasControlCharacter(name),
-			)
+			.filter(([name]) => isAttributeName(name, this.#limits))
 			.slice(0, maxAttributes - 1)
 			.map(([name, value]) => [name, value.slice(0, maxAttributeValue)]);
 	}
