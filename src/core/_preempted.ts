@@ -1,5 +1,6 @@
 import { type GoBinary, type SplitSP, scanSplitSP, symbolizePC } from "../binary/index.js";
 import type { CoreArch } from "./_core-file.js";
+import { hex } from "./_error.js";
 import type { CoreGoroutine } from "./_goroutines.js";
 import type { Memory } from "./_memory.js";
 
@@ -110,8 +111,6 @@ function splitVictim(
 		returnFunction: Number.isSafeInteger(ret) ? symbolizePC(bin, ret, true)?.function : undefined,
 	};
 }
-
-const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** One line saying where a goroutine was preempted and, on a split-SP window, what the unwinder reads there. */
 export function formatPreemption(p: AsyncPreemption, bias: number): string {
