@@ -29,23 +29,27 @@ export async function withGoBinary<T>(
 		if (n < 2 || (magic[0] === 0x1f && magic[1] === 0x8b)) {
 			return await use(parse(path, decompress(path, readFileSync(fd))));
 		}
-		const source: FileSource = {
-			size: stat.size,
-			read: (into, offset) => fill(fd, into, offset, path),
-		};
-		return await use(parse(path, source));
+		return await use(parse(path, fileSource(fd, stat.size, path)));
 	} finally {
 		closeSync(fd);
 	}
 }
 
-// Fills `into` with the file's bytes at `offset`; the size was taken when the file was opened.
-function fill(fd: number, into: Uint8Array, offset: number, path: string): void {
-	for (let done = 0; done < into.length; ) {
-		const n = readSync(fd, into, done, into.length - done, offset + done);
-		if (n === 0) throw new InputError(`${path}: the file shrank while it was being read`);
-		done += n;
-	}
+/**
+ * The open file `fd` of `size` bytes (taken when it was opened) read where the readers ask, so a
+ * large file is never read whole; `path` names it in errors.
+ */
+export function fileSource(fd: number, size: number, path: string): FileSource {
+	return {
+		size,
+		read(into, offset) {
+			for (let done = 0; done < into.length; ) {
+				const n = readSync(fd, into, done, into.length - done, offset + done);
+				if (n === 0) throw new InputError(`${path}: the file shrank while it was being read`);
+				done += n;
+			}
+		},
+	};
 }
 
 function decompress(path: string, bytes: Uint8Array): Uint8Array {

@@ -1,7 +1,8 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync } from "node:fs";
 import { resolve } from "node:path";
 import type { FileSource, GoBinary } from "../binary/index.js";
 import { CoreError, type CoreReport, readCore } from "../core/index.js";
+import { fileSource } from "./_binary-file.js";
 import { InputError } from "./_io.js";
 
 /** Reads the core file at `path` (relative to `cwd`) of the Go executable `bin`; errors name the file. */
@@ -20,17 +21,7 @@ export function readCoreFile(bin: GoBinary, path: string, cwd: string): CoreRepo
 function withCoreFile<T>(path: string, cwd: string, use: (source: FileSource) => T): T {
 	const fd = openSync(resolve(cwd, path), "r");
 	try {
-		const size = fstatSync(fd).size;
-		return use({
-			size,
-			read(into, offset) {
-				for (let done = 0; done < into.length; ) {
-					const n = readSync(fd, into, done, into.length - done, offset + done);
-					if (n === 0) throw new InputError(`${path}: the file shrank while it was being read`);
-					done += n;
-				}
-			},
-		});
+		return use(fileSource(fd, fstatSync(fd).size, path));
 	} finally {
 		closeSync(fd);
 	}
