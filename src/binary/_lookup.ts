@@ -1,7 +1,7 @@
 import type { GoBinary } from "./_binary.js";
 import { BinaryError, hex } from "./_error.js";
 import { addrToOffset } from "./_image.js";
-import { type SourceFrame, tracebackFrames } from "./_inline.js";
+import { printedFuncName, type SourceFrame, tracebackFrames } from "./_inline.js";
 import { type FuncRecord, funcFlagAsm, type PcRun, pcdataUnsafePoint } from "./_pclntab.js";
 
 /** A PC resolved to its function and source position. */
@@ -53,6 +53,30 @@ export function findFunctionByName(bin: GoBinary, name: string): number[] {
 		else if (n.endsWith(`.${name}`) || n.endsWith(`/${name}`)) suffix.push(i);
 	}
 	return exact.length > 0 ? exact : suffix;
+}
+
+/** The binary's function indexes under each name as a traceback prints it (generic shapes share one). */
+export function functionsByPrintedName(bin: GoBinary): ReadonlyMap<string, readonly number[]> {
+	const tab = bin.pclntab;
+	const byName = new Map<string, number[]>();
+	for (let i = 0; i < tab.nfunc; i++) {
+		const printed = printedFuncName(tab.func(i).name);
+		const list = byName.get(printed);
+		if (list === undefined) byName.set(printed, [i]);
+		else list.push(i);
+	}
+	return byName;
+}
+
+/** The functions printed as `name` that are long enough to hold `offset`. */
+export function functionsAt(
+	bin: GoBinary,
+	byName: ReadonlyMap<string, readonly number[]>,
+	name: string,
+	offset: number,
+): readonly number[] {
+	const tab = bin.pclntab;
+	return (byName.get(name) ?? []).filter((i) => tab.entry(i) + offset < tab.end(i));
 }
 
 /** Lines of one source position: the functions whose code comes from `file:line`. */

@@ -16,6 +16,8 @@ export {
 	annotateFunction,
 	findFunctionByName,
 	findFunctionsByLine,
+	functionsAt,
+	functionsByPrintedName,
 	type LineMatch,
 	loadBias,
 	runValue,

@@ -1,4 +1,12 @@
-import { formatPC, type GoBinary, type SplitSP, scanSplitSP } from "../binary/index.js";
+import {
+	formatPC,
+	functionsAt,
+	functionsByPrintedName,
+	type GoBinary,
+	type SplitSP,
+	scanSplitSP,
+} from "../binary/index.js";
+import { type BinaryMatch, hexValue } from "../diagnose/index.js";
 import type { Crash, Frame } from "../traceback/index.js";
 
 /** A PC named by the crash text: the signal PC, a register, or a frame. */
@@ -25,71 +33,51 @@ export interface CrashPCs {
 	readonly splitFrames: readonly SplitFrame[];
 }
 
-const hexPC = (s: string | null): number | undefined =>
-	s !== null && /^0x[0-9a-f]{1,16}$/i.test(s) ? Number.parseInt(s.slice(2), 16) : undefined;
-
 /**
- * Works out the load bias of `bin` from crash frames whose function, offset and PC are printed
- * (or the signal PC against each goroutine's top frame), and finds the frames that sit on a split
- * SP adjustment: with async preemption, the frame below `runtime.asyncPreempt` is the PC where
- * the goroutine was stopped.
+ * Finds the PCs a crash text names, and the frames that sit on a split SP adjustment (with async
+ * preemption, the frame below `runtime.asyncPreempt` is the PC where the goroutine was stopped).
+ * The load bias is the one `match` read from the frames' pc= (matchBinary); when no frame printed
+ * its pc, the signal PC against each goroutine's top frame gives it.
  */
-export function readCrashPCs(bin: GoBinary, crashes: readonly Crash[]): CrashPCs {
-	const entries = new Map<string, number>();
+export function readCrashPCs(
+	bin: GoBinary,
+	crashes: readonly Crash[],
+	match: BinaryMatch,
+): CrashPCs {
 	const tab = bin.pclntab;
-	for (let i = 0; i < tab.nfunc; i++) {
-		const name = tab.func(i).name;
-		if (!entries.has(name)) entries.set(name, tab.entry(i));
-	}
+	const byName = functionsByPrintedName(bin);
 	const linkPC = (f: Frame): number | undefined => {
-		const entry = entries.get(f.function);
-		return entry === undefined || f.offset === null ? undefined : entry + f.offset;
+		if (f.offset === null) return undefined;
+		const index = functionsAt(bin, byName, f.function, f.offset)[0];
+		return index === undefined ? undefined : tab.entry(index) + f.offset;
 	};
-	const votes = new Map<number, { count: number; source: string }>();
-	const vote = (bias: number, source: string): void => {
-		// A load base is never negative: such a frame is not this binary's.
-		if (bias < 0) return;
-		const v = votes.get(bias);
-		votes.set(bias, { count: (v?.count ?? 0) + 1, source: v?.source ?? source });
-	};
-	for (const crash of crashes) {
-		for (const g of crash.goroutines) {
-			for (const f of g.frames) {
-				const pc = hexPC(f.pc);
-				const link = linkPC(f);
-				if (pc !== undefined && link !== undefined) {
-					vote(pc - link, `${f.function}+${formatPC(f.offset ?? 0)} pc=${f.pc}`);
-				}
-			}
-		}
-	}
-	if (votes.size === 0) {
-		// No frame printed its pc: the signal PC is the top frame of one goroutine; a load base is
-		// page-aligned, so only aligned differences count.
+	let bias = match.loadBase ?? 0;
+	let biasSource = match.loadBaseFrame ?? "no frame with a known pc; assuming the link addresses";
+	if (match.loadBase === null) {
+		// The signal PC is the top frame of one goroutine; a load base is page-aligned and never
+		// negative, so only such differences count.
+		const votes = new Map<number, { count: number; source: string }>();
 		for (const crash of crashes) {
-			const pc = hexPC(crash.signal?.pc ?? null);
+			const pc = hexValue(crash.signal?.pc ?? null);
 			if (pc === undefined) continue;
 			for (const g of crash.goroutines) {
 				const top = g.frames[0];
 				const link = top === undefined ? undefined : linkPC(top);
-				if (top !== undefined && link !== undefined && (pc - link) % 0x1000 === 0) {
-					vote(
-						pc - link,
-						`signal PC=${formatPC(pc)} at ${top.function}+${formatPC(top.offset ?? 0)}`,
-					);
-				}
+				if (top === undefined || link === undefined || pc < link || (pc - link) % 0x1000 !== 0)
+					continue;
+				const v = votes.get(pc - link);
+				const source = `signal PC=${formatPC(pc)} at ${top.function}+${formatPC(top.offset ?? 0)}`;
+				votes.set(pc - link, { count: (v?.count ?? 0) + 1, source: v?.source ?? source });
 			}
 		}
+		let best: [number, { count: number; source: string }] | undefined;
+		for (const v of votes) if (best === undefined || v[1].count > best[1].count) best = v;
+		if (best !== undefined) [bias, { source: biasSource }] = best;
 	}
-	let best: [number, { count: number; source: string }] | undefined;
-	for (const v of votes) if (best === undefined || v[1].count > best[1].count) best = v;
-	const bias = best?.[0] ?? 0;
-	const biasSource =
-		best === undefined ? "no frame with a known pc; assuming the link addresses" : best[1].source;
 
 	const pcs: CrashPC[] = [];
 	for (const crash of crashes) {
-		const signal = hexPC(crash.signal?.pc ?? null);
+		const signal = hexValue(crash.signal?.pc ?? null);
 		if (signal !== undefined)
 			pcs.push({ label: `signal ${crash.signal?.name ?? ""} PC`, pc: signal });
 		for (const [label, regs] of [
@@ -97,7 +85,7 @@ export function readCrashPCs(bin: GoBinary, crashes: readonly Crash[]): CrashPCs
 			...crash.threads.map((t, i) => [`thread ${i + 1} `, t.registers] as const),
 		] as const) {
 			for (const r of ["pc", "lr", "rip"]) {
-				const v = hexPC(regs[r] ?? null);
+				const v = hexValue(regs[r] ?? null);
 				if (v !== undefined) pcs.push({ label: `${label}register ${r}`, pc: v });
 			}
 		}

@@ -82,7 +82,7 @@ export const symbolizeCommand: Command = {
 				throw new InputError(
 					`${path} does not match the crash in ${values.crash}: ${match.differences.join("; ")}`,
 				);
-			crash = readCrashPCs(bin, parsed.crashes);
+			crash = readCrashPCs(bin, parsed.crashes, match);
 			bias = crash.bias;
 			if (!values.json) {
 				io.stdout.write(`load bias ${formatPC(bias)} (${crash.biasSource})\n`);

@@ -1,8 +1,9 @@
 import {
 	BinaryError,
 	formatPC,
+	functionsAt,
+	functionsByPrintedName,
 	type GoBinary,
-	printedFuncName,
 	symbolizePC,
 } from "../binary/index.js";
 import type { Fact } from "../knowledge/index.js";
@@ -31,6 +32,8 @@ export interface BinaryMatch {
 	readonly frames: number;
 	/** Printed pc minus the binary's address, the same for every frame; null when no frame printed pc=. */
 	readonly loadBase: number | null;
+	/** The first frame that gave the load base, e.g. `main.f+0x1c pc=0x4a1b2c`; null with it. */
+	readonly loadBaseFrame: string | null;
 	readonly pie: boolean;
 }
 
@@ -130,24 +133,16 @@ export function matchBinary(
 		differences.push(`binary is ${goarch.binary}, crash is ${goarch.text}`);
 
 	const tab = bin.pclntab;
-	const byName = new Map<string, number[]>();
-	for (let i = 0; i < tab.nfunc; i++) {
-		const printed = printedFuncName(tab.func(i).name);
-		const list = byName.get(printed);
-		if (list === undefined) byName.set(printed, [i]);
-		else list.push(i);
-	}
+	const byName = functionsByPrintedName(bin);
 	const frames = printedFrames(result);
 	let missing = 0;
 	let outside = 0;
 	let lineDiffers = 0;
 	let lineExample = "";
-	const bases = new Map<number, number>();
+	const bases = new Map<number, { count: number; frame: string }>();
 	const lineCache = new Map<string, string | null>();
 	for (const { frame, offset } of frames) {
-		const candidates = (byName.get(frame.function) ?? []).filter(
-			(i) => tab.entry(i) + offset < tab.end(i),
-		);
+		const candidates = functionsAt(bin, byName, frame.function, offset);
 		if (candidates.length === 0) {
 			if (byName.has(frame.function)) outside++;
 			else missing++;
@@ -158,7 +153,13 @@ export function matchBinary(
 		// Generic functions print one name for every shape: only an unambiguous one places the pc.
 		if (pc !== undefined && candidates.length === 1) {
 			const base = pc - (tab.entry(index) + offset);
-			bases.set(base, (bases.get(base) ?? 0) + 1);
+			const seen = bases.get(base);
+			if (seen === undefined)
+				bases.set(base, {
+					count: 1,
+					frame: `${frame.function}+${formatPC(offset)} pc=${frame.pc}`,
+				});
+			else seen.count++;
 		}
 		if (frame.file === null || frame.line === null) continue;
 		const key = `${frame.function}+${offset}@${frame.file}:${frame.line}`;
@@ -182,7 +183,7 @@ export function matchBinary(
 		differences.push(
 			`${ofFrames(lineDiffers, total, "file:line")} differ from the binary's (${lineExample})`,
 		);
-	const ranked = [...bases].sort((a, b) => b[1] - a[1]);
+	const ranked = [...bases].sort((a, b) => b[1].count - a[1].count);
 	const [best] = ranked;
 	const loadBase = best === undefined ? null : best[0];
 	if (ranked.length > 1) {
@@ -211,6 +212,7 @@ export function matchBinary(
 		goarch,
 		frames: total,
 		loadBase: differences.length === 0 ? loadBase : null,
+		loadBaseFrame: differences.length === 0 && best !== undefined ? best[1].frame : null,
 		pie: bin.image.pie,
 	};
 }

@@ -8,6 +8,7 @@ export {
 	type BinaryMatch,
 	type ComparedFact,
 	formatBinaryMismatch,
+	hexValue,
 	matchBinary,
 } from "./_binary-match.js";
 export { type DiagnoseOptions, type Diagnosis, diagnose, type Finding } from "./_diagnose.js";
