@@ -3,6 +3,8 @@ import {
 	type CoreReport,
 	type CreatedBy,
 	formatPreemption,
+	formatTarget,
+	type ValueTarget,
 } from "../core/index.js";
 import type { Crash, Frame, Goroutine } from "../traceback/index.js";
 import { newFrame } from "../traceback/index.js";
@@ -14,7 +16,7 @@ import { parseCommandArgs, UsageError } from "./_io.js";
 import { formatCrash } from "./_parse-view.js";
 import { styleFor } from "./_style.js";
 
-const usage = `usage: gocrash core BINARY COREFILE [--json]
+const usage = `usage: gocrash core BINARY COREFILE [--goroutine N [--words N]] [--json]
 
 Reads a Linux ELF core file of a Go program (linux/amd64 and linux/arm64, Go 1.19, 1.21-1.26)
 together with the executable that made it: the threads and their registers, the signal that
@@ -24,13 +26,19 @@ core's NT_FILE note says it was mapped (QEMU's cores have no NT_FILE: then at it
 addresses moved by the load bias that AT_ENTRY gives). BINARY must have its symbol table
 (runtime.allgs).
 
+  --goroutine N  also print goroutine N's stack words around its SP (a few below it, then
+                 upwards), each with the frame whose SP it is and what its value points at
+  --words N      how many words --goroutine prints (default 32, at most 4096)
   --json   print one JSON document: goVersion, goarch, threads (tid, pc, sp, signal), signal
            (name, code, addr, thread; null when none), goroutines (id, status, waitReason,
            frames: function, file, line, pc, sp; createdBy: function, file, line, pc,
            goroutine, null for goroutine 1), preempted (arm64: each goroutine stopped in
            runtime.asyncPreempt: goroutine, pc, function, file, line, offset, sp, lr, pcsp,
            splitSP: null off the split-SP windows, else window, spOffBy, returnAddress,
-           returnFunction, unwinderCallerSP, realCallerSP; text: the sentence printed)
+           returnFunction, unwinderCallerSP, realCallerSP; text: the sentence printed),
+           registerValues (the signalled thread's registers that point at code, a goroutine's
+           stack or its g: name, value, target), stackWords (with --goroutine: goroutine, sp,
+           words: address, value, frameSP, target; null without it)
 
 Exit status: 0 done, 1 a file could not be read (one line saying what and where), 2 usage error.
 `;
@@ -43,12 +51,27 @@ export const coreCommand: Command = {
 	async run(args, io) {
 		const { values, positionals } = parseCommandArgs(args, {
 			json: { type: "boolean", default: false },
+			goroutine: { type: "string" },
+			words: { type: "string" },
 		});
 		const [binary, corefile, ...rest] = positionals;
 		if (binary === undefined || corefile === undefined || rest.length > 0) {
 			throw new UsageError("need a binary and a core file");
 		}
-		const report = await withGoBinary(binary, io.cwd, (bin) => readCoreFile(bin, corefile, io.cwd));
+		if (values.words !== undefined && values.goroutine === undefined)
+			throw new UsageError("--words counts the words of --goroutine N: give --goroutine");
+		const options =
+			values.goroutine === undefined
+				? {}
+				: {
+						stackWords: {
+							goroutine: count("--goroutine", values.goroutine, 1, Number.MAX_SAFE_INTEGER),
+							count: count("--words", values.words ?? "32", 1, 4096),
+						},
+					};
+		const report = await withGoBinary(binary, io.cwd, (bin) =>
+			readCoreFile(bin, corefile, io.cwd, options),
+		);
 		if (values.json) {
 			io.stdout.write(`${JSON.stringify(toJSON(report))}\n`);
 		} else {
@@ -59,6 +82,17 @@ export const coreCommand: Command = {
 };
 
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+
+function count(flag: string, text: string, min: number, max: number): number {
+	const n = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+	if (!(n >= min && n <= max))
+		throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not '${text}'`);
+	return n;
+}
+
+function targetJSON(t: ValueTarget | undefined): unknown {
+	return t === undefined ? null : { ...t, ...("offset" in t ? { offset: hex(t.offset) } : {}) };
+}
 
 /** The `--json` document of a core report. */
 export function toJSON(r: CoreReport): unknown {
@@ -109,6 +143,24 @@ export function toJSON(r: CoreReport): unknown {
 						},
 			text: formatPreemption(p, r.bias),
 		})),
+		registerValues: r.registerValues.map((v) => ({
+			name: v.name,
+			value: hex(v.value),
+			target: targetJSON(v.target),
+		})),
+		stackWords:
+			r.stackWords === undefined
+				? null
+				: {
+						goroutine: r.stackWords.goroutine,
+						sp: hex(r.stackWords.sp),
+						words: r.stackWords.words.map((w) => ({
+							address: hex(w.address),
+							value: hex(w.value),
+							frameSP: w.frameSP ?? null,
+							target: targetJSON(w.target),
+						})),
+					},
 		goroutines: r.goroutines.map((g) => ({
 			id: g.id,
 			status: g.status,
@@ -147,6 +199,16 @@ function formatReport(r: CoreReport, s: ReturnType<typeof styleFor>): string {
 		const took = r.signal?.thread === t.tid ? s.red("  ◀ took the signal") : "";
 		lines.push(`  ${String(t.tid).padEnd(8)} pc=${hex(t.pc)} sp=${hex(t.sp)}${sig}${took}`);
 	}
+	const signalled = r.signal?.thread;
+	if (r.registerValues.length > 0 && signalled !== undefined) {
+		lines.push("");
+		lines.push(s.bold(`registers of thread ${signalled} that point at code, a stack or a g:`));
+		const width = Math.max(...r.registerValues.map((v) => v.name.length));
+		for (const v of r.registerValues)
+			lines.push(
+				`  ${v.name.padEnd(width)}  ${hex(v.value).padEnd(18)}  ${formatTarget(v.target)}`,
+			);
+	}
 	if (r.preempted.length > 0) {
 		const split = r.preempted.filter((p) => p.splitSP !== undefined).length;
 		lines.push("");
@@ -164,6 +226,22 @@ function formatReport(r: CoreReport, s: ReturnType<typeof styleFor>): string {
 	const crash = toCrash(r);
 	const crashed = r.signal !== undefined && crash.goroutines[0]?.m !== null;
 	lines.push(formatCrash(crash, bucketGoroutines(crash.goroutines, "exact", crashed), s));
+	const w = r.stackWords;
+	if (w !== undefined) {
+		lines.push("");
+		lines.push(s.bold(`stack of goroutine ${w.goroutine} from its SP ${hex(w.sp)}:`));
+		for (const word of w.words) {
+			const mark = word.address === w.sp ? "▶" : " ";
+			const notes = [
+				...(word.target === undefined ? [] : [formatTarget(word.target)]),
+				...(word.frameSP === undefined ? [] : [s.dim(`◀ sp of ${word.frameSP}`)]),
+			];
+			const value = hex(word.value);
+			lines.push(
+				`${mark} ${hex(word.address)}: ${notes.length === 0 ? value : `${value.padEnd(18)}  ${notes.join("  ")}`}`,
+			);
+		}
+	}
 	return `${lines.join("\n")}\n`;
 }
 

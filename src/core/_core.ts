@@ -6,6 +6,7 @@ import { layoutVersions, runtimeLayout } from "./_layout.js";
 import { Memory } from "./_memory.js";
 import { type AsyncPreemption, checkPreempted } from "./_preempted.js";
 import { hasFaultAddr, signalName } from "./_signals.js";
+import { type RegisterValue, readStackWords, type StackWords, ValueNamer } from "./_values.js";
 
 /** One thread of the core: its id, pc and sp, and the signal it was taking. */
 export interface CoreThreadReport {
@@ -40,12 +41,22 @@ export interface CoreReport {
 	readonly goroutines: readonly CoreGoroutine[];
 	/** The goroutines stopped in runtime.asyncPreempt, checked against the split-SP windows (arm64). */
 	readonly preempted: readonly AsyncPreemption[];
+	/** The registers of the thread that took the signal whose values point at code, a stack or a g. */
+	readonly registerValues: readonly RegisterValue[];
+	/** The stack words asked for with {@link CoreOptions.stackWords}. */
+	readonly stackWords: StackWords | undefined;
+}
+
+/** What else to read from a core. */
+export interface CoreOptions {
+	/** Read `count` words of goroutine `goroutine`'s stack around its SP. */
+	readonly stackWords?: { readonly goroutine: number; readonly count: number };
 }
 
 const atEntry = 9;
 
 /** Reads a core file of the Go executable `bin`: threads, signal and every goroutine's stack. */
-export function readCore(bin: GoBinary, source: FileSource): CoreReport {
+export function readCore(bin: GoBinary, source: FileSource, options: CoreOptions = {}): CoreReport {
 	const core = parseCoreFile(source);
 	if (bin.arch !== core.arch) {
 		throw new CoreError(
@@ -78,6 +89,14 @@ export function readCore(bin: GoBinary, source: FileSource): CoreReport {
 		layout,
 		threads: core.threads,
 	});
+	const namer = new ValueNamer(bin, bias, goroutines);
+	const signal = fatalSignal(core);
+	const signalled = core.threads.find((t) => t.tid === signal?.thread);
+	const registerValues = (signalled?.registers ?? []).flatMap(([name, value]) => {
+		const target = namer.name(value);
+		return target === undefined ? [] : [{ name, value, target }];
+	});
+	const words = options.stackWords;
 	return {
 		goVersion,
 		goarch: core.arch,
@@ -90,9 +109,14 @@ export function readCore(bin: GoBinary, source: FileSource): CoreReport {
 			signal: t.signal === 0 ? undefined : signalName(t.signal),
 			registers: t.registers,
 		})),
-		signal: fatalSignal(core),
+		signal,
 		preempted: checkPreempted(bin, core.arch, mem, bias, goroutines),
 		goroutines,
+		registerValues,
+		stackWords:
+			words === undefined
+				? undefined
+				: readStackWords(mem, namer, goroutines, words.goroutine, words.count),
 	};
 }
 

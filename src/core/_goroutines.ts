@@ -23,6 +23,9 @@ export interface CoreGoroutine {
 	/** Where the unwind started: the thread's registers, a signal's context on its thread, g.syscallsp/pc, g.sched, or none. */
 	readonly from: "thread" | "signal" | "syscall" | "sched" | "unavailable";
 	readonly frames: readonly CoreFrame[];
+	/** Its stack's bounds, g.stack.lo and g.stack.hi. */
+	readonly stackLo: number;
+	readonly stackHi: number;
 	/** The go statement that started it, as the traceback's `created by` line; null for goroutine 1 or when g.gopc is not code. */
 	readonly createdBy: CreatedBy | null;
 }
@@ -86,7 +89,7 @@ export function readGoroutines(c: GoroutineContext): CoreGoroutine[] {
 			status === gRunning && m !== 0
 				? mem.word(m + layout.m.procid, `procid of m at ${hex(m)}`)
 				: undefined;
-		const { from, frames } = stack(c, gp, status, tid);
+		const { from, frames, stackLo, stackHi } = stack(c, gp, status, tid);
 		const id = mem.word(gp + layout.g.goid, `goid of goroutine at ${hex(gp)}`);
 		out.push({
 			id,
@@ -99,6 +102,8 @@ export function readGoroutines(c: GoroutineContext): CoreGoroutine[] {
 			tid,
 			from,
 			frames,
+			stackLo,
+			stackHi,
 			createdBy: id === 1 ? null : createdBy(c, gp),
 		});
 	}
@@ -130,12 +135,18 @@ function stack(
 	gp: number,
 	status: number,
 	tid: number | undefined,
-): Pick<CoreGoroutine, "from" | "frames"> {
+): Pick<CoreGoroutine, "from" | "frames" | "stackLo" | "stackHi"> {
 	const { mem, layout } = c;
 	const g = layout.g;
 	const lo = mem.word(gp + g.stackLo, `stack of goroutine at ${hex(gp)}`);
 	const hi = mem.word(gp + g.stackHi, `stack of goroutine at ${hex(gp)}`);
 	const bounds = { lo, hi };
+	const unwound = (from: CoreGoroutine["from"], frames: readonly CoreFrame[]) => ({
+		from,
+		frames,
+		stackLo: lo,
+		stackHi: hi,
+	});
 	const unwind = (start: Parameters<typeof unwindStack>[4]) =>
 		unwindStack(c.bin, c.arch, mem, c.bias, start, bounds);
 	if (status === gRunning) {
@@ -144,10 +155,7 @@ function stack(
 		const t = c.threads.find((x) => x.tid === tid);
 		if (t !== undefined && t.sp >= BigInt(lo) && t.sp < BigInt(hi)) {
 			const lr = t.lr === undefined ? 0 : Number(t.lr);
-			return {
-				from: "thread",
-				frames: unwind({ pc: Number(t.pc), sp: Number(t.sp), lr, trap: true }),
-			};
+			return unwound("thread", unwind({ pc: Number(t.pc), sp: Number(t.sp), lr, trap: true }));
 		}
 		// A thread in Go's signal handler (GOTRACEBACK=crash aborts from one) runs on its signal
 		// stack; the goroutine's registers are in the signal's context.
@@ -156,23 +164,23 @@ function stack(
 			const start = { pc: Number(t.pc), sp: Number(t.sp), lr, trap: true };
 			const ctx = interruptedContext(c.bin, c.arch, mem, c.bias, start);
 			if (ctx !== undefined && ctx.sp >= lo && ctx.sp < hi) {
-				return { from: "signal", frames: unwind(ctx) };
+				return unwound("signal", unwind(ctx));
 			}
 		}
-		return { from: "unavailable", frames: [] };
+		return unwound("unavailable", []);
 	}
 	// Others as tracebackothers prints them (runtime/traceback.go unwinder.initAt): from
 	// g.syscallsp/pc when set, else from g.sched.
 	const syscallsp = mem.word(gp + g.syscallsp, `syscallsp of goroutine at ${hex(gp)}`);
 	if (syscallsp !== 0) {
 		const pc = mem.word(gp + g.syscallpc, `syscallpc of goroutine at ${hex(gp)}`);
-		return { from: "syscall", frames: unwind({ pc, sp: syscallsp, lr: 0, trap: false }) };
+		return unwound("syscall", unwind({ pc, sp: syscallsp, lr: 0, trap: false }));
 	}
 	const sched = gp + g.sched;
 	const sp = mem.word(sched + layout.gobuf.sp, `sched.sp of goroutine at ${hex(gp)}`);
 	const pc = mem.word(sched + layout.gobuf.pc, `sched.pc of goroutine at ${hex(gp)}`);
 	const lr = mem.word(sched + layout.gobuf.lr, `sched.lr of goroutine at ${hex(gp)}`);
-	return { from: "sched", frames: unwind({ pc, sp, lr, trap: false }) };
+	return unwound("sched", unwind({ pc, sp, lr, trap: false }));
 }
 
 // The address of a runtime variable in the process.

@@ -1,4 +1,4 @@
-export type { CoreReport, CoreSignal, CoreThreadReport } from "./_core.js";
+export type { CoreOptions, CoreReport, CoreSignal, CoreThreadReport } from "./_core.js";
 export { readCore } from "./_core.js";
 export type { CoreArch } from "./_core-file.js";
 export { CoreError, type CoreErrorCode } from "./_error.js";
@@ -6,3 +6,10 @@ export type { CoreGoroutine, CreatedBy } from "./_goroutines.js";
 export { layoutVersions, type RuntimeLayout, runtimeLayout } from "./_layout.js";
 export { type AsyncPreemption, formatPreemption, type SplitSPVictim } from "./_preempted.js";
 export type { CoreFrame } from "./_unwind.js";
+export {
+	formatTarget,
+	type RegisterValue,
+	type StackWord,
+	type StackWords,
+	type ValueTarget,
+} from "./_values.js";
