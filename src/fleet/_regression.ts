@@ -1,8 +1,10 @@
-/** A service version, by when the service first reported it. */
+/** A service version, by when the service first reported it, and how much the fleet ran it. */
 export interface ReleasedVersion {
 	readonly service: string;
 	readonly version: string;
 	readonly firstSeen: number;
+	/** Host-hours the heartbeats reported it running; 0 or absent when there were none. */
+	readonly hostHours?: number;
 }
 
 /** A bucket seen again in a newer version after a version of the same service it was absent from. */
@@ -16,9 +18,11 @@ export interface Regression {
 	readonly version: string;
 	/**
 	 * How many crashes of the bucket the versions without it would have had at the bucket's rate
-	 * in the versions with it, over the time each was the newest.
+	 * in the versions with it: per host-hour each version ran, or per hour it was the newest.
 	 */
 	readonly expectedInAbsence: number;
+	/** What the rate was per: the heartbeats' host-hours of each version, or its time as the newest. */
+	readonly exposure: "host-hours" | "newest";
 }
 
 /**
@@ -32,8 +36,10 @@ export const MIN_EXPECTED_IN_ABSENCE = 3;
  * Finds where a bucket regressed: for each service, versions in the order the service first
  * reported them; the bucket regressed when it was seen in one, not in a later one, and seen again
  * in a still later one, and the versions without it were expected to have had at least
- * MIN_EXPECTED_IN_ABSENCE of its crashes. A version's time is from when it was first seen to when
- * the next was (the newest: to `now`). Returns the newest such return per service.
+ * MIN_EXPECTED_IN_ABSENCE of its crashes at its rate in the versions with it. A version's exposure
+ * is the host-hours the heartbeats reported it running when every version of the service has some
+ * (a version rolled out to few hosts ran little, however long it was the newest); else the time
+ * from when it was first seen to when the next was (the newest: to `now`). Returns the newest such return per service.
  */
 export function findRegressions(
 	seenIn: readonly { readonly service: string; readonly version: string; readonly count: number }[],
@@ -57,8 +63,14 @@ export function findRegressions(
 		const ordered = [...versions].sort(
 			(a, b) => a.firstSeen - b.firstSeen || (a.version < b.version ? -1 : 1),
 		);
+		const byHostHours = ordered.every((v) => (v.hostHours ?? 0) > 0);
 		const time = (i: number): number =>
-			Math.max(0, (ordered[i + 1]?.firstSeen ?? now) - (ordered[i] as ReleasedVersion).firstSeen);
+			byHostHours
+				? ((ordered[i] as ReleasedVersion).hostHours ?? 0)
+				: Math.max(
+						0,
+						(ordered[i + 1]?.firstSeen ?? now) - (ordered[i] as ReleasedVersion).firstSeen,
+					);
 		let seenCount = 0;
 		let seenTime = 0;
 		for (const [i, v] of ordered.entries()) {
@@ -82,6 +94,7 @@ export function findRegressions(
 						absentIn: absent,
 						version: v.version,
 						expectedInAbsence: Math.round(expected * 10) / 10,
+						exposure: byHostHours ? "host-hours" : "newest",
 					};
 				lastSeen = v.version;
 				absent = [];

@@ -26,8 +26,38 @@ describe("findRegressions", () => {
 				absentIn: ["1.1", "1.2"],
 				version: "1.3",
 				expectedInAbsence: 14,
+				exposure: "newest",
 			},
 		]);
+	});
+
+	it("weighs each version by the host-hours it ran when the heartbeats give them", () => {
+		// The same bucket: 14 crashes in 1.0 and 1.3. By the time each was the newest, 14 were
+		// expected in 1.1 and 1.2; but 1.1 went to a few hosts only and 1.2 was rolled back, so
+		// the fleet ran them for 20 and 30 host-hours against 1.0's and 1.3's 700 and 700.
+		const seen = [
+			{ service: "api", version: "1.0", count: 7 },
+			{ service: "api", version: "1.3", count: 7 },
+		];
+		const ran = { "1.0": 700, "1.1": 20, "1.2": 30, "1.3": 700 } as Record<string, number>;
+		const withHours = released.map((r) => ({ ...r, hostHours: ran[r.version] ?? 100 }));
+		// 14 crashes in 1,400 host-hours: 0.5 expected in 50, which is no evidence.
+		expect(findRegressions(seen, withHours, NOW)).toEqual([]);
+		// Had 1.1 and 1.2 run as much as the others, their having none would count.
+		const busy = released.map((r) => ({ ...r, hostHours: 700 }));
+		expect(findRegressions(seen, busy, NOW)).toEqual([
+			{
+				service: "api",
+				lastBefore: "1.0",
+				absentIn: ["1.1", "1.2"],
+				version: "1.3",
+				expectedInAbsence: 14,
+				exposure: "host-hours",
+			},
+		]);
+		// A version without heartbeats leaves the service to the time model.
+		const partly = withHours.map((r) => (r.version === "1.2" ? { ...r, hostHours: 0 } : r));
+		expect(findRegressions(seen, partly, NOW)[0]?.exposure).toBe("newest");
 	});
 
 	it("is no regression for a bucket too rare for its absence to mean anything", () => {

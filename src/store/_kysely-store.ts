@@ -396,7 +396,7 @@ export class KyselyStore implements Store {
 		}>();
 		const serviceVersions = new Map<
 			string,
-			{ service: string; version: string; first_seen: number }
+			{ service: string; version: string; first_seen: number; host_hours: number }
 		>();
 		for (const c of crashes) {
 			const b = c.bucket;
@@ -429,7 +429,12 @@ export class KyselyStore implements Store {
 			const sv = `${c.service}\0${c.version}`;
 			const old = serviceVersions.get(sv);
 			if (old === undefined || c.time < old.first_seen)
-				serviceVersions.set(sv, { service: c.service, version: c.version, first_seen: c.time });
+				serviceVersions.set(sv, {
+					service: c.service,
+					version: c.version,
+					first_seen: c.time,
+					host_hours: 0,
+				});
 		}
 		await addSpans(trx, "bucket_kinds", ["bucket", "kind"], kinds);
 		await addCounts(trx, "bucket_hours", ["bucket", "kind", "hour", "service"], hours, "count");
@@ -459,9 +464,10 @@ export class KyselyStore implements Store {
 		await addDayRollups(trx, hours.entries(), attrHours.entries());
 	}
 
+	/** Adds service versions, or moves their first sighting earlier and adds to their host-hours. */
 	async #upsertServiceVersions(
 		trx: Transaction<Database>,
-		rows: readonly { service: string; version: string; first_seen: number }[],
+		rows: readonly { service: string; version: string; first_seen: number; host_hours: number }[],
 	): Promise<void> {
 		const sorted = [...rows].sort((a, b) =>
 			a.service === b.service ? (a.version < b.version ? -1 : 1) : a.service < b.service ? -1 : 1,
@@ -473,6 +479,7 @@ export class KyselyStore implements Store {
 				.onConflict((oc) =>
 					oc.columns(["service", "version"]).doUpdateSet({
 						first_seen: earlier("excluded.first_seen", "service_versions.first_seen"),
+						host_hours: sql`service_versions.host_hours + excluded.host_hours`,
 					}),
 				)
 				.execute();
@@ -483,7 +490,7 @@ export class KyselyStore implements Store {
 		const hostHours = new Map<string, Heartbeat & { hour: number }>();
 		const serviceVersions = new Map<
 			string,
-			{ service: string; version: string; first_seen: number }
+			{ service: string; version: string; first_seen: number; host_hours: number }
 		>();
 		for (const h of heartbeats) {
 			const hour = floorTo(h.time, HOUR);
@@ -491,8 +498,14 @@ export class KyselyStore implements Store {
 			if (!hostHours.has(key)) hostHours.set(key, { ...h, hour });
 			const sv = `${h.service}\0${h.version}`;
 			const old = serviceVersions.get(sv);
-			if (old === undefined || h.time < old.first_seen)
-				serviceVersions.set(sv, { service: h.service, version: h.version, first_seen: h.time });
+			if (old === undefined)
+				serviceVersions.set(sv, {
+					service: h.service,
+					version: h.version,
+					first_seen: h.time,
+					host_hours: 0,
+				});
+			else if (h.time < old.first_seen) old.first_seen = h.time;
 		}
 		const sorted = [...hostHours.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, h]) => h);
 		await this.#db.transaction().execute(async (trx) => {
@@ -530,6 +543,8 @@ export class KyselyStore implements Store {
 				const attrRows: { hour: number; host: string; name: string; value: string }[] = [];
 				for (const h of part) {
 					if (!added.has(`${h.hour}\0${h.host}`)) continue;
+					const version = serviceVersions.get(`${h.service}\0${h.version}`);
+					if (version !== undefined) version.host_hours++;
 					fleet.add(`${h.hour}\0${h.service}`, { hour: h.hour, service: h.service });
 					for (const [name, value] of rollupPairs(h.attributes, h)) {
 						attrRows.push({ hour: h.hour, host: h.host, name, value });
@@ -843,6 +858,7 @@ export class KyselyStore implements Store {
 			service: r.service,
 			version: r.version,
 			firstSeen: Number(r.first_seen),
+			hostHours: Number(r.host_hours),
 		}));
 	}
 

@@ -5,6 +5,7 @@ import { alertSchema } from "./migrations/002-alerts.js";
 import { dayRollups } from "./migrations/003-day-rollups.js";
 import { expiredHours } from "./migrations/004-expired-hours.js";
 import { streamTails } from "./migrations/005-stream-tails.js";
+import { versionHostHours } from "./migrations/006-version-host-hours.js";
 
 /** Brings the database to the newest schema; several servers may call it at once on PostgreSQL. */
 export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"): Promise<void> {
@@ -14,6 +15,7 @@ export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"
 		"003-day-rollups": dayRollups(binaryType),
 		"004-expired-hours": expiredHours,
 		"005-stream-tails": streamTails,
+		"006-version-host-hours": versionHostHours,
 	};
 	const migrator = new Migrator({
 		db,

@@ -80,7 +80,7 @@ export interface Database {
 		last_seen: number;
 		count: number;
 	};
-	service_versions: { service: string; version: string; first_seen: number };
+	service_versions: { service: string; version: string; first_seen: number; host_hours: number };
 	host_hours: { hour: number; host: string; service: string; version: string };
 	host_hour_attrs: { hour: number; host: string; name: string; value: string };
 	fleet_hours: { hour: number; service: string; hosts: number };

@@ -134,6 +134,8 @@ export interface ServiceVersion {
 	readonly service: string;
 	readonly version: string;
 	readonly firstSeen: number;
+	/** Host-hours the heartbeats reported it running (0 without heartbeats). */
+	readonly hostHours: number;
 }
 
 /** Counts of attribute values over a set of reports (or host-hours) and the set's size. */

@@ -420,6 +420,15 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
 				...crashes.filter((c) => c.service === "api" && c.version === "1.0").map((c) => c.time),
 			);
 			expect(versions.find((v) => v.version === "1.0")?.firstSeen).toBe(first);
+			// Each version's host-hours: the distinct (hour, host) of its heartbeats.
+			for (const v of versions) {
+				const hours = new Set(
+					heartbeats
+						.filter((h) => h.service === "api" && h.version === v.version)
+						.map((h) => `${Math.floor(h.time / HOUR)}/${h.host}`),
+				);
+				expect(v.hostHours, v.version).toBe(hours.size);
+			}
 		});
 
 		it("stores tokens by hash", async () => {
