@@ -1,0 +1,474 @@
+import { inflateSync } from "node:zlib";
+import { latin1OrUtf8 } from "./_bytes.js";
+import { BinaryError, hex } from "./_error.js";
+import { findSection, type Image } from "./_image.js";
+
+/** A struct type of the binary's DWARF: its byte size and the byte offset of each member. */
+export interface DwarfStruct {
+	readonly name: string;
+	readonly size: number | undefined;
+	readonly members: ReadonlyMap<string, number>;
+}
+
+/** Returns whether the binary has DWARF debugging information (a `.debug_info`, plain or compressed). */
+export function hasDwarf(image: Image): boolean {
+	return findSection(image, ".debug_info", ".zdebug_info") !== undefined;
+}
+
+/**
+ * Reads the DW_TAG_structure_type DIEs called `names` (e.g. `runtime.g`) from `.debug_info` and
+ * the offsets of their DW_TAG_member children, reading the units in order and stopping once every
+ * name is found; undefined when the binary has no DWARF. A struct the DWARF lacks is not in the map.
+ */
+export function readDwarfStructs(
+	image: Image,
+	names: readonly string[],
+): Map<string, DwarfStruct> | undefined {
+	if (!hasDwarf(image)) return undefined;
+	const info = debugSection(image, "info");
+	const abbrev = debugSection(image, "abbrev");
+	const wanted = new Set(names);
+	const found = new Map<string, DwarfStruct>();
+	const tables = new Map<number, Map<number, Abbrev>>();
+	const c = new Cursor(info, ".debug_info", image);
+	while (c.pos < info.length && found.size < wanted.size) {
+		const unit = readUnitHeader(c);
+		let abbrevs = tables.get(unit.abbrevOffset);
+		if (abbrevs === undefined) {
+			abbrevs = readAbbrevs(new Cursor(abbrev, ".debug_abbrev", image), unit.abbrevOffset);
+			tables.set(unit.abbrevOffset, abbrevs);
+		}
+		readStructs(c, unit, abbrevs, wanted, found);
+		c.pos = unit.end;
+	}
+	return found;
+}
+
+// DWARF 5, section 7.5: the tags, attributes, forms and opcodes read here.
+const tagMember = 0x0d;
+const tagStructure = 0x13;
+const atName = 0x03;
+const atByteSize = 0x0b;
+const atDataMemberLocation = 0x38;
+const formString = 0x08;
+const formIndirect = 0x16;
+const formImplicitConst = 0x21;
+const opPlusUconst = 0x23;
+
+interface Abbrev {
+	readonly tag: number;
+	readonly children: boolean;
+	/** Attribute, form and (DW_FORM_implicit_const) value, three numbers per attribute. */
+	readonly specs: readonly number[];
+}
+
+interface Unit {
+	readonly end: number;
+	readonly version: number;
+	readonly abbrevOffset: number;
+	readonly addrSize: number;
+	readonly offsetSize: 4 | 8;
+}
+
+function readUnitHeader(c: Cursor): Unit {
+	const start = c.pos;
+	let length = c.u32();
+	let offsetSize: 4 | 8 = 4;
+	if (length === 0xffffffff) {
+		length = c.u64();
+		offsetSize = 8;
+	} else if (length >= 0xfffffff0) {
+		throw c.error(`unit length ${hex(length)}`, start);
+	}
+	const end = c.pos + length;
+	if (end > c.bytes.length) throw c.error(`unit of ${hex(length)} bytes`, start);
+	const version = c.u16();
+	if (version < 2 || version > 5) {
+		throw c.error(`unit of DWARF version ${version}`, start, "unsupported");
+	}
+	if (version === 5) {
+		const unitType = c.u8();
+		const addrSize = c.u8();
+		const abbrevOffset = c.offset(offsetSize);
+		// DW_UT_type and DW_UT_split_type carry a signature and a type offset, DW_UT_skeleton and
+		// DW_UT_split_compile a DWO id.
+		if (unitType === 2 || unitType === 6) c.skip(8 + offsetSize);
+		else if (unitType === 4 || unitType === 5) c.skip(8);
+		return { end, version, abbrevOffset, addrSize, offsetSize };
+	}
+	const abbrevOffset = c.offset(offsetSize);
+	return { end, version, abbrevOffset, addrSize: c.u8(), offsetSize };
+}
+
+function readAbbrevs(c: Cursor, offset: number): Map<number, Abbrev> {
+	c.pos = offset;
+	const out = new Map<number, Abbrev>();
+	for (;;) {
+		const code = c.uleb();
+		if (code === 0) return out;
+		const tag = c.uleb();
+		const children = c.u8() !== 0;
+		const specs: number[] = [];
+		for (;;) {
+			const at = c.uleb();
+			const form = c.uleb();
+			if (at === 0 && form === 0) break;
+			specs.push(at, form, form === formImplicitConst ? c.sleb() : 0);
+		}
+		out.set(code, { tag, children, specs });
+	}
+}
+
+// Walks the unit's DIEs, collecting the wanted structs (their members are their children).
+function readStructs(
+	c: Cursor,
+	unit: Unit,
+	abbrevs: ReadonlyMap<number, Abbrev>,
+	wanted: ReadonlySet<string>,
+	found: Map<string, DwarfStruct>,
+): void {
+	let depth = 0;
+	let open: { name: string; size: number | undefined; depth: number } | undefined;
+	let members = new Map<string, number>();
+	while (c.pos < unit.end) {
+		const at = c.pos;
+		const code = c.uleb();
+		if (code === 0) {
+			depth--;
+			if (open !== undefined && depth === open.depth) {
+				found.set(open.name, { name: open.name, size: open.size, members });
+				open = undefined;
+				if (found.size === wanted.size) return;
+			}
+			continue;
+		}
+		const a = abbrevs.get(code);
+		if (a === undefined) throw c.error(`DIE with abbreviation ${code}`, at);
+		const inStruct = open !== undefined && depth === open.depth + 1 && a.tag === tagMember;
+		const isStruct = a.tag === tagStructure && open === undefined;
+		let name: string | undefined;
+		let size: number | undefined;
+		let location: number | undefined;
+		for (let i = 0; i < a.specs.length; i += 3) {
+			const attr = a.specs[i] as number;
+			let form = a.specs[i + 1] as number;
+			if (form === formIndirect) form = c.uleb();
+			if ((isStruct || inStruct) && attr === atName && form === formString) {
+				name = c.cstring();
+			} else if (isStruct && attr === atByteSize) {
+				size = readConstant(c, unit, form, a.specs[i + 2] as number);
+			} else if (inStruct && attr === atDataMemberLocation) {
+				location = readConstant(c, unit, form, a.specs[i + 2] as number);
+			} else {
+				skipForm(c, unit, form);
+			}
+		}
+		if (isStruct && a.children && name !== undefined && wanted.has(name) && !found.has(name)) {
+			open = { name, size, depth };
+			members = new Map();
+		}
+		if (inStruct && name !== undefined && location !== undefined) members.set(name, location);
+		if (a.children) depth++;
+	}
+}
+
+// A constant (DW_AT_byte_size, DW_AT_data_member_location), or a location expression that is
+// one DW_OP_plus_uconst (DWARF 2's way to give a member offset); undefined for other forms.
+function readConstant(c: Cursor, unit: Unit, form: number, implicit: number): number | undefined {
+	switch (form) {
+		case 0x0b:
+			return c.u8();
+		case 0x05:
+			return c.u16();
+		case 0x06:
+			return c.u32();
+		case 0x07:
+			return c.u64();
+		case 0x0f:
+			return c.uleb();
+		case 0x0d:
+			return c.sleb();
+		case formImplicitConst:
+			return implicit;
+		case 0x0a:
+		case 0x18: {
+			const length = form === 0x0a ? c.u8() : c.uleb();
+			const end = c.pos + length;
+			c.check(length);
+			let value: number | undefined;
+			if (length > 0 && c.bytes[c.pos] === opPlusUconst) {
+				c.pos++;
+				value = c.uleb();
+				if (c.pos !== end) value = undefined;
+			}
+			c.pos = end;
+			return value;
+		}
+		default:
+			skipForm(c, unit, form);
+			return undefined;
+	}
+}
+
+// Steps over one attribute value of `form` (DWARF 5 section 7.5.6, and the GNU forms of DWARF 4).
+function skipForm(c: Cursor, unit: Unit, form: number): void {
+	switch (form) {
+		case 0x19: // flag_present
+		case formImplicitConst:
+			return;
+		case 0x0b: // data1
+		case 0x0c: // flag
+		case 0x11: // ref1
+		case 0x25: // strx1
+		case 0x29: // addrx1
+			return c.skip(1);
+		case 0x05: // data2
+		case 0x12: // ref2
+		case 0x26: // strx2
+		case 0x2a: // addrx2
+			return c.skip(2);
+		case 0x27: // strx3
+		case 0x2b: // addrx3
+			return c.skip(3);
+		case 0x06: // data4
+		case 0x13: // ref4
+		case 0x1c: // ref_sup4
+		case 0x28: // strx4
+		case 0x2c: // addrx4
+			return c.skip(4);
+		case 0x07: // data8
+		case 0x14: // ref8
+		case 0x20: // ref_sig8
+		case 0x24: // ref_sup8
+			return c.skip(8);
+		case 0x1e: // data16
+			return c.skip(16);
+		case 0x01: // addr
+			return c.skip(unit.addrSize);
+		case 0x10: // ref_addr: an address in DWARF 2, an offset since
+			return c.skip(unit.version === 2 ? unit.addrSize : unit.offsetSize);
+		case 0x0e: // strp
+		case 0x17: // sec_offset
+		case 0x1d: // strp_sup
+		case 0x1f: // line_strp
+		case 0x1f20: // GNU_ref_alt
+		case 0x1f21: // GNU_strp_alt
+			return c.skip(unit.offsetSize);
+		case 0x0d: // sdata
+		case 0x0f: // udata
+		case 0x15: // ref_udata
+		case 0x1a: // strx
+		case 0x1b: // addrx
+		case 0x22: // loclistx
+		case 0x23: // rnglistx
+		case 0x1f01: // GNU_addr_index
+		case 0x1f02: // GNU_str_index
+			c.skipLeb();
+			return;
+		case 0x08: // string
+			c.skipCstring();
+			return;
+		case 0x0a: // block1
+			return c.skip(c.u8());
+		case 0x03: // block2
+			return c.skip(c.u16());
+		case 0x04: // block4
+			return c.skip(c.u32());
+		case 0x09: // block
+		case 0x18: // exprloc
+			return c.skip(c.uleb());
+		case formIndirect:
+			return skipForm(c, unit, c.uleb());
+		default:
+			throw c.error(`attribute form ${hex(form)}`, c.pos, "unsupported");
+	}
+}
+
+// zlib never expands more than 1032:1; a declared size beyond that is a lie.
+const maxRatio = 1032;
+
+// The bytes of .debug_NAME: SHF_COMPRESSED (an Elf32/64_Chdr, then zlib), the .zdebug_NAME of
+// older linkers ("ZLIB", the size as 8 big-endian bytes, then zlib), or plain.
+function debugSection(image: Image, name: string): Uint8Array {
+	const r = image.reader;
+	const plain = findSection(image, `.debug_${name}`);
+	const s = plain ?? findSection(image, `.zdebug_${name}`);
+	if (s === undefined) {
+		throw new BinaryError("malformed", `Cannot read DWARF: no .debug_${name}`, 0, image.format);
+	}
+	const what = s.name;
+	const bytes = r.slice(s.offset, s.fileSize, what);
+	let type = 1;
+	let size: number;
+	let header: number;
+	if (plain === undefined) {
+		if (bytes.length < 12 || latin1OrUtf8(bytes.subarray(0, 4)) !== "ZLIB") {
+			throw r.error(`${what} header (no "ZLIB")`, s.offset);
+		}
+		// The size is big-endian whatever the file's byte order.
+		const view = new DataView(bytes.buffer, bytes.byteOffset + 4, 8);
+		size = view.getUint32(0, false) * 0x100000000 + view.getUint32(4, false);
+		header = 12;
+	} else if (s.compressed === true) {
+		type = r.u32(s.offset, `${what} compression header`);
+		const is64 = image.ptrSize === 8;
+		size = is64
+			? r.u64(s.offset + 8, `${what} compression header`)
+			: r.u32(s.offset + 4, `${what} compression header`);
+		header = is64 ? 24 : 12;
+	} else {
+		return bytes;
+	}
+	if (type !== 1) {
+		throw new BinaryError(
+			"unsupported",
+			`Cannot read ${what}: compression type ${type} (only zlib, type 1, is read)`,
+			s.offset,
+			image.format,
+		);
+	}
+	const stream = bytes.subarray(header);
+	if (size > stream.length * maxRatio) {
+		throw r.error(`${what}: ${size} bytes from ${stream.length} compressed`, s.offset);
+	}
+	let out: Uint8Array;
+	try {
+		out = inflateSync(stream, { maxOutputLength: Math.max(size, 1) });
+	} catch (error) {
+		const why = error instanceof Error ? error.message : String(error);
+		throw new BinaryError(
+			"malformed",
+			`Cannot decompress ${what} at offset ${hex(s.offset)}: ${why}`,
+			s.offset,
+			image.format,
+		);
+	}
+	if (out.length !== size) {
+		throw r.error(`${what}: ${out.length} bytes decompressed, ${size} declared`, s.offset);
+	}
+	return out;
+}
+
+// A bounds-checked cursor over one decompressed DWARF section.
+class Cursor {
+	readonly bytes: Uint8Array;
+	pos = 0;
+	readonly #view: DataView;
+	readonly #le: boolean;
+	readonly #section: string;
+	readonly #format: Image["format"];
+
+	constructor(bytes: Uint8Array, section: string, image: Image) {
+		this.bytes = bytes;
+		this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+		this.#le = image.reader.littleEndian;
+		this.#section = section;
+		this.#format = image.format;
+	}
+
+	error(what: string, at: number, code: "malformed" | "unsupported" = "malformed"): BinaryError {
+		return new BinaryError(
+			code,
+			`Cannot read ${this.#section}: ${what} at offset ${hex(at)}`,
+			at,
+			this.#format,
+		);
+	}
+
+	check(length: number): void {
+		if (this.pos + length > this.bytes.length) {
+			throw new BinaryError(
+				"truncated",
+				`Cannot read ${this.#section}: offset ${hex(this.pos + length)} exceeds its size ${hex(this.bytes.length)}`,
+				this.pos,
+				this.#format,
+			);
+		}
+	}
+
+	skip(length: number): void {
+		this.check(length);
+		this.pos += length;
+	}
+
+	u8(): number {
+		this.check(1);
+		return this.bytes[this.pos++] as number;
+	}
+
+	u16(): number {
+		this.check(2);
+		const v = this.#view.getUint16(this.pos, this.#le);
+		this.pos += 2;
+		return v;
+	}
+
+	u32(): number {
+		this.check(4);
+		const v = this.#view.getUint32(this.pos, this.#le);
+		this.pos += 4;
+		return v;
+	}
+
+	u64(): number {
+		this.check(8);
+		const le = this.#le;
+		const lo = this.#view.getUint32(this.pos + (le ? 0 : 4), le);
+		const hi = this.#view.getUint32(this.pos + (le ? 4 : 0), le);
+		if (hi > 0x1fffff) throw this.error("value past 2^53", this.pos, "unsupported");
+		this.pos += 8;
+		return hi * 0x100000000 + lo;
+	}
+
+	offset(size: 4 | 8): number {
+		return size === 8 ? this.u64() : this.u32();
+	}
+
+	uleb(): number {
+		const at = this.pos;
+		let value = 0;
+		let scale = 1;
+		for (;;) {
+			const b = this.u8();
+			value += (b & 0x7f) * scale;
+			if (b < 0x80) break;
+			scale *= 128;
+			if (scale > 2 ** 56) throw this.error("LEB128 number past 2^53", at, "unsupported");
+		}
+		if (!Number.isSafeInteger(value))
+			throw this.error("LEB128 number past 2^53", at, "unsupported");
+		return value;
+	}
+
+	sleb(): number {
+		const at = this.pos;
+		let value = 0;
+		let scale = 1;
+		let b: number;
+		do {
+			b = this.u8();
+			value += (b & 0x7f) * scale;
+			scale *= 128;
+			if (scale > 2 ** 56) throw this.error("LEB128 number past 2^53", at, "unsupported");
+		} while (b >= 0x80);
+		if ((b & 0x40) !== 0) value -= scale;
+		return value;
+	}
+
+	/** Steps over a LEB128 number of any length (constants such as -1<<63 take ten bytes). */
+	skipLeb(): void {
+		while (this.u8() >= 0x80) {}
+	}
+
+	cstring(): string {
+		const start = this.pos;
+		this.skipCstring();
+		return latin1OrUtf8(this.bytes.subarray(start, this.pos - 1));
+	}
+
+	skipCstring(): void {
+		const nul = this.bytes.indexOf(0, this.pos);
+		if (nul < 0) throw this.error("string without a NUL terminator", this.pos);
+		this.pos = nul + 1;
+	}
+}
