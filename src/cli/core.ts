@@ -65,6 +65,7 @@ export function toJSON(r: CoreReport): unknown {
 	return {
 		goVersion: r.goVersion,
 		goarch: r.goarch,
+		layout: r.layout,
 		threads: r.threads.map((t) => ({
 			tid: t.tid,
 			pc: hex(t.pc),
@@ -139,7 +140,8 @@ function formatReport(r: CoreReport, s: ReturnType<typeof styleFor>): string {
 	const lines: string[] = [];
 	lines.push(
 		s.bold(`━━ core of ${r.command ?? "?"} · ${r.goVersion} linux/${r.goarch}`) +
-			(r.bias === 0 ? "" : s.dim(` · loaded at bias ${hex(r.bias)}`)),
+			(r.bias === 0 ? "" : s.dim(` · loaded at bias ${hex(r.bias)}`)) +
+			s.dim(r.layout === "dwarf" ? " · layout from DWARF" : " · layout from the table"),
 	);
 	lines.push(s.bold(`threads (${r.threads.length}):`));
 	for (const t of r.threads) {
