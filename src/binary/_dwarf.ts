@@ -1,7 +1,7 @@
 import { inflateSync } from "node:zlib";
 import { latin1OrUtf8 } from "./_bytes.js";
 import { BinaryError, hex } from "./_error.js";
-import { findSection, type Image } from "./_image.js";
+import { findSection, type Image, type Section } from "./_image.js";
 
 /** A struct type of the binary's DWARF: its byte size and the byte offset of each member. */
 export interface DwarfStruct {
@@ -12,7 +12,18 @@ export interface DwarfStruct {
 
 /** Returns whether the binary has DWARF debugging information (a `.debug_info`, plain or compressed). */
 export function hasDwarf(image: Image): boolean {
-	return findSection(image, ".debug_info", ".zdebug_info") !== undefined;
+	return findDebugSection(image, "info") !== undefined;
+}
+
+// ELF and PE name the sections .debug_* (.zdebug_* compressed), Mach-O __debug_* (__zdebug_*).
+function findDebugSection(
+	image: Image,
+	name: string,
+): { section: Section; zdebug: boolean } | undefined {
+	const plain = findSection(image, `.debug_${name}`, `__debug_${name}`);
+	if (plain !== undefined) return { section: plain, zdebug: false };
+	const z = findSection(image, `.zdebug_${name}`, `__zdebug_${name}`);
+	return z === undefined ? undefined : { section: z, zdebug: true };
 }
 
 /**
@@ -167,7 +178,9 @@ function readStructs(
 			open = { name, size, depth };
 			members = new Map();
 		}
-		if (inStruct && name !== undefined && location !== undefined) members.set(name, location);
+		if (inStruct && name !== undefined && location !== undefined && !members.has(name)) {
+			members.set(name, location);
+		}
 		if (a.children) depth++;
 	}
 }
@@ -287,21 +300,22 @@ function skipForm(c: Cursor, unit: Unit, form: number): void {
 // zlib never expands more than 1032:1; a declared size beyond that is a lie.
 const maxRatio = 1032;
 
-// The bytes of .debug_NAME: SHF_COMPRESSED (an Elf32/64_Chdr, then zlib), the .zdebug_NAME of
-// older linkers ("ZLIB", the size as 8 big-endian bytes, then zlib), or plain.
+// The bytes of .debug_NAME: SHF_COMPRESSED (an Elf32/64_Chdr, then zlib), .zdebug_NAME (what Go
+// writes for PE and Mach-O, and older ELF linkers did: "ZLIB", the size as 8 big-endian bytes,
+// then zlib), or plain.
 function debugSection(image: Image, name: string): Uint8Array {
 	const r = image.reader;
-	const plain = findSection(image, `.debug_${name}`);
-	const s = plain ?? findSection(image, `.zdebug_${name}`);
-	if (s === undefined) {
+	const found = findDebugSection(image, name);
+	if (found === undefined) {
 		throw new BinaryError("malformed", `Cannot read DWARF: no .debug_${name}`, 0, image.format);
 	}
+	const s = found.section;
 	const what = s.name;
 	const bytes = r.slice(s.offset, s.fileSize, what);
 	let type = 1;
 	let size: number;
 	let header: number;
-	if (plain === undefined) {
+	if (found.zdebug) {
 		if (bytes.length < 12 || latin1OrUtf8(bytes.subarray(0, 4)) !== "ZLIB") {
 			throw r.error(`${what} header (no "ZLIB")`, s.offset);
 		}
