@@ -61,7 +61,27 @@ function gdbOffsets(path: string, fields: readonly [string, string | null][]): n
 	return [...out.matchAll(/^\$\d+ = (\d+)$/gm)].map((m) => Number(m[1]));
 }
 
+// The member names gdb's ptype lists for each struct, in order, blank fields left out.
+function gdbMembers(path: string): string[][] {
+	const args = ["-nx", "-batch", "-iex", "set auto-load no", "-ex", "set language c"];
+	for (const s of structs) args.push("-ex", `ptype '${s}'`);
+	const out = execFileSync("gdb", [...args, path], { encoding: "utf8", maxBuffer: 1 << 24 });
+	return out
+		.split(/^type = /m)
+		.slice(1)
+		.map((t) =>
+			[...t.matchAll(/^ {4}\S.*?(\w+)(?:\[\d+\])*;$/gm)]
+				.map((m) => m[1] as string)
+				.filter((m) => m !== "_"),
+		);
+}
+
 function expectSameAsGdb(path: string, found: ReadonlyMap<string, DwarfStruct>): void {
+	const names = gdbMembers(path);
+	expect(names[0]).toContain("goid");
+	expect(
+		structs.map((s) => [...(found.get(s)?.members.keys() ?? [])].filter((m) => m !== "_")),
+	).toEqual(names);
 	const fields: [string, string | null][] = [];
 	const ours: (number | undefined)[] = [];
 	for (const s of structs) {
