@@ -1,4 +1,4 @@
-import { inflateSync } from "node:zlib";
+import { constants, inflateSync } from "node:zlib";
 import { latin1OrUtf8 } from "./_bytes.js";
 import { BinaryError, hex } from "./_error.js";
 import { findSection, type Image, type Section } from "./_image.js";
@@ -42,8 +42,8 @@ export function readDwarfStructs(
 	const found = new Map<string, DwarfStruct>();
 	const tables = new Map<number, Map<number, Abbrev>>();
 	const c = new Cursor(info, ".debug_info", image);
-	while (c.pos < info.length && found.size < wanted.size) {
-		const unit = readUnitHeader(c);
+	while (c.pos < info.size && found.size < wanted.size) {
+		const unit = readUnitHeader(c, info.size);
 		let abbrevs = tables.get(unit.abbrevOffset);
 		if (abbrevs === undefined) {
 			abbrevs = readAbbrevs(new Cursor(abbrev, ".debug_abbrev", image), unit.abbrevOffset);
@@ -81,7 +81,7 @@ interface Unit {
 	readonly offsetSize: 4 | 8;
 }
 
-function readUnitHeader(c: Cursor): Unit {
+function readUnitHeader(c: Cursor, sectionSize: number): Unit {
 	const start = c.pos;
 	let length = c.u32();
 	let offsetSize: 4 | 8 = 4;
@@ -92,7 +92,7 @@ function readUnitHeader(c: Cursor): Unit {
 		throw c.error(`unit length ${hex(length)}`, start);
 	}
 	const end = c.pos + length;
-	if (end > c.bytes.length) throw c.error(`unit of ${hex(length)} bytes`, start);
+	if (end > sectionSize) throw c.error(`unit of ${hex(length)} bytes`, start);
 	const version = c.u16();
 	if (version < 2 || version > 5) {
 		throw c.error(`unit of DWARF version ${version}`, start, "unsupported");
@@ -299,11 +299,22 @@ function skipForm(c: Cursor, unit: Unit, form: number): void {
 
 // zlib never expands more than 1032:1; a declared size beyond that is a lie.
 const maxRatio = 1032;
+// Compressed bytes inflated first; each further try inflates four times as many.
+const firstInflate = 128 << 10;
+
+/** A DWARF section's bytes, decompressed as far as they are needed. */
+interface DebugSection {
+	/** Its size, decompressed. */
+	readonly size: number;
+	/** The bytes from its start: at least `length` of them, or all. */
+	bytes(length: number): Uint8Array;
+}
 
 // The bytes of .debug_NAME: SHF_COMPRESSED (an Elf32/64_Chdr, then zlib), .zdebug_NAME (what Go
 // writes for PE and Mach-O, and older ELF linkers did: "ZLIB", the size as 8 big-endian bytes,
-// then zlib), or plain.
-function debugSection(image: Image, name: string): Uint8Array {
+// then zlib), or plain. A zlib stream is inflated from its start only as far as asked, so that a
+// reader that finds what it wants early does not inflate the rest.
+function debugSection(image: Image, name: string): DebugSection {
 	const r = image.reader;
 	const found = findDebugSection(image, name);
 	if (found === undefined) {
@@ -331,7 +342,7 @@ function debugSection(image: Image, name: string): Uint8Array {
 			: r.u32(s.offset + 4, `${what} compression header`);
 		header = is64 ? 24 : 12;
 	} else {
-		return bytes;
+		return { size: bytes.length, bytes: () => bytes };
 	}
 	if (type !== 1) {
 		throw new BinaryError(
@@ -345,36 +356,57 @@ function debugSection(image: Image, name: string): Uint8Array {
 	if (size > stream.length * maxRatio) {
 		throw r.error(`${what}: ${size} bytes from ${stream.length} compressed`, s.offset);
 	}
-	let out: Uint8Array;
-	try {
-		out = inflateSync(stream, { maxOutputLength: Math.max(size, 1) });
-	} catch (error) {
-		const why = error instanceof Error ? error.message : String(error);
-		throw new BinaryError(
-			"malformed",
-			`Cannot decompress ${what} at offset ${hex(s.offset)}: ${why}`,
-			s.offset,
-			image.format,
-		);
-	}
-	if (out.length !== size) {
-		throw r.error(`${what}: ${out.length} bytes decompressed, ${size} declared`, s.offset);
-	}
-	return out;
+	let out: Uint8Array = new Uint8Array(0);
+	let inflated = 0;
+	return {
+		size,
+		bytes(length) {
+			while (out.length < length && inflated < stream.length) {
+				inflated = Math.min(stream.length, Math.max(firstInflate, inflated * 4));
+				out = inflate(stream.subarray(0, inflated), inflated === stream.length, size, what, image);
+			}
+			if (inflated === stream.length && out.length !== size) {
+				throw r.error(`${what}: ${out.length} bytes decompressed, ${size} declared`, s.offset);
+			}
+			return out;
+		},
+	};
 }
 
-// A bounds-checked cursor over one decompressed DWARF section.
+// Inflates a zlib stream, or the start of one (then as much as those bytes give), into at most
+// `size` bytes.
+function inflate(
+	stream: Uint8Array,
+	whole: boolean,
+	size: number,
+	what: string,
+	image: Image,
+): Uint8Array {
+	try {
+		return inflateSync(stream, {
+			maxOutputLength: Math.max(size, 1),
+			...(whole ? {} : { finishFlush: constants.Z_SYNC_FLUSH }),
+		});
+	} catch (error) {
+		const why = error instanceof Error ? error.message : String(error);
+		throw new BinaryError("malformed", `Cannot decompress ${what}: ${why}`, 0, image.format);
+	}
+}
+
+// A bounds-checked cursor over one DWARF section, which it decompresses as far as it reads.
 class Cursor {
-	readonly bytes: Uint8Array;
+	bytes: Uint8Array;
 	pos = 0;
-	readonly #view: DataView;
+	#view: DataView;
+	readonly #source: DebugSection;
 	readonly #le: boolean;
 	readonly #section: string;
 	readonly #format: Image["format"];
 
-	constructor(bytes: Uint8Array, section: string, image: Image) {
-		this.bytes = bytes;
-		this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	constructor(source: DebugSection, section: string, image: Image) {
+		this.#source = source;
+		this.bytes = source.bytes(0);
+		this.#view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
 		this.#le = image.reader.littleEndian;
 		this.#section = section;
 		this.#format = image.format;
@@ -390,14 +422,21 @@ class Cursor {
 	}
 
 	check(length: number): void {
+		if (this.pos + length <= this.bytes.length) return;
+		if (this.pos + length <= this.#source.size) this.#load(this.pos + length);
 		if (this.pos + length > this.bytes.length) {
 			throw new BinaryError(
 				"truncated",
-				`Cannot read ${this.#section}: offset ${hex(this.pos + length)} exceeds its size ${hex(this.bytes.length)}`,
+				`Cannot read ${this.#section}: offset ${hex(this.pos + length)} exceeds its size ${hex(this.#source.size)}`,
 				this.pos,
 				this.#format,
 			);
 		}
+	}
+
+	#load(length: number): void {
+		this.bytes = this.#source.bytes(length);
+		this.#view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
 	}
 
 	skip(length: number): void {
@@ -481,7 +520,11 @@ class Cursor {
 	}
 
 	skipCstring(): void {
-		const nul = this.bytes.indexOf(0, this.pos);
+		let nul = this.bytes.indexOf(0, this.pos);
+		while (nul < 0 && this.bytes.length < this.#source.size) {
+			this.#load(this.bytes.length + 1);
+			nul = this.bytes.indexOf(0, this.pos);
+		}
 		if (nul < 0) throw this.error("string without a NUL terminator", this.pos);
 		this.pos = nul + 1;
 	}
