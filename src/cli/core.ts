@@ -21,14 +21,16 @@ together with the executable that made it: the threads and their registers, the 
 made the core, and every goroutine with its state and its stack, unwound with the binary's
 pcsp table. Memory the core leaves out (text, read-only data) is read from BINARY where the
 core's NT_FILE note says it was mapped (QEMU's cores have no NT_FILE: then at its link
-addresses moved by the load bias that AT_ENTRY gives). BINARY must have its symbol table
-(runtime.allgs).
+addresses moved by the load bias that AT_ENTRY gives). The offsets of the runtime's fields come
+from BINARY's DWARF, else (built with -ldflags=-w) from a table per Go version. BINARY must have
+its symbol table (runtime.allgs): not built with -ldflags=-s, not stripped.
 
-  --json   print one JSON document: goVersion, goarch, threads (tid, pc, sp, signal), signal
-           (name, code, addr, thread; null when none), goroutines (id, status, waitReason,
-           frames: function, file, line, pc, sp; createdBy: function, file, line, pc,
-           goroutine, null for goroutine 1), preempted (arm64: each goroutine stopped in
-           runtime.asyncPreempt: goroutine, pc, function, file, line, offset, sp, lr, pcsp,
+  --json   print one JSON document: goVersion, goarch, layout ("dwarf" or "table"), threads
+           (tid, pc, sp, signal), signal (name, code, addr, thread; null when none),
+           goroutines (id, status, waitReason, frames: function, file, line, pc, sp;
+           createdBy: function, file, line, pc, goroutine, null for goroutine 1), preempted
+           (arm64: each goroutine stopped in runtime.asyncPreempt: goroutine, pc, function,
+           file, line, offset, sp, lr, pcsp,
            splitSP: null off the split-SP windows, else window, spOffBy, returnAddress,
            returnFunction, unwinderCallerSP, realCallerSP; text: the sentence printed)
 
