@@ -41,13 +41,20 @@ export function readDwarfStructs(
 	const wanted = new Set(names);
 	const found = new Map<string, DwarfStruct>();
 	const tables = new Map<number, Map<number, Abbrev>>();
+	let abbrevBytes = 0;
 	const c = new Cursor(info, ".debug_info", image);
 	while (c.pos < info.size && found.size < wanted.size) {
 		const unit = readUnitHeader(c, info.size);
 		let abbrevs = tables.get(unit.abbrevOffset);
 		if (abbrevs === undefined) {
-			abbrevs = readAbbrevs(new Cursor(abbrev, ".debug_abbrev", image), unit.abbrevOffset);
+			const a = new Cursor(abbrev, ".debug_abbrev", image);
+			abbrevs = readAbbrevs(a, unit.abbrevOffset);
 			tables.set(unit.abbrevOffset, abbrevs);
+			// Units whose tables overlap would have the same bytes parsed again and again.
+			abbrevBytes += a.pos - unit.abbrevOffset;
+			if (abbrevBytes > 2 * abbrev.size + 4096) {
+				throw a.error("abbreviation tables that overlap, read", unit.abbrevOffset);
+			}
 		}
 		readStructs(c, unit, abbrevs, wanted, found);
 		c.pos = unit.end;

@@ -194,7 +194,7 @@ describe.each(["frames-go1.26-linux-amd64", "frames-go1.19-linux-arm64"])(
 						dwarfOutcome(withPlainSection(original, section, contents));
 					},
 				),
-				{ numRuns: 150 },
+				{ numRuns: 100 },
 			);
 		});
 
@@ -228,7 +228,7 @@ describe.each(["frames-go1.26-linux-amd64", "frames-go1.19-linux-arm64"])(
 						dwarfOutcome(bytes);
 					},
 				),
-				{ numRuns: 150 },
+				{ numRuns: 100 },
 			);
 			// A declared size past what zlib can expand to is refused before inflating.
 			const huge = original.slice();
