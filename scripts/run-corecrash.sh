@@ -11,13 +11,24 @@
 # Under qemu-aarch64 the core is QEMU's own (qemu_PROG_DATE_PID.core, the emulated process's memory
 # and registers; the `core` beside it is the x86-64 one of qemu itself, deleted).
 # GOGC=off keeps the garbage collector's workers from running while the dump is printed.
-# Usage: scripts/run-corecrash.sh [TOOLCHAIN [GOARCH]]   (default 1.24 amd64)
+# VARIANT builds it without the symbol table or DWARF, as shipped binaries often are, and makes
+# only the crash core: `s` (-ldflags=-s), `w` (-ldflags=-w), `sw` (-ldflags='-s -w'), `strip`
+# (built plainly, then run through strip); the binary's name ends in -VARIANT.
+# Usage: scripts/run-corecrash.sh [TOOLCHAIN [GOARCH [VARIANT]]]   (default 1.24 amd64)
 # CORECRASH_OUT names the directory to work in (default .cache/corecrash), so that test files that
 # delete their cores afterwards do not delete each other's.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 version="${1:-1.24}"
 arch="${2:-amd64}"
+variant="${3:-}"
+case "$variant" in
+"" | strip) ldflags= ;;
+s) ldflags=-s ;;
+w) ldflags=-w ;;
+sw) ldflags='-s -w' ;;
+*) echo "$0: VARIANT must be s, w, sw or strip, not '$variant'" >&2; exit 1 ;;
+esac
 out="${CORECRASH_OUT:-$root/.cache/corecrash}"
 mkdir -p "$out"
 # Test files run in parallel: one build at a time.
@@ -40,9 +51,10 @@ core | core.%p) ;;
 esac
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off GOWORK=off GOCACHE="$root/.cache/go-build"
 go="$("$root/scripts/go-toolchain.sh" "$version")"
-bin="$out/corecrash-go$version-linux-$arch"
+bin="$out/corecrash-go$version-linux-$arch${variant:+-$variant}"
 (cd "$root/test/binaries/corecrash" && GOOS=linux GOARCH="$arch" CGO_ENABLED=0 \
-	"$go" build -trimpath -buildvcs=false -o "$bin" .)
+	"$go" build -trimpath -buildvcs=false -ldflags="$ldflags" -o "$bin" .)
+if [ "$variant" = strip ]; then strip "$bin"; fi
 run="$out/run-$version-$arch"
 rm -rf "$run"
 mkdir -p "$run"
@@ -59,6 +71,11 @@ fi
 (cd "$run" && GOGC=off GOTRACEBACK=crash "$bin" crash >/dev/null 2>"$bin.crash.txt") || true
 mv "$run/core"* "$bin.crash.core"
 fallocate --dig-holes "$bin.crash.core"
+if [ -n "$variant" ]; then
+	rm -rf "$run"
+	echo "$bin"
+	exit 0
+fi
 # gcore of the live program, then its SIGQUIT dump.
 rm -f "$bin.gcore.core"
 (cd "$run" && GOGC=off GOTRACEBACK=crash exec "$bin" idle >"$run/idle.out" 2>"$bin.gcore.txt") &

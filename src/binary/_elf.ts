@@ -30,6 +30,7 @@ const relativeTypes: Readonly<Record<number, number>> = {
 };
 
 const maxHeaders = 0x10000;
+const shfCompressed = 0x800;
 
 /** Returns whether the bytes start with the ELF magic. */
 export function isElf(bytes: Uint8Array): boolean {
@@ -132,6 +133,7 @@ export function parseElf(file: Uint8Array | LazyFile): Image {
 				fileSize,
 				exec: (flags & 4) !== 0,
 				write: (flags & 1) !== 0,
+				...((flags & shfCompressed) !== 0 ? { compressed: true } : {}),
 			});
 		}
 		const strtab = raw[shstrndx];

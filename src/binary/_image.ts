@@ -14,6 +14,8 @@ export interface Section {
 	readonly fileSize: number;
 	readonly exec: boolean;
 	readonly write: boolean;
+	/** ELF SHF_COMPRESSED: the file bytes are an Elf32_Chdr or Elf64_Chdr and a compressed stream. */
+	readonly compressed?: true;
 }
 
 /** One loadable segment (ELF program header, Mach-O segment, PE section). */

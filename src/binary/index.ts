@@ -7,6 +7,7 @@ export {
 	parseModinfo,
 } from "./_buildinfo.js";
 export type { FileSource } from "./_bytes.js";
+export { type DwarfStruct, readDwarfStructs } from "./_dwarf.js";
 export { BinaryError, type BinaryErrorCode, type BinaryFormat } from "./_error.js";
 export { hasNonLeafFix, parseGoVersion } from "./_go-version.js";
 export type { Arch, Image, Section, Segment } from "./_image.js";

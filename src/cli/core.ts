@@ -23,22 +23,24 @@ together with the executable that made it: the threads and their registers, the 
 made the core, and every goroutine with its state and its stack, unwound with the binary's
 pcsp table. Memory the core leaves out (text, read-only data) is read from BINARY where the
 core's NT_FILE note says it was mapped (QEMU's cores have no NT_FILE: then at its link
-addresses moved by the load bias that AT_ENTRY gives). BINARY must have its symbol table
-(runtime.allgs).
+addresses moved by the load bias that AT_ENTRY gives). The offsets of the runtime's fields come
+from BINARY's DWARF, else (built with -ldflags=-w) from a table per Go version. BINARY must have
+its symbol table (runtime.allgs): not built with -ldflags=-s, not stripped.
 
   --goroutine N  also print goroutine N's stack words around its SP (a few below it, then
                  upwards), each with the frame whose SP it is and what its value points at
   --words N      how many words --goroutine prints (default 32, at most 4096)
-  --json   print one JSON document: goVersion, goarch, threads (tid, pc, sp, signal), signal
-           (name, code, addr, thread; null when none), goroutines (id, status, waitReason,
-           frames: function, file, line, pc, sp; createdBy: function, file, line, pc,
-           goroutine, null for goroutine 1), preempted (arm64: each goroutine stopped in
-           runtime.asyncPreempt: goroutine, pc, function, file, line, offset, sp, lr, pcsp,
-           splitSP: null off the split-SP windows, else window, spOffBy, returnAddress,
-           returnFunction, unwinderCallerSP, realCallerSP; text: the sentence printed),
-           registerValues (the signalled thread's registers that point at code, a goroutine's
-           stack or its g: name, value, target), stackWords (with --goroutine: goroutine, sp,
-           words: address, value, frameSP, target; null without it)
+  --json         print one JSON document: goVersion, goarch, layout ("dwarf" or "table"),
+                 threads (tid, pc, sp, signal), signal (name, code, addr, thread; null when
+                 none), goroutines (id, status, waitReason, frames: function, file, line, pc,
+                 sp; createdBy: function, file, line, pc, goroutine, null for goroutine 1),
+                 preempted (arm64: each goroutine stopped in runtime.asyncPreempt: goroutine,
+                 pc, function, file, line, offset, sp, lr, pcsp, splitSP: null off the split-SP
+                 windows, else window, spOffBy, returnAddress, returnFunction, unwinderCallerSP,
+                 realCallerSP; text: the sentence printed), registerValues (the signalled
+                 thread's registers that point at code, a goroutine's stack or its g: name,
+                 value, target), stackWords (with --goroutine: goroutine, sp, words: address,
+                 value, frameSP, target; null without it)
 
 Exit status: 0 done, 1 a file could not be read (one line saying what and where), 2 usage error.
 `;
@@ -99,6 +101,7 @@ export function toJSON(r: CoreReport): unknown {
 	return {
 		goVersion: r.goVersion,
 		goarch: r.goarch,
+		layout: r.layout,
 		threads: r.threads.map((t) => ({
 			tid: t.tid,
 			pc: hex(t.pc),
@@ -191,7 +194,8 @@ function formatReport(r: CoreReport, s: ReturnType<typeof styleFor>): string {
 	const lines: string[] = [];
 	lines.push(
 		s.bold(`━━ core of ${r.command ?? "?"} · ${r.goVersion} linux/${r.goarch}`) +
-			(r.bias === 0 ? "" : s.dim(` · loaded at bias ${hex(r.bias)}`)),
+			(r.bias === 0 ? "" : s.dim(` · loaded at bias ${hex(r.bias)}`)) +
+			s.dim(r.layout === "dwarf" ? " · layout from DWARF" : " · layout from the table"),
 	);
 	lines.push(s.bold(`threads (${r.threads.length}):`));
 	for (const t of r.threads) {

@@ -1,8 +1,8 @@
-import { type FileSource, type GoBinary, parseGoVersion } from "../binary/index.js";
+import type { FileSource, GoBinary } from "../binary/index.js";
 import { type CoreFile, type FileMapping, parseCoreFile } from "./_core-file.js";
 import { CoreError, hex } from "./_error.js";
 import { type CoreGoroutine, readGoroutines } from "./_goroutines.js";
-import { layoutVersions, runtimeLayout } from "./_layout.js";
+import { chooseLayout, type LayoutSource } from "./_layout.js";
 import { Memory } from "./_memory.js";
 import { type AsyncPreemption, checkPreempted } from "./_preempted.js";
 import { hasFaultAddr, signalName } from "./_signals.js";
@@ -41,6 +41,8 @@ export interface CoreReport {
 	readonly goroutines: readonly CoreGoroutine[];
 	/** The goroutines stopped in runtime.asyncPreempt, checked against the split-SP windows (arm64). */
 	readonly preempted: readonly AsyncPreemption[];
+	/** Where the offsets of runtime.g, m and gobuf came from: the binary's DWARF or the table. */
+	readonly layout: LayoutSource;
 	/** The registers of the thread that took the signal whose values point at code, a stack or a g. */
 	readonly registerValues: readonly RegisterValue[];
 	/** The stack words asked for with {@link CoreOptions.stackWords}. */
@@ -67,17 +69,7 @@ export function readCore(bin: GoBinary, source: FileSource, options: CoreOptions
 	}
 	if (bin.format !== "elf")
 		throw new CoreError("mismatch", `The binary is ${bin.format}, not ELF`, 0);
-	const goVersion = bin.buildInfo?.goVersion;
-	const release = goVersion === undefined ? undefined : parseGoVersion(goVersion);
-	const layout = release === undefined ? undefined : runtimeLayout(release.minor);
-	if (goVersion === undefined || layout === undefined) {
-		const known = layoutVersions.map((v) => `1.${v}`).join(", ");
-		throw new CoreError(
-			"unsupported",
-			`${goVersion ?? "A binary without buildinfo"}: gocrash knows the runtime layout of Go ${known} only`,
-			0,
-		);
-	}
+	const { layout, source: layoutSource } = chooseLayout(bin);
 	const { bias, mappings } = placeExecutable(bin, core);
 	const mem = new Memory(core, bin.image, bias, mappings);
 	checkSameExecutable(bin, core, mappings, bias);
@@ -98,7 +90,7 @@ export function readCore(bin: GoBinary, source: FileSource, options: CoreOptions
 	});
 	const words = options.stackWords;
 	return {
-		goVersion,
+		goVersion: bin.buildInfo?.goVersion ?? "unknown",
 		goarch: core.arch,
 		command: core.command,
 		bias,
@@ -112,6 +104,7 @@ export function readCore(bin: GoBinary, source: FileSource, options: CoreOptions
 		signal,
 		preempted: checkPreempted(bin, core.arch, mem, bias, goroutines),
 		goroutines,
+		layout: layoutSource,
 		registerValues,
 		stackWords:
 			words === undefined

@@ -183,13 +183,17 @@ function stack(
 	return unwound("sched", unwind({ pc, sp, lr, trap: false }));
 }
 
+const symbolsNeeded = ["runtime.allgs", "runtime.gStatusStrings", "runtime.waitReasonStrings"];
+
 // The address of a runtime variable in the process.
 function symbol(c: GoroutineContext, name: string): number {
 	const addr = c.bin.image.symbols.get(name);
 	if (addr === undefined) {
 		throw new CoreError(
 			"unsupported",
-			`The binary has no symbol ${name} (stripped?): cannot find the goroutines`,
+			c.bin.image.hasSymbols
+				? `The binary's symbol table has no ${name}: gocrash core cannot find the goroutines without it`
+				: `The binary has no symbol table (built with -ldflags=-s, or stripped): gocrash core needs ${symbolsNeeded.join(", ")} from it; use the unstripped binary from the build`,
 			0,
 		);
 	}

@@ -1,8 +1,13 @@
+import { type GoBinary, type Image, parseGoVersion, readDwarfStructs } from "../binary/index.js";
+import { CoreError } from "./_error.js";
+
 /**
  * Byte offsets of the runtime's fields that gocrash reads from a core (64-bit targets; the
- * structs hold only words and smaller fields, so amd64 and arm64 agree). Taken from the DWARF of
- * binaries built by Debian's toolchains and checked against it by test/binaries/core.test.ts
- * (gdb `print &((runtime.g *)0)->goid` and so on), so no DWARF is needed at run time.
+ * structs hold only words and smaller fields, so amd64 and arm64 agree). They come from the
+ * binary's DWARF (runtime.g, runtime.stack, runtime.gobuf and runtime.m) when it has them, else
+ * from a table per Go version, for binaries built with -ldflags=-w. test/binaries/core.test.ts
+ * and core-arm64.test.ts check that the table equals the DWARF of the binaries every Debian
+ * toolchain builds, and the DWARF reader against gdb.
  */
 export interface RuntimeLayout {
 	/**
@@ -65,10 +70,10 @@ const rows: ReadonlyMap<number, Row> = new Map([
 	[26, [48, 56, 104, 112, 144, 152, 176, 208, 288, 280, 0, 8, 32, 40, 64, 184]],
 ]);
 
-/** The Go minor versions (1.N) whose layout gocrash knows. */
+/** The Go minor versions (1.N) whose layout the table holds. */
 export const layoutVersions: readonly number[] = [...rows.keys()];
 
-/** Returns the runtime layout of Go 1.`minor`, or undefined when gocrash does not know it. */
+/** Returns the table's runtime layout of Go 1.`minor`, or undefined when it has none. */
 export function runtimeLayout(minor: number): RuntimeLayout | undefined {
 	const r = rows.get(minor);
 	if (r === undefined) return undefined;
@@ -108,4 +113,94 @@ export function runtimeLayout(minor: number): RuntimeLayout | undefined {
 		gobuf: { sp, pc, lr, bp },
 		m: { procid, curg },
 	};
+}
+
+/** Where a layout came from: the binary's DWARF, or the table for its Go version. */
+export type LayoutSource = "dwarf" | "table";
+
+/** The fields read from each struct, as `struct.member` in Go's names. */
+const wantedFields = {
+	"runtime.g": [
+		"stack",
+		"m",
+		"sched",
+		"syscallsp",
+		"syscallpc",
+		"atomicstatus",
+		"goid",
+		"waitreason",
+		"lockedm",
+		"gopc",
+	],
+	"runtime.stack": ["lo", "hi"],
+	"runtime.gobuf": ["sp", "pc", "lr", "bp"],
+	"runtime.m": ["procid", "curg"],
+} as const;
+
+/**
+ * Reads the runtime layout from the binary's DWARF: undefined when it has none, else the layout
+ * or the `struct.member` names it lacks (g.parentGoid is optional: Go 1.20 added it).
+ */
+export function dwarfLayout(image: Image): RuntimeLayout | { missing: string[] } | undefined {
+	const structs = readDwarfStructs(image, Object.keys(wantedFields));
+	if (structs === undefined) return undefined;
+	const missing: string[] = [];
+	const field = <S extends keyof typeof wantedFields>(
+		struct: S,
+		member: (typeof wantedFields)[S][number],
+	): number => {
+		const at = structs.get(struct)?.members.get(member);
+		if (at === undefined) missing.push(`${struct}.${member}`);
+		return at ?? -1;
+	};
+	const stack = field("runtime.g", "stack");
+	const layout: RuntimeLayout = {
+		g: {
+			stackLo: stack + field("runtime.stack", "lo"),
+			stackHi: stack + field("runtime.stack", "hi"),
+			m: field("runtime.g", "m"),
+			sched: field("runtime.g", "sched"),
+			syscallsp: field("runtime.g", "syscallsp"),
+			syscallpc: field("runtime.g", "syscallpc"),
+			atomicstatus: field("runtime.g", "atomicstatus"),
+			goid: field("runtime.g", "goid"),
+			waitreason: field("runtime.g", "waitreason"),
+			lockedm: field("runtime.g", "lockedm"),
+			gopc: field("runtime.g", "gopc"),
+			parentGoid: structs.get("runtime.g")?.members.get("parentGoid") ?? null,
+		},
+		gobuf: {
+			sp: field("runtime.gobuf", "sp"),
+			pc: field("runtime.gobuf", "pc"),
+			lr: field("runtime.gobuf", "lr"),
+			bp: field("runtime.gobuf", "bp"),
+		},
+		m: { procid: field("runtime.m", "procid"), curg: field("runtime.m", "curg") },
+	};
+	return missing.length > 0 ? { missing } : layout;
+}
+
+/**
+ * The runtime layout of the binary: from its DWARF when that has every field, else the table's
+ * for its Go version; when neither, one CoreError saying what is missing and what to do.
+ */
+export function chooseLayout(bin: GoBinary): { layout: RuntimeLayout; source: LayoutSource } {
+	const fromDwarf = dwarfLayout(bin.image);
+	if (fromDwarf !== undefined && !("missing" in fromDwarf)) {
+		return { layout: fromDwarf, source: "dwarf" };
+	}
+	const goVersion = bin.buildInfo?.goVersion;
+	const release = goVersion === undefined ? undefined : parseGoVersion(goVersion);
+	const table = release === undefined ? undefined : runtimeLayout(release.minor);
+	if (table !== undefined) return { layout: table, source: "table" };
+	const known = layoutVersions.map((v) => `1.${v}`).join(", ");
+	const dwarf =
+		fromDwarf === undefined
+			? "no DWARF (built with -ldflags=-w, or stripped)"
+			: `DWARF without ${fromDwarf.missing.join(", ")}`;
+	const message =
+		release === undefined
+			? `The binary has no Go version (${goVersion ?? "no buildinfo"}) and ${dwarf}: gocrash cannot tell where the runtime keeps the goroutines' fields; use a binary built without -ldflags=-w`
+			: `The ${goVersion} binary has ${dwarf}, and gocrash's runtime layout table has Go ${known} only: ${fromDwarf === undefined ? "rebuild without -ldflags=-w, or " : ""}use a gocrash that knows Go 1.${release.minor}`;
+	throw new CoreError("unsupported", message, 0);
 }

@@ -1,8 +1,10 @@
 // What `gocrash core --json` and `gocrash parse` say of the same moment, in terms that compare.
 import { execFile } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect } from "vitest";
+import { parseImage } from "../../src/binary/index.js";
+import { dwarfLayout, layoutVersions, runtimeLayout } from "../../src/core/index.js";
 import { parseCrashes } from "../../src/traceback/index.js";
 import { runGocrash } from "./_cli.js";
 
@@ -12,6 +14,7 @@ const root = new URL("../../", import.meta.url).pathname;
 export interface CoreJson {
 	goVersion: string;
 	goarch: string;
+	layout: "dwarf" | "table";
 	threads: { tid: number; pc: string; sp: string; signal: string | null }[];
 	signal: { name: string; code: number; addr: string | null; thread: number } | null;
 	goroutines: {
@@ -101,17 +104,18 @@ export function printedState(g: CoreJson["goroutines"][number]): string {
 export const CORE_VERSIONS = ["1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26"];
 
 /**
- * Runs `scripts/SCRIPT VERSION ...args` for each of {@link CORE_VERSIONS} before the file's tests
+ * Runs `scripts/SCRIPT VERSION ...args` for each of `versions` (all {@link CORE_VERSIONS}) before the file's tests
  * (each prints the path of the binary it ran, its crash text and core beside it); the cores are
  * deleted after them. Returns the binaries by version, filled once the tests run.
  */
 export function coresForEachVersion(
 	script: string,
 	args: readonly string[] = [],
+	versions: readonly string[] = CORE_VERSIONS,
 ): Record<string, string> {
 	const binaries: Record<string, string> = {};
 	beforeAll(async () => {
-		for (const v of CORE_VERSIONS) {
+		for (const v of versions) {
 			const { stdout } = await promisify(execFile)(`${root}scripts/${script}`, [v, ...args], {
 				encoding: "utf8",
 			});
@@ -172,4 +176,13 @@ export function expectPrintedGoroutines(
 			expect(g.frames, `goroutine ${g.id}`).toEqual(w.frames);
 		}
 	}
+}
+
+/** Checks that the runtime layout table of Go `version` equals what the DWARF of `bin` says. */
+export function expectTableEqualsDwarf(bin: string, version: string): void {
+	const minor = Number(version.split(".")[1]);
+	expect(layoutVersions).toContain(minor);
+	const fromDwarf = dwarfLayout(parseImage(readFileSync(bin)));
+	expect(fromDwarf).toBeDefined();
+	expect(fromDwarf).toEqual(runtimeLayout(minor));
 }

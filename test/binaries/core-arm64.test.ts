@@ -4,6 +4,7 @@ import {
 	CORE_VERSIONS,
 	coresForEachVersion,
 	expectPrintedGoroutines,
+	expectTableEqualsDwarf,
 	printedGoroutines,
 	readCoreJson,
 } from "./_core-json.js";
@@ -17,6 +18,7 @@ describe.each(CORE_VERSIONS)("go%s linux/arm64 under qemu-aarch64", (v) => {
 		const got = await readCoreJson(bin, `${bin}.crash.core`);
 		expect(got.goVersion).toMatch(new RegExp(`^go${v.replace(".", "\\.")}`));
 		expect(got.goarch).toBe("arm64");
+		expect(got.layout).toBe("dwarf");
 		// No NT_SIGINFO: the signal is the dumping thread's pr_cursig, without a code.
 		expect(got.signal).toEqual({
 			name: "SIGABRT",
@@ -27,3 +29,10 @@ describe.each(CORE_VERSIONS)("go%s linux/arm64 under qemu-aarch64", (v) => {
 		expectPrintedGoroutines(got, want, v);
 	}, 60_000);
 });
+
+test.each(CORE_VERSIONS)(
+	"go%s linux/arm64: the runtime layout table equals the binary's DWARF",
+	(v) => {
+		expectTableEqualsDwarf(binaries[v] as string, v);
+	},
+);
