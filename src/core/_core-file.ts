@@ -62,6 +62,8 @@ export interface CoreFile {
 	readonly command: string | undefined;
 }
 
+/** The auxiliary vector's AT_ENTRY: the executable's entry point in the process. */
+export const atEntry = 9;
 const ptLoad = 1;
 const ptNote = 4;
 const ntPrstatus = 1;
@@ -262,7 +264,16 @@ interface NoteContents {
 	command: string | undefined;
 }
 
-function readNotes(v: DataView, base: number, arch: CoreArch, out: NoteContents): void {
+/** One ELF note: its name (up to 8 bytes), type, and description, `at` its offset in the file. */
+export interface ElfNote {
+	readonly name: string;
+	readonly type: number;
+	readonly desc: DataView;
+	readonly at: number;
+}
+
+/** The notes of a note segment `v` read at file offset `base`; a note that overruns it fails. */
+export function* elfNotes(v: DataView, base: number): Generator<ElfNote> {
 	const align = (n: number): number => Math.ceil(n / 4) * 4;
 	let at = 0;
 	while (at + 12 <= v.byteLength) {
@@ -277,13 +288,38 @@ function readNotes(v: DataView, base: number, arch: CoreArch, out: NoteContents)
 				base + at,
 			);
 		}
-		const name = String.fromCharCode(
-			...new Uint8Array(v.buffer, at + 12, Math.max(0, Math.min(namesz, 8) - 1)),
-		);
-		const desc = new DataView(v.buffer, descAt, descsz);
-		if (name === "CORE") readNote(type, desc, base + descAt, arch, out);
+		const nameBytes = new Uint8Array(v.buffer, v.byteOffset + at + 12, Math.min(namesz, 8));
+		const nul = nameBytes.indexOf(0);
+		// The name is NUL-terminated and padded; Go's linker writes "Go\0\0" with namesz 4.
+		const name = String.fromCharCode(...(nul < 0 ? nameBytes : nameBytes.subarray(0, nul)));
+		yield {
+			name,
+			type,
+			desc: new DataView(v.buffer, v.byteOffset + descAt, descsz),
+			at: base + descAt,
+		};
 		at = descAt + align(descsz);
 	}
+}
+
+function readNotes(v: DataView, base: number, arch: CoreArch, out: NoteContents): void {
+	for (const n of elfNotes(v, base)) {
+		if (n.name === "CORE") readNote(n.type, n.desc, n.at, arch, out);
+	}
+}
+
+/** Where the core file holds the memory at `addr`: its offset in the file and how many bytes from there. */
+export function heldBytes(
+	core: CoreFile,
+	addr: number,
+): { offset: number; length: number } | undefined {
+	const load = core.loads.find(
+		(l) => addr >= l.vaddr && addr < l.vaddr + l.fileSize && l.fileSize > 0,
+	);
+	if (load === undefined) return undefined;
+	const offset = load.offset + (addr - load.vaddr);
+	const length = Math.min(load.vaddr + load.fileSize - addr, core.source.size - offset);
+	return length > 0 ? { offset, length } : undefined;
 }
 
 function readNote(type: number, d: DataView, at: number, arch: CoreArch, out: NoteContents): void {
