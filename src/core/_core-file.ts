@@ -71,8 +71,10 @@ const ntPrpsinfo = 3;
 const ntAuxv = 6;
 const ntFile = 0x46494c45;
 const ntSiginfo = 0x53494749;
-const maxNotes = 256 << 20;
-const maxSegments = 1 << 22;
+// Go runs at most 10000 threads (debug.SetMaxThreads), each with a few KiB of notes.
+const maxNotes = 64 << 20;
+// Linux maps 65530 areas at most by default (vm.max_map_count); 2^20 headers are 56 MiB.
+const maxSegments = 1 << 20;
 
 const amd64Registers = [
 	"r15",
@@ -200,8 +202,14 @@ export function parseCoreFile(source: FileSource): CoreFile {
 		const shoff = need64(eh, 40, "section header offset", 0);
 		phnum = r.bytes(shoff, 64, "section header 0").getUint32(44, true);
 	}
-	if (phentsize < 56)
-		throw new CoreError("malformed", `Cannot read program headers: entry size ${phentsize}`, 54);
+	// As Go's debug/elf: a larger entry size would make the headers' bytes up to 4 GiB.
+	if (phentsize !== 56) {
+		throw new CoreError(
+			"malformed",
+			`Cannot read program headers: entry size ${phentsize} is not ELF64's 56`,
+			54,
+		);
+	}
 	if (phnum > maxSegments || phoff + phnum * phentsize > r.size) {
 		throw new CoreError(
 			"truncated",
