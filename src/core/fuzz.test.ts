@@ -21,9 +21,15 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { BinaryError, type FileSource, type GoBinary, parseGoBinary } from "../binary/index.js";
+import {
+	BinaryError,
+	type FileSource,
+	findFunctionByName,
+	type GoBinary,
+	parseGoBinary,
+} from "../binary/index.js";
 import { type CoreFile, elfNotes, heldBytes, parseCoreFile } from "./_core-file.js";
-import { CoreError, type CoreReport, readCore } from "./index.js";
+import { CoreError, type CoreReport, readCore, runtimeLayout } from "./index.js";
 
 const root = new URL("../../", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "gocrash-core-fuzz-"));
@@ -277,4 +283,28 @@ describe.each(cores)("%s", (_, get) => {
 			{ numRuns: 20 },
 		);
 	}, 120_000);
+});
+
+test("a stack that returns to itself (arm64): one line, as the runtime's traceback stuck", () => {
+	const s = cores[2][1]();
+	// A parked goroutine's g.sched.pc and the word at its g.sched.sp both set to the entry of
+	// main.deref: at its entry the frame is empty (pcsp 0), so its caller is at the same sp, at
+	// the pc read there, main.deref's entry again.
+	const g = s.report.goroutines.find((x) => x.from === "sched");
+	const layout = runtimeLayout(26);
+	const deref = findFunctionByName(s.bin, "main.deref")[0];
+	if (g === undefined || layout === undefined || deref === undefined) throw new Error("no subject");
+	const entry = BigInt(s.bin.pclntab.func(deref).entry + s.report.bias);
+	const sched = g.gp + layout.g.sched;
+	const sp = g.frames[0]?.sp ?? 0;
+	const edits = new Map<number, number>();
+	for (const addr of [sched + layout.gobuf.pc, sp]) {
+		const held = heldBytes(s.core, addr);
+		if (held === undefined) throw new Error(`${addr} is not in the core`);
+		for (let i = 0; i < 8; i++)
+			edits.set(held.offset + i, Number((entry >> BigInt(8 * i)) & 0xffn));
+	}
+	expect(outcome(s.bin, s.fd, s.size, edits)).toEqual({
+		error: expect.stringMatching(/^CoreError: .*main\.deref.*stuck/),
+	});
 });
