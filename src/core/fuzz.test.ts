@@ -267,6 +267,50 @@ describe.each(cores)("%s", (_, get) => {
 		);
 	}, 120_000);
 
+	test("a segment split in two inside a page: the same report", () => {
+		// The program headers moved to the end of the file, with the segment holding the first
+		// goroutine's g split 0x18 bytes into the g: the same memory, so the same report.
+		const s = get();
+		const head = new Uint8Array(64);
+		s.core.source.read(head, 0);
+		const eh = new DataView(head.buffer);
+		const phoff = Number(eh.getBigUint64(32, true));
+		const phnum = eh.getUint16(56, true);
+		const table = new Uint8Array(phnum * 56);
+		s.core.source.read(table, phoff);
+		const gp = s.report.goroutines[0]?.gp ?? 0;
+		const t = new DataView(table.buffer);
+		const field = (i: number, at: number) => Number(t.getBigUint64(i * 56 + at, true));
+		const j = Array.from({ length: phnum }, (_, i) => i).find(
+			(i) =>
+				t.getUint32(i * 56, true) === 1 && gp >= field(i, 16) && gp < field(i, 16) + field(i, 32),
+		);
+		if (j === undefined) throw new Error(`no segment holds ${gp}`);
+		const k = gp + 0x18 - field(j, 16);
+		const split = new Uint8Array((phnum + 1) * 56);
+		split.set(table.subarray(0, (j + 1) * 56));
+		split.set(table.subarray(j * 56), (j + 1) * 56);
+		const v = new DataView(split.buffer);
+		const set = (i: number, at: number, value: number) =>
+			v.setBigUint64(i * 56 + at, BigInt(value), true);
+		set(j, 32, k);
+		set(j, 40, k);
+		for (const [at, d] of [
+			[8, k],
+			[16, k],
+			[32, -k],
+			[40, -k],
+		] as const)
+			set(j + 1, at, field(j, at) + d);
+		const at = Math.ceil(s.size / 8) * 8;
+		const edits = new Map<number, number>();
+		for (const [i, b] of split.entries()) edits.set(at + i, b);
+		for (let i = 0; i < 8; i++) edits.set(32 + i, Number((BigInt(at) >> BigInt(8 * i)) & 0xffn));
+		edits.set(56, (phnum + 1) & 0xff);
+		edits.set(57, (phnum + 1) >> 8);
+		expect(outcome(s.bin, s.fd, at + split.length, edits)).toEqual(s.report);
+	});
+
 	test("bytes flipped in notes the reader ignores: the same report", () => {
 		const s = get();
 		if (s.ignored.length === 0) return;
