@@ -4,12 +4,14 @@
 // the executable's first page, and with it its build id notes: the line names both ids, which
 // `go tool buildid` and `readelf -n` must print too. QEMU's cores have no NT_FILE, so the entry
 // point and the read-only data tell. Made by scripts/run-corecrash.sh in a directory of their own.
+// Last, the built command line on truncated copies of the kernel's core.
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { CLI } from "../_serve.js";
 import { runGocrash } from "./_cli.js";
 import { readCoreJson } from "./_core-json.js";
 
@@ -119,5 +121,49 @@ describe("linux/arm64, QEMU's core of the Go 1.26 build (no NT_FILE, no build id
 		expect(line).toMatch(
 			/: The core's entry point \(AT_ENTRY\) 0x[0-9a-f]+ is not the binary's, 0x[0-9a-f]+: not the binary that made this core;/,
 		);
+	}, 60_000);
+});
+
+describe("the built command line on a truncated kernel core", () => {
+	const bin = () => made("1.26", "amd64");
+	function cut(length: number): string {
+		const path = join(dir, `cut-${length}.core`);
+		const bytes = new Uint8Array(length);
+		const fd = openSync(`${bin()}.crash.core`, "r");
+		readSync(fd, bytes, 0, length, 0);
+		closeSync(fd);
+		writeFileSync(path, bytes);
+		return path;
+	}
+	const gocrash = (...args: string[]) =>
+		run(process.execPath, [CLI, ...args]).then(
+			(r) => ({ code: 0, ...r }),
+			(error: { code: number; stdout: string; stderr: string }) => error,
+		);
+
+	// Cut in the ELF header, in the program headers, in the notes (at 0x708, 31 program headers
+	// after the header), in the executable's first page and in the goroutines' stacks.
+	test.each([40, 0x200, 0x900, 0x4800, 0x50000])(
+		"cut at %i bytes: one line, exit status 1",
+		async (length) => {
+			const path = cut(length);
+			const r = await gocrash("core", bin(), path);
+			expect(r.code).toBe(1);
+			expect(r.stdout).toBe("");
+			expect(r.stderr).toMatch(
+				new RegExp(
+					`^gocrash core: ${path.replace(/[.]/g, "\\.")}: (Cannot read|Not a core file)[^\n]*\n$`,
+				),
+			);
+		},
+		60_000,
+	);
+
+	test("cut where only memory it does not read is lost: what it prints is the whole core's", async () => {
+		const whole = await gocrash("core", "--json", bin(), `${bin()}.crash.core`);
+		const r = await gocrash("core", "--json", bin(), cut(20 << 20));
+		expect(r.stderr).toBe("");
+		expect(r.code).toBe(0);
+		expect(r.stdout).toBe(whole.stdout);
 	}, 60_000);
 });
