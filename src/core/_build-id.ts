@@ -4,7 +4,7 @@ import { CoreError } from "./_error.js";
 
 /** The build ids an ELF executable's notes carry, each undefined when it has none. */
 export interface BuildIds {
-	/** NT_GNU_BUILD_ID, in hex (the Go linker writes one since Go 1.26, external linkers always). */
+	/** NT_GNU_BUILD_ID, in hex (the Go linker writes one since Go 1.24). */
 	readonly gnu: string | undefined;
 	/** Go's own build id (`go tool buildid`), from the "Go" note of .note.go.buildid. */
 	readonly go: string | undefined;

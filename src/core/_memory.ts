@@ -131,7 +131,7 @@ export class Memory {
 		if (offset + (end - start) > size) {
 			throw new CoreError(
 				"truncated",
-				`Cannot read ${what}: core file offset ${hex(offset + (end - start))} exceeds file size ${hex(size)}`,
+				`Cannot read ${what}: the core file ends at ${hex(size)}, before the page at ${hex(offset)} that holds it (a truncated core: was a core size limit such as ulimit -c reached?)`,
 				offset,
 			);
 		}
