@@ -2,7 +2,7 @@
 // gcore on linux/amd64, QEMU's on linux/arm64, made by scripts/run-corecrash.sh in a directory of
 // their own) truncated at every structurally interesting offset and with bytes flipped in the ELF
 // and program headers, each note, and the runtime's memory (allgs, the g structs, the stacks),
-// read with their own binary and with another build's. The outcome is a report or a CoreError or
+// read with their own binary and with another build's (and goroutine 1's stack words named). The outcome is a report or a CoreError or
 // BinaryError of one line, never anything else, and no read is huge. Where the answer is decidable
 // it must be right: flips in bytes the reader ignores give the original report, and the binary of
 // another build never gives one.
@@ -91,7 +91,7 @@ function outcome(
 	edits: ReadonlyMap<number, number> = new Map(),
 ): CoreReport | { error: string } {
 	try {
-		return readCore(bin, source(fd, size, edits));
+		return readCore(bin, source(fd, size, edits), { stackWords: { goroutine: 1, count: 64 } });
 	} catch (error) {
 		if (!(error instanceof CoreError || error instanceof BinaryError)) throw error;
 		expect(error.message).toMatch(/^\S[^\n]*$/);
@@ -109,8 +109,11 @@ function subject(name: string, kind: "crash" | "gcore", otherName: string): () =
 		fds.push(fd);
 		const size = fstatSync(fd).size;
 		const core = parseCoreFile(source(fd, size, new Map()));
-		const report = readCore(bin, source(fd, size, new Map()));
+		const report = readCore(bin, source(fd, size, new Map()), {
+			stackWords: { goroutine: 1, count: 64 },
+		});
 		expect(report.goroutines.length).toBeGreaterThan(10);
+		expect(report.stackWords?.words.length).toBeGreaterThan(32);
 		s = { bin, other, fd, size, core, report, ...interesting(bin, core, report) };
 		return s;
 	};
