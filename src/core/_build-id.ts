@@ -86,7 +86,10 @@ export function coreBuildIds(
 	if (exe === undefined || first === undefined) return undefined;
 	const held = heldBytes(core, first.start);
 	if (held === undefined) return undefined;
-	const head = new Uint8Array(Math.min(held.length, headerBytes, first.end - first.start));
+	// A damaged NT_FILE may end a mapping before its start.
+	const head = new Uint8Array(
+		Math.max(0, Math.min(held.length, headerBytes, first.end - first.start)),
+	);
 	core.source.read(head, held.offset);
 	return { ...readBuildIds(head, sections), path: exe.path };
 }

@@ -149,6 +149,10 @@ function interesting(bin: GoBinary, core: CoreFile, report: CoreReport) {
 			for (const p of [header, header + 4, header + 8, n.at, n.at + (n.desc.byteLength >> 1)]) {
 				points.add(p);
 			}
+			// Every word of NT_AUXV and NT_FILE: the entry point, and where the executable is.
+			if (n.name === "CORE" && (n.type === 6 || n.type === 0x46494c45)) {
+				for (let d = 0; d < n.desc.byteLength; d += 8) points.add(n.at + d);
+			}
 			// Read: NT_PRSTATUS (1), NT_PRPSINFO (3), NT_AUXV (6), NT_FILE, NT_SIGINFO.
 			const used = [1, 3, 6, 0x46494c45, 0x53494749];
 			if (n.name !== "CORE" || !used.includes(n.type)) {
