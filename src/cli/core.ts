@@ -42,7 +42,8 @@ its symbol table (runtime.allgs): not built with -ldflags=-s, not stripped.
                  value, target), stackWords (with --goroutine: goroutine, sp, words: address,
                  value, frameSP, target; null without it)
 
-Exit status: 0 done, 1 a file could not be read (one line saying what and where), 2 usage error.
+Exit status: 0 done, 1 a file could not be read or the core is not of BINARY (one line saying
+what and where; a core of another build names both build ids), 2 usage error.
 `;
 
 /** `gocrash core`: the goroutines, threads and signal of a Go program's core file. */

@@ -62,6 +62,8 @@ export interface CoreFile {
 	readonly command: string | undefined;
 }
 
+/** The auxiliary vector's AT_ENTRY: the executable's entry point in the process. */
+export const atEntry = 9;
 const ptLoad = 1;
 const ptNote = 4;
 const ntPrstatus = 1;
@@ -69,8 +71,10 @@ const ntPrpsinfo = 3;
 const ntAuxv = 6;
 const ntFile = 0x46494c45;
 const ntSiginfo = 0x53494749;
-const maxNotes = 256 << 20;
-const maxSegments = 1 << 22;
+// Go runs at most 10000 threads (debug.SetMaxThreads), each with a few KiB of notes.
+const maxNotes = 64 << 20;
+// Linux maps 65530 areas at most by default (vm.max_map_count); 2^20 headers are 56 MiB.
+const maxSegments = 1 << 20;
 
 const amd64Registers = [
 	"r15",
@@ -198,8 +202,14 @@ export function parseCoreFile(source: FileSource): CoreFile {
 		const shoff = need64(eh, 40, "section header offset", 0);
 		phnum = r.bytes(shoff, 64, "section header 0").getUint32(44, true);
 	}
-	if (phentsize < 56)
-		throw new CoreError("malformed", `Cannot read program headers: entry size ${phentsize}`, 54);
+	// As Go's debug/elf: a larger entry size would make the headers' bytes up to 4 GiB.
+	if (phentsize !== 56) {
+		throw new CoreError(
+			"malformed",
+			`Cannot read program headers: entry size ${phentsize} is not ELF64's 56`,
+			54,
+		);
+	}
 	if (phnum > maxSegments || phoff + phnum * phentsize > r.size) {
 		throw new CoreError(
 			"truncated",
@@ -262,7 +272,16 @@ interface NoteContents {
 	command: string | undefined;
 }
 
-function readNotes(v: DataView, base: number, arch: CoreArch, out: NoteContents): void {
+/** One ELF note: its name (up to 8 bytes), type, and description, `at` its offset in the file. */
+export interface ElfNote {
+	readonly name: string;
+	readonly type: number;
+	readonly desc: DataView;
+	readonly at: number;
+}
+
+/** The notes of a note segment `v` read at file offset `base`; a note that overruns it fails. */
+export function* elfNotes(v: DataView, base: number): Generator<ElfNote> {
 	const align = (n: number): number => Math.ceil(n / 4) * 4;
 	let at = 0;
 	while (at + 12 <= v.byteLength) {
@@ -277,13 +296,38 @@ function readNotes(v: DataView, base: number, arch: CoreArch, out: NoteContents)
 				base + at,
 			);
 		}
-		const name = String.fromCharCode(
-			...new Uint8Array(v.buffer, at + 12, Math.max(0, Math.min(namesz, 8) - 1)),
-		);
-		const desc = new DataView(v.buffer, descAt, descsz);
-		if (name === "CORE") readNote(type, desc, base + descAt, arch, out);
+		const nameBytes = new Uint8Array(v.buffer, v.byteOffset + at + 12, Math.min(namesz, 8));
+		const nul = nameBytes.indexOf(0);
+		// The name is NUL-terminated and padded; Go's linker writes "Go\0\0" with namesz 4.
+		const name = String.fromCharCode(...(nul < 0 ? nameBytes : nameBytes.subarray(0, nul)));
+		yield {
+			name,
+			type,
+			desc: new DataView(v.buffer, v.byteOffset + descAt, descsz),
+			at: base + descAt,
+		};
 		at = descAt + align(descsz);
 	}
+}
+
+function readNotes(v: DataView, base: number, arch: CoreArch, out: NoteContents): void {
+	for (const n of elfNotes(v, base)) {
+		if (n.name === "CORE") readNote(n.type, n.desc, n.at, arch, out);
+	}
+}
+
+/** Where the core file holds the memory at `addr`: its offset in the file and how many bytes from there. */
+export function heldBytes(
+	core: CoreFile,
+	addr: number,
+): { offset: number; length: number } | undefined {
+	const load = core.loads.find(
+		(l) => addr >= l.vaddr && addr < l.vaddr + l.fileSize && l.fileSize > 0,
+	);
+	if (load === undefined) return undefined;
+	const offset = load.offset + (addr - load.vaddr);
+	const length = Math.min(load.vaddr + load.fileSize - addr, core.source.size - offset);
+	return length > 0 ? { offset, length } : undefined;
 }
 
 function readNote(type: number, d: DataView, at: number, arch: CoreArch, out: NoteContents): void {

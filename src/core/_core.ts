@@ -1,5 +1,12 @@
 import type { FileSource, GoBinary } from "../binary/index.js";
-import { type CoreFile, type FileMapping, parseCoreFile } from "./_core-file.js";
+import { checkBuildId } from "./_build-id.js";
+import {
+	atEntry,
+	type CoreFile,
+	type FileMapping,
+	heldBytes,
+	parseCoreFile,
+} from "./_core-file.js";
 import { CoreError, hex } from "./_error.js";
 import { type CoreGoroutine, readGoroutines } from "./_goroutines.js";
 import { chooseLayout, type LayoutSource } from "./_layout.js";
@@ -55,8 +62,6 @@ export interface CoreOptions {
 	readonly stackWords?: { readonly goroutine: number; readonly count: number };
 }
 
-const atEntry = 9;
-
 /** Reads a core file of the Go executable `bin`: threads, signal and every goroutine's stack. */
 export function readCore(bin: GoBinary, source: FileSource, options: CoreOptions = {}): CoreReport {
 	const core = parseCoreFile(source);
@@ -69,6 +74,7 @@ export function readCore(bin: GoBinary, source: FileSource, options: CoreOptions
 	}
 	if (bin.format !== "elf")
 		throw new CoreError("mismatch", `The binary is ${bin.format}, not ELF`, 0);
+	checkBuildId(bin, core);
 	const { layout, source: layoutSource } = chooseLayout(bin);
 	const { bias, mappings } = placeExecutable(bin, core);
 	const mem = new Memory(core, bin.image, bias, mappings);
@@ -150,7 +156,7 @@ function placeExecutable(bin: GoBinary, core: CoreFile): { bias: number; mapping
 	if (bias !== 0 && !bin.image.pie) {
 		throw new CoreError(
 			"mismatch",
-			`The core's entry point (AT_ENTRY) ${hex(runtimeEntry)} is not the binary's, ${hex(entry)}: not the binary that made this core`,
+			`The core's entry point (AT_ENTRY) ${hex(runtimeEntry)} is not the binary's, ${hex(entry)}: not the binary that made this core; pass the executable that wrote this core`,
 			0,
 		);
 	}
@@ -200,18 +206,10 @@ function compareWithCore(
 	length: number,
 	what: string,
 ): void {
-	const load = core.loads.find(
-		(l) => addr >= l.vaddr && addr < l.vaddr + l.fileSize && l.fileSize > 0,
-	);
-	if (load === undefined) return;
-	const at = load.offset + (addr - load.vaddr);
-	const n = Math.min(
-		load.vaddr + load.fileSize - addr,
-		length,
-		maxCompared,
-		bin.image.reader.size - offset,
-		core.source.size - at,
-	);
+	const held = heldBytes(core, addr);
+	if (held === undefined) return;
+	const at = held.offset;
+	const n = Math.min(held.length, length, maxCompared, bin.image.reader.size - offset);
 	for (let done = 0; done < n; done += compareChunk) {
 		const size = Math.min(compareChunk, n - done);
 		const theirs = new Uint8Array(size);
@@ -221,7 +219,7 @@ function compareWithCore(
 		if (i >= 0) {
 			throw new CoreError(
 				"mismatch",
-				`The core's copy of ${what} differs from the binary at byte ${hex(offset + done + i)}: not the binary that made this core`,
+				`The core's copy of ${what} differs from the binary at byte ${hex(offset + done + i)}: not the binary that made this core; pass the executable that wrote this core`,
 				at + done + i,
 			);
 		}

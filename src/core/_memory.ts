@@ -15,7 +15,7 @@ export class Memory {
 	readonly #image: Image;
 	readonly #bias: number;
 	readonly #exeMappings: readonly FileMapping[];
-	readonly #pages = new Map<number, Uint8Array>();
+	readonly #pages = new Map<number, { readonly load: CoreLoad; readonly bytes: Uint8Array }>();
 
 	/**
 	 * `bias` is the executable's load address minus its link address; `exeMappings` the NT_FILE
@@ -64,7 +64,7 @@ export class Memory {
 		if (hi > 0x1fffff) {
 			throw new CoreError(
 				"malformed",
-				`Cannot read ${what} at ${hex(addr)}: value exceeds 2^53`,
+				`Cannot read ${what}: the word at ${hex(addr)}, ${hex(v.getBigUint64(0, true))}, exceeds 2^53`,
 				addr,
 			);
 		}
@@ -120,8 +120,10 @@ export class Memory {
 
 	// One page of a segment (clipped to the segment's file bytes), read from the core file.
 	#page(load: CoreLoad, page: number, what: string): Uint8Array {
-		let bytes = this.#pages.get(page);
-		if (bytes !== undefined) return bytes;
+		// Two segments that do not start on a page boundary can share a page: the cached one must
+		// be of this segment.
+		const cached = this.#pages.get(page);
+		if (cached?.load === load) return cached.bytes;
 		const start = Math.max(page * pageSize, load.vaddr);
 		const end = Math.min((page + 1) * pageSize, load.vaddr + load.fileSize);
 		const offset = load.offset + (start - load.vaddr);
@@ -129,15 +131,15 @@ export class Memory {
 		if (offset + (end - start) > size) {
 			throw new CoreError(
 				"truncated",
-				`Cannot read ${what}: core file offset ${hex(offset + (end - start))} exceeds file size ${hex(size)}`,
+				`Cannot read ${what}: the core file ends at ${hex(size)}, before the page at ${hex(offset)} that holds it (a truncated core: was a core size limit such as ulimit -c reached?)`,
 				offset,
 			);
 		}
 		// Keep the page aligned: bytes before the segment start are left zero and never returned.
-		bytes = new Uint8Array(end - page * pageSize);
+		const bytes = new Uint8Array(end - page * pageSize);
 		this.#core.source.read(bytes.subarray(start - page * pageSize), offset);
 		if (this.#pages.size >= maxCachedPages) this.#pages.clear();
-		this.#pages.set(page, bytes);
+		this.#pages.set(page, { load, bytes });
 		return bytes;
 	}
 }

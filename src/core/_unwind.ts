@@ -62,8 +62,18 @@ function* walk(
 ): Generator<RawFrame> {
 	const tab = bin.pclntab;
 	let { pc, sp, lr, trap } = start;
+	let last: RawFrame | undefined;
 	for (let n = 0; n < maxFrames; n++) {
 		if (pc === 0 || sp < stack.lo || sp >= stack.hi) return;
+		// A caller identical to its callee would repeat forever (runtime/traceback.go throws
+		// "traceback stuck"); only arm64's frameless functions leave sp where it was.
+		if (last !== undefined && pc === last.pc && sp === last.sp) {
+			throw new CoreError(
+				"malformed",
+				`Cannot unwind past ${last.name} at sp ${hex(sp)}: it returns to itself (traceback stuck)`,
+				0,
+			);
+		}
 		const linked = pc - bias;
 		const i = tab.findFunc(linked);
 		if (i < 0) return;
@@ -72,7 +82,8 @@ function* walk(
 		if (delta === undefined || delta < 0) {
 			throw new CoreError("malformed", `No pcsp value for ${f.name} at ${hex(linked)}`, 0);
 		}
-		yield { pc, sp, trap, name: f.name, delta };
+		last = { pc, sp, trap, name: f.name, delta };
+		yield last;
 		if ((f.flag & funcFlagTopFrame) !== 0 || outermost.has(f.name)) return;
 		trap = injected.has(f.name);
 		if (arch === "amd64") {
