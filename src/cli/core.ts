@@ -40,7 +40,8 @@ its symbol table (runtime.allgs): not built with -ldflags=-s, not stripped.
                  realCallerSP; text: the sentence printed), registerValues (the signalled
                  thread's registers that point at code, a goroutine's stack or its g: name,
                  value, target), stackWords (with --goroutine: goroutine, sp, words: address,
-                 value, frameSP, target; null without it)
+                 value, frameSP, target; null without it), truncated (size and expected: the
+                 core file's size and the size its segments need, when it is shorter; else null)
 
 Exit status: 0 done, 1 a file could not be read or the core is not of BINARY (one line saying
 what and where; a core of another build names both build ids), 2 usage error.
@@ -147,6 +148,7 @@ export function toJSON(r: CoreReport): unknown {
 						},
 			text: formatPreemption(p, r.bias),
 		})),
+		truncated: r.truncated ?? null,
 		registerValues: r.registerValues.map((v) => ({
 			name: v.name,
 			value: hex(v.value),
@@ -198,6 +200,12 @@ function formatReport(r: CoreReport, s: ReturnType<typeof styleFor>): string {
 			(r.bias === 0 ? "" : s.dim(` · loaded at bias ${hex(r.bias)}`)) +
 			s.dim(r.layout === "dwarf" ? " · layout from DWARF" : " · layout from the table"),
 	);
+	if (r.truncated !== undefined)
+		lines.push(
+			s.red(
+				`the core file is truncated: ${r.truncated.size} of ${r.truncated.expected} bytes (a core size limit such as ulimit -c?); what is shown was read from the part kept`,
+			),
+		);
 	lines.push(s.bold(`threads (${r.threads.length}):`));
 	for (const t of r.threads) {
 		const sig = t.signal === undefined ? "" : `  ${s.yellow(t.signal)}`;

@@ -54,6 +54,11 @@ export interface CoreReport {
 	readonly registerValues: readonly RegisterValue[];
 	/** The stack words asked for with {@link CoreOptions.stackWords}. */
 	readonly stackWords: StackWords | undefined;
+	/**
+	 * Set when the core file is shorter than its segments say (a core size limit cut it): what it
+	 * read was in the part kept, but the memory past `size` is missing.
+	 */
+	readonly truncated: { readonly size: number; readonly expected: number } | undefined;
 }
 
 /** What else to read from a core. */
@@ -95,6 +100,7 @@ export function readCore(bin: GoBinary, source: FileSource, options: CoreOptions
 		return target === undefined ? [] : [{ name, value, target }];
 	});
 	const words = options.stackWords;
+	const expected = Math.max(0, ...core.loads.map((l) => l.offset + l.fileSize));
 	return {
 		goVersion: bin.buildInfo?.goVersion ?? "unknown",
 		goarch: core.arch,
@@ -116,6 +122,7 @@ export function readCore(bin: GoBinary, source: FileSource, options: CoreOptions
 			words === undefined
 				? undefined
 				: readStackWords(mem, namer, goroutines, words.goroutine, words.count),
+		truncated: expected > source.size ? { size: source.size, expected } : undefined,
 	};
 }
 
