@@ -12,11 +12,13 @@
 # and registers; the `core` beside it is the x86-64 one of qemu itself, deleted).
 # GOGC=off keeps the garbage collector's workers from running while the dump is printed.
 # Usage: scripts/run-corecrash.sh [TOOLCHAIN [GOARCH]]   (default 1.24 amd64)
+# CORECRASH_OUT names the directory to work in (default .cache/corecrash), so that test files that
+# delete their cores afterwards do not delete each other's.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 version="${1:-1.24}"
 arch="${2:-amd64}"
-out="$root/.cache/corecrash"
+out="${CORECRASH_OUT:-$root/.cache/corecrash}"
 mkdir -p "$out"
 # Test files run in parallel: one build at a time.
 exec 9>"$out/lock"
