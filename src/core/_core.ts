@@ -1,7 +1,7 @@
 import { type FileSource, type GoBinary, parseGoVersion } from "../binary/index.js";
 import { type CoreFile, type FileMapping, parseCoreFile } from "./_core-file.js";
 import { CoreError, hex } from "./_error.js";
-import { type CoreGoroutine, readGoroutines } from "./_goroutines.js";
+import { type CoreGoroutine, scanGoroutines } from "./_goroutines.js";
 import { layoutVersions, runtimeLayout } from "./_layout.js";
 import { Memory } from "./_memory.js";
 import { type AsyncPreemption, checkPreempted } from "./_preempted.js";
@@ -42,10 +42,34 @@ export interface CoreReport {
 	readonly preempted: readonly AsyncPreemption[];
 }
 
+/** A core file opened for reading its goroutines one at a time; the rest is read already. */
+export interface CoreScan extends Omit<CoreReport, "goroutines" | "preempted"> {
+	/**
+	 * Reads the goroutines in runtime.allgs order, each with its asynchronous preemption (arm64),
+	 * so that a core of a million goroutines is never held whole.
+	 */
+	scanGoroutines(): Generator<{
+		readonly goroutine: CoreGoroutine;
+		readonly preempted: AsyncPreemption | undefined;
+	}>;
+}
+
 const atEntry = 9;
 
 /** Reads a core file of the Go executable `bin`: threads, signal and every goroutine's stack. */
 export function readCore(bin: GoBinary, source: FileSource): CoreReport {
+	const { scanGoroutines: scan, ...head } = scanCore(bin, source);
+	const goroutines: CoreGoroutine[] = [];
+	const preempted: AsyncPreemption[] = [];
+	for (const g of scan()) {
+		goroutines.push(g.goroutine);
+		if (g.preempted !== undefined) preempted.push(g.preempted);
+	}
+	return { ...head, goroutines, preempted };
+}
+
+/** Opens a core file of `bin` as {@link readCore} reads it, its goroutines left to scan. */
+export function scanCore(bin: GoBinary, source: FileSource): CoreScan {
 	const core = parseCoreFile(source);
 	if (bin.arch !== core.arch) {
 		throw new CoreError(
@@ -70,14 +94,7 @@ export function readCore(bin: GoBinary, source: FileSource): CoreReport {
 	const { bias, mappings } = placeExecutable(bin, core);
 	const mem = new Memory(core, bin.image, bias, mappings);
 	checkSameExecutable(bin, core, mappings, bias);
-	const goroutines = readGoroutines({
-		bin,
-		arch: core.arch,
-		mem,
-		bias,
-		layout,
-		threads: core.threads,
-	});
+	const context = { bin, arch: core.arch, mem, bias, layout, threads: core.threads };
 	return {
 		goVersion,
 		goarch: core.arch,
@@ -91,8 +108,12 @@ export function readCore(bin: GoBinary, source: FileSource): CoreReport {
 			registers: t.registers,
 		})),
 		signal: fatalSignal(core),
-		preempted: checkPreempted(bin, core.arch, mem, bias, goroutines),
-		goroutines,
+		*scanGoroutines() {
+			for (const goroutine of scanGoroutines(context)) {
+				const preempted = checkPreempted(bin, core.arch, mem, bias, [goroutine])[0];
+				yield { goroutine, preempted };
+			}
+		},
 	};
 }
 
