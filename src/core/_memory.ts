@@ -4,9 +4,9 @@ import { CoreError, hex } from "./_error.js";
 
 // Core bytes are read in blocks into a fixed set of slots, a block into the slot of its number
 // modulo their count: goroutine stacks and g structs of one span sit side by side, so one read
-// serves many goroutines, and a core of any size is read with the same 16 MiB of buffers.
+// serves many goroutines, and a core of any size is read with the same 4 MiB of buffers.
 const blockSize = 1 << 16;
-const slots = 256;
+const slots = 64;
 
 // The largest piece `hold` reads at once.
 const maxHeld = 1 << 16;
