@@ -11,9 +11,11 @@ import (
 	"time"
 )
 
+// Nothing is ever sent on block or received from sink: goroutines wait on them for good.
 var (
 	heap  [][]byte
 	block = make(chan struct{})
+	sink  = make(chan struct{})
 	mu    sync.Mutex
 )
 
@@ -22,7 +24,7 @@ func park(i int) {
 	case 0:
 		<-block
 	case 1:
-		block <- struct{}{}
+		sink <- struct{}{}
 	case 2:
 		mu.Lock()
 	default:
