@@ -1,16 +1,23 @@
+import { once } from "node:events";
+import type { Writable } from "node:stream";
 import {
+	type AsyncPreemption,
 	type CoreFrame,
+	type CoreGoroutine,
 	type CoreReport,
+	type CoreScan,
 	type CreatedBy,
 	formatPreemption,
 	formatTarget,
+	type RegisterValue,
+	type StackWords,
 	type ValueTarget,
 } from "../core/index.js";
 import type { Crash, Frame, Goroutine } from "../traceback/index.js";
 import { newFrame } from "../traceback/index.js";
 import { bucketGoroutines } from "../triage/index.js";
 import { withGoBinary } from "./_binary-file.js";
-import { readCoreFile } from "./_core-file.js";
+import { readCoreFile, scanCoreFile } from "./_core-file.js";
 import type { Command } from "./_io.js";
 import { parseCommandArgs, UsageError } from "./_io.js";
 import { formatCrash } from "./_parse-view.js";
@@ -73,19 +80,25 @@ export const coreCommand: Command = {
 							count: count("--words", values.words ?? "32", 1, 4096),
 						},
 					};
-		const report = await withGoBinary(binary, io.cwd, (bin) =>
-			readCoreFile(bin, corefile, io.cwd, options),
-		);
-		if (values.json) {
-			io.stdout.write(`${JSON.stringify(toJSON(report))}\n`);
-		} else {
-			io.stdout.write(formatReport(report, styleFor(io.stdout.isTTY, io.env)));
-		}
+		await withGoBinary(binary, io.cwd, async (bin) => {
+			if (values.json) {
+				await scanCoreFile(bin, corefile, io.cwd, options, (scan) => writeJSON(scan, io.stdout));
+			} else {
+				const report = readCoreFile(bin, corefile, io.cwd, options);
+				io.stdout.write(formatReport(report, styleFor(io.stdout.isTTY, io.env)));
+			}
+		});
 		return 0;
 	},
 };
 
-const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+// Hex of an address: a number past 2^31 is printed in two parts, which V8 does twice as fast as
+// one (the document has a million sp values for 100k goroutines).
+function hex(n: number | bigint): string {
+	if (typeof n === "bigint" || n < 0x80000000) return `0x${n.toString(16)}`;
+	const hi = Math.floor(n / 0x1000000);
+	return `0x${hi.toString(16)}${(n - hi * 0x1000000 + 0x1000000).toString(16).slice(1)}`;
+}
 
 function count(flag: string, text: string, min: number, max: number): number {
 	const n = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
@@ -98,97 +111,151 @@ function targetJSON(t: ValueTarget | undefined): unknown {
 	return t === undefined ? null : { ...t, ...("offset" in t ? { offset: hex(t.offset) } : {}) };
 }
 
-/** The `--json` document of a core report. */
-export function toJSON(r: CoreReport): unknown {
-	return {
-		goVersion: r.goVersion,
-		goarch: r.goarch,
-		layout: r.layout,
-		threads: r.threads.map((t) => ({
+function registerValuesJSON(values: readonly RegisterValue[]): unknown {
+	return values.map((v) => ({ name: v.name, value: hex(v.value), target: targetJSON(v.target) }));
+}
+
+function stackWordsJSON(w: StackWords | undefined): unknown {
+	return w === undefined
+		? null
+		: {
+				goroutine: w.goroutine,
+				sp: hex(w.sp),
+				words: w.words.map((word) => ({
+					address: hex(word.address),
+					value: hex(word.value),
+					frameSP: word.frameSP ?? null,
+					target: targetJSON(word.target),
+				})),
+			};
+}
+
+// Output is written in pieces of about this many characters.
+const chunk = 1 << 16;
+
+/**
+ * Writes the `--json` document as the goroutines are read, so that the goroutines of a core are
+ * never all held (nor, waiting for a slow reader, their text): goVersion, goarch, layout,
+ * truncated, threads, signal, goroutines, then preempted, registerValues and stackWords.
+ */
+async function writeJSON(scan: CoreScan, out: Writable): Promise<void> {
+	const head = JSON.stringify({
+		goVersion: scan.goVersion,
+		goarch: scan.goarch,
+		layout: scan.layout,
+		truncated: scan.truncated ?? null,
+		threads: scan.threads.map((t) => ({
 			tid: t.tid,
 			pc: hex(t.pc),
 			sp: hex(t.sp),
 			signal: t.signal ?? null,
 		})),
 		signal:
-			r.signal === undefined
+			scan.signal === undefined
 				? null
 				: {
-						name: r.signal.name,
-						code: r.signal.code,
-						addr: r.signal.addr === undefined ? null : hex(r.signal.addr),
-						thread: r.signal.thread,
+						name: scan.signal.name,
+						code: scan.signal.code,
+						addr: scan.signal.addr === undefined ? null : hex(scan.signal.addr),
+						thread: scan.signal.thread,
 					},
-		preempted: r.preempted.map((p) => ({
-			goroutine: p.goroutine,
-			pc: hex(p.pc),
-			function: p.function,
-			file: p.file,
-			line: p.line,
-			offset: p.offset,
-			sp: hex(p.sp),
-			lr: hex(p.lr),
-			lrFunction: p.lrFunction ?? null,
-			pcsp: p.pcsp,
-			splitSP:
-				p.splitSP === undefined
-					? null
-					: {
-							window: {
-								pc: hex(p.splitSP.window.pc + r.bias),
-								deltas: p.splitSP.window.deltas,
-								frameSize: p.splitSP.window.frameSize,
-								leaf: p.splitSP.window.leaf,
-							},
-							spOffBy: p.splitSP.spOffBy,
-							returnAddress: hex(p.splitSP.returnAddress),
-							returnFunction: p.splitSP.returnFunction ?? null,
-							unwinderCallerSP: hex(p.splitSP.unwinderCallerSP),
-							realCallerSP: hex(p.splitSP.realCallerSP),
-						},
-			text: formatPreemption(p, r.bias),
-		})),
-		truncated: r.truncated ?? null,
-		registerValues: r.registerValues.map((v) => ({
-			name: v.name,
-			value: hex(v.value),
-			target: targetJSON(v.target),
-		})),
-		stackWords:
-			r.stackWords === undefined
+	});
+	let text = `${head.slice(0, -1)},"goroutines":[`;
+	const preempted: AsyncPreemption[] = [];
+	const texts = new PositionTexts();
+	let first = true;
+	for (const { goroutine, preempted: p } of scan.scanGoroutines()) {
+		if (p !== undefined) preempted.push(p);
+		text += (first ? "" : ",") + goroutineJSON(goroutine, texts);
+		first = false;
+		if (text.length >= chunk) {
+			if (!out.write(text)) await once(out, "drain");
+			text = "";
+		}
+	}
+	const preemptions = JSON.stringify(preempted.map((p) => preemptionJSON(p, scan.bias)));
+	const { registerValues, stackWords } = scan.named();
+	const named = JSON.stringify({
+		registerValues: registerValuesJSON(registerValues),
+		stackWords: stackWordsJSON(stackWords),
+	});
+	out.write(`${text}],"preempted":${preemptions},${named.slice(1)}\n`);
+}
+
+/**
+ * The JSON of the positions goroutines share (a frame without its sp, a created-by without its
+ * goroutine), made once: 100k goroutines of a core run through a few hundred of them.
+ */
+class PositionTexts {
+	readonly #frames = new Map<string, Map<number, { file: string; line: number; text: string }>>();
+	readonly #createdBy = new Map<number, string>();
+
+	/** `{"function":…,"file":…,"line":…,"pc":…`, open for the sp. */
+	frame(f: CoreFrame): string {
+		let byPc = this.#frames.get(f.function);
+		if (byPc === undefined) {
+			byPc = new Map();
+			this.#frames.set(f.function, byPc);
+		}
+		const known = byPc.get(f.pc);
+		if (known !== undefined && known.file === f.file && known.line === f.line) return known.text;
+		const text = `{"function":${JSON.stringify(f.function)},"file":${JSON.stringify(f.file)},"line":${f.line},"pc":"${hex(f.pc)}"`;
+		byPc.set(f.pc, { file: f.file, line: f.line, text });
+		return text;
+	}
+
+	/** `{"function":…,"file":…,"line":…,"pc":…`, open for the goroutine. */
+	createdBy(c: CreatedBy): string {
+		let text = this.#createdBy.get(c.pc);
+		if (text === undefined) {
+			text = `{"function":${JSON.stringify(c.function)},"file":${JSON.stringify(c.file)},"line":${c.line},"pc":"${hex(c.pc)}"`;
+			this.#createdBy.set(c.pc, text);
+		}
+		return text;
+	}
+}
+
+// One goroutine of the document: id, status, waitReason, frames (function, file, line, pc, sp),
+// createdBy (function, file, line, pc, goroutine).
+function goroutineJSON(g: CoreGoroutine, texts: PositionTexts): string {
+	let frames = "";
+	for (const f of g.frames) {
+		frames += `${frames === "" ? "" : ","}${texts.frame(f)},"sp":"${hex(f.sp)}"}`;
+	}
+	const c = g.createdBy;
+	const createdBy = c === null ? "null" : `${texts.createdBy(c)},"goroutine":${c.goroutine}}`;
+	return `{"id":${g.id},"status":${JSON.stringify(g.status)},"waitReason":${JSON.stringify(g.waitReason ?? null)},"frames":[${frames}],"createdBy":${createdBy}}`;
+}
+
+function preemptionJSON(p: AsyncPreemption, bias: number): unknown {
+	return {
+		goroutine: p.goroutine,
+		pc: hex(p.pc),
+		function: p.function,
+		file: p.file,
+		line: p.line,
+		offset: p.offset,
+		sp: hex(p.sp),
+		lr: hex(p.lr),
+		lrFunction: p.lrFunction ?? null,
+		pcsp: p.pcsp,
+		splitSP:
+			p.splitSP === undefined
 				? null
 				: {
-						goroutine: r.stackWords.goroutine,
-						sp: hex(r.stackWords.sp),
-						words: r.stackWords.words.map((w) => ({
-							address: hex(w.address),
-							value: hex(w.value),
-							frameSP: w.frameSP ?? null,
-							target: targetJSON(w.target),
-						})),
-					},
-		goroutines: r.goroutines.map((g) => ({
-			id: g.id,
-			status: g.status,
-			waitReason: g.waitReason ?? null,
-			frames: g.frames.map((f) => ({
-				function: f.function,
-				file: f.file,
-				line: f.line,
-				pc: hex(f.pc),
-				sp: hex(f.sp),
-			})),
-			createdBy:
-				g.createdBy === null
-					? null
-					: {
-							function: g.createdBy.function,
-							file: g.createdBy.file,
-							line: g.createdBy.line,
-							pc: hex(g.createdBy.pc),
-							goroutine: g.createdBy.goroutine,
+						window: {
+							pc: hex(p.splitSP.window.pc + bias),
+							deltas: p.splitSP.window.deltas,
+							frameSize: p.splitSP.window.frameSize,
+							leaf: p.splitSP.window.leaf,
 						},
-		})),
+						spOffBy: p.splitSP.spOffBy,
+						returnAddress: hex(p.splitSP.returnAddress),
+						returnFunction: p.splitSP.returnFunction ?? null,
+						unwinderCallerSP: hex(p.splitSP.unwinderCallerSP),
+						realCallerSP: hex(p.splitSP.realCallerSP),
+					},
+		text: formatPreemption(p, bias),
 	};
 }
 

@@ -8,12 +8,12 @@ import {
 	parseCoreFile,
 } from "./_core-file.js";
 import { CoreError, hex } from "./_error.js";
-import { type CoreGoroutine, readGoroutines } from "./_goroutines.js";
+import { type CoreGoroutine, scanGoroutines } from "./_goroutines.js";
 import { chooseLayout, type LayoutSource } from "./_layout.js";
 import { Memory } from "./_memory.js";
 import { type AsyncPreemption, checkPreempted } from "./_preempted.js";
 import { hasFaultAddr, signalName } from "./_signals.js";
-import { type RegisterValue, readStackWords, type StackWords, ValueNamer } from "./_values.js";
+import { type RegisterValue, type StackWords, ValueNamer } from "./_values.js";
 
 /** One thread of the core: its id, pc and sp, and the signal it was taking. */
 export interface CoreThreadReport {
@@ -67,8 +67,35 @@ export interface CoreOptions {
 	readonly stackWords?: { readonly goroutine: number; readonly count: number };
 }
 
+/** A core file opened for reading its goroutines one at a time; the rest is read already. */
+export interface CoreScan
+	extends Omit<CoreReport, "goroutines" | "preempted" | "registerValues" | "stackWords"> {
+	/**
+	 * Reads the goroutines in runtime.allgs order, each with its asynchronous preemption (arm64),
+	 * so that a core of a million goroutines is never held whole.
+	 */
+	scanGoroutines(): Generator<{
+		readonly goroutine: CoreGoroutine;
+		readonly preempted: AsyncPreemption | undefined;
+	}>;
+	/** Once the goroutines are scanned: what the registers and the stack words asked for point at. */
+	named(): Pick<CoreReport, "registerValues" | "stackWords">;
+}
+
 /** Reads a core file of the Go executable `bin`: threads, signal and every goroutine's stack. */
 export function readCore(bin: GoBinary, source: FileSource, options: CoreOptions = {}): CoreReport {
+	const { scanGoroutines: scan, named, ...head } = scanCore(bin, source, options);
+	const goroutines: CoreGoroutine[] = [];
+	const preempted: AsyncPreemption[] = [];
+	for (const g of scan()) {
+		goroutines.push(g.goroutine);
+		if (g.preempted !== undefined) preempted.push(g.preempted);
+	}
+	return { ...head, goroutines, preempted, ...named() };
+}
+
+/** Opens a core file of `bin` as {@link readCore} reads it, its goroutines left to scan. */
+export function scanCore(bin: GoBinary, source: FileSource, options: CoreOptions = {}): CoreScan {
 	const core = parseCoreFile(source);
 	if (bin.arch !== core.arch) {
 		throw new CoreError(
@@ -84,22 +111,10 @@ export function readCore(bin: GoBinary, source: FileSource, options: CoreOptions
 	const { bias, mappings } = placeExecutable(bin, core);
 	const mem = new Memory(core, bin.image, bias, mappings);
 	checkSameExecutable(bin, core, mappings, bias);
-	const goroutines = readGoroutines({
-		bin,
-		arch: core.arch,
-		mem,
-		bias,
-		layout,
-		threads: core.threads,
-	});
-	const namer = new ValueNamer(bin, bias, goroutines);
+	const context = { bin, arch: core.arch, mem, bias, layout, threads: core.threads };
 	const signal = fatalSignal(core);
 	const signalled = core.threads.find((t) => t.tid === signal?.thread);
-	const registerValues = (signalled?.registers ?? []).flatMap(([name, value]) => {
-		const target = namer.name(value);
-		return target === undefined ? [] : [{ name, value, target }];
-	});
-	const words = options.stackWords;
+	const namer = new ValueNamer(bin, bias, mem, signalled?.registers ?? [], options.stackWords);
 	const expected = Math.max(0, ...core.loads.map((l) => l.offset + l.fileSize));
 	return {
 		goVersion: bin.buildInfo?.goVersion ?? "unknown",
@@ -114,15 +129,16 @@ export function readCore(bin: GoBinary, source: FileSource, options: CoreOptions
 			registers: t.registers,
 		})),
 		signal,
-		preempted: checkPreempted(bin, core.arch, mem, bias, goroutines),
-		goroutines,
 		layout: layoutSource,
-		registerValues,
-		stackWords:
-			words === undefined
-				? undefined
-				: readStackWords(mem, namer, goroutines, words.goroutine, words.count),
 		truncated: expected > source.size ? { size: source.size, expected } : undefined,
+		*scanGoroutines() {
+			for (const goroutine of scanGoroutines(context)) {
+				namer.see(goroutine);
+				const preempted = checkPreempted(bin, core.arch, mem, bias, [goroutine])[0];
+				yield { goroutine, preempted };
+			}
+		},
+		named: () => namer.result(),
 	};
 }
 

@@ -1,9 +1,9 @@
-import { type GoBinary, symbolizePC } from "../binary/index.js";
+import type { GoBinary } from "../binary/index.js";
 import type { CoreArch, CoreThread } from "./_core-file.js";
 import { CoreError, hex } from "./_error.js";
 import type { RuntimeLayout } from "./_layout.js";
 import type { Memory } from "./_memory.js";
-import { type CoreFrame, interruptedContext, unwindStack } from "./_unwind.js";
+import { type CoreFrame, interruptedContext, symbolizeOnce, unwindStack } from "./_unwind.js";
 
 /** One goroutine of the core, as a traceback would print it. */
 export interface CoreGoroutine {
@@ -60,6 +60,11 @@ export interface GoroutineContext {
 
 /** Reads every goroutine of runtime.allgs that is not dead, in allgs order, with its stack. */
 export function readGoroutines(c: GoroutineContext): CoreGoroutine[] {
+	return [...scanGoroutines(c)];
+}
+
+/** Reads the goroutines of runtime.allgs one at a time, as {@link readGoroutines} lists them. */
+export function* scanGoroutines(c: GoroutineContext): Generator<CoreGoroutine> {
 	const { mem, layout } = c;
 	const allgs = symbol(c, "runtime.allgs");
 	const array = mem.word(allgs, "runtime.allgs");
@@ -73,50 +78,50 @@ export function readGoroutines(c: GoroutineContext): CoreGoroutine[] {
 	}
 	const statuses = stringTable(c, "runtime.gStatusStrings");
 	const reasons = stringTable(c, "runtime.waitReasonStrings");
-	const out: CoreGoroutine[] = [];
 	for (let i = 0; i < len; i++) {
 		const gp = mem.word(array + i * 8, `runtime.allgs[${i}]`);
-		const raw = mem.u32(gp + layout.g.atomicstatus, `status of goroutine at ${hex(gp)}`);
+		// One name per goroutine for what its reads fail on: 100k goroutines make 1M reads.
+		const of = `of goroutine at ${hex(gp)}`;
+		const raw = mem.u32(gp + layout.g.atomicstatus, `status ${of}`);
 		const status = raw & ~gScan;
 		if (raw === gDead) continue;
 		const scan = (raw & gScan) !== 0;
-		const wr = mem.u8(gp + layout.g.waitreason, `wait reason of goroutine at ${hex(gp)}`);
+		const wr = mem.u8(gp + layout.g.waitreason, `wait reason ${of}`);
 		const name = statuses(status) ?? "???";
 		const waitReason =
 			status === gWaiting && wr !== 0 ? (reasons(wr) ?? `wait reason ${wr}`) : undefined;
-		const m = mem.word(gp + layout.g.m, `m of goroutine at ${hex(gp)}`);
+		const m = mem.word(gp + layout.g.m, `m ${of}`);
 		const tid =
 			status === gRunning && m !== 0
 				? mem.word(m + layout.m.procid, `procid of m at ${hex(m)}`)
 				: undefined;
-		const { from, frames, stackLo, stackHi } = stack(c, gp, status, tid);
-		const id = mem.word(gp + layout.g.goid, `goid of goroutine at ${hex(gp)}`);
-		out.push({
+		const { from, frames, stackLo, stackHi } = stack(c, gp, of, status, tid);
+		const id = mem.word(gp + layout.g.goid, `goid ${of}`);
+		yield {
 			id,
 			gp,
 			status: scan ? `${name} (scan)` : name,
 			waitReason,
 			state: waitReason ?? name,
 			scan,
-			lockedToThread: mem.word(gp + layout.g.lockedm, `lockedm of goroutine at ${hex(gp)}`) !== 0,
+			lockedToThread: mem.word(gp + layout.g.lockedm, `lockedm ${of}`) !== 0,
 			tid,
 			from,
 			frames,
 			stackLo,
 			stackHi,
-			createdBy: id === 1 ? null : createdBy(c, gp),
-		});
+			createdBy: id === 1 ? null : createdBy(c, gp, of),
+		};
 	}
-	return out;
 }
 
 // As runtime.printcreatedby1: the function holding g.gopc, and the file:line of the call before
 // it (the pc is a return address).
-function createdBy(c: GoroutineContext, gp: number): CreatedBy | null {
+function createdBy(c: GoroutineContext, gp: number, of: string): CreatedBy | null {
 	const { mem, layout } = c;
-	const pc = mem.word(gp + layout.g.gopc, `gopc of goroutine at ${hex(gp)}`);
+	const pc = mem.word(gp + layout.g.gopc, `gopc ${of}`);
 	if (pc === 0) return null;
-	const at = symbolizePC(c.bin, pc - c.bias, true);
+	const at = symbolizeOnce(c.bin, pc - c.bias, true);
 	if (at === undefined) return null;
 	const innermost = at.inlined[0] ?? at;
 	const parent = layout.g.parentGoid;
@@ -125,21 +130,21 @@ function createdBy(c: GoroutineContext, gp: number): CreatedBy | null {
 		file: innermost.file,
 		line: innermost.line,
 		pc,
-		goroutine:
-			parent === null ? null : mem.word(gp + parent, `parentGoid of goroutine at ${hex(gp)}`),
+		goroutine: parent === null ? null : mem.word(gp + parent, `parentGoid ${of}`),
 	};
 }
 
 function stack(
 	c: GoroutineContext,
 	gp: number,
+	of: string,
 	status: number,
 	tid: number | undefined,
 ): Pick<CoreGoroutine, "from" | "frames" | "stackLo" | "stackHi"> {
 	const { mem, layout } = c;
 	const g = layout.g;
-	const lo = mem.word(gp + g.stackLo, `stack of goroutine at ${hex(gp)}`);
-	const hi = mem.word(gp + g.stackHi, `stack of goroutine at ${hex(gp)}`);
+	const lo = mem.word(gp + g.stackLo, `stack ${of}`);
+	const hi = mem.word(gp + g.stackHi, `stack ${of}`);
 	const bounds = { lo, hi };
 	const unwound = (from: CoreGoroutine["from"], frames: readonly CoreFrame[]) => ({
 		from,
@@ -171,15 +176,17 @@ function stack(
 	}
 	// Others as tracebackothers prints them (runtime/traceback.go unwinder.initAt): from
 	// g.syscallsp/pc when set, else from g.sched.
-	const syscallsp = mem.word(gp + g.syscallsp, `syscallsp of goroutine at ${hex(gp)}`);
+	const syscallsp = mem.word(gp + g.syscallsp, `syscallsp ${of}`);
 	if (syscallsp !== 0) {
-		const pc = mem.word(gp + g.syscallpc, `syscallpc of goroutine at ${hex(gp)}`);
+		const pc = mem.word(gp + g.syscallpc, `syscallpc ${of}`);
+		mem.hold(syscallsp, hi);
 		return unwound("syscall", unwind({ pc, sp: syscallsp, lr: 0, trap: false }));
 	}
 	const sched = gp + g.sched;
-	const sp = mem.word(sched + layout.gobuf.sp, `sched.sp of goroutine at ${hex(gp)}`);
-	const pc = mem.word(sched + layout.gobuf.pc, `sched.pc of goroutine at ${hex(gp)}`);
-	const lr = mem.word(sched + layout.gobuf.lr, `sched.lr of goroutine at ${hex(gp)}`);
+	const sp = mem.word(sched + layout.gobuf.sp, `sched.sp ${of}`);
+	const pc = mem.word(sched + layout.gobuf.pc, `sched.pc ${of}`);
+	const lr = mem.word(sched + layout.gobuf.lr, `sched.lr ${of}`);
+	mem.hold(sp, hi);
 	return unwound("sched", unwind({ pc, sp, lr, trap: false }));
 }
 

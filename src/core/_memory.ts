@@ -2,20 +2,51 @@ import type { Image } from "../binary/index.js";
 import type { CoreFile, CoreLoad, FileMapping } from "./_core-file.js";
 import { CoreError, hex } from "./_error.js";
 
-const pageSize = 4096;
-const maxCachedPages = 4096;
+// Core bytes are read in blocks into a fixed set of slots, a block into the slot of its number
+// modulo their count: goroutine stacks and g structs of one span sit side by side, so one read
+// serves many goroutines, and a core of any size is read with the same 4 MiB of buffers.
+const blockSize = 1 << 16;
+const slots = 64;
+
+// The largest piece `hold` reads at once.
+const maxHeld = 1 << 16;
+
+/** What a slot holds: the block number, the segment it was read for, and how many bytes. */
+interface Slot {
+	block: number;
+	load: CoreLoad | undefined;
+	/** Bytes from the block's start that are the segment's; those before the segment are zero. */
+	length: number;
+}
+
+/** One block as read: its bytes in memory order from the block's start, and a view of them. */
+interface Block {
+	readonly bytes: Uint8Array;
+	readonly view: DataView;
+}
 
 /**
  * The process's memory at the moment of the core: the core's own segments, and for the parts the
  * kernel left out (file-backed text and read-only data) the executable's bytes at the place
- * NT_FILE says it was mapped. Core pages are read on demand and a few thousand are kept.
+ * NT_FILE says it was mapped. Core bytes are read on demand, in blocks, and a few hundred blocks are kept.
  */
 export class Memory {
 	readonly #core: CoreFile;
 	readonly #image: Image;
 	readonly #bias: number;
 	readonly #exeMappings: readonly FileMapping[];
-	readonly #pages = new Map<number, { readonly load: CoreLoad; readonly bytes: Uint8Array }>();
+	// Allocated once, filled slot by slot (untouched slots take no memory).
+	readonly #buffer = new Uint8Array(slots * blockSize);
+	readonly #view = new DataView(this.#buffer.buffer);
+	readonly #held = new Uint8Array(maxHeld);
+	readonly #heldView = new DataView(this.#held.buffer);
+	#heldStart = 0;
+	#heldEnd = 0;
+	readonly #slots: Slot[] = Array.from({ length: slots }, () => ({
+		block: -1,
+		load: undefined,
+		length: 0,
+	}));
 
 	/**
 	 * `bias` is the executable's load address minus its link address; `exeMappings` the NT_FILE
@@ -58,28 +89,62 @@ export class Memory {
 
 	/** Reads a little-endian 64-bit word; values past 2^53 are refused (no valid address is). */
 	word(addr: number, what: string): number {
-		const b = this.read(addr, 8, what);
-		const v = new DataView(b.buffer, b.byteOffset, 8);
-		const hi = v.getUint32(4, true);
+		const { view, at } = this.#peek(addr, 8, what);
+		const hi = view.getUint32(at + 4, true);
 		if (hi > 0x1fffff) {
 			throw new CoreError(
 				"malformed",
-				`Cannot read ${what}: the word at ${hex(addr)}, ${hex(v.getBigUint64(0, true))}, exceeds 2^53`,
+				`Cannot read ${what}: the word at ${hex(addr)}, ${hex(view.getBigUint64(at, true))}, exceeds 2^53`,
 				addr,
 			);
 		}
-		return hi * 0x100000000 + v.getUint32(0, true);
+		return hi * 0x100000000 + view.getUint32(at, true);
 	}
 
 	/** Reads a little-endian 32-bit word. */
 	u32(addr: number, what: string): number {
-		const b = this.read(addr, 4, what);
-		return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+		const { view, at } = this.#peek(addr, 4, what);
+		return view.getUint32(at, true);
 	}
 
 	/** Reads one byte. */
 	u8(addr: number, what: string): number {
-		return this.read(addr, 1, what)[0] as number;
+		const { view, at } = this.#peek(addr, 1, what);
+		return view.getUint8(at);
+	}
+
+	/**
+	 * Reads `[start, end)` of the core in one piece, when the core holds all of it, and serves the
+	 * word reads there from it until the next call: the used part of a goroutine's stack, which
+	 * otherwise costs a block read of its own for a few hundred bytes.
+	 */
+	hold(start: number, end: number): void {
+		this.#heldEnd = 0;
+		if (!Number.isSafeInteger(start) || start < 0 || end <= start || end - start > maxHeld) return;
+		const load = this.#load(start);
+		if (load === undefined || end > load.vaddr + load.fileSize) return;
+		const offset = load.offset + (start - load.vaddr);
+		if (offset + (end - start) > this.#core.source.size) return;
+		this.#core.source.read(this.#held.subarray(0, end - start), offset);
+		this.#heldStart = start;
+		this.#heldEnd = end;
+	}
+
+	// The bytes at `addr` without a copy when one cached block of the core holds them all (the
+	// reads of goroutines and stacks), else a copy made by `read`.
+	#peek(addr: number, length: number, what: string): { view: DataView; at: number } {
+		if (addr >= this.#heldStart && addr + length <= this.#heldEnd) {
+			return { view: this.#heldView, at: addr - this.#heldStart };
+		}
+		const load = Number.isSafeInteger(addr) && addr >= 0 ? this.#load(addr) : undefined;
+		if (load !== undefined && addr + length <= load.vaddr + load.fileSize) {
+			const block = Math.floor(addr / blockSize);
+			const at = addr - block * blockSize;
+			const b = this.#block(load, block, what);
+			if (at + length <= b.bytes.length) return { view: b.view, at: b.bytes.byteOffset + at };
+		}
+		const b = this.read(addr, length, what);
+		return { view: new DataView(b.buffer, b.byteOffset, length), at: 0 };
 	}
 
 	#load(addr: number): CoreLoad | undefined {
@@ -101,14 +166,14 @@ export class Memory {
 		let done = 0;
 		while (done < length) {
 			const at = addr + done;
-			const page = Math.floor(at / pageSize);
-			const bytes = this.#page(load, page, what);
-			const from = at - page * pageSize;
+			const block = Math.floor(at / blockSize);
+			const { bytes } = this.#block(load, block, what);
+			const from = at - block * blockSize;
 			const n = Math.min(length - done, bytes.length - from);
 			if (n <= 0) {
 				throw new CoreError(
 					"truncated",
-					`Cannot read ${what} at ${hex(at)}: the core file ends before it`,
+					`Cannot read ${what} at ${hex(at)}: the core file ends at ${hex(this.#core.source.size)}, before it (a truncated core: was a core size limit such as ulimit -c reached?)`,
 					at,
 				);
 			}
@@ -118,28 +183,40 @@ export class Memory {
 		return out;
 	}
 
-	// One page of a segment (clipped to the segment's file bytes), read from the core file.
-	#page(load: CoreLoad, page: number, what: string): Uint8Array {
-		// Two segments that do not start on a page boundary can share a page: the cached one must
-		// be of this segment.
-		const cached = this.#pages.get(page);
-		if (cached?.load === load) return cached.bytes;
-		const start = Math.max(page * pageSize, load.vaddr);
-		const end = Math.min((page + 1) * pageSize, load.vaddr + load.fileSize);
-		const offset = load.offset + (start - load.vaddr);
-		const size = this.#core.source.size;
-		if (offset + (end - start) > size) {
-			throw new CoreError(
-				"truncated",
-				`Cannot read ${what}: the core file ends at ${hex(size)}, before the page at ${hex(offset)} that holds it (a truncated core: was a core size limit such as ulimit -c reached?)`,
+	// One block of a segment (clipped to the segment's file bytes), from its slot or read from the
+	// core file into it. What it returns is valid until the next read.
+	#block(load: CoreLoad, block: number, what: string): Block {
+		const index = block % slots;
+		const slot = this.#slots[index] as Slot;
+		const base = index * blockSize;
+		if (slot.block !== block || slot.load !== load) {
+			const start = Math.max(block * blockSize, load.vaddr);
+			const offset = load.offset + (start - load.vaddr);
+			const size = this.#core.source.size;
+			if (offset >= size) {
+				throw new CoreError(
+					"truncated",
+					`Cannot read ${what}: the core file ends at ${hex(size)}, before the block at ${hex(offset)} that holds it (a truncated core: was a core size limit such as ulimit -c reached?)`,
+					offset,
+				);
+			}
+			// A truncated core keeps what it has: reads past its end fail in #fromCore.
+			const end = Math.min(
+				(block + 1) * blockSize,
+				load.vaddr + load.fileSize,
+				start + (size - offset),
+			);
+			const skip = start - block * blockSize;
+			slot.block = -1;
+			this.#buffer.fill(0, base, base + skip);
+			this.#core.source.read(
+				this.#buffer.subarray(base + skip, base + (end - block * blockSize)),
 				offset,
 			);
+			slot.block = block;
+			slot.load = load;
+			slot.length = end - block * blockSize;
 		}
-		// Keep the page aligned: bytes before the segment start are left zero and never returned.
-		const bytes = new Uint8Array(end - page * pageSize);
-		this.#core.source.read(bytes.subarray(start - page * pageSize), offset);
-		if (this.#pages.size >= maxCachedPages) this.#pages.clear();
-		this.#pages.set(page, { load, bytes });
-		return bytes;
+		return { bytes: this.#buffer.subarray(base, base + slot.length), view: this.#view };
 	}
 }

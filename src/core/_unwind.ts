@@ -38,6 +38,57 @@ const outermost = new Set([
 	"runtime.morestack",
 ]);
 
+/** What the pclntab says of one pc: its function's name and flags, and pcsp there. */
+interface PcInfo {
+	readonly name: string;
+	readonly flag: number;
+	readonly delta: number | undefined;
+}
+
+// A core's goroutines run the same code over and over (100k goroutines share a few hundred pcs):
+// what the pclntab says of a pc, and its symbolized frames, are decoded once per binary.
+const pcInfos = new WeakMap<GoBinary, Map<number, PcInfo | null>>();
+const symbolized = new WeakMap<GoBinary, Map<number, ReturnType<typeof symbolizePC>>>();
+
+function cacheOf<V>(caches: WeakMap<GoBinary, Map<number, V>>, bin: GoBinary): Map<number, V> {
+	let cache = caches.get(bin);
+	if (cache === undefined) {
+		cache = new Map();
+		caches.set(bin, cache);
+	}
+	return cache;
+}
+
+function pcInfo(bin: GoBinary, linked: number): PcInfo | null {
+	const cache = cacheOf(pcInfos, bin);
+	let info = cache.get(linked);
+	if (info !== undefined) return info;
+	const tab = bin.pclntab;
+	const i = tab.findFunc(linked);
+	if (i < 0) info = null;
+	else {
+		const f = tab.func(i);
+		info = { name: f.name, flag: f.flag, delta: tab.valueAt(f.pcsp, f.entry, f.end, linked) };
+	}
+	cache.set(linked, info);
+	return info;
+}
+
+/** symbolizePC of `bin`, remembered per binary: cores repeat the same few hundred pcs. */
+export function symbolizeOnce(
+	bin: GoBinary,
+	linked: number,
+	call: boolean,
+): ReturnType<typeof symbolizePC> {
+	const cache = cacheOf(symbolized, bin);
+	// `call` is the key's low bit (pcs are below 2^52).
+	const key = linked * 2 + (call ? 1 : 0);
+	if (cache.has(key)) return cache.get(key);
+	const at = symbolizePC(bin, linked, call);
+	cache.set(key, at);
+	return at;
+}
+
 /** One physical frame of a walk: where it is, its function, and its frame size at `pc`. */
 interface RawFrame {
 	readonly pc: number;
@@ -60,7 +111,6 @@ function* walk(
 	start: UnwindStart,
 	stack: { readonly lo: number; readonly hi: number },
 ): Generator<RawFrame> {
-	const tab = bin.pclntab;
 	let { pc, sp, lr, trap } = start;
 	let last: RawFrame | undefined;
 	for (let n = 0; n < maxFrames; n++) {
@@ -75,10 +125,9 @@ function* walk(
 			);
 		}
 		const linked = pc - bias;
-		const i = tab.findFunc(linked);
-		if (i < 0) return;
-		const f = tab.func(i);
-		const delta = tab.valueAt(f.pcsp, f.entry, f.end, linked);
+		const f = pcInfo(bin, linked);
+		if (f === null) return;
+		const delta = f.delta;
 		if (delta === undefined || delta < 0) {
 			throw new CoreError("malformed", `No pcsp value for ${f.name} at ${hex(linked)}`, 0);
 		}
@@ -104,12 +153,9 @@ function* walk(
 			// unwinder steps over it and gives it to a frameless caller (unwinder.next).
 			const saved = mem.word(sp, `saved LR below ${f.name}`);
 			sp += 16;
-			const caller = tab.findFunc(pc - bias);
-			if (caller < 0) pc = saved;
-			else {
-				const c = tab.func(caller);
-				if (tab.valueAt(c.pcsp, c.entry, c.end, pc - bias) === 0) lr = saved;
-			}
+			const caller = pcInfo(bin, pc - bias);
+			if (caller === null) pc = saved;
+			else if (caller.delta === 0) lr = saved;
 		}
 	}
 }
@@ -128,7 +174,7 @@ export function unwindStack(
 ): CoreFrame[] {
 	const frames: CoreFrame[] = [];
 	for (const { pc, sp, trap } of walk(bin, arch, mem, bias, start, stack)) {
-		const at = symbolizePC(bin, pc - bias, !trap);
+		const at = symbolizeOnce(bin, pc - bias, !trap);
 		if (at === undefined) break;
 		for (const x of at.inlined) {
 			frames.push({ function: x.function, file: x.file, line: x.line, pc, sp, inlined: true });

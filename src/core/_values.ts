@@ -45,60 +45,117 @@ export interface StackWords {
 	readonly words: readonly StackWord[];
 }
 
-/** Tells what process addresses point at: the binary's code, a goroutine's stack, a goroutine's g. */
+/**
+ * Names what the signalled thread's registers and one goroutine's stack words point at: the
+ * binary's code, a goroutine's stack (and, where the frames are at hand, the frame holding the
+ * address), or a goroutine's g. It sees the goroutines one at a time as the core is scanned, so
+ * that it keeps little of each: their stack bounds and g addresses only when stack words are asked.
+ */
 export class ValueNamer {
 	readonly #bin: GoBinary;
 	readonly #bias: number;
-	readonly #stacks: readonly CoreGoroutine[];
-	readonly #gs: ReadonlyMap<number, number>;
+	readonly #mem: Memory;
+	readonly #registers: {
+		readonly name: string;
+		readonly value: bigint;
+		target: ValueTarget | undefined;
+	}[];
+	readonly #wanted: { readonly goroutine: number; readonly count: number } | undefined;
+	#words:
+		| { readonly g: CoreGoroutine; readonly raw: readonly Omit<StackWord, "target">[] }
+		| undefined;
+	readonly #gs = new Map<number, number>();
+	readonly #stacks: { lo: number; hi: number; id: number }[] = [];
 
-	constructor(bin: GoBinary, bias: number, goroutines: readonly CoreGoroutine[]) {
+	constructor(
+		bin: GoBinary,
+		bias: number,
+		mem: Memory,
+		registers: readonly (readonly [string, bigint])[],
+		wanted: { readonly goroutine: number; readonly count: number } | undefined,
+	) {
 		this.#bin = bin;
 		this.#bias = bias;
-		this.#stacks = goroutines
-			.filter((g) => g.stackHi > g.stackLo)
-			.sort((a, b) => a.stackLo - b.stackLo);
-		this.#gs = new Map(goroutines.map((g) => [g.gp, g.id]));
+		this.#mem = mem;
+		this.#registers = registers.map(([name, value]) => ({ name, value, target: undefined }));
+		this.#wanted = wanted;
 	}
 
-	/**
-	 * What `value` points at, or undefined when it is none of those. A code address found on a
-	 * stack is most often a return address (`call`): its line is then the call's, as in a traceback.
-	 */
-	name(value: number | bigint, call = false): ValueTarget | undefined {
-		if (typeof value === "bigint") {
-			if (value > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
-			value = Number(value);
+	/** Takes in one goroutine of the scan. */
+	see(g: CoreGoroutine): void {
+		for (const r of this.#registers) {
+			if (r.target !== undefined || r.value > BigInt(Number.MAX_SAFE_INTEGER)) continue;
+			const v = Number(r.value);
+			if (v === g.gp) r.target = { kind: "g", goroutine: g.id };
+			else if (v >= g.stackLo && v < g.stackHi) r.target = stackTarget(g, v);
 		}
-		if (value === 0) return undefined;
-		const g = this.#gs.get(value);
+		if (this.#wanted === undefined) return;
+		this.#gs.set(g.gp, g.id);
+		if (g.stackHi > g.stackLo) this.#stacks.push({ lo: g.stackLo, hi: g.stackHi, id: g.id });
+		if (g.id === this.#wanted.goroutine && this.#words === undefined)
+			this.#words = { g, raw: readWords(this.#mem, g, this.#wanted.count) };
+	}
+
+	/** The registers that point somewhere, and the stack words asked for; once every goroutine is seen. */
+	result(): { registerValues: RegisterValue[]; stackWords: StackWords | undefined } {
+		const registerValues = this.#registers.flatMap(({ name, value, target }) => {
+			const t = target ?? this.#code(value, false);
+			return t === undefined ? [] : [{ name, value, target: t }];
+		});
+		if (this.#wanted === undefined) return { registerValues, stackWords: undefined };
+		const words = this.#words;
+		if (words === undefined)
+			throw new CoreError("malformed", `The core has no goroutine ${this.#wanted.goroutine}`, 0);
+		this.#stacks.sort((a, b) => a.lo - b.lo);
+		return {
+			registerValues,
+			stackWords: {
+				goroutine: words.g.id,
+				sp: words.g.frames[0]?.sp ?? 0,
+				words: words.raw.map((w) => ({ ...w, target: this.#word(w.value, words.g) })),
+			},
+		};
+	}
+
+	// A stack word: a goroutine's g, a place in a stack (with the frame when it is the stack's own
+	// goroutine), else code; a code address on a stack is most often a return address, so its line
+	// is the call's, as in a traceback.
+	#word(value: bigint, own: CoreGoroutine): ValueTarget | undefined {
+		if (value === 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+		const v = Number(value);
+		const g = this.#gs.get(v);
 		if (g !== undefined) return { kind: "g", goroutine: g };
-		const s = this.#stackOf(value);
+		if (v >= own.stackLo && v < own.stackHi) return stackTarget(own, v);
+		const s = this.#stackOf(v);
 		if (s !== undefined)
-			return {
-				kind: "stack",
-				goroutine: s.id,
-				offset: value - s.stackLo,
-				frame: frameHolding(s, value),
-			};
-		const at = symbolizePC(this.#bin, value - this.#bias, call);
+			return { kind: "stack", goroutine: s.id, offset: v - s.lo, frame: undefined };
+		return this.#code(value, true);
+	}
+
+	#code(value: bigint, call: boolean): ValueTarget | undefined {
+		if (value === 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+		const at = symbolizePC(this.#bin, Number(value) - this.#bias, call);
 		if (at === undefined) return undefined;
 		return { kind: "code", function: at.function, offset: at.offset, file: at.file, line: at.line };
 	}
 
-	#stackOf(addr: number): CoreGoroutine | undefined {
+	#stackOf(addr: number): { lo: number; hi: number; id: number } | undefined {
 		const stacks = this.#stacks;
 		let lo = 0;
 		let hi = stacks.length - 1;
 		while (lo <= hi) {
 			const mid = (lo + hi) >> 1;
-			const s = stacks[mid] as CoreGoroutine;
-			if (addr < s.stackLo) hi = mid - 1;
-			else if (addr >= s.stackHi) lo = mid + 1;
+			const s = stacks[mid] as { lo: number; hi: number; id: number };
+			if (addr < s.lo) hi = mid - 1;
+			else if (addr >= s.hi) lo = mid + 1;
 			else return s;
 		}
 		return undefined;
 	}
+}
+
+function stackTarget(g: CoreGoroutine, addr: number): ValueTarget {
+	return { kind: "stack", goroutine: g.id, offset: addr - g.stackLo, frame: frameHolding(g, addr) };
 }
 
 // Frames run from the innermost (lowest SP) outwards: the address is in the outermost frame whose
@@ -132,35 +189,25 @@ export function formatTarget(t: ValueTarget): string {
 
 const wordsBelowSP = 4;
 
-/**
- * Reads `count` words of goroutine `id`'s stack from a few below its innermost SP upwards, as far
- * as the stack goes, each with what it points at and which frame's SP it is.
- */
-export function readStackWords(
-	mem: Memory,
-	namer: ValueNamer,
-	goroutines: readonly CoreGoroutine[],
-	id: number,
-	count: number,
-): StackWords {
-	const g = goroutines.find((x) => x.id === id);
-	if (g === undefined) throw new CoreError("malformed", `The core has no goroutine ${id}`, 0);
+// `count` words of `g`'s stack from a few below its innermost SP upwards, as far as the stack goes,
+// each with the frame whose SP it is.
+function readWords(mem: Memory, g: CoreGoroutine, count: number): Omit<StackWord, "target">[] {
 	const top = g.frames[0];
 	if (top === undefined)
 		throw new CoreError(
 			"malformed",
-			`Goroutine ${id}'s stack could not be unwound: no SP to start from`,
+			`Goroutine ${g.id}'s stack could not be unwound: no SP to start from`,
 			0,
 		);
 	const frameAt = new Map<number, string>();
 	for (const f of g.frames) if (!f.inlined && !frameAt.has(f.sp)) frameAt.set(f.sp, f.function);
 	const start = Math.max(g.stackLo, top.sp - wordsBelowSP * 8);
 	const end = Math.min(g.stackHi, start + count * 8);
-	const words: StackWord[] = [];
+	const words: Omit<StackWord, "target">[] = [];
 	for (let a = start; a < end; a += 8) {
-		const b = mem.read(a, 8, `goroutine ${id}'s stack word at ${hex(a)}`);
+		const b = mem.read(a, 8, `goroutine ${g.id}'s stack word at ${hex(a)}`);
 		const value = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
-		words.push({ address: a, value, frameSP: frameAt.get(a), target: namer.name(value, true) });
+		words.push({ address: a, value, frameSP: frameAt.get(a) });
 	}
-	return { goroutine: id, sp: top.sp, words };
+	return words;
 }

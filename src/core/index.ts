@@ -1,5 +1,11 @@
-export type { CoreOptions, CoreReport, CoreSignal, CoreThreadReport } from "./_core.js";
-export { readCore } from "./_core.js";
+export type {
+	CoreOptions,
+	CoreReport,
+	CoreScan,
+	CoreSignal,
+	CoreThreadReport,
+} from "./_core.js";
+export { readCore, scanCore } from "./_core.js";
 export type { CoreArch } from "./_core-file.js";
 export { CoreError, type CoreErrorCode } from "./_error.js";
 export type { CoreGoroutine, CreatedBy } from "./_goroutines.js";
