@@ -63,14 +63,21 @@ async function read(job: ChildJob): Promise<void> {
 	const input = job.path === null ? 0 : openSync(job.path, "r");
 	try {
 		const out = new BufferedOutput(createWriteStream("", { fd: RECORDS, autoClose: false }));
-		// A record is the event as one line of JSON; a crash's or race's body follows it as
-		// `bytes` bytes of UTF-8, so that it is copied to the output without being decoded.
+		// A record is the event as one line of JSON; a crash's or race's body follows it in pieces,
+		// each its length in bytes on a line and then its UTF-8 bytes, and a 0 line after the last,
+		// so that it is copied to the output without being decoded, and never held whole.
 		const emit = (event: ViewEvent) => {
 			if (event.type === "issue") return out.write(`${JSON.stringify(event)}\n`);
 			const { body, ...head } = event;
-			const text = typeof body === "string" ? body : "";
-			out.write(`${JSON.stringify({ ...head, bytes: Buffer.byteLength(text) })}\n`);
-			out.write(text);
+			out.write(`${JSON.stringify(head)}\n`);
+			for (const piece of body) {
+				const bytes = typeof piece === "string" ? Buffer.byteLength(piece) : piece.length;
+				if (bytes === 0) continue;
+				out.write(`${bytes}\n`);
+				if (typeof piece === "string") out.write(piece);
+				else out.writeBytes(piece);
+			}
+			out.write("0\n");
 		};
 		let syncs = [0];
 		let reported = 0;

@@ -28,6 +28,18 @@ export function formatHeading(placed: Placed, s: Style): string {
 
 /** Formats one crash with its goroutine buckets for a terminal, to follow its heading. */
 export function formatCrash(crash: Crash, buckets: readonly Bucket[], s: Style): string {
+	return [...formatCrashPieces(crash, buckets, s)].join("");
+}
+
+/**
+ * The text of {@link formatCrash} in pieces, each made when it is asked for: the crash's own
+ * lines, then one piece per bucket, so that a crash of many buckets is never one string.
+ */
+export function* formatCrashPieces(
+	crash: Crash,
+	buckets: readonly Bucket[],
+	s: Style,
+): Generator<string> {
 	const out: string[] = [];
 	out.push(s.red(s.bold(crash.message ?? "goroutine dump (no reason printed)")));
 	for (const [i, panic] of crash.panics.entries()) {
@@ -86,8 +98,10 @@ export function formatCrash(crash: Crash, buckets: readonly Bucket[], s: Style):
 		"",
 		s.dim(`${crash.goroutineCount} goroutine${crash.goroutineCount === 1 ? "" : "s"} in ${shapes}`),
 	);
-	for (const bucket of buckets) out.push("", ...formatBucket(bucket, s));
-	return body(out);
+	// As body(out) would join them, with each bucket after a blank line.
+	yield `\n${out.join("\n")}`;
+	for (const bucket of buckets) yield `\n\n${formatBucket(bucket, s).join("\n")}`;
+	yield "\n\n";
 }
 
 function formatBucket(bucket: Bucket, s: Style): string[] {
