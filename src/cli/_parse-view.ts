@@ -1,5 +1,5 @@
-import type { Crash, Frame, ParseIssue, RaceReport } from "../traceback/index.js";
-import type { Bucket } from "../triage/index.js";
+import type { Crash, ParseIssue, RaceReport } from "../traceback/index.js";
+import type { Bucket, BucketFrame } from "../triage/index.js";
 import type { Style } from "./_style.js";
 
 /** Most goroutine ids listed per bucket in the human view. */
@@ -118,8 +118,7 @@ function formatBucket(bucket: Bucket, s: Style): string[] {
 	const more = bucket.count > SHOWN_IDS ? ` +${bucket.count - SHOWN_IDS}` : "";
 	const lines = [`${s.yellow(s.bold(count))} · ${extras.join(" · ")}  ${s.dim(`[${ids}${more}]`)}`];
 	if (g.stackUnavailable) lines.push(s.dim("  stack unavailable (running on another thread)"));
-	const createdBy =
-		g.createdBy === null ? null : { frame: g.createdBy.frame, parents: bucket.parents };
+	const createdBy = g.createdBy === null ? null : { frame: g.createdBy, parents: bucket.parents };
 	lines.push(
 		...formatFrames(g.frames, s, { elided: g.elided, markOwnCode: bucket.crashed, createdBy }),
 	);
@@ -136,10 +135,14 @@ interface FrameListing {
 	/** Marks the first frame in the program's own code (for the goroutine that crashed). */
 	markOwnCode?: boolean;
 	/** A `created by` frame, listed last and aligned with the others. */
-	createdBy?: { frame: Frame; parents: readonly number[] } | null;
+	createdBy?: { frame: BucketFrame; parents: readonly number[] } | null;
 }
 
-function formatFrames(frames: readonly Frame[], s: Style, listing: FrameListing = {}): string[] {
+function formatFrames(
+	frames: readonly BucketFrame[],
+	s: Style,
+	listing: FrameListing = {},
+): string[] {
 	const rows = frames.map((frame) => ({
 		frame,
 		call: `${frame.function}${frame.args === null ? "" : `(${frame.args})`}`,
@@ -227,7 +230,7 @@ function isStandardLibrary(pkg: string): boolean {
 }
 
 // Shows a standard-library file under $GOROOT, whatever the machine's Go installation path was.
-function shortenFile(frame: Frame): string {
+function shortenFile(frame: BucketFrame): string {
 	const file = frame.file ?? "";
 	if (!isStandardLibrary(frame.package)) return file;
 	const src = file.lastIndexOf("/src/");

@@ -136,3 +136,50 @@ describe("stacks whose hashes collide", () => {
 		);
 	});
 });
+
+describe("what a bucket keeps", () => {
+	test("of its first goroutine, what the view shows: frames as plain data, not the parsed ones", () => {
+		const goroutines = dump([
+			{ frames: [["main.f", "0xc000012345, 0x1", 10]], parent: 7 },
+			{ frames: [["main.f", "0xc000099999, 0x1", 10]], parent: 8 },
+		]);
+		const buckets = bucketGoroutines(goroutines, "pointers");
+		expect(buckets).toHaveLength(1);
+		const kept = buckets[0]?.goroutine;
+		const place = { package: "main", args: null, file: "/src/app/main.go", line: 9 };
+		expect(kept).toStrictEqual({
+			state: "chan receive",
+			stateText: "chan receive",
+			scan: false,
+			lockedToThread: false,
+			stackUnavailable: false,
+			frames: [
+				{
+					function: "main.f",
+					package: "main",
+					args: "0xc000012345, 0x1",
+					file: "/src/app/x.go",
+					line: 10,
+				},
+			],
+			elided: [],
+			createdBy: { function: "main.start", ...place },
+			ancestors: [],
+		});
+		expect(kept?.frames[0]).not.toBe(goroutines[0]?.frames[0]);
+		expect(buckets[0]?.parents).toEqual([7, 8]);
+	});
+
+	test("in order: the crashed bucket, then the larger, then the first seen", () => {
+		const names = ["main.a", "main.b", "main.c", "main.c", "main.d", "main.e", "main.e"];
+		const goroutines = dump(names.map((fn) => ({ frames: [[fn, "", 10]] })));
+		const order = bucketGoroutines(goroutines, "exact", true).map((b) => b.goroutine.frames[0]);
+		expect(order.map((f) => f?.function)).toEqual([
+			"main.a",
+			"main.c",
+			"main.e",
+			"main.b",
+			"main.d",
+		]);
+	});
+});
