@@ -118,7 +118,8 @@ function formatBucket(bucket: Bucket, s: Style): string[] {
 	const more = bucket.count > SHOWN_IDS ? ` +${bucket.count - SHOWN_IDS}` : "";
 	const lines = [`${s.yellow(s.bold(count))} · ${extras.join(" · ")}  ${s.dim(`[${ids}${more}]`)}`];
 	if (g.stackUnavailable) lines.push(s.dim("  stack unavailable (running on another thread)"));
-	const createdBy = g.createdBy === null ? null : { frame: g.createdBy, parents: bucket.parents };
+	const createdBy =
+		g.createdBy === null ? null : { frame: g.createdBy.frame, parents: bucket.parents };
 	lines.push(
 		...formatFrames(g.frames, s, { elided: g.elided, markOwnCode: bucket.crashed, createdBy }),
 	);

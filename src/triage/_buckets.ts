@@ -16,8 +16,10 @@ export type BucketFrame = Pick<Frame, "function" | "package" | "args" | "file" |
 
 /**
  * What a bucket keeps of its first goroutine: the fields of {@link Goroutine} that the grouped
- * view shows and goroutines are compared by, frames cut to {@link BucketFrame}s. A dump of 100k
- * stacks makes as many buckets, so a bucket holds no parsed frame of the input.
+ * view shows and goroutines are compared by. The first {@link KEEP_WHOLE} buckets keep the
+ * goroutine itself; the others a copy of these fields alone, frames cut to {@link BucketFrame}s,
+ * since a dump of 100k stacks makes as many buckets, and parsed frames cost several times their
+ * text.
  */
 export interface BucketGoroutine {
 	state: string;
@@ -27,8 +29,8 @@ export interface BucketGoroutine {
 	stackUnavailable: boolean;
 	frames: readonly BucketFrame[];
 	elided: readonly Elision[];
-	/** The frame of the `created by` line; the parents' ids are the bucket's `parents`. */
-	createdBy: BucketFrame | null;
+	/** The `created by` line; the parents' ids are the bucket's `parents`. */
+	createdBy: { frame: BucketFrame } | null;
 	ancestors: readonly Ancestor[];
 }
 
@@ -50,6 +52,9 @@ export interface Bucket {
 const MAX_IDS = 100_000;
 /** Most distinct parent goroutine ids a bucket keeps. */
 const MAX_PARENTS = 16;
+
+/** Buckets of a crash that keep their first goroutine whole: quicker than a copy, and few. */
+const KEEP_WHOLE = 1000;
 
 /** Most buckets compared one by one under one hash before exact string keys take over. */
 const MAX_CHAIN = 8;
@@ -107,7 +112,7 @@ export class GoroutineBuckets {
 		const minutes = goroutine.waitMinutes;
 		const fresh = {
 			bucket: {
-				goroutine: this.#keep(goroutine),
+				goroutine: this.#order.length < KEEP_WHOLE ? goroutine : this.#keep(goroutine),
 				count: 1,
 				ids: [goroutine.id],
 				waitMinutes: minutes === null ? null : { min: minutes, max: minutes },
@@ -130,9 +135,9 @@ export class GoroutineBuckets {
 			.sort((a, b) => Number(b.crashed) - Number(a.crashed) || b.count - a.count);
 	}
 
-	// A parsed frame's strings may be slices of its input line, which they keep in memory: the
-	// buckets keep one copy of each name, file and state, so that a bucket holds on to no more of
-	// the input than its arguments.
+	// A parsed frame's strings may be views into a whole chunk of the input (see copied): the
+	// arguments are copied, and the buckets keep one of each name, file and state, so that only
+	// the first of each holds on to its chunk.
 	#keep(g: Goroutine): BucketGoroutine {
 		const frame = (f: Frame): BucketFrame => ({
 			function: this.#text(f.function),
@@ -149,7 +154,7 @@ export class GoroutineBuckets {
 			stackUnavailable: g.stackUnavailable,
 			frames: g.frames.map(frame),
 			elided: g.elided.length === 0 ? NONE : g.elided,
-			createdBy: g.createdBy === null ? null : frame(g.createdBy.frame),
+			createdBy: g.createdBy === null ? null : { frame: frame(g.createdBy.frame) },
 			ancestors: g.ancestors.length === 0 ? NONE : g.ancestors,
 		};
 	}
@@ -247,7 +252,7 @@ function sameStack(entry: Entry, g: Goroutine, state: string, similarity: Simila
 		if (r.elided[i]?.index !== g.elided[i]?.index || r.elided[i]?.count !== g.elided[i]?.count)
 			return false;
 	}
-	const a = r.createdBy;
+	const a = r.createdBy?.frame;
 	const b = g.createdBy?.frame;
 	return a?.function === b?.function && a?.line === b?.line;
 }

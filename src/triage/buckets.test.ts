@@ -138,16 +138,17 @@ describe("stacks whose hashes collide", () => {
 });
 
 describe("what a bucket keeps", () => {
-	test("of its first goroutine, what the view shows: frames as plain data, not the parsed ones", () => {
-		const goroutines = dump([
-			{ frames: [["main.f", "0xc000012345, 0x1", 10]], parent: 7 },
-			{ frames: [["main.f", "0xc000099999, 0x1", 10]], parent: 8 },
-		]);
+	test("of its first goroutine, past the first thousand buckets what the view shows alone", () => {
+		const stacks = Array.from({ length: 2000 }, (_, i) => ({
+			frames: [["main.f", `0xc000012345, 0x${i.toString(16)}`, 10] as [string, string, number]],
+			parent: 7,
+		}));
+		const goroutines = dump(stacks);
 		const buckets = bucketGoroutines(goroutines, "pointers");
-		expect(buckets).toHaveLength(1);
-		const kept = buckets[0]?.goroutine;
+		expect(buckets).toHaveLength(2000);
+		expect(buckets[0]?.goroutine).toBe(goroutines[0]);
 		const place = { package: "main", args: null, file: "/src/app/main.go", line: 9 };
-		expect(kept).toStrictEqual({
+		expect(buckets[1999]?.goroutine).toStrictEqual({
 			state: "chan receive",
 			stateText: "chan receive",
 			scan: false,
@@ -157,17 +158,16 @@ describe("what a bucket keeps", () => {
 				{
 					function: "main.f",
 					package: "main",
-					args: "0xc000012345, 0x1",
+					args: "0xc000012345, 0x7cf",
 					file: "/src/app/x.go",
 					line: 10,
 				},
 			],
 			elided: [],
-			createdBy: { function: "main.start", ...place },
+			createdBy: { frame: { function: "main.start", ...place } },
 			ancestors: [],
 		});
-		expect(kept?.frames[0]).not.toBe(goroutines[0]?.frames[0]);
-		expect(buckets[0]?.parents).toEqual([7, 8]);
+		expect(buckets[1999]?.parents).toEqual([7]);
 	});
 
 	test("in order: the crashed bucket, then the larger, then the first seen", () => {
