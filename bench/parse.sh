@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Benchmark `gocrash parse` against panicparse 2.5.0 (Debian's `panicparse` package) in one run.
 #
-# Builds four inputs under .cache/bench/: a corpus of at least 200 MB made of the real crash
+# Builds five inputs under .cache/bench/: a corpus of at least 200 MB made of the real crash
 # fixtures in test/fixtures/crashes (without race reports, which stop panicparse); a log archive
 # of the same size made of the small ones (1-30 KB: panics, fatal errors, signal crashes with
-# register dumps, from many programs); and two real 100k-goroutine GOTRACEBACK=all dumps from
+# register dumps, from many programs); two real 100k-goroutine GOTRACEBACK=all dumps from
 # bench/many-goroutines, one where goroutines of a stack print the same arguments and one where
-# each prints its own. Reports throughput (MB/s) and peak RSS of both tools on each, checks that
-# both really read every goroutine, then streams 1 GB through gocrash to show that its memory
-# stays flat.
+# each prints its own (100k buckets); and that last dump after 1.5 times its size of fixtures,
+# where two processes split the file before the dump, so the second one reads it. Reports
+# throughput (MB/s) and peak RSS of both tools on each, the RSS against the input's size (with a
+# warning over 5x on the 100k-bucket inputs), checks that both really read every goroutine, then
+# streams 1 GB through gocrash to show that its memory stays flat.
 # Usage: bench/parse.sh [CORPUS_MB]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,19 +36,21 @@ for f in "${all[@]}"; do
 	if "$pp" -no-color -rebase=false "$f" > /dev/null 2>&1; then files+=("$f"); else rejected+=("$f"); fi
 done
 [ "${#files[@]}" -gt 0 ] || { echo "no fixtures in test/fixtures/crashes" >&2; exit 1; }
-if [ ! -s "$corpus" ]; then
-	: > "$corpus.tmp"
-	while [ "$(stat -c %s "$corpus.tmp")" -lt $((corpus_mb * 1024 * 1024)) ]; do cat "${files[@]}" >> "$corpus.tmp"; done
-	mv "$corpus.tmp" "$corpus"
-fi
+# Writes FILE... to OUT again and again until it holds at least BYTES.
+fill() {
+	local out="$1" bytes="$2"
+	shift 2
+	: > "$out.tmp"
+	while [ "$(stat -c %s "$out.tmp")" -lt "$bytes" ]; do cat "$@" >> "$out.tmp"; done
+	mv "$out.tmp" "$out"
+}
+[ -s "$corpus" ] || fill "$corpus" $((corpus_mb * 1024 * 1024)) "${files[@]}"
 
 # The log archive: the small crashes among those files, repeated until it reaches the size.
 archive="$work/archive-${corpus_mb}mb.txt"
 if [ ! -s "$archive" ]; then
 	mapfile -t small < <(for f in "${files[@]}"; do s="$(stat -c %s "$f")"; [ "$s" -ge 1024 ] && [ "$s" -le 30720 ] && echo "$f"; done)
-	: > "$archive.tmp"
-	while [ "$(stat -c %s "$archive.tmp")" -lt $((corpus_mb * 1024 * 1024)) ]; do cat "${small[@]}" >> "$archive.tmp"; done
-	mv "$archive.tmp" "$archive"
+	fill "$archive" $((corpus_mb * 1024 * 1024)) "${small[@]}"
 fi
 
 # The 100k-goroutine dumps, from a real Go program.
@@ -57,6 +61,14 @@ if [ ! -s "$many" ] || [ ! -s "$distinct" ]; then
 	(cd bench/many-goroutines && GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off "$go" build -o "$work/many-goroutines" .)
 	GOTRACEBACK=all "$work/many-goroutines" 100000 > "$many" 2>&1 || true
 	GOTRACEBACK=all "$work/many-goroutines" 100000 distinct > "$distinct" 2>&1 || true
+fi
+# The 100k-bucket dump where two processes read it: the second starts at a crash a little past
+# the middle (src/cli/_parse-parallel.ts), here among the fixtures before the dump.
+joined="$work/fixtures-then-many-100k-distinct.txt"
+if [ ! -s "$joined" ] || [ "$joined" -ot "$distinct" ]; then
+	fill "$joined.fixtures" $(($(stat -c %s "$distinct") * 3 / 2)) "${files[@]}"
+	cat "$joined.fixtures" "$distinct" > "$joined"
+	rm "$joined.fixtures"
 fi
 
 # Runs a command three times on a file, each stopped after $limit seconds; prints the best wall
@@ -91,8 +103,16 @@ panicparse_goroutines() {
 	awk -F: '/^[0-9]+: /{n+=$1} END{print n+0}' "$work/panicparse.txt"
 }
 
+# One row of the table: tool, best seconds, peak RSS in KiB, a note; $mb is the input's MiB.
+row() {
+	printf '%-34s %9s %10.1f %12.1f %11.1fx%s\n' "$1" "$2" "$(awk "BEGIN{print $mb/$2}")" \
+		"$(awk "BEGIN{print $3/1024}")" "$(awk "BEGIN{print $3/1024/$mb}")" "${4:-}"
+}
+
+# Reports on one input; a third argument is the most peak RSS gocrash may take, as a multiple of
+# the input's size, warned about when exceeded.
 report() {
-	local name="$1" input="$2" mb expected g p gt gm st sm pt pm ps jt jm
+	local name="$1" input="$2" max_ratio="${3:-}" mb expected g p gt gm st sm pt pm ps jt jm
 	mb="$(awk "BEGIN{printf \"%.1f\", $(stat -c %s "$input") / 1048576}")"
 	expected="$(grep -c -E '^goroutine [0-9]+ .*\]:$' "$input" || true)"
 	g="$(gocrash_goroutines "$input")"
@@ -103,14 +123,20 @@ report() {
 	read -r pt pm ps <<< "$(measure "$input" "$pp" -no-color -rebase=false)"
 	echo "## $name: $mb MB, $expected goroutine headers"
 	echo "goroutines read: gocrash $g, panicparse $p"
-	printf '%-28s %9s %10s %12s\n' tool seconds "MB/s" "peak RSS MiB"
-	printf '%-28s %9s %10.1f %12.1f\n' "gocrash parse" "$gt" "$(awk "BEGIN{print $mb/$gt}")" "$(awk "BEGIN{print $gm/1024}")"
-	printf '%-28s %9s %10.1f %12.1f\n' "gocrash parse, one process" "$st" "$(awk "BEGIN{print $mb/$st}")" "$(awk "BEGIN{print $sm/1024}")"
-	printf '%-28s %9s %10.1f %12.1f\n' "gocrash parse --json" "$jt" "$(awk "BEGIN{print $mb/$jt}")" "$(awk "BEGIN{print $jm/1024}")"
-	printf '%-28s %9s %10.1f %12.1f%s\n' "panicparse -no-color -rebase=false" "$pt" "$(awk "BEGIN{print $mb/$pt}")" "$(awk "BEGIN{print $pm/1024}")" "${ps:+  stopped after $limit s, not done}"
+	printf '%-34s %9s %10s %12s %12s\n' tool seconds "MB/s" "peak RSS MiB" "RSS / input"
+	row "gocrash parse" "$gt" "$gm"
+	row "gocrash parse, one process" "$st" "$sm"
+	row "gocrash parse --json" "$jt" "$jm"
+	row "panicparse -no-color -rebase=false" "$pt" "$pm" "${ps:+  stopped after $limit s, not done}"
 	awk "BEGIN{printf \"speed: gocrash parse is %s%.2fx panicparse (one process: %.2fx; --json: %.2fx)\n\", \"${ps:+over }\", $pt/$gt, $pt/$st, $pt/$jt}"
-	awk "BEGIN{printf \"peak memory: gocrash parse %.2fx panicparse's, %.1fx the input\n\", $gm/$pm, $gm/1024/$mb}"
+	awk "BEGIN{printf \"peak memory: gocrash parse %.2fx panicparse's; against the input %.1fx (one process: %.1fx; --json: %.1fx)\n\", $gm/$pm, $gm/1024/$mb, $sm/1024/$mb, $jm/1024/$mb}"
 	[ "$g" = "$expected" ] || echo "WARNING: gocrash read $g goroutines, expected $expected"
+	for m in "$gm" "$sm" "$jm"; do
+		if [ -n "$max_ratio" ] && awk "BEGIN{exit !($m / 1024 > $max_ratio * $mb)}"; then
+			echo "WARNING: gocrash's peak RSS is over ${max_ratio}x the input"
+			break
+		fi
+	done
 	echo
 }
 
@@ -124,7 +150,8 @@ echo
 report "mixed real crashes" "$corpus"
 report "log archive: small crashes" "$archive"
 report "one 100k-goroutine dump" "$many"
-report "100k-goroutine dump, every goroutine's arguments its own" "$distinct"
+report "100k-goroutine dump, every goroutine's arguments its own" "$distinct" 5
+report "fixtures, then that 100k-bucket dump (two processes: the second reads the dump)" "$joined" 5
 
 echo "## 1 GB streamed through gocrash parse --json (5 x the corpus on stdin)"
 for _ in 1 2 3 4 5; do cat "$corpus"; done | /usr/bin/time -f "%e %M" -o "$work/time.txt" "${gocrash[@]}" parse --json > /dev/null

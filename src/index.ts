@@ -30,6 +30,8 @@ export {
 } from "./traceback/index.js";
 export {
 	type Bucket,
+	type BucketFrame,
+	type BucketGoroutine,
 	bucketGoroutines,
 	GoroutineBuckets,
 	SIMILARITIES,

@@ -3,7 +3,8 @@
 // and tells the first reader after which lines nothing earlier mattered.
 import { Buffer } from "node:buffer";
 import { once } from "node:events";
-import { closeSync, createWriteStream, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { Writable } from "node:stream";
 import type { Similarity } from "../triage/index.js";
 import { BufferedOutput } from "./_buffered.js";
 import { READ_CHUNK } from "./_input.js";
@@ -62,15 +63,29 @@ function send(message: ChildMessage): void {
 async function read(job: ChildJob): Promise<void> {
 	const input = job.path === null ? 0 : openSync(job.path, "r");
 	try {
-		const out = new BufferedOutput(createWriteStream("", { fd: RECORDS, autoClose: false }));
-		// A record is the event as one line of JSON; a crash's or race's body follows it as
-		// `bytes` bytes of UTF-8, so that it is copied to the output without being decoded.
+		// Written as they come: a crash's body of many pieces is never queued in memory whole.
+		const records = new Writable({
+			write(chunk: Buffer, _encoding, done) {
+				for (let at = 0; at < chunk.length; ) at += writeSync(RECORDS, chunk, at);
+				done();
+			},
+		});
+		const out = new BufferedOutput(records);
+		// A record is the event as one line of JSON; a crash's or race's body follows it in pieces,
+		// each its length in bytes on a line and then its UTF-8 bytes, and a 0 line after the last,
+		// so that it is copied to the output without being decoded, and never held whole.
 		const emit = (event: ViewEvent) => {
 			if (event.type === "issue") return out.write(`${JSON.stringify(event)}\n`);
 			const { body, ...head } = event;
-			const text = typeof body === "string" ? body : "";
-			out.write(`${JSON.stringify({ ...head, bytes: Buffer.byteLength(text) })}\n`);
-			out.write(text);
+			out.write(`${JSON.stringify(head)}\n`);
+			for (const piece of body) {
+				const bytes = typeof piece === "string" ? Buffer.byteLength(piece) : piece.length;
+				if (bytes === 0) continue;
+				out.write(`${bytes}\n`);
+				if (typeof piece === "string") out.write(piece);
+				else out.writeBytes(piece);
+			}
+			out.write("0\n");
 		};
 		let syncs = [0];
 		let reported = 0;

@@ -216,8 +216,10 @@ function splitPoint(file: RegularFile): number | null {
 }
 
 /**
- * The events in a records file: each a line of JSON, then its body's `bytes` bytes, if any. A
- * body is valid until the next event is asked for: one buffer serves the whole file.
+ * The events in a records file: each a line of JSON, then, for a crash or a race, its body's
+ * pieces (see read in _parse-child.ts). A body is read as it is iterated, and each piece is valid
+ * until the next is asked for: one buffer serves the whole file. Asking for the next event skips
+ * what was not read of the last one's body.
  */
 function* readRecords(fd: number): Generator<ViewEvent> {
 	let data = Buffer.allocUnsafe(2 * READ_CHUNK);
@@ -242,25 +244,41 @@ function* readRecords(fd: number): Generator<ViewEvent> {
 		}
 		return true;
 	};
-	for (;;) {
+	// The next line without its newline, moving past it; null at the end of the file.
+	const line = (): string | null => {
 		let newline = data.subarray(0, filled).indexOf(0x0a, at);
 		while (newline < 0) {
 			if (!have(filled - at + 1)) {
 				if (filled > at) throw new InputError("the second process's records end inside one");
-				return;
+				return null;
 			}
 			newline = data.subarray(0, filled).indexOf(0x0a, at);
 		}
-		const { bytes = 0, ...event }: ViewEvent & { bytes?: number } = JSON.parse(
-			data.toString("utf8", at, newline),
-		);
+		const text = data.toString("utf8", at, newline);
 		at = newline + 1;
+		return text;
+	};
+	function* pieces(): Generator<Uint8Array> {
+		for (;;) {
+			const text = line();
+			if (text === "0") return;
+			const bytes = text === null ? -1 : Number(text);
+			if (!Number.isSafeInteger(bytes) || bytes <= 0 || !have(bytes))
+				throw new InputError("the second process's records end inside one");
+			at += bytes;
+			yield data.subarray(at - bytes, at);
+		}
+	}
+	for (;;) {
+		const head = line();
+		if (head === null) return;
+		const event: ViewEvent = JSON.parse(head);
 		if (event.type === "issue") {
 			yield event;
 			continue;
 		}
-		if (!have(bytes)) throw new InputError("the second process's records end inside one");
-		yield { ...event, body: data.subarray(at, at + bytes) };
-		at += bytes;
+		const body = pieces();
+		yield { ...event, body };
+		for (const _ of body);
 	}
 }

@@ -1,5 +1,5 @@
-import type { Crash, Frame, ParseIssue, RaceReport } from "../traceback/index.js";
-import type { Bucket } from "../triage/index.js";
+import type { Crash, ParseIssue, RaceReport } from "../traceback/index.js";
+import type { Bucket, BucketFrame } from "../triage/index.js";
 import type { Style } from "./_style.js";
 
 /** Most goroutine ids listed per bucket in the human view. */
@@ -28,6 +28,18 @@ export function formatHeading(placed: Placed, s: Style): string {
 
 /** Formats one crash with its goroutine buckets for a terminal, to follow its heading. */
 export function formatCrash(crash: Crash, buckets: readonly Bucket[], s: Style): string {
+	return [...formatCrashPieces(crash, buckets, s)].join("");
+}
+
+/**
+ * The text of {@link formatCrash} in pieces, each made when it is asked for: the crash's own
+ * lines, then one piece per bucket, so that a crash of many buckets is never one string.
+ */
+export function* formatCrashPieces(
+	crash: Crash,
+	buckets: readonly Bucket[],
+	s: Style,
+): Generator<string> {
 	const out: string[] = [];
 	out.push(s.red(s.bold(crash.message ?? "goroutine dump (no reason printed)")));
 	for (const [i, panic] of crash.panics.entries()) {
@@ -86,8 +98,10 @@ export function formatCrash(crash: Crash, buckets: readonly Bucket[], s: Style):
 		"",
 		s.dim(`${crash.goroutineCount} goroutine${crash.goroutineCount === 1 ? "" : "s"} in ${shapes}`),
 	);
-	for (const bucket of buckets) out.push("", ...formatBucket(bucket, s));
-	return body(out);
+	// As body(out) would join them, with each bucket after a blank line.
+	yield `\n${out.join("\n")}`;
+	for (const bucket of buckets) yield `\n\n${formatBucket(bucket, s).join("\n")}`;
+	yield "\n\n";
 }
 
 function formatBucket(bucket: Bucket, s: Style): string[] {
@@ -122,10 +136,14 @@ interface FrameListing {
 	/** Marks the first frame in the program's own code (for the goroutine that crashed). */
 	markOwnCode?: boolean;
 	/** A `created by` frame, listed last and aligned with the others. */
-	createdBy?: { frame: Frame; parents: readonly number[] } | null;
+	createdBy?: { frame: BucketFrame; parents: readonly number[] } | null;
 }
 
-function formatFrames(frames: readonly Frame[], s: Style, listing: FrameListing = {}): string[] {
+function formatFrames(
+	frames: readonly BucketFrame[],
+	s: Style,
+	listing: FrameListing = {},
+): string[] {
 	const rows = frames.map((frame) => ({
 		frame,
 		call: `${frame.function}${frame.args === null ? "" : `(${frame.args})`}`,
@@ -213,7 +231,7 @@ function isStandardLibrary(pkg: string): boolean {
 }
 
 // Shows a standard-library file under $GOROOT, whatever the machine's Go installation path was.
-function shortenFile(frame: Frame): string {
+function shortenFile(frame: BucketFrame): string {
 	const file = frame.file ?? "";
 	if (!isStandardLibrary(frame.package)) return file;
 	const src = file.lastIndexOf("/src/");

@@ -8,7 +8,7 @@ import {
 import { firstGoroutineCrashed, GoroutineBuckets, type Similarity } from "../triage/index.js";
 import type { BufferedOutput } from "./_buffered.js";
 import {
-	formatCrash,
+	formatCrashPieces,
 	formatHeading,
 	formatRace,
 	formatSummary,
@@ -29,8 +29,11 @@ export type ViewEvent =
 			startLine: number;
 			endLine: number;
 			truncated: boolean;
-			/** Everything below the heading, which needs the report's number; bytes are UTF-8. */
-			body: string | Uint8Array;
+			/**
+			 * Everything below the heading, which needs the report's number, in pieces made as they
+			 * are read (bytes are UTF-8); to be read before the handler given the event returns.
+			 */
+			body: Iterable<string | Uint8Array>;
 	  }
 	| { type: "issue"; tag: number; issue: ParseIssue };
 
@@ -66,12 +69,12 @@ export class ViewSession {
 					const list = current === crash ? buckets.buckets() : [];
 					current = null;
 					const { kind, startLine, endLine, truncated } = crash;
-					const body = formatCrash(crash, list, style);
+					const body = formatCrashPieces(crash, list, style);
 					emit({ type: "crash", tag: tag(), kind, startLine, endLine, truncated, body });
 				},
 				race(race) {
 					const { startLine, endLine, truncated } = race;
-					const body = formatRace(race, style);
+					const body = [formatRace(race, style)];
 					emit({ type: "race", tag: tag(), kind: "", startLine, endLine, truncated, body });
 				},
 				issue: (issue) => emit({ type: "issue", tag: tag(), issue }),
@@ -131,8 +134,10 @@ export class ViewOutput {
 			truncated: event.truncated,
 		};
 		this.#out.write(formatHeading(placed, this.#style));
-		if (typeof event.body === "string") this.#out.write(event.body);
-		else this.#out.writeBytes(event.body);
+		for (const piece of event.body) {
+			if (typeof piece === "string") this.#out.write(piece);
+			else this.#out.writeBytes(piece);
+		}
 	}
 
 	/** Writes the closing summary. */

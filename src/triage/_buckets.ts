@@ -1,4 +1,4 @@
-import type { Crash, Goroutine } from "../traceback/index.js";
+import type { Ancestor, Crash, Elision, Frame, Goroutine } from "../traceback/index.js";
 
 /**
  * How alike two goroutines must be to share a bucket: `exact` compares argument values as printed,
@@ -11,10 +11,33 @@ export type Similarity = "exact" | "pointers" | "values";
 /** The similarity levels, for option parsing. */
 export const SIMILARITIES: readonly Similarity[] = ["exact", "pointers", "values"];
 
+/** What a bucket keeps of a frame: what the grouped view shows and stacks are compared by. */
+export type BucketFrame = Pick<Frame, "function" | "package" | "args" | "file" | "line">;
+
+/**
+ * What a bucket keeps of its first goroutine: the fields of {@link Goroutine} that the grouped
+ * view shows and goroutines are compared by. The first {@link KEEP_WHOLE} buckets keep the
+ * goroutine itself; the others a copy of these fields alone, frames cut to {@link BucketFrame}s,
+ * since a dump of 100k stacks makes as many buckets, and parsed frames cost several times their
+ * text.
+ */
+export interface BucketGoroutine {
+	state: string;
+	stateText: string;
+	scan: boolean;
+	lockedToThread: boolean;
+	stackUnavailable: boolean;
+	frames: readonly BucketFrame[];
+	elided: readonly Elision[];
+	/** The `created by` line; the parents' ids are the bucket's `parents`. */
+	createdBy: { frame: BucketFrame } | null;
+	ancestors: readonly Ancestor[];
+}
+
 /** Goroutines that share a state and a stack. */
 export interface Bucket {
 	/** The first goroutine seen with this stack; the others differ at most as the level allows. */
-	goroutine: Goroutine;
+	goroutine: BucketGoroutine;
 	count: number;
 	ids: number[];
 	/** Smallest and largest wait minutes seen, or null when none was printed. */
@@ -29,6 +52,9 @@ export interface Bucket {
 const MAX_IDS = 100_000;
 /** Most distinct parent goroutine ids a bucket keeps. */
 const MAX_PARENTS = 16;
+
+/** Buckets of a crash that keep their first goroutine whole: quicker than a copy, and few. */
+const KEEP_WHOLE = 1000;
 
 /** Most buckets compared one by one under one hash before exact string keys take over. */
 const MAX_CHAIN = 8;
@@ -54,6 +80,8 @@ export class GoroutineBuckets {
 	readonly #byHash = new Map<number, Entry[]>();
 	readonly #byKey = new Map<string, Entry>();
 	readonly #order: Bucket[] = [];
+	/** Names, files and states the buckets keep, each kept once (see {@link #keep}). */
+	readonly #texts = new Map<string, string>();
 
 	constructor(similarity: Similarity) {
 		this.#similarity = similarity;
@@ -65,62 +93,110 @@ export class GoroutineBuckets {
 		const state =
 			similarity === "exact" ? goroutine.stateText.replace(/, \d+ minutes/, "") : goroutine.state;
 		const hash = stackHash(goroutine, state, similarity);
-		let chain = this.#byHash.get(hash);
-		let entry = chain === undefined ? undefined : findStack(chain, goroutine, state, similarity);
-		if (entry === undefined) {
-			const fresh = { bucket: newBucket(goroutine), state };
-			if (chain === undefined) {
-				chain = [];
-				this.#byHash.set(hash, chain);
-			}
-			if (chain.length < MAX_CHAIN) {
-				chain.push(fresh);
-				entry = fresh;
-			} else {
-				const key = goroutineKey(goroutine, state, similarity);
-				entry = this.#byKey.get(key);
-				if (entry === undefined) {
-					entry = fresh;
-					this.#byKey.set(key, entry);
-				}
-			}
-			if (entry === fresh) this.#order.push(fresh.bucket);
+		const chain = this.#byHash.get(hash);
+		const entry = chain === undefined ? undefined : findStack(chain, goroutine, state, similarity);
+		if (entry !== undefined) {
+			join(entry.bucket, goroutine, crashed);
+			return;
 		}
-		const bucket = entry.bucket;
-		bucket.count++;
-		bucket.crashed ||= crashed;
-		if (bucket.ids.length < MAX_IDS) bucket.ids.push(goroutine.id);
-		const minutes = goroutine.waitMinutes;
-		if (minutes !== null) {
-			const range = bucket.waitMinutes;
-			if (range === null) bucket.waitMinutes = { min: minutes, max: minutes };
-			else {
-				range.min = Math.min(range.min, minutes);
-				range.max = Math.max(range.max, minutes);
-			}
+		const key =
+			chain === undefined || chain.length < MAX_CHAIN
+				? null
+				: goroutineKey(goroutine, state, similarity);
+		const keyed = key === null ? undefined : this.#byKey.get(key);
+		if (keyed !== undefined) {
+			join(keyed.bucket, goroutine, crashed);
+			return;
 		}
 		const parent = goroutine.createdBy?.goroutine;
-		if (parent != null && bucket.parents.length < MAX_PARENTS && !bucket.parents.includes(parent)) {
-			bucket.parents.push(parent);
-		}
+		const minutes = goroutine.waitMinutes;
+		const fresh = {
+			bucket: {
+				goroutine: this.#order.length < KEEP_WHOLE ? goroutine : this.#keep(goroutine),
+				count: 1,
+				ids: [goroutine.id],
+				waitMinutes: minutes === null ? null : { min: minutes, max: minutes },
+				parents: parent == null ? [] : [parent],
+				crashed,
+			},
+			state,
+		};
+		if (chain === undefined) this.#byHash.set(hash, [fresh]);
+		else if (key === null) chain.push(fresh);
+		else this.#byKey.set(key, fresh);
+		this.#order.push(fresh.bucket);
 	}
 
 	/** The buckets: the crashed one first, then by size, then in order of first appearance. */
 	buckets(): Bucket[] {
+		// The sort is stable: buckets that tie stay in the order they first appeared.
 		return this.#order
-			.map((bucket, order) => ({ bucket, order }))
-			.sort(
-				(a, b) =>
-					Number(b.bucket.crashed) - Number(a.bucket.crashed) ||
-					b.bucket.count - a.bucket.count ||
-					a.order - b.order,
-			)
-			.map(({ bucket }) => bucket);
+			.slice()
+			.sort((a, b) => Number(b.crashed) - Number(a.crashed) || b.count - a.count);
+	}
+
+	// A parsed frame's strings may be views into a whole chunk of the input (see copied): the
+	// arguments are copied, and the buckets keep one of each name, file and state, so that only
+	// the first of each holds on to its chunk.
+	#keep(g: Goroutine): BucketGoroutine {
+		const frame = (f: Frame): BucketFrame => ({
+			function: this.#text(f.function),
+			package: this.#text(f.package),
+			args: f.args === null ? null : copied(f.args),
+			file: f.file === null ? null : this.#text(f.file),
+			line: f.line,
+		});
+		return {
+			state: this.#text(g.state),
+			stateText: this.#text(g.stateText),
+			scan: g.scan,
+			lockedToThread: g.lockedToThread,
+			stackUnavailable: g.stackUnavailable,
+			frames: g.frames.map(frame),
+			elided: g.elided.length === 0 ? NONE : g.elided,
+			createdBy: g.createdBy === null ? null : { frame: frame(g.createdBy.frame) },
+			ancestors: g.ancestors.length === 0 ? NONE : g.ancestors,
+		};
+	}
+
+	#text(text: string): string {
+		const kept = this.#texts.get(text);
+		if (kept !== undefined) return kept;
+		this.#texts.set(text, text);
+		return text;
 	}
 }
 
-function newBucket(goroutine: Goroutine): Bucket {
-	return { goroutine, count: 0, ids: [], waitMinutes: null, parents: [], crashed: false };
+/**
+ * A copy of `text` that holds none of the string it may be a slice of: V8 makes a slice of 13
+ * characters or more a view into its parent, here a whole chunk of the input, and a string
+ * joined from others a new one once it is sliced.
+ */
+function copied(text: string): string {
+	return ` ${text}`.slice(1);
+}
+
+/** The empty list every bucket without elisions or ancestors shares. */
+const NONE: readonly never[] = [];
+
+/** Counts one more goroutine in a bucket. */
+function join(bucket: Bucket, goroutine: Goroutine, crashed: boolean): void {
+	bucket.count++;
+	bucket.crashed ||= crashed;
+	if (bucket.ids.length < MAX_IDS) bucket.ids.push(goroutine.id);
+	const minutes = goroutine.waitMinutes;
+	if (minutes !== null) {
+		const range = bucket.waitMinutes;
+		if (range === null) bucket.waitMinutes = { min: minutes, max: minutes };
+		else {
+			range.min = Math.min(range.min, minutes);
+			range.max = Math.max(range.max, minutes);
+		}
+	}
+	const parent = goroutine.createdBy?.goroutine;
+	if (parent != null && bucket.parents.length < MAX_PARENTS && !bucket.parents.includes(parent)) {
+		bucket.parents.push(parent);
+	}
 }
 
 /** Whether the first goroutine printed is the one that crashed: always, but in a dump (SIGQUIT). */

@@ -136,3 +136,50 @@ describe("stacks whose hashes collide", () => {
 		);
 	});
 });
+
+describe("what a bucket keeps", () => {
+	test("of its first goroutine, past the first thousand buckets what the view shows alone", () => {
+		const stacks = Array.from({ length: 2000 }, (_, i) => ({
+			frames: [["main.f", `0xc000012345, 0x${i.toString(16)}`, 10] as [string, string, number]],
+			parent: 7,
+		}));
+		const goroutines = dump(stacks);
+		const buckets = bucketGoroutines(goroutines, "pointers");
+		expect(buckets).toHaveLength(2000);
+		expect(buckets[0]?.goroutine).toBe(goroutines[0]);
+		const place = { package: "main", args: null, file: "/src/app/main.go", line: 9 };
+		expect(buckets[1999]?.goroutine).toStrictEqual({
+			state: "chan receive",
+			stateText: "chan receive",
+			scan: false,
+			lockedToThread: false,
+			stackUnavailable: false,
+			frames: [
+				{
+					function: "main.f",
+					package: "main",
+					args: "0xc000012345, 0x7cf",
+					file: "/src/app/x.go",
+					line: 10,
+				},
+			],
+			elided: [],
+			createdBy: { frame: { function: "main.start", ...place } },
+			ancestors: [],
+		});
+		expect(buckets[1999]?.parents).toEqual([7]);
+	});
+
+	test("in order: the crashed bucket, then the larger, then the first seen", () => {
+		const names = ["main.a", "main.b", "main.c", "main.c", "main.d", "main.e", "main.e"];
+		const goroutines = dump(names.map((fn) => ({ frames: [[fn, "", 10]] })));
+		const order = bucketGoroutines(goroutines, "exact", true).map((b) => b.goroutine.frames[0]);
+		expect(order.map((f) => f?.function)).toEqual([
+			"main.a",
+			"main.c",
+			"main.e",
+			"main.b",
+			"main.d",
+		]);
+	});
+});

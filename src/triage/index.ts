@@ -4,6 +4,8 @@
  */
 export {
 	type Bucket,
+	type BucketFrame,
+	type BucketGoroutine,
 	bucketGoroutines,
 	firstGoroutineCrashed,
 	GoroutineBuckets,
