@@ -10,13 +10,14 @@
 # /dev/null), of its human view and of Delve, the goroutines each read (they must agree), and the ratios Delve time / gocrash
 # time and gocrash peak RSS / core size. The cores are made anew under .cache/bench/core on every
 # run and deleted at its end (the large one is 1.2 GB).
+# BENCH_KEEP_CORES=1 keeps them (to profile gocrash core on them, say).
 # Usage: bench/core.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 work="$root/.cache/bench/core"
 mkdir -p "$work/run"
-trap 'rm -rf "$work/run" "$work"/*.core' EXIT
+trap 'rm -rf "$work/run"; [ -n "${BENCH_KEEP_CORES:-}" ] || rm -f "$work"/*.core' EXIT
 
 command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
 dlv="$(scripts/oracle-tools.sh | sed -n 's/^DLV=//p')"
@@ -96,6 +97,6 @@ echo "# gocrash core vs dlv core (Delve $("$dlv" version | sed -n 's/^Version: /
 echo
 make_core many-goroutines 100000
 report "100k goroutines (bench/many-goroutines 100000)" many-goroutines
-rm -f "$work/many-goroutines.core"
+[ -n "${BENCH_KEEP_CORES:-}" ] || rm -f "$work/many-goroutines.core"
 make_core big-heap 1100
 report "1.1 GiB of live heap, 1000 goroutines (bench/big-heap 1100)" big-heap
