@@ -8,7 +8,7 @@ import {
 	parseCoreFile,
 } from "./_core-file.js";
 import { CoreError, hex } from "./_error.js";
-import { type CoreGoroutine, scanGoroutines } from "./_goroutines.js";
+import { type CoreGoroutine, requireSymbolTable, scanGoroutines } from "./_goroutines.js";
 import { chooseLayout, type LayoutSource } from "./_layout.js";
 import { Memory } from "./_memory.js";
 import { type AsyncPreemption, checkPreempted } from "./_preempted.js";
@@ -107,6 +107,7 @@ export function scanCore(bin: GoBinary, source: FileSource, options: CoreOptions
 	if (bin.format !== "elf")
 		throw new CoreError("mismatch", `The binary is ${bin.format}, not ELF`, 0);
 	checkBuildId(bin, core);
+	requireSymbolTable(bin);
 	const { layout, source: layoutSource } = chooseLayout(bin);
 	const { bias, mappings } = placeExecutable(bin, core);
 	const mem = new Memory(core, bin.image, bias, mappings);

@@ -192,15 +192,27 @@ function stack(
 
 const symbolsNeeded = ["runtime.allgs", "runtime.gStatusStrings", "runtime.waitReasonStrings"];
 
+/**
+ * Fails, saying what to do, when the binary has no symbol table: the goroutines are found from
+ * it, whatever else the binary has (a stripped binary usually lacks its DWARF too).
+ */
+export function requireSymbolTable(bin: GoBinary): void {
+	if (!bin.image.hasSymbols)
+		throw new CoreError(
+			"unsupported",
+			`The binary has no symbol table (built with -ldflags=-s, or stripped): gocrash core needs ${symbolsNeeded.join(", ")} from it; use the unstripped binary from the build`,
+			0,
+		);
+}
+
 // The address of a runtime variable in the process.
 function symbol(c: GoroutineContext, name: string): number {
+	requireSymbolTable(c.bin);
 	const addr = c.bin.image.symbols.get(name);
 	if (addr === undefined) {
 		throw new CoreError(
 			"unsupported",
-			c.bin.image.hasSymbols
-				? `The binary's symbol table has no ${name}: gocrash core cannot find the goroutines without it`
-				: `The binary has no symbol table (built with -ldflags=-s, or stripped): gocrash core needs ${symbolsNeeded.join(", ")} from it; use the unstripped binary from the build`,
+			`The binary's symbol table has no ${name}: gocrash core cannot find the goroutines without it`,
 			0,
 		);
 	}

@@ -2,8 +2,12 @@
 // VARIANT): without DWARF (-ldflags=-w) every goroutine is read with the layout table, equal to
 // the text the runtime printed, for every toolchain on amd64 and for Go 1.26 on arm64; without a
 // symbol table (-ldflags=-s, which drops DWARF too, -ldflags='-s -w', or strip) `gocrash core`
-// says in one line what is missing and what to use instead.
-import { readFileSync } from "node:fs";
+// says in one line what is missing and what to use instead. So it does for a binary as a
+// distribution ships it: Debian's panicparse, stripped, of a Go the table does not know.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parseImage } from "../../src/binary/index.js";
 import { runGocrash } from "./_cli.js";
@@ -63,3 +67,27 @@ describe.each(Object.entries(noSymbols))("go1.26 linux/amd64, variant %s", (_, b
 		);
 	}, 60_000);
 });
+
+test("Debian's panicparse, stripped as Debian ships Go programs: gcore of it, one line", async () => {
+	const dir = execFileSync(`${root}scripts/debian-fetch.sh`, ["panicparse"], { encoding: "utf8" });
+	const bin = `${dir.trim()}/usr/bin/panicparse`;
+	const image = parseImage(new Uint8Array(readFileSync(bin)));
+	expect(image.hasSymbols).toBe(false);
+	const work = mkdtempSync(join(tmpdir(), "gocrash-panicparse-"));
+	// panicparse reads its standard input to the end: it waits while the core is taken.
+	const program = spawn(bin, [], { stdio: ["pipe", "ignore", "ignore"] });
+	try {
+		await new Promise((r) => setTimeout(r, 500));
+		execFileSync("gcore", ["-o", join(work, "core"), String(program.pid)], { stdio: "ignore" });
+		const core = join(work, `core.${program.pid}`);
+		const r = await runGocrash(["core", bin, core], { cwd: root });
+		expect(r.code).toBe(1);
+		expect(r.stdout).toBe("");
+		expect(r.stderr).toBe(
+			`gocrash core: ${core}: The binary has no symbol table (built with -ldflags=-s, or stripped): gocrash core needs runtime.allgs, runtime.gStatusStrings, runtime.waitReasonStrings from it; use the unstripped binary from the build\n`,
+		);
+	} finally {
+		program.kill();
+		rmSync(work, { recursive: true, force: true });
+	}
+}, 120_000);
