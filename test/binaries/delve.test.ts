@@ -278,34 +278,22 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe.each(CORE_VERSIONS)("go%s", (v) => {
-	test("amd64 kernel core of the abort: Delve's goroutines are gocrash's", async () => {
-		const bin = binaries[v]?.amd64 as string;
-		const core = `${bin}.crash.core`;
-		expectSameGoroutines(
-			await readCoreJson(bin, core),
-			await delveGoroutines(dlv, bin, core, v),
-			v,
-			"crash",
-		);
-	}, 120_000);
-	test("amd64 gcore of the live program: Delve's goroutines are gocrash's", async () => {
-		const bin = binaries[v]?.amd64 as string;
-		const core = `${bin}.gcore.core`;
-		expectSameGoroutines(
-			await readCoreJson(bin, core),
-			await delveGoroutines(dlv, bin, core, v),
-			v,
-			"gcore",
-		);
-	}, 120_000);
-	test("arm64 QEMU core of the abort: Delve's goroutines are gocrash's", async () => {
-		const bin = binaries[v]?.arm64 as string;
-		const core = `${bin}.crash.core`;
-		expectSameGoroutines(
-			await readCoreJson(bin, core),
-			await delveGoroutines(dlv, bin, core, v),
-			v,
-			"crash",
-		);
-	}, 120_000);
+	test.each([
+		["amd64 kernel core of the abort", "amd64", "crash"],
+		["amd64 gcore of the live program", "amd64", "gcore"],
+		["arm64 QEMU core of the abort", "arm64", "crash"],
+	] as const)(
+		"%s: Delve's goroutines are gocrash's",
+		async (_, arch, kind) => {
+			const bin = binaries[v]?.[arch] as string;
+			const core = `${bin}.${kind}.core`;
+			expectSameGoroutines(
+				await readCoreJson(bin, core),
+				await delveGoroutines(dlv, bin, core, v),
+				v,
+				kind,
+			);
+		},
+		120_000,
+	);
 });
