@@ -116,7 +116,9 @@ export function scanCore(bin: GoBinary, source: FileSource, options: CoreOptions
 	const signal = fatalSignal(core);
 	const signalled = core.threads.find((t) => t.tid === signal?.thread);
 	const namer = new ValueNamer(bin, bias, mem, signalled?.registers ?? [], options.stackWords);
-	const expected = Math.max(0, ...core.loads.map((l) => l.offset + l.fileSize));
+	// A loop, not Math.max(...): a core may have 2^20 segments, too many arguments for a call.
+	let expected = 0;
+	for (const l of core.loads) expected = Math.max(expected, l.offset + l.fileSize);
 	return {
 		goVersion: bin.buildInfo?.goVersion ?? "unknown",
 		goarch: core.arch,
