@@ -19,7 +19,7 @@ import { bucketGoroutines } from "../triage/index.js";
 import { withGoBinary } from "./_binary-file.js";
 import { readCoreFile, scanCoreFile } from "./_core-file.js";
 import type { Command } from "./_io.js";
-import { parseCommandArgs, UsageError } from "./_io.js";
+import { parseCommandArgs, UsageError, wholeNumberOption } from "./_io.js";
 import { formatCrash } from "./_parse-view.js";
 import { styleFor } from "./_style.js";
 
@@ -76,8 +76,8 @@ export const coreCommand: Command = {
 				? {}
 				: {
 						stackWords: {
-							goroutine: count("--goroutine", values.goroutine, 1, Number.MAX_SAFE_INTEGER),
-							count: count("--words", values.words ?? "32", 1, 4096),
+							goroutine: inRange("goroutine", values.goroutine, 1, Number.MAX_SAFE_INTEGER),
+							count: inRange("words", values.words ?? "32", 1, 4096),
 						},
 					};
 		await withGoBinary(binary, io.cwd, async (bin) => {
@@ -100,10 +100,10 @@ function hex(n: number | bigint): string {
 	return `0x${hi.toString(16)}${(n - hi * 0x1000000 + 0x1000000).toString(16).slice(1)}`;
 }
 
-function count(flag: string, text: string, min: number, max: number): number {
-	const n = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
-	if (!(n >= min && n <= max))
-		throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not '${text}'`);
+function inRange(name: string, text: string, min: number, max: number): number {
+	const n = wholeNumberOption(name, text, min);
+	if (n < min || n > max)
+		throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not '${text}'`);
 	return n;
 }
 

@@ -101,6 +101,12 @@ export class Memory {
 		return hi * 0x100000000 + view.getUint32(at, true);
 	}
 
+	/** Reads a little-endian 64-bit word whole, as a bigint. */
+	u64(addr: number, what: string): bigint {
+		const { view, at } = this.#peek(addr, 8, what);
+		return view.getBigUint64(at, true);
+	}
+
 	/** Reads a little-endian 32-bit word. */
 	u32(addr: number, what: string): number {
 		const { view, at } = this.#peek(addr, 4, what);

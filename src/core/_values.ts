@@ -205,8 +205,7 @@ function readWords(mem: Memory, g: CoreGoroutine, count: number): Omit<StackWord
 	const end = Math.min(g.stackHi, start + count * 8);
 	const words: Omit<StackWord, "target">[] = [];
 	for (let a = start; a < end; a += 8) {
-		const b = mem.read(a, 8, `goroutine ${g.id}'s stack word at ${hex(a)}`);
-		const value = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+		const value = mem.u64(a, `goroutine ${g.id}'s stack word at ${hex(a)}`);
 		words.push({ address: a, value, frameSP: frameAt.get(a) });
 	}
 	return words;
