@@ -55,9 +55,12 @@ export class ValueNamer {
 	readonly #bin: GoBinary;
 	readonly #bias: number;
 	readonly #mem: Memory;
+	// Each register with its value as a number (undefined past 2^53: no address is), compared with
+	// every goroutine of the scan.
 	readonly #registers: {
 		readonly name: string;
 		readonly value: bigint;
+		readonly address: number | undefined;
 		target: ValueTarget | undefined;
 	}[];
 	readonly #wanted: { readonly goroutine: number; readonly count: number } | undefined;
@@ -77,15 +80,20 @@ export class ValueNamer {
 		this.#bin = bin;
 		this.#bias = bias;
 		this.#mem = mem;
-		this.#registers = registers.map(([name, value]) => ({ name, value, target: undefined }));
+		this.#registers = registers.map(([name, value]) => ({
+			name,
+			value,
+			address: value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : undefined,
+			target: undefined,
+		}));
 		this.#wanted = wanted;
 	}
 
 	/** Takes in one goroutine of the scan. */
 	see(g: CoreGoroutine): void {
 		for (const r of this.#registers) {
-			if (r.target !== undefined || r.value > BigInt(Number.MAX_SAFE_INTEGER)) continue;
-			const v = Number(r.value);
+			const v = r.address;
+			if (r.target !== undefined || v === undefined) continue;
 			if (v === g.gp) r.target = { kind: "g", goroutine: g.id };
 			else if (v >= g.stackLo && v < g.stackHi) r.target = stackTarget(g, v);
 		}
