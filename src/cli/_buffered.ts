@@ -4,6 +4,8 @@ import type { Writable } from "node:stream";
 /** Bytes collected before they are handed to the stream: large writes cost less. */
 const FLUSH_AT = 64 * 1024;
 
+const HEX_DIGITS = Buffer.from("0123456789abcdef");
+
 /**
  * Collects many small writes into large ones: one write per piece costs more than the parse.
  * Text is encoded into the buffer as it comes, so pieces are never joined into one string.
@@ -40,6 +42,48 @@ export class BufferedOutput {
 		}
 		this.#buffer.set(bytes, this.#used);
 		this.#used += bytes.length;
+	}
+
+	/**
+	 * Writes a whole number from 0 to 2^53 as `0x${n.toString(16)}` does, without making the
+	 * string: a core's document has a million of them.
+	 */
+	writeHex(n: number): void {
+		// 0x and at most 14 digits.
+		if (this.#used + 16 > FLUSH_AT) this.flush();
+		const b = this.#buffer;
+		let digits = 1;
+		for (let v = n; v >= 16; v = Math.floor(v / 16)) digits++;
+		b[this.#used] = 0x30;
+		b[this.#used + 1] = 0x78;
+		let at = this.#used + 2 + digits;
+		this.#used = at;
+		let v = n;
+		do {
+			b[--at] = HEX_DIGITS[v % 16] as number;
+			v = Math.floor(v / 16);
+		} while (v > 0);
+	}
+
+	/** Writes one byte, an ASCII character. */
+	writeByte(byte: number): void {
+		if (this.#used + 1 > FLUSH_AT) this.flush();
+		this.#buffer[this.#used++] = byte;
+	}
+
+	/** Writes a whole number from 0 to 2^53 in decimal, as `String(n)` does, without making the string. */
+	writeInt(n: number): void {
+		if (this.#used + 16 > FLUSH_AT) this.flush();
+		const b = this.#buffer;
+		let digits = 1;
+		for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+		let at = this.#used + digits;
+		this.#used = at;
+		let v = n;
+		do {
+			b[--at] = 0x30 + (v % 10);
+			v = Math.floor(v / 10);
+		} while (v > 0);
 	}
 
 	flush(): void {

@@ -15,9 +15,10 @@ import {
 } from "../core/index.js";
 import type { Crash, Frame, Goroutine } from "../traceback/index.js";
 import { newFrame } from "../traceback/index.js";
-import { bucketGoroutines } from "../triage/index.js";
+import { type Bucket, GoroutineBuckets } from "../triage/index.js";
 import { withGoBinary } from "./_binary-file.js";
-import { readCoreFile, scanCoreFile } from "./_core-file.js";
+import { BufferedOutput } from "./_buffered.js";
+import { scanCoreFile } from "./_core-file.js";
 import type { Command } from "./_io.js";
 import { parseCommandArgs, UsageError, wholeNumberOption } from "./_io.js";
 import { formatCrash } from "./_parse-view.js";
@@ -84,8 +85,10 @@ export const coreCommand: Command = {
 			if (values.json) {
 				await scanCoreFile(bin, corefile, io.cwd, options, (scan) => writeJSON(scan, io.stdout));
 			} else {
-				const report = readCoreFile(bin, corefile, io.cwd, options);
-				io.stdout.write(formatReport(report, styleFor(io.stdout.isTTY, io.env)));
+				const style = styleFor(io.stdout.isTTY, io.env);
+				await scanCoreFile(bin, corefile, io.cwd, options, async (scan) => {
+					io.stdout.write(formatView(scan, style));
+				});
 			}
 		});
 		return 0;
@@ -130,15 +133,12 @@ function stackWordsJSON(w: StackWords | undefined): unknown {
 			};
 }
 
-// Output is written in pieces of about this many characters.
-const chunk = 1 << 16;
-
 /**
  * Writes the `--json` document as the goroutines are read, so that the goroutines of a core are
  * never all held (nor, waiting for a slow reader, their text): goVersion, goarch, layout,
  * truncated, threads, signal, goroutines, then preempted, registerValues and stackWords.
  */
-async function writeJSON(scan: CoreScan, out: Writable): Promise<void> {
+async function writeJSON(scan: CoreScan, stream: Writable): Promise<void> {
 	const head = JSON.stringify({
 		goVersion: scan.goVersion,
 		goarch: scan.goarch,
@@ -160,18 +160,17 @@ async function writeJSON(scan: CoreScan, out: Writable): Promise<void> {
 						thread: scan.signal.thread,
 					},
 	});
-	let text = `${head.slice(0, -1)},"goroutines":[`;
+	const out = new BufferedOutput(stream);
+	out.write(`${head.slice(0, -1)},"goroutines":[`);
 	const preempted: AsyncPreemption[] = [];
-	const texts = new PositionTexts();
+	const texts = new DocumentTexts();
 	let first = true;
 	for (const { goroutine, preempted: p } of scan.scanGoroutines()) {
 		if (p !== undefined) preempted.push(p);
-		text += (first ? "" : ",") + goroutineJSON(goroutine, texts);
+		if (!first) out.writeBytes(pieces.comma);
+		writeGoroutine(out, goroutine, texts);
 		first = false;
-		if (text.length >= chunk) {
-			if (!out.write(text)) await once(out, "drain");
-			text = "";
-		}
+		if (stream.writableNeedDrain) await once(stream, "drain");
 	}
 	const preemptions = JSON.stringify(preempted.map((p) => preemptionJSON(p, scan.bias)));
 	const { registerValues, stackWords } = scan.named();
@@ -179,52 +178,105 @@ async function writeJSON(scan: CoreScan, out: Writable): Promise<void> {
 		registerValues: registerValuesJSON(registerValues),
 		stackWords: stackWordsJSON(stackWords),
 	});
-	out.write(`${text}],"preempted":${preemptions},${named.slice(1)}\n`);
+	out.write(`],"preempted":${preemptions},${named.slice(1)}\n`);
+	out.flush();
 }
 
 /**
- * The JSON of the positions goroutines share (a frame without its sp, a created-by without its
- * goroutine), made once: 100k goroutines of a core run through a few hundred of them.
+ * The JSON of what goroutines share, encoded once: a frame without its sp, a created-by without
+ * its goroutine, a status: 100k goroutines of a core run through a few hundred of them.
  */
-class PositionTexts {
-	readonly #frames = new Map<string, Map<number, { file: string; line: number; text: string }>>();
-	readonly #createdBy = new Map<number, string>();
+class DocumentTexts {
+	readonly #frames = new Map<
+		string,
+		Map<number, { file: string; line: number; bytes: Buffer; first: Buffer }>
+	>();
+	readonly #createdBy = new Map<number, Buffer>();
+	readonly #strings = new Map<string | undefined, Buffer>();
 
-	/** `{"function":…,"file":…,"line":…,"pc":…`, open for the sp. */
-	frame(f: CoreFrame): string {
+	/** `{"function":…,"file":…,"line":…,"pc":…,"sp":"`, open for the sp; after a comma unless `first`. */
+	frame(f: CoreFrame, first: boolean): Buffer {
 		let byPc = this.#frames.get(f.function);
 		if (byPc === undefined) {
 			byPc = new Map();
 			this.#frames.set(f.function, byPc);
 		}
-		const known = byPc.get(f.pc);
-		if (known !== undefined && known.file === f.file && known.line === f.line) return known.text;
-		const text = `{"function":${JSON.stringify(f.function)},"file":${JSON.stringify(f.file)},"line":${f.line},"pc":"${hex(f.pc)}"`;
-		byPc.set(f.pc, { file: f.file, line: f.line, text });
-		return text;
+		let known = byPc.get(f.pc);
+		if (known === undefined || known.file !== f.file || known.line !== f.line) {
+			const bytes = Buffer.from(
+				`,{"function":${JSON.stringify(f.function)},"file":${JSON.stringify(f.file)},"line":${f.line},"pc":"${hex(f.pc)}","sp":"`,
+			);
+			known = { file: f.file, line: f.line, bytes, first: bytes.subarray(1) };
+			byPc.set(f.pc, known);
+		}
+		return first ? known.first : known.bytes;
 	}
 
-	/** `{"function":…,"file":…,"line":…,"pc":…`, open for the goroutine. */
-	createdBy(c: CreatedBy): string {
-		let text = this.#createdBy.get(c.pc);
-		if (text === undefined) {
-			text = `{"function":${JSON.stringify(c.function)},"file":${JSON.stringify(c.file)},"line":${c.line},"pc":"${hex(c.pc)}"`;
-			this.#createdBy.set(c.pc, text);
+	/** `,"createdBy":{"function":…,"file":…,"line":…,"pc":…,"goroutine":`, open for the goroutine. */
+	createdBy(c: CreatedBy): Buffer {
+		let bytes = this.#createdBy.get(c.pc);
+		if (bytes === undefined) {
+			bytes = Buffer.from(
+				`,"createdBy":{"function":${JSON.stringify(c.function)},"file":${JSON.stringify(c.file)},"line":${c.line},"pc":"${hex(c.pc)}","goroutine":`,
+			);
+			this.#createdBy.set(c.pc, bytes);
 		}
-		return text;
+		return bytes;
+	}
+
+	/** A string (a status, a wait reason) as JSON; undefined as null. */
+	string(text: string | undefined): Buffer {
+		let bytes = this.#strings.get(text);
+		if (bytes === undefined) {
+			bytes = Buffer.from(JSON.stringify(text ?? null));
+			this.#strings.set(text, bytes);
+		}
+		return bytes;
 	}
 }
 
+// The document's fixed pieces of a goroutine, encoded once.
+const pieces = {
+	id: Buffer.from('{"id":'),
+	status: Buffer.from(',"status":'),
+	waitReason: Buffer.from(',"waitReason":'),
+	frames: Buffer.from(',"frames":['),
+	comma: Buffer.from(","),
+	framesEnd: Buffer.from("]"),
+	noCreatedBy: Buffer.from(',"createdBy":null}'),
+	noParent: Buffer.from("null"),
+	createdByEnd: Buffer.from("}}"),
+};
+
 // One goroutine of the document: id, status, waitReason, frames (function, file, line, pc, sp),
-// createdBy (function, file, line, pc, goroutine).
-function goroutineJSON(g: CoreGoroutine, texts: PositionTexts): string {
-	let frames = "";
-	for (const f of g.frames) {
-		frames += `${frames === "" ? "" : ","}${texts.frame(f)},"sp":"${hex(f.sp)}"}`;
+// createdBy (function, file, line, pc, goroutine). Written as bytes: a core's document is
+// hundreds of MB, and these pieces are most of it.
+function writeGoroutine(out: BufferedOutput, g: CoreGoroutine, texts: DocumentTexts): void {
+	out.writeBytes(pieces.id);
+	out.writeInt(g.id);
+	out.writeBytes(pieces.status);
+	out.writeBytes(texts.string(g.status));
+	out.writeBytes(pieces.waitReason);
+	out.writeBytes(texts.string(g.waitReason));
+	out.writeBytes(pieces.frames);
+	const frames = g.frames;
+	for (let i = 0; i < frames.length; i++) {
+		const f = frames[i] as CoreFrame;
+		out.writeBytes(texts.frame(f, i === 0));
+		out.writeHex(f.sp);
+		out.writeByte(0x22); // "
+		out.writeByte(0x7d); // }
 	}
+	out.writeBytes(pieces.framesEnd);
 	const c = g.createdBy;
-	const createdBy = c === null ? "null" : `${texts.createdBy(c)},"goroutine":${c.goroutine}}`;
-	return `{"id":${g.id},"status":${JSON.stringify(g.status)},"waitReason":${JSON.stringify(g.waitReason ?? null)},"frames":[${frames}],"createdBy":${createdBy}}`;
+	if (c === null) {
+		out.writeBytes(pieces.noCreatedBy);
+		return;
+	}
+	out.writeBytes(texts.createdBy(c));
+	if (c.goroutine === null) out.writeBytes(pieces.noParent);
+	else out.writeInt(c.goroutine);
+	out.writeBytes(pieces.createdByEnd);
 }
 
 function preemptionJSON(p: AsyncPreemption, bias: number): unknown {
@@ -259,8 +311,34 @@ function preemptionJSON(p: AsyncPreemption, bias: number): unknown {
 	};
 }
 
-// The human view: the threads, then the goroutines grouped as `gocrash parse` groups them.
-function formatReport(r: CoreReport, s: ReturnType<typeof styleFor>): string {
+type Style = ReturnType<typeof styleFor>;
+
+/**
+ * The human view: the threads, then the goroutines grouped as `gocrash parse` groups them, each
+ * added to its bucket as it is read, so that the goroutines of a core are never all held. The
+ * goroutine on the thread that took the signal is the crashed one.
+ */
+function formatView(scan: CoreScan, s: Style): string {
+	const buckets = new GoroutineBuckets("exact");
+	const frames = new ViewFrames();
+	const preempted: AsyncPreemption[] = [];
+	const signalled = scan.signal?.thread;
+	let count = 0;
+	for (const { goroutine, preempted: p } of scan.scanGoroutines()) {
+		if (p !== undefined) preempted.push(p);
+		const crashed = signalled !== undefined && goroutine.tid === signalled;
+		buckets.add(toGoroutine(goroutine, frames), crashed);
+		count++;
+	}
+	return formatReport({ ...scan, preempted, ...scan.named() }, buckets.buckets(), count, s);
+}
+
+function formatReport(
+	r: Omit<CoreReport, "goroutines">,
+	buckets: readonly Bucket[],
+	count: number,
+	s: Style,
+): string {
 	const lines: string[] = [];
 	lines.push(
 		s.bold(`━━ core of ${r.command ?? "?"} · ${r.goVersion} linux/${r.goarch}`) +
@@ -303,9 +381,7 @@ function formatReport(r: CoreReport, s: ReturnType<typeof styleFor>): string {
 		}
 	}
 	lines.push("");
-	const crash = toCrash(r);
-	const crashed = r.signal !== undefined && crash.goroutines[0]?.m !== null;
-	lines.push(formatCrash(crash, bucketGoroutines(crash.goroutines, "exact", crashed), s));
+	lines.push(formatCrash(crashOf(r, count), buckets, s));
 	const w = r.stackWords;
 	if (w !== undefined) {
 		lines.push("");
@@ -325,31 +401,69 @@ function formatReport(r: CoreReport, s: ReturnType<typeof styleFor>): string {
 	return `${lines.join("\n")}\n`;
 }
 
-// The core as the traceback model, so that the view of `gocrash parse` shows it; the goroutine
-// running on the thread that took the signal comes first.
-function toCrash(r: CoreReport): Crash {
+// A goroutine of the core as the traceback model, so that the view of `gocrash parse` groups and
+// shows it.
+function toGoroutine(g: CoreGoroutine, frames: ViewFrames): Goroutine {
+	return {
+		id: g.id,
+		state: g.state,
+		stateText: g.state,
+		scan: g.scan,
+		waitMinutes: null,
+		lockedToThread: g.lockedToThread,
+		gp: hex(g.gp),
+		m: g.tid === undefined ? null : String(g.tid),
+		mp: null,
+		frames: g.frames.map((f) => frames.frame(f)),
+		elided: [],
+		stackUnavailable: g.from === "unavailable",
+		createdBy: g.createdBy === null ? null : frames.createdBy(g.createdBy),
+		ancestors: [],
+		line: 0,
+	};
+}
+
+/**
+ * The frames of the view, one per function and pc, shared by the goroutines there: the grouped
+ * view shows and compares a frame's function, file and line, never its pc or sp, and 100k
+ * goroutines of a core run through a few hundred frames.
+ */
+class ViewFrames {
+	readonly #frames = new Map<string, Map<number, Frame>>();
+	readonly #createdBy = new Map<number, Frame>();
+
+	frame(f: CoreFrame): Frame {
+		let byPc = this.#frames.get(f.function);
+		if (byPc === undefined) {
+			byPc = new Map();
+			this.#frames.set(f.function, byPc);
+		}
+		let frame = byPc.get(f.pc);
+		if (frame === undefined) {
+			frame = newFrame(f.function, f.inlined ? "..." : null);
+			frame.file = f.file;
+			frame.line = f.line;
+			byPc.set(f.pc, frame);
+		}
+		return frame;
+	}
+
+	createdBy(c: CreatedBy): Goroutine["createdBy"] {
+		let frame = this.#createdBy.get(c.pc);
+		if (frame === undefined) {
+			frame = newFrame(c.function, null);
+			frame.file = c.file;
+			frame.line = c.line;
+			this.#createdBy.set(c.pc, frame);
+		}
+		return { frame, goroutine: c.goroutine };
+	}
+}
+
+// The core's heading as the traceback model, for the view of `gocrash parse`; its `count`
+// goroutines are in the buckets.
+function crashOf(r: Omit<CoreReport, "goroutines">, count: number): Crash {
 	const signalTid = r.signal?.thread;
-	const goroutines = r.goroutines.map(
-		(g): Goroutine => ({
-			id: g.id,
-			state: g.state,
-			stateText: g.state,
-			scan: g.scan,
-			waitMinutes: null,
-			lockedToThread: g.lockedToThread,
-			gp: hex(g.gp),
-			m: g.tid === undefined ? null : String(g.tid),
-			mp: null,
-			frames: g.frames.map(toFrame),
-			elided: [],
-			stackUnavailable: g.from === "unavailable",
-			createdBy: g.createdBy === null ? null : createdByFrame(g.createdBy),
-			ancestors: [],
-			line: 0,
-		}),
-	);
-	const first = goroutines.findIndex((g) => signalTid !== undefined && g.m === String(signalTid));
-	if (first > 0) goroutines.unshift(...goroutines.splice(first, 1));
 	const sig = r.signal;
 	const registers = Object.fromEntries(
 		(r.threads.find((t) => t.tid === signalTid)?.registers ?? []).map(([n, v]) => [n, hex(v)]),
@@ -369,29 +483,12 @@ function toCrash(r: CoreReport): Crash {
 		runtimeStack: [],
 		registers,
 		threads: [],
-		goroutines,
-		goroutineCount: goroutines.length,
+		goroutines: [],
+		goroutineCount: count,
 		exitStatus: null,
 		exitSignal: null,
 		truncated: false,
 		startLine: 0,
 		endLine: 0,
 	};
-}
-
-function createdByFrame(c: CreatedBy): Goroutine["createdBy"] {
-	const frame = newFrame(c.function, null);
-	frame.file = c.file;
-	frame.line = c.line;
-	frame.pc = hex(c.pc);
-	return { frame, goroutine: c.goroutine };
-}
-
-function toFrame(f: CoreFrame): Frame {
-	const frame = newFrame(f.function, f.inlined ? "..." : null);
-	frame.file = f.file;
-	frame.line = f.line;
-	frame.pc = hex(f.pc);
-	frame.sp = hex(f.sp);
-	return frame;
 }
