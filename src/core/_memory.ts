@@ -42,6 +42,11 @@ export class Memory {
 	readonly #heldView = new DataView(this.#held.buffer);
 	#heldStart = 0;
 	#heldEnd = 0;
+	// The part of a segment the last block read from holds, and where its bytes are in #buffer
+	// (an address plus #lastDelta): most reads fall in the block of the one before.
+	#lastStart = 0;
+	#lastEnd = 0;
+	#lastDelta = 0;
 	readonly #slots: Slot[] = Array.from({ length: slots }, () => ({
 		block: -1,
 		load: undefined,
@@ -142,12 +147,20 @@ export class Memory {
 		if (addr >= this.#heldStart && addr + length <= this.#heldEnd) {
 			return { view: this.#heldView, at: addr - this.#heldStart };
 		}
+		if (addr >= this.#lastStart && addr + length <= this.#lastEnd) {
+			return { view: this.#view, at: addr + this.#lastDelta };
+		}
 		const load = Number.isSafeInteger(addr) && addr >= 0 ? this.#load(addr) : undefined;
 		if (load !== undefined && addr + length <= load.vaddr + load.fileSize) {
 			const block = Math.floor(addr / blockSize);
 			const at = addr - block * blockSize;
 			const b = this.#block(load, block, what);
-			if (at + length <= b.bytes.length) return { view: b.view, at: b.bytes.byteOffset + at };
+			if (at + length <= b.bytes.length) {
+				this.#lastStart = Math.max(block * blockSize, load.vaddr);
+				this.#lastEnd = block * blockSize + b.bytes.length;
+				this.#lastDelta = b.bytes.byteOffset - block * blockSize;
+				return { view: b.view, at: b.bytes.byteOffset + at };
+			}
 		}
 		const b = this.read(addr, length, what);
 		return { view: new DataView(b.buffer, b.byteOffset, length), at: 0 };
@@ -214,6 +227,7 @@ export class Memory {
 			);
 			const skip = start - block * blockSize;
 			slot.block = -1;
+			this.#lastEnd = 0;
 			this.#buffer.fill(0, base, base + skip);
 			this.#core.source.read(
 				this.#buffer.subarray(base + skip, base + (end - block * blockSize)),

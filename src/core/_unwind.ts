@@ -43,6 +43,8 @@ interface PcInfo {
 	readonly name: string;
 	readonly flag: number;
 	readonly delta: number | undefined;
+	/** What reading the return address of a frame there is, for an error. */
+	readonly returnAddress: string;
 }
 
 // A core's goroutines run the same code over and over (100k goroutines share a few hundred pcs):
@@ -59,8 +61,7 @@ function cacheOf<V>(caches: WeakMap<GoBinary, Map<number, V>>, bin: GoBinary): M
 	return cache;
 }
 
-function pcInfo(bin: GoBinary, linked: number): PcInfo | null {
-	const cache = cacheOf(pcInfos, bin);
+function pcInfo(bin: GoBinary, cache: Map<number, PcInfo | null>, linked: number): PcInfo | null {
 	let info = cache.get(linked);
 	if (info !== undefined) return info;
 	const tab = bin.pclntab;
@@ -68,7 +69,12 @@ function pcInfo(bin: GoBinary, linked: number): PcInfo | null {
 	if (i < 0) info = null;
 	else {
 		const f = tab.func(i);
-		info = { name: f.name, flag: f.flag, delta: tab.valueAt(f.pcsp, f.entry, f.end, linked) };
+		info = {
+			name: f.name,
+			flag: f.flag,
+			delta: tab.valueAt(f.pcsp, f.entry, f.end, linked),
+			returnAddress: `return address of ${f.name}`,
+		};
 	}
 	cache.set(linked, info);
 	return info;
@@ -79,45 +85,47 @@ export function symbolizeOnce(
 	bin: GoBinary,
 	linked: number,
 	call: boolean,
+	cache = cacheOf(symbolized, bin),
 ): ReturnType<typeof symbolizePC> {
-	const cache = cacheOf(symbolized, bin);
 	// `call` is the key's low bit (pcs are below 2^52).
 	const key = linked * 2 + (call ? 1 : 0);
-	if (cache.has(key)) return cache.get(key);
-	const at = symbolizePC(bin, linked, call);
-	cache.set(key, at);
+	let at = cache.get(key);
+	if (at === undefined && !cache.has(key)) {
+		at = symbolizePC(bin, linked, call);
+		cache.set(key, at);
+	}
 	return at;
 }
 
-/** One physical frame of a walk: where it is, its function, and its frame size at `pc`. */
-interface RawFrame {
-	readonly pc: number;
-	readonly sp: number;
-	readonly trap: boolean;
-	/** The function's own name (runtime.gopanic, not panic). */
-	readonly name: string;
-	/** pcsp at the frame's pc: how far sp is below its value at the function's entry. */
-	readonly delta: number;
-}
+/**
+ * Sees one physical frame of a walk: its pc and sp, whether its pc was interrupted, its
+ * function's own name (runtime.gopanic, not panic) and pcsp at its pc (how far sp is below its
+ * value at the function's entry). Returns true to stop the walk.
+ */
+type FrameVisitor = (pc: number, sp: number, trap: boolean, name: string, delta: number) => boolean;
 
 // Walks the physical frames from `start`, as runtime/traceback.go's unwinder does: each
 // frame's pcsp value at its pc gives the return address and the caller's sp. It stops after the
-// outermost function, at a pc outside Go code, or when sp leaves `[lo, hi)`.
-function* walk(
+// outermost function, at a pc outside Go code, when sp leaves `[lo, hi)`, or when `visit` says so.
+function walk(
 	bin: GoBinary,
 	arch: CoreArch,
 	mem: Memory,
 	bias: number,
 	start: UnwindStart,
 	stack: { readonly lo: number; readonly hi: number },
-): Generator<RawFrame> {
+	visit: FrameVisitor,
+): void {
+	const cache = cacheOf(pcInfos, bin);
 	let { pc, sp, lr, trap } = start;
-	let last: RawFrame | undefined;
+	let last: PcInfo | undefined;
+	let lastPc = 0;
+	let lastSp = 0;
 	for (let n = 0; n < maxFrames; n++) {
 		if (pc === 0 || sp < stack.lo || sp >= stack.hi) return;
 		// A caller identical to its callee would repeat forever (runtime/traceback.go throws
 		// "traceback stuck"); only arm64's frameless functions leave sp where it was.
-		if (last !== undefined && pc === last.pc && sp === last.sp) {
+		if (last !== undefined && pc === lastPc && sp === lastSp) {
 			throw new CoreError(
 				"malformed",
 				`Cannot unwind past ${last.name} at sp ${hex(sp)}: it returns to itself (traceback stuck)`,
@@ -125,26 +133,28 @@ function* walk(
 			);
 		}
 		const linked = pc - bias;
-		const f = pcInfo(bin, linked);
+		const f = pcInfo(bin, cache, linked);
 		if (f === null) return;
 		const delta = f.delta;
 		if (delta === undefined || delta < 0) {
 			throw new CoreError("malformed", `No pcsp value for ${f.name} at ${hex(linked)}`, 0);
 		}
-		last = { pc, sp, trap, name: f.name, delta };
-		yield last;
+		last = f;
+		lastPc = pc;
+		lastSp = sp;
+		if (visit(pc, sp, trap, f.name, delta)) return;
 		if ((f.flag & funcFlagTopFrame) !== 0 || outermost.has(f.name)) return;
 		trap = injected.has(f.name);
 		if (arch === "amd64") {
 			const fp = sp + delta + 8;
-			pc = mem.word(fp - 8, `return address of ${f.name}`);
+			pc = mem.word(fp - 8, f.returnAddress);
 			sp = fp;
 			lr = 0;
 			continue;
 		}
 		// The caller's pc is in LR until the function saves it at 0(RSP) with its frame
 		// (runtime/traceback.go, resolveInternal: only a frameless function uses frame.lr).
-		pc = lr !== 0 && delta === 0 ? lr : mem.word(sp, `return address of ${f.name}`);
+		pc = lr !== 0 && delta === 0 ? lr : mem.word(sp, f.returnAddress);
 		sp += delta;
 		lr = 0;
 		if (trap) {
@@ -153,7 +163,7 @@ function* walk(
 			// unwinder steps over it and gives it to a frameless caller (unwinder.next).
 			const saved = mem.word(sp, `saved LR below ${f.name}`);
 			sp += 16;
-			const caller = pcInfo(bin, pc - bias);
+			const caller = pcInfo(bin, cache, pc - bias);
 			if (caller === null) pc = saved;
 			else if (caller.delta === 0) lr = saved;
 		}
@@ -173,14 +183,16 @@ export function unwindStack(
 	stack: { readonly lo: number; readonly hi: number },
 ): CoreFrame[] {
 	const frames: CoreFrame[] = [];
-	for (const { pc, sp, trap } of walk(bin, arch, mem, bias, start, stack)) {
-		const at = symbolizeOnce(bin, pc - bias, !trap);
-		if (at === undefined) break;
+	const cache = cacheOf(symbolized, bin);
+	walk(bin, arch, mem, bias, start, stack, (pc, sp, trap) => {
+		const at = symbolizeOnce(bin, pc - bias, !trap, cache);
+		if (at === undefined) return true;
 		for (const x of at.inlined) {
 			frames.push({ function: x.function, file: x.file, line: x.line, pc, sp, inlined: true });
 		}
 		frames.push({ function: at.function, file: at.file, line: at.line, pc, sp, inlined: false });
-	}
+		return false;
+	});
 	return frames;
 }
 
@@ -200,31 +212,34 @@ export function interruptedContext(
 	start: UnwindStart,
 ): UnwindStart | undefined {
 	const bounds = { lo: start.sp, hi: start.sp + maxSignalStack };
-	for (const f of walk(bin, arch, mem, bias, start, bounds)) {
-		if (f.name !== "runtime.sigtramp") continue;
+	let context: UnwindStart | undefined;
+	walk(bin, arch, mem, bias, start, bounds, (_pc, sp, _trap, name, delta) => {
+		if (name !== "runtime.sigtramp") return false;
 		if (arch === "arm64") {
 			// sigtramp is entered with sp at the rt_sigframe: siginfo (128 bytes), then the
 			// ucontext, whose uc_mcontext (after uc_flags, uc_link, uc_stack, a 1024-bit sigmask,
 			// 16-aligned) is fault_address, x0–x30, sp, pc (arch/arm64/include/uapi/asm/ucontext.h
 			// and sigcontext.h; QEMU's linux-user/aarch64/signal.c builds the same frame).
-			const regs = f.sp + f.delta + 128 + 176 + 8;
-			return {
+			const regs = sp + delta + 128 + 176 + 8;
+			context = {
 				pc: mem.word(regs + 32 * 8, "pc of a signal context"),
 				sp: mem.word(regs + 31 * 8, "sp of a signal context"),
 				lr: mem.word(regs + 30 * 8, "x30 of a signal context"),
 				trap: true,
 			};
+			return true;
 		}
 		// At the handler's entry sp points at rt_sigframe.pretcode; the ucontext follows, and in
 		// it uc_mcontext (after uc_flags, uc_link, uc_stack) holds rsp and rip at 15 and 16
 		// words (arch/x86/include/uapi/asm/sigcontext.h, arch/x86/include/asm/sigframe.h).
-		const mcontext = f.sp + f.delta + 8 + 40;
-		return {
+		const mcontext = sp + delta + 8 + 40;
+		context = {
 			pc: mem.word(mcontext + 16 * 8, "rip of a signal context"),
 			sp: mem.word(mcontext + 15 * 8, "rsp of a signal context"),
 			lr: 0,
 			trap: true,
 		};
-	}
-	return undefined;
+		return true;
+	});
+	return context;
 }
