@@ -65,7 +65,7 @@ export function readGoroutines(c: GoroutineContext): CoreGoroutine[] {
 
 /** Reads the goroutines of runtime.allgs one at a time, as {@link readGoroutines} lists them. */
 export function* scanGoroutines(c: GoroutineContext): Generator<CoreGoroutine> {
-	const { mem, layout } = c;
+	const { mem } = c;
 	const allgs = symbol(c, "runtime.allgs");
 	const array = mem.word(allgs, "runtime.allgs");
 	const len = mem.word(allgs + 8, "runtime.allgs length");
@@ -79,47 +79,66 @@ export function* scanGoroutines(c: GoroutineContext): Generator<CoreGoroutine> {
 	const statuses = stringTable(c, "runtime.gStatusStrings");
 	const reasons = stringTable(c, "runtime.waitReasonStrings");
 	for (let i = 0; i < len; i++) {
-		const gp = mem.word(array + i * 8, `runtime.allgs[${i}]`);
-		// One name per goroutine for what its reads fail on: 100k goroutines make 1M reads.
-		const of = `of goroutine at ${hex(gp)}`;
-		const raw = mem.u32(gp + layout.g.atomicstatus, `status ${of}`);
-		const status = raw & ~gScan;
-		if (raw === gDead) continue;
-		const scan = (raw & gScan) !== 0;
-		const wr = mem.u8(gp + layout.g.waitreason, `wait reason ${of}`);
-		const name = statuses(status) ?? "???";
-		const waitReason =
-			status === gWaiting && wr !== 0 ? (reasons(wr) ?? `wait reason ${wr}`) : undefined;
-		const m = mem.word(gp + layout.g.m, `m ${of}`);
-		const tid =
-			status === gRunning && m !== 0
-				? mem.word(m + layout.m.procid, `procid of m at ${hex(m)}`)
-				: undefined;
-		const { from, frames, stackLo, stackHi } = stack(c, gp, of, status, tid);
-		const id = mem.word(gp + layout.g.goid, `goid ${of}`);
-		yield {
-			id,
-			gp,
-			status: scan ? `${name} (scan)` : name,
-			waitReason,
-			state: waitReason ?? name,
-			scan,
-			lockedToThread: mem.word(gp + layout.g.lockedm, `lockedm ${of}`) !== 0,
-			tid,
-			from,
-			frames,
-			stackLo,
-			stackHi,
-			createdBy: id === 1 ? null : createdBy(c, gp, of),
-		};
+		let gp: number | undefined;
+		let g: CoreGoroutine | undefined;
+		try {
+			gp = mem.word(array + i * 8, "an element of runtime.allgs");
+			g = readGoroutine(c, gp, statuses, reasons);
+		} catch (error) {
+			// Named here, once, not in each read: 100k goroutines make 1M reads.
+			if (!(error instanceof CoreError)) throw error;
+			const whose = `runtime.allgs[${i}]${gp === undefined ? "" : `, the g at ${hex(gp)}`}`;
+			throw new CoreError(error.code, `${error.message} (${whose})`, error.offset);
+		}
+		if (g !== undefined) yield g;
 	}
+}
+
+// The goroutine whose g is at `gp`, with its stack; undefined when it is dead.
+function readGoroutine(
+	c: GoroutineContext,
+	gp: number,
+	statuses: (i: number) => string | undefined,
+	reasons: (i: number) => string | undefined,
+): CoreGoroutine | undefined {
+	const { mem, layout } = c;
+	const raw = mem.u32(gp + layout.g.atomicstatus, "the status of a goroutine");
+	const status = raw & ~gScan;
+	if (raw === gDead) return undefined;
+	const scan = (raw & gScan) !== 0;
+	const wr = mem.u8(gp + layout.g.waitreason, "the wait reason of a goroutine");
+	const name = statuses(status) ?? "???";
+	const waitReason =
+		status === gWaiting && wr !== 0 ? (reasons(wr) ?? `wait reason ${wr}`) : undefined;
+	const m = mem.word(gp + layout.g.m, "the m of a goroutine");
+	const tid =
+		status === gRunning && m !== 0
+			? mem.word(m + layout.m.procid, `procid of m at ${hex(m)}`)
+			: undefined;
+	const { from, frames, stackLo, stackHi } = stack(c, gp, status, tid);
+	const id = mem.word(gp + layout.g.goid, "the goid of a goroutine");
+	return {
+		id,
+		gp,
+		status: scan ? `${name} (scan)` : name,
+		waitReason,
+		state: waitReason ?? name,
+		scan,
+		lockedToThread: mem.word(gp + layout.g.lockedm, "the lockedm of a goroutine") !== 0,
+		tid,
+		from,
+		frames,
+		stackLo,
+		stackHi,
+		createdBy: id === 1 ? null : createdBy(c, gp),
+	};
 }
 
 // As runtime.printcreatedby1: the function holding g.gopc, and the file:line of the call before
 // it (the pc is a return address).
-function createdBy(c: GoroutineContext, gp: number, of: string): CreatedBy | null {
+function createdBy(c: GoroutineContext, gp: number): CreatedBy | null {
 	const { mem, layout } = c;
-	const pc = mem.word(gp + layout.g.gopc, `gopc ${of}`);
+	const pc = mem.word(gp + layout.g.gopc, "the gopc of a goroutine");
 	if (pc === 0) return null;
 	const at = symbolizeOnce(c.bin, pc - c.bias, true);
 	if (at === undefined) return null;
@@ -130,21 +149,20 @@ function createdBy(c: GoroutineContext, gp: number, of: string): CreatedBy | nul
 		file: innermost.file,
 		line: innermost.line,
 		pc,
-		goroutine: parent === null ? null : mem.word(gp + parent, `parentGoid ${of}`),
+		goroutine: parent === null ? null : mem.word(gp + parent, "the parentGoid of a goroutine"),
 	};
 }
 
 function stack(
 	c: GoroutineContext,
 	gp: number,
-	of: string,
 	status: number,
 	tid: number | undefined,
 ): Pick<CoreGoroutine, "from" | "frames" | "stackLo" | "stackHi"> {
 	const { mem, layout } = c;
 	const g = layout.g;
-	const lo = mem.word(gp + g.stackLo, `stack ${of}`);
-	const hi = mem.word(gp + g.stackHi, `stack ${of}`);
+	const lo = mem.word(gp + g.stackLo, "the stack of a goroutine");
+	const hi = mem.word(gp + g.stackHi, "the stack of a goroutine");
 	const bounds = { lo, hi };
 	const unwound = (from: CoreGoroutine["from"], frames: readonly CoreFrame[]) => ({
 		from,
@@ -176,16 +194,16 @@ function stack(
 	}
 	// Others as tracebackothers prints them (runtime/traceback.go unwinder.initAt): from
 	// g.syscallsp/pc when set, else from g.sched.
-	const syscallsp = mem.word(gp + g.syscallsp, `syscallsp ${of}`);
+	const syscallsp = mem.word(gp + g.syscallsp, "the syscallsp of a goroutine");
 	if (syscallsp !== 0) {
-		const pc = mem.word(gp + g.syscallpc, `syscallpc ${of}`);
+		const pc = mem.word(gp + g.syscallpc, "the syscallpc of a goroutine");
 		mem.hold(syscallsp, hi);
 		return unwound("syscall", unwind({ pc, sp: syscallsp, lr: 0, trap: false }));
 	}
 	const sched = gp + g.sched;
-	const sp = mem.word(sched + layout.gobuf.sp, `sched.sp ${of}`);
-	const pc = mem.word(sched + layout.gobuf.pc, `sched.pc ${of}`);
-	const lr = mem.word(sched + layout.gobuf.lr, `sched.lr ${of}`);
+	const sp = mem.word(sched + layout.gobuf.sp, "the sched.sp of a goroutine");
+	const pc = mem.word(sched + layout.gobuf.pc, "the sched.pc of a goroutine");
+	const lr = mem.word(sched + layout.gobuf.lr, "the sched.lr of a goroutine");
 	mem.hold(sp, hi);
 	return unwound("sched", unwind({ pc, sp, lr, trap: false }));
 }
