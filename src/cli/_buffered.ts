@@ -52,18 +52,22 @@ export class BufferedOutput {
 		// 0x and at most 14 digits.
 		if (this.#used + 16 > FLUSH_AT) this.flush();
 		const b = this.#buffer;
-		let digits = 1;
-		for (let v = n; v >= 16; v = Math.floor(v / 16)) digits++;
 		b[this.#used] = 0x30;
 		b[this.#used + 1] = 0x78;
+		// In 32-bit halves, whose digits take shifts, not divisions.
+		const hi = Math.floor(n / 0x100000000);
+		let lo = n >>> 0;
+		let digits = hi === 0 ? 1 : 8;
+		for (let v = hi === 0 ? lo >>> 4 : hi; v !== 0; v >>>= 4) digits++;
 		let at = this.#used + 2 + digits;
 		this.#used = at;
-		let v = n;
-		do {
-			b[--at] = HEX_DIGITS[v % 16] as number;
-			v = Math.floor(v / 16);
-		} while (v > 0);
+		for (let i = 0; i < 8 && (hi !== 0 || i === 0 || lo !== 0); i++) {
+			b[--at] = HEX_DIGITS[lo & 15] as number;
+			lo >>>= 4;
+		}
+		for (let v = hi; v !== 0; v >>>= 4) b[--at] = HEX_DIGITS[v & 15] as number;
 	}
+
 
 	/** Writes one byte, an ASCII character. */
 	writeByte(byte: number): void {
