@@ -182,34 +182,47 @@ async function writeJSON(scan: CoreScan, stream: Writable): Promise<void> {
 	out.flush();
 }
 
+/** A frame's JSON without its sp, after a comma and (`first`) without, and the next at its pc. */
+interface FrameText {
+	readonly function: string;
+	readonly file: string;
+	readonly line: number;
+	readonly bytes: Buffer;
+	readonly first: Buffer;
+	readonly next: FrameText | undefined;
+}
+
 /**
  * The JSON of what goroutines share, encoded once: a frame without its sp, a created-by without
  * its goroutine, a status: 100k goroutines of a core run through a few hundred of them.
  */
 class DocumentTexts {
-	readonly #frames = new Map<
-		string,
-		Map<number, { file: string; line: number; bytes: Buffer; first: Buffer }>
-	>();
+	// By pc; the frames inlined at a pc share it, and are chained.
+	readonly #frames = new Map<number, FrameText>();
 	readonly #createdBy = new Map<number, Buffer>();
 	readonly #strings = new Map<string | undefined, Buffer>();
 
 	/** `{"function":…,"file":…,"line":…,"pc":…,"sp":"`, open for the sp; after a comma unless `first`. */
 	frame(f: CoreFrame, first: boolean): Buffer {
-		let byPc = this.#frames.get(f.function);
-		if (byPc === undefined) {
-			byPc = new Map();
-			this.#frames.set(f.function, byPc);
-		}
-		let known = byPc.get(f.pc);
-		if (known === undefined || known.file !== f.file || known.line !== f.line) {
+		let t = this.#frames.get(f.pc);
+		while (t !== undefined && (t.function !== f.function || t.file !== f.file || t.line !== f.line))
+			t = t.next;
+		if (t === undefined) {
 			const bytes = Buffer.from(
 				`,{"function":${JSON.stringify(f.function)},"file":${JSON.stringify(f.file)},"line":${f.line},"pc":"${hex(f.pc)}","sp":"`,
 			);
-			known = { file: f.file, line: f.line, bytes, first: bytes.subarray(1) };
-			byPc.set(f.pc, known);
+			const next = this.#frames.get(f.pc);
+			t = {
+				function: f.function,
+				file: f.file,
+				line: f.line,
+				bytes,
+				first: bytes.subarray(1),
+				next,
+			};
+			this.#frames.set(f.pc, t);
 		}
-		return first ? known.first : known.bytes;
+		return first ? t.first : t.bytes;
 	}
 
 	/** `,"createdBy":{"function":…,"file":…,"line":…,"pc":…,"goroutine":`, open for the goroutine. */

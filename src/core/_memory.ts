@@ -94,7 +94,17 @@ export class Memory {
 
 	/** Reads a little-endian 64-bit word; values past 2^53 are refused (no valid address is). */
 	word(addr: number, what: string): number {
-		const { view, at } = this.#peek(addr, 8, what);
+		// #peek's first two ways inline, without the object it returns: a core of 100k goroutines
+		// reads a few million words.
+		let view: DataView;
+		let at: number;
+		if (addr >= this.#heldStart && addr + 8 <= this.#heldEnd) {
+			view = this.#heldView;
+			at = addr - this.#heldStart;
+		} else if (addr >= this.#lastStart && addr + 8 <= this.#lastEnd) {
+			view = this.#view;
+			at = addr + this.#lastDelta;
+		} else ({ view, at } = this.#peek(addr, 8, what));
 		const hi = view.getUint32(at + 4, true);
 		if (hi > 0x1fffff) {
 			throw new CoreError(

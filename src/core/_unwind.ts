@@ -38,13 +38,16 @@ const outermost = new Set([
 	"runtime.morestack",
 ]);
 
-/** What the pclntab says of one pc: its function's name and flags, and pcsp there. */
+/** What the pclntab says of one pc: its function's name, and pcsp there. */
 interface PcInfo {
 	readonly name: string;
-	readonly flag: number;
 	readonly delta: number | undefined;
 	/** What reading the return address of a frame there is, for an error. */
 	readonly returnAddress: string;
+	/** The function is the outermost of a stack: the walk ends with it. */
+	readonly outermost: boolean;
+	/** Its caller's pc was injected by a signal (see `injected`). */
+	readonly injected: boolean;
 }
 
 // A core's goroutines run the same code over and over (100k goroutines share a few hundred pcs):
@@ -71,9 +74,10 @@ function pcInfo(bin: GoBinary, cache: Map<number, PcInfo | null>, linked: number
 		const f = tab.func(i);
 		info = {
 			name: f.name,
-			flag: f.flag,
 			delta: tab.valueAt(f.pcsp, f.entry, f.end, linked),
 			returnAddress: `return address of ${f.name}`,
+			outermost: (f.flag & funcFlagTopFrame) !== 0 || outermost.has(f.name),
+			injected: injected.has(f.name),
 		};
 	}
 	cache.set(linked, info);
@@ -143,8 +147,8 @@ function walk(
 		lastPc = pc;
 		lastSp = sp;
 		if (visit(pc, sp, trap, f.name, delta)) return;
-		if ((f.flag & funcFlagTopFrame) !== 0 || outermost.has(f.name)) return;
-		trap = injected.has(f.name);
+		if (f.outermost) return;
+		trap = f.injected;
 		if (arch === "amd64") {
 			const fp = sp + delta + 8;
 			pc = mem.word(fp - 8, f.returnAddress);
