@@ -79,6 +79,7 @@ export function* scanGoroutines(c: GoroutineContext): Generator<CoreGoroutine> {
 	const statuses = stringTable(c, "runtime.gStatusStrings");
 	const reasons = stringTable(c, "runtime.waitReasonStrings");
 	for (let i = 0; i < len; i++) {
+		if (i % prefetchCount === 0) prefetchStacks(c, array, i, Math.min(len, i + prefetchCount));
 		let gp: number | undefined;
 		let g: CoreGoroutine | undefined;
 		try {
@@ -132,6 +133,34 @@ function readGoroutine(
 		stackHi,
 		createdBy: id === 1 ? null : createdBy(c, gp),
 	};
+}
+
+// Goroutines whose stacks are read ahead together.
+const prefetchCount = 256;
+
+// Reads ahead the stacks that `stack` will hold for the goroutines of allgs[start:end]: those
+// not running, from g.syscallsp or g.sched.sp up. What cannot be read is left for `stack` to
+// find and name.
+function prefetchStacks(c: GoroutineContext, array: number, start: number, end: number): void {
+	const { mem, layout } = c;
+	const g = layout.g;
+	const ranges: number[] = [];
+	for (let i = start; i < end; i++) {
+		try {
+			const gp = mem.word(array + i * 8, "an element of runtime.allgs");
+			const status = mem.u32(gp + g.atomicstatus, "the status of a goroutine") & ~gScan;
+			if (status === gDead || status === gRunning) continue;
+			const syscallsp = mem.word(gp + g.syscallsp, "the syscallsp of a goroutine");
+			const sp =
+				syscallsp !== 0
+					? syscallsp
+					: mem.word(gp + g.sched + layout.gobuf.sp, "the sched.sp of a goroutine");
+			ranges.push(sp, mem.word(gp + g.stackHi, "the stack of a goroutine"));
+		} catch (error) {
+			if (!(error instanceof CoreError)) throw error;
+		}
+	}
+	mem.prefetch(ranges);
 }
 
 // As runtime.printcreatedby1: the function holding g.gopc, and the file:line of the call before

@@ -11,6 +11,11 @@ const slots = 64;
 // The largest piece `hold` reads at once.
 const maxHeld = 1 << 16;
 
+// Stacks read ahead (see prefetch) are joined into one read when less than this far apart, and
+// kept in a buffer of this size.
+const prefetchGap = 4 << 10;
+const prefetchSize = 2 << 20;
+
 /** What a slot holds: the block number, the segment it was read for, and how many bytes. */
 interface Slot {
 	block: number;
@@ -39,9 +44,20 @@ export class Memory {
 	readonly #buffer = new Uint8Array(slots * blockSize);
 	readonly #view = new DataView(this.#buffer.buffer);
 	readonly #held = new Uint8Array(maxHeld);
-	readonly #heldView = new DataView(this.#held.buffer);
+	readonly #prefetched = new Uint8Array(prefetchSize);
+	readonly #heldBytesView = new DataView(this.#held.buffer);
+	readonly #prefetchedView = new DataView(this.#prefetched.buffer);
+	// What `hold` holds: `[#heldStart, #heldEnd)`, whose bytes are at an address plus #heldDelta
+	// in #heldView (over #held, or #prefetched).
+	#heldView = this.#heldBytesView;
 	#heldStart = 0;
 	#heldEnd = 0;
+	#heldDelta = 0;
+	// The pieces read ahead: their starts and ends in address order, and where each starts in
+	// #prefetched.
+	#pieceStarts: number[] = [];
+	#pieceEnds: number[] = [];
+	#pieceBases: number[] = [];
 	// The part of a segment the last block read from holds, and where its bytes are in #buffer
 	// (an address plus #lastDelta): most reads fall in the block of the one before.
 	#lastStart = 0;
@@ -100,7 +116,7 @@ export class Memory {
 		let at: number;
 		if (addr >= this.#heldStart && addr + 8 <= this.#heldEnd) {
 			view = this.#heldView;
-			at = addr - this.#heldStart;
+			at = addr + this.#heldDelta;
 		} else if (addr >= this.#lastStart && addr + 8 <= this.#lastEnd) {
 			view = this.#view;
 			at = addr + this.#lastDelta;
@@ -137,25 +153,114 @@ export class Memory {
 	/**
 	 * Reads `[start, end)` of the core in one piece, when the core holds all of it, and serves the
 	 * word reads there from it until the next call: the used part of a goroutine's stack, which
-	 * otherwise costs a block read of its own for a few hundred bytes.
+	 * otherwise costs a block read of its own for a few hundred bytes. A range read ahead by
+	 * {@link prefetch} is served from there.
 	 */
 	hold(start: number, end: number): void {
 		this.#heldEnd = 0;
-		if (!Number.isSafeInteger(start) || start < 0 || end <= start || end - start > maxHeld) return;
-		const load = this.#load(start);
-		if (load === undefined || end > load.vaddr + load.fileSize) return;
-		const offset = load.offset + (start - load.vaddr);
-		if (offset + (end - start) > this.#core.source.size) return;
+		const at = this.#piece(start);
+		if (at >= 0 && end <= (this.#pieceEnds[at] as number)) {
+			this.#heldView = this.#prefetchedView;
+			this.#heldDelta = (this.#pieceBases[at] as number) - (this.#pieceStarts[at] as number);
+			this.#heldStart = start;
+			this.#heldEnd = end;
+			return;
+		}
+		const offset = this.#heldOffset(start, end);
+		if (offset === undefined) return;
 		this.#core.source.read(this.#held.subarray(0, end - start), offset);
+		this.#heldView = this.#heldBytesView;
+		this.#heldDelta = -start;
 		this.#heldStart = start;
 		this.#heldEnd = end;
+	}
+
+	/**
+	 * Reads ahead the ranges (`[start, end)` pairs) that the next calls of {@link hold} will ask
+	 * for: the stacks of the goroutines about to be read. Sorted by address, those near each other
+	 * are read in one piece: the stacks of allgs's goroutines lie mostly side by side, in an order
+	 * of their own, so this takes a few reads where holding each takes one per goroutine.
+	 */
+	prefetch(ranges: readonly number[]): void {
+		const starts: number[] = [];
+		const ends: number[] = [];
+		const bases: number[] = [];
+		// Where each piece starts in the core file, and its segment.
+		const offsets: number[] = [];
+		let load: CoreLoad | undefined;
+		const order: number[] = [];
+		for (let i = 0; i + 1 < ranges.length; i += 2) {
+			if (this.#heldOffset(ranges[i] as number, ranges[i + 1] as number) !== undefined)
+				order.push(i);
+		}
+		order.sort((a, b) => (ranges[a] as number) - (ranges[b] as number));
+		let used = 0;
+		for (const i of order) {
+			const start = ranges[i] as number;
+			const end = ranges[i + 1] as number;
+			const last = starts.length - 1;
+			if (
+				last >= 0 &&
+				start <= (ends[last] as number) + prefetchGap &&
+				this.#load(start) === load
+			) {
+				const grown = Math.max(end, ends[last] as number);
+				const size = (bases[last] as number) + (grown - (starts[last] as number));
+				if (size > prefetchSize) break;
+				ends[last] = grown;
+				used = size;
+				continue;
+			}
+			if (used + (end - start) > prefetchSize) break;
+			starts.push(start);
+			ends.push(end);
+			bases.push(used);
+			offsets.push(this.#heldOffset(start, end) as number);
+			used += end - start;
+			load = this.#load(start);
+		}
+		for (let p = 0; p < starts.length; p++) {
+			const base = bases[p] as number;
+			const size = (ends[p] as number) - (starts[p] as number);
+			this.#core.source.read(this.#prefetched.subarray(base, base + size), offsets[p] as number);
+		}
+		this.#pieceStarts = starts;
+		this.#pieceEnds = ends;
+		this.#pieceBases = bases;
+		this.#heldEnd = 0;
+	}
+
+	// The offset in the core file of `[start, end)`, when the core holds all of it in one segment
+	// and it is no longer than a stack's used part may be; else undefined.
+	#heldOffset(start: number, end: number): number | undefined {
+		if (!Number.isSafeInteger(start) || start < 0 || end <= start || end - start > maxHeld)
+			return undefined;
+		const load = this.#load(start);
+		if (load === undefined || end > load.vaddr + load.fileSize) return undefined;
+		const offset = load.offset + (start - load.vaddr);
+		if (offset + (end - start) > this.#core.source.size) return undefined;
+		return offset;
+	}
+
+	// The piece read ahead that holds `addr`, or -1.
+	#piece(addr: number): number {
+		const starts = this.#pieceStarts;
+		let lo = 0;
+		let hi = starts.length - 1;
+		while (lo <= hi) {
+			const mid = (lo + hi) >> 1;
+			if (addr < (starts[mid] as number)) hi = mid - 1;
+			else if (addr >= (this.#pieceEnds[mid] as number)) lo = mid + 1;
+			else return mid;
+		}
+		return -1;
 	}
 
 	// The bytes at `addr` without a copy when one cached block of the core holds them all (the
 	// reads of goroutines and stacks), else a copy made by `read`.
 	#peek(addr: number, length: number, what: string): { view: DataView; at: number } {
 		if (addr >= this.#heldStart && addr + length <= this.#heldEnd) {
-			return { view: this.#heldView, at: addr - this.#heldStart };
+			return { view: this.#heldView, at: addr + this.#heldDelta };
 		}
 		if (addr >= this.#lastStart && addr + length <= this.#lastEnd) {
 			return { view: this.#view, at: addr + this.#lastDelta };
