@@ -68,7 +68,6 @@ export class BufferedOutput {
 		for (let v = hi; v !== 0; v >>>= 4) b[--at] = HEX_DIGITS[v & 15] as number;
 	}
 
-
 	/** Writes one byte, an ASCII character. */
 	writeByte(byte: number): void {
 		if (this.#used + 1 > FLUSH_AT) this.flush();
