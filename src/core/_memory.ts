@@ -110,6 +110,30 @@ export class Memory {
 
 	/** Reads a little-endian 64-bit word; values past 2^53 are refused (no valid address is). */
 	word(addr: number, what: string): number {
+		const value = this.#word(addr, what);
+		if (value < 0) {
+			const { view, at } = this.#peek(addr, 8, what);
+			throw new CoreError(
+				"malformed",
+				`Cannot read ${what}: the word at ${hex(addr)}, ${hex(view.getBigUint64(at, true))}, exceeds 2^53`,
+				addr,
+			);
+		}
+		return value;
+	}
+
+	/**
+	 * Reads a word that should be a code address, a return address or a saved LR: one past 2^53
+	 * is no address and reads as 0, which ends an unwind there as a pc outside Go code does (a
+	 * split-SP victim's unwind reads such words from the middle of its frame).
+	 */
+	pcWord(addr: number, what: string): number {
+		const value = this.#word(addr, what);
+		return Math.max(value, 0);
+	}
+
+	/** The word at `addr`, or -1 when it exceeds 2^53. */
+	#word(addr: number, what: string): number {
 		// #peek's first two ways inline, without the object it returns: a core of 100k goroutines
 		// reads a few million words.
 		let view: DataView;
@@ -122,13 +146,7 @@ export class Memory {
 			at = addr + this.#lastDelta;
 		} else ({ view, at } = this.#peek(addr, 8, what));
 		const hi = view.getUint32(at + 4, true);
-		if (hi > 0x1fffff) {
-			throw new CoreError(
-				"malformed",
-				`Cannot read ${what}: the word at ${hex(addr)}, ${hex(view.getBigUint64(at, true))}, exceeds 2^53`,
-				addr,
-			);
-		}
+		if (hi > 0x1fffff) return -1;
 		return hi * 0x100000000 + view.getUint32(at, true);
 	}
 

@@ -151,21 +151,21 @@ function walk(
 		trap = f.injected;
 		if (arch === "amd64") {
 			const fp = sp + delta + 8;
-			pc = mem.word(fp - 8, f.returnAddress);
+			pc = mem.pcWord(fp - 8, f.returnAddress);
 			sp = fp;
 			lr = 0;
 			continue;
 		}
 		// The caller's pc is in LR until the function saves it at 0(RSP) with its frame
 		// (runtime/traceback.go, resolveInternal: only a frameless function uses frame.lr).
-		pc = lr !== 0 && delta === 0 ? lr : mem.word(sp, f.returnAddress);
+		pc = lr !== 0 && delta === 0 ? lr : mem.pcWord(sp, f.returnAddress);
 		sp += delta;
 		lr = 0;
 		if (trap) {
 			// The signal handler pushed the interrupted LR 16 bytes below the interrupted SP
 			// before faking the call (runtime/signal_arm64.go, pushCall and preparePanic); the
 			// unwinder steps over it and gives it to a frameless caller (unwinder.next).
-			const saved = mem.word(sp, `saved LR below ${f.name}`);
+			const saved = mem.pcWord(sp, `saved LR below ${f.name}`);
 			sp += 16;
 			const caller = pcInfo(bin, cache, pc - bias);
 			if (caller === null) pc = saved;

@@ -74,3 +74,19 @@ test("ranges past a truncated core's end are left to be read, and fail there", (
 	mem.hold(start, start + 1024);
 	expect(() => mem.u32(start, "a stack word")).toThrow(/truncated core/);
 });
+
+test("a code address past 2^53 reads as 0, where a word of data is refused", () => {
+	const { mem, bytes } = core();
+	// Two words at the start of the first segment, the core's bytes being read only when asked
+	// for: 2^53 - 1, and 2^53.
+	const view = new DataView(bytes.buffer);
+	view.setBigUint64(0, 2n ** 53n - 1n, true);
+	view.setBigUint64(8, 2n ** 53n, true);
+	const at = 0xc000000000;
+	expect(mem.word(at, "a pointer")).toBe(2 ** 53 - 1);
+	expect(mem.pcWord(at, "a return address")).toBe(2 ** 53 - 1);
+	expect(() => mem.word(at + 8, "a pointer")).toThrow(
+		"Cannot read a pointer: the word at 0xc000000008, 0x20000000000000, exceeds 2^53",
+	);
+	expect(mem.pcWord(at + 8, "a return address")).toBe(0);
+});
