@@ -437,12 +437,13 @@ function toGoroutine(g: CoreGoroutine, frames: ViewFrames): Goroutine {
 }
 
 /**
- * The frames of the view, one per function and pc, shared by the goroutines there: the grouped
- * view shows and compares a frame's function, file and line, never its pc or sp, and 100k
- * goroutines of a core run through a few hundred frames.
+ * The frames of the view, one per function, pc, file and line, shared by the goroutines there:
+ * the grouped view shows and compares a frame's function, file and line, never its pc or sp, and
+ * 100k goroutines of a core run through a few hundred frames. One pc may have two lines: as a
+ * return address it is the call's line, where a goroutine faulted or was preempted its own.
  */
 class ViewFrames {
-	readonly #frames = new Map<string, Map<number, Frame>>();
+	readonly #frames = new Map<string, Map<number, Frame[]>>();
 	readonly #createdBy = new Map<number, Frame>();
 
 	frame(f: CoreFrame): Frame {
@@ -451,12 +452,17 @@ class ViewFrames {
 			byPc = new Map();
 			this.#frames.set(f.function, byPc);
 		}
-		let frame = byPc.get(f.pc);
+		let atPc = byPc.get(f.pc);
+		if (atPc === undefined) {
+			atPc = [];
+			byPc.set(f.pc, atPc);
+		}
+		let frame = atPc.find((x) => x.line === f.line && x.file === f.file);
 		if (frame === undefined) {
 			frame = newFrame(f.function, f.inlined ? "..." : null);
 			frame.file = f.file;
 			frame.line = f.line;
-			byPc.set(f.pc, frame);
+			atPc.push(frame);
 		}
 		return frame;
 	}
