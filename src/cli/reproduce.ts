@@ -224,7 +224,8 @@ async function reproduce(
 	const runEnv = { ...process.env, GOTRACEBACK: "system", SPLITSP_WORKERS: String(o.workers) };
 	const { rules } = await loadRules([builtinRulesDir]);
 	const binary = { name: bin, bin: parseGoBinary(await readFile(bin)) };
-	const deadline = Date.now() + o.duration * 1000;
+	const started = Date.now();
+	const deadline = started + o.duration * 1000;
 	// A crash whose victim the text does not show on the split window (the timing of the
 	// preemption and the GC decides what the traceback prints) is run again while time is left,
 	// so that what is reported is a confirmed crash when one comes.
@@ -236,8 +237,9 @@ async function reproduce(
 			const r = await runCopy([o.step, bin], runEnv, seconds);
 			await writeFile(join(o.dir, `run-${i + 1}${run === 1 ? "" : `-${run}`}.txt`), r.output);
 			if (!r.crashed) {
+				const elapsed = (Date.now() - started) / 1000;
 				io.stdout.write(
-					`copy ${i + 1}: no ${first === undefined ? "crash" : "confirmed crash"} in ${o.duration}s\n`,
+					`copy ${i + 1}: no ${first === undefined ? "crash" : "confirmed crash"} in ${elapsed.toFixed(0)}s\n`,
 				);
 				return first;
 			}
@@ -251,7 +253,7 @@ async function reproduce(
 			const top = d.findings[0];
 			const confirmed = confirmsSplitSP(d);
 			io.stdout.write(
-				`copy ${i + 1}: crash after ${r.seconds.toFixed(0)}s: ${reason}${confirmed ? "" : `; ${top === undefined ? "no known cause" : `${top.confidence} ${top.id}`}, not confirmed: running it again`}\n`,
+				`copy ${i + 1}: crash after ${r.seconds.toFixed(0)}s: ${reason}${confirmed ? "" : `; ${top === undefined ? "no known cause" : `${top.confidence} ${top.id}`}, not confirmed${Date.now() < deadline ? ": running it again" : ""}`}\n`,
 			);
 			if (confirmed) return d;
 			first ??= d;
