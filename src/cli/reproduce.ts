@@ -250,12 +250,15 @@ async function reproduce(
 				notes: collectNotes(r.output),
 				binary,
 			});
+			const crashed = `copy ${i + 1}: crash after ${r.seconds.toFixed(0)}s: ${reason}`;
+			if (confirmsSplitSP(d)) {
+				io.stdout.write(`${crashed}\n`);
+				return d;
+			}
 			const top = d.findings[0];
-			const confirmed = confirmsSplitSP(d);
-			io.stdout.write(
-				`copy ${i + 1}: crash after ${r.seconds.toFixed(0)}s: ${reason}${confirmed ? "" : `; ${top === undefined ? "no known cause" : `${top.confidence} ${top.id}`}, not confirmed${Date.now() < deadline ? ": running it again" : ""}`}\n`,
-			);
-			if (confirmed) return d;
+			const found = top === undefined ? "no known cause" : `${top.confidence} ${top.id}`;
+			const again = Date.now() < deadline ? ": running it again" : "";
+			io.stdout.write(`${crashed}; ${found}, not confirmed${again}\n`);
 			first ??= d;
 		}
 	};
