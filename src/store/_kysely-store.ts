@@ -722,7 +722,12 @@ export class KyselyStore implements Store {
 		const only = how === "attribute" ? (filter.attributes[0] as Pair) : undefined;
 		let hosts: Map<string, number>;
 		if (how === "hours" || (only !== undefined && isBuiltin(only[0]) && only[0] !== "version"))
-			hosts = await this.#hostsOf(ids, filter, only);
+			hosts = await this.#hostsOf(
+				ids,
+				filter,
+				only,
+				new Map(info.map((r) => [r.id, [Number(r.first_seen), Number(r.last_seen)]])),
+			);
 		else if (how === "attribute") {
 			// The host rollups do not know other attributes: count the hosts of the crashes with it.
 			const rows = await this.#crashesWhere(filter)
@@ -753,42 +758,86 @@ export class KyselyStore implements Store {
 	}
 
 	/**
-	 * Distinct hosts of each bucket in the filter's hours: whole days from the daily rollup, the
-	 * hours at either end from the hourly one.
+	 * Distinct hosts of each bucket in the filter's hours: those of the whole days from the daily
+	 * rollup, and those of the hours at either end that the days do not have. A bucket whose days in
+	 * the window are a third or more of its life (`lives`: first and last seen) is counted along its
+	 * host-days in host order, one host after another, unsorted; any other along the window's days.
 	 */
 	async #hostsOf(
 		ids: readonly string[],
 		filter: ReportFilter,
 		only: Pair | undefined,
+		lives: ReadonlyMap<string, Span>,
 	): Promise<Map<string, number>> {
-		const firstDay = floorTo(filter.from + DAY - 1, DAY);
-		const lastDay = floorTo(filter.to, DAY);
-		const part = (table: "bucket_host_hours" | "bucket_host_days", from: number, to: number) => {
-			const at = sql.ref(table === "bucket_host_hours" ? "hour" : "day");
-			let q = this.#db
-				.selectFrom(table)
-				.select(["bucket", "host"])
-				.where("bucket", "in", ids)
-				.where("kind", "=", filter.kind)
-				.where(at, ">=", from)
-				.where(at, "<", to);
-			if (only?.[0] === "host") q = q.where("host", "=", only[1]);
-			if (only?.[0] === "service") q = q.where("service", "=", only[1]);
-			if (filter.service !== undefined) q = q.where("service", "=", filter.service);
-			return q;
+		const { days, hours } = windowParts(filter.from, filter.to);
+		const service = only?.[0] === "service" ? only[1] : filter.service;
+		const host = only?.[0] === "host" ? only[1] : undefined;
+		const hosts = new Map<string, number>();
+		const add = (rows: readonly { bucket: string; hosts: number }[]) => {
+			for (const r of rows) hosts.set(r.bucket, (hosts.get(r.bucket) ?? 0) + Number(r.hosts));
 		};
-		const query =
-			firstDay < lastDay
-				? part("bucket_host_hours", filter.from, firstDay)
-						.union(part("bucket_host_hours", lastDay, filter.to))
-						.union(part("bucket_host_days", firstDay, lastDay))
-				: part("bucket_host_hours", filter.from, filter.to);
-		const rows = await this.#db
-			.selectFrom(query.as("h"))
-			.select(["h.bucket", countDistinct("h.host").as("hosts")])
-			.groupBy("h.bucket")
-			.execute();
-		return new Map(rows.map((r) => [r.bucket, Number(r.hosts)]));
+		if (days !== null) {
+			const [first, last] = days;
+			const dayHosts = (group: readonly string[], inHostOrder: boolean) => {
+				// `+day` is a condition that no index serves, so the host-order index is the one used.
+				const day = inHostOrder ? sql<number>`+${sql.ref("day")}` : sql.ref("day");
+				let q = this.#db
+					.selectFrom("bucket_host_days")
+					.select(["bucket", countDistinct("host").as("hosts")])
+					.where("bucket", "in", group)
+					.where("kind", "=", filter.kind)
+					.where(day, ">=", first)
+					.where(day, "<", last);
+				if (service !== undefined) q = q.where("service", "=", service);
+				if (host !== undefined) q = q.where("host", "=", host);
+				return q.groupBy("bucket").execute();
+			};
+			const long = ids.filter((id) => {
+				const [seen, gone] = lives.get(id) ?? [first, last];
+				const start = floorTo(seen, DAY);
+				const end = floorTo(gone, DAY) + DAY;
+				return 3 * (Math.min(end, last) - Math.max(start, first)) >= end - start;
+			});
+			const short = ids.filter((id) => !long.includes(id));
+			for (const [group, inHostOrder] of [
+				[long, true],
+				[short, false],
+			] as const)
+				if (group.length > 0) add(await dayHosts(group, inHostOrder));
+		}
+		if (hours.length > 0) {
+			// One range per end, each along the index: an `or` of the two would read every hour.
+			const edge = (span: Span) => {
+				let q = this.#db
+					.selectFrom("bucket_host_hours")
+					.select(["bucket", "kind", "host"])
+					.where("bucket", "in", ids)
+					.where("kind", "=", filter.kind)
+					.where("hour", ">=", span[0])
+					.where("hour", "<", span[1]);
+				if (service !== undefined) q = q.where("service", "=", service);
+				if (host !== undefined) q = q.where("host", "=", host);
+				return q;
+			};
+			const [one, ...more] = hours.map(edge) as [ReturnType<typeof edge>];
+			let q = this.#db
+				.selectFrom(more.reduce((a, b) => a.unionAll(b), one).as("h"))
+				.select(["h.bucket", countDistinct("h.host").as("hosts")]);
+			if (days !== null)
+				q = q.where(({ exists, not, selectFrom }) => {
+					let d = selectFrom("bucket_host_days as d")
+						.select("d.host")
+						.whereRef("d.bucket", "=", "h.bucket")
+						.whereRef("d.kind", "=", "h.kind")
+						.whereRef("d.host", "=", "h.host")
+						.where("d.day", ">=", days[0])
+						.where("d.day", "<", days[1]);
+					if (service !== undefined) d = d.where("d.service", "=", service);
+					return not(exists(d));
+				});
+			add(await q.groupBy("h.bucket").execute());
+		}
+		return hosts;
 	}
 
 	async getBucket(id: string, kind: ReportKind): Promise<BucketRecord | null> {

@@ -6,6 +6,7 @@ import { dayRollups } from "./migrations/003-day-rollups.js";
 import { expiredHours } from "./migrations/004-expired-hours.js";
 import { streamTails } from "./migrations/005-stream-tails.js";
 import { versionHostHours } from "./migrations/006-version-host-hours.js";
+import { hostOrder } from "./migrations/007-host-order.js";
 
 /** Brings the database to the newest schema; several servers may call it at once on PostgreSQL. */
 export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"): Promise<void> {
@@ -16,6 +17,7 @@ export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"
 		"004-expired-hours": expiredHours,
 		"005-stream-tails": streamTails,
 		"006-version-host-hours": versionHostHours,
+		"007-host-order": hostOrder,
 	};
 	const migrator = new Migrator({
 		db,

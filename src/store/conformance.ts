@@ -18,15 +18,15 @@ function lcg(seed: number): () => number {
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
 
-/** Makes `n` crashes over three days: four buckets, hosts in two regions, some multi-valued attributes. */
-export function sampleCrashes(n: number, seed = 1): NewCrash[] {
+/** Makes `n` crashes over `days` days: four buckets, hosts in two regions, some multi-valued attributes. */
+export function sampleCrashes(n: number, seed = 1, days = 3): NewCrash[] {
 	const r = lcg(seed);
 	const out: NewCrash[] = [];
 	for (let i = 0; i < n; i++) {
 		const bucket = pick(r, ["b-nil", "b-map", "b-split", "b-oom"]);
 		const host = `host-${Math.floor(r() * 12)}`;
 		const region = Number(host.slice(5)) % 2 === 0 ? "eu" : "us";
-		const time = T0 + Math.floor(r() * 72 * HOUR);
+		const time = T0 + Math.floor(r() * days * 24 * HOUR);
 		const attributes: [string, string][] = [
 			["region", region],
 			["goarch", bucket === "b-split" ? "arm64" : pick(r, ["arm64", "amd64"])],
@@ -97,8 +97,11 @@ function matches(c: NewCrash, f: ReportFilter): boolean {
 	return f.attributes.every(([n, v]) => pairs(c).some(([a, b]) => a === n && b === v));
 }
 
-/** Runs the one test suite every store implementation must pass. */
-export function storeConformance(name: string, open: () => Promise<Store>): void {
+/**
+ * Runs the one test suite every store implementation must pass. `open()` opens the store the suite
+ * shares; `open(other)` a separate, empty one of that name.
+ */
+export function storeConformance(name: string, open: (other?: string) => Promise<Store>): void {
 	describe(`store conformance: ${name}`, () => {
 		let store: Store;
 		const crashes = sampleCrashes(600);
@@ -257,6 +260,35 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
 				expect(counts).toEqual([...counts].sort((a, b) => b - a));
 				expect(await store.rankBuckets(f, 50), JSON.stringify(f)).toEqual(got.map((b) => b.id));
 				expect(await store.rankBuckets(f, 2)).toEqual(got.slice(0, 2).map((b) => b.id));
+			}
+		});
+
+		it("counts a bucket's hosts alike in a window of much of its life and of a little", async () => {
+			// Twelve days of crashes: a window of a day or two is a little of each bucket's life.
+			const long = await open("long");
+			try {
+				const spread = sampleCrashes(400, 7, 12);
+				await long.insertCrashes(spread);
+				for (const [from, to] of [
+					[0, 12 * 24],
+					[5, 12 * 24 - 3],
+					[30, 70],
+					[24, 48],
+					[47, 49],
+					[100, 190],
+				] as const) {
+					const f: ReportFilter = { ...all, from: T0 + from * HOUR, to: T0 + to * HOUR };
+					const hosts = new Map<string, Set<string>>();
+					for (const c of spread.filter((x) => matches(x, f)))
+						hosts.set(c.signature.id, (hosts.get(c.signature.id) ?? new Set()).add(c.host));
+					const got = await long.listBuckets(f, 50);
+					expect(
+						Object.fromEntries(got.map((b) => [b.id, b.hosts])),
+						JSON.stringify([from, to]),
+					).toEqual(Object.fromEntries([...hosts].map(([id, h]) => [id, h.size])));
+				}
+			} finally {
+				await long.close();
 			}
 		});
 

@@ -9,7 +9,7 @@ import { openSqliteStore } from "./index.js";
 const dir = mkdtempSync(join(tmpdir(), "gocrash-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-storeConformance("sqlite", () => openSqliteStore(join(dir, "gocrash.db")));
+storeConformance("sqlite", (other) => openSqliteStore(join(dir, `${other ?? "gocrash"}.db`)));
 
 test("refuses a database that a newer gocrash migrated, saying so", async () => {
 	const file = join(dir, "newer.db");
