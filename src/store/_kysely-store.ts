@@ -209,10 +209,17 @@ async function attributesOf(
 
 async function insertAttributes(
 	trx: Transaction<Database>,
-	crashes: readonly Pick<NewCrash, "id" | "attributes">[],
+	crashes: readonly {
+		id: string;
+		kind: string;
+		time: number;
+		bucket: string;
+		host: string;
+		attributes: readonly Pair[];
+	}[],
 ): Promise<void> {
-	const rows = crashes.flatMap((c) =>
-		c.attributes.map(([name, value]) => ({ crash_id: c.id, name, value })),
+	const rows = crashes.flatMap(({ id, kind, time, bucket, host, attributes }) =>
+		attributes.map(([name, value]) => ({ crash_id: id, name, value, kind, time, bucket, host })),
 	);
 	for (const part of chunks(rows))
 		await trx
@@ -308,7 +315,10 @@ export class KyselyStore implements Store {
 				.insertInto("crashes")
 				.values(crashRows.slice(i, i + 50))
 				.execute();
-		await insertAttributes(trx, crashes);
+		await insertAttributes(
+			trx,
+			crashes.map((c) => ({ ...c, bucket: c.signature.id })),
+		);
 
 		await this.#addRollups(
 			trx,
@@ -728,12 +738,21 @@ export class KyselyStore implements Store {
 				only,
 				new Map(info.map((r) => [r.id, [Number(r.first_seen), Number(r.last_seen)]])),
 			);
-		else if (how === "attribute") {
-			// The host rollups do not know other attributes: count the hosts of the crashes with it.
-			const rows = await this.#crashesWhere(filter)
-				.where("c.bucket", "in", ids)
-				.select(["c.bucket as bucket", countDistinct("c.host").as("hosts")])
-				.groupBy("c.bucket")
+		else if (only !== undefined) {
+			// The host rollups do not know other attributes: the attribute's own rows do, in the
+			// hours that the counts came from.
+			const { days, hours } = windowParts(filter.from, filter.to);
+			const spans = days === null ? hours : [...hours, days];
+			const rows = await this.#db
+				.selectFrom("crash_attributes")
+				.select(["bucket", countDistinct("host").as("hosts")])
+				.where("name", "=", only[0])
+				.where("value", "=", only[1])
+				.where("kind", "=", filter.kind)
+				.where("bucket", "in", ids)
+				.where("time", ">=", Math.min(...spans.map((s) => s[0])))
+				.where("time", "<", Math.max(...spans.map((s) => s[1])))
+				.groupBy("bucket")
 				.execute();
 			hosts = new Map(rows.map((r) => [r.bucket, Number(r.hosts)]));
 		} else hosts = new Map();
@@ -1223,7 +1242,15 @@ export class KyselyStore implements Store {
 			const movedIds = moved.map((c) => c.id);
 			for (const part of chunks(movedIds))
 				await trx.deleteFrom("crash_attributes").where("crash_id", "in", part).execute();
-			await insertAttributes(trx, moved);
+			await insertAttributes(
+				trx,
+				moved.map((c) => ({
+					...(old.get(c.id) as Omit<Contribution, "attributes" | "n">),
+					id: c.id,
+					bucket: c.signature.id,
+					attributes: c.attributes,
+				})),
+			);
 			// One pass over the rollups: each crash taken out as it was and counted as it is now.
 			await this.#addRollups(
 				trx,

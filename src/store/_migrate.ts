@@ -7,6 +7,7 @@ import { expiredHours } from "./migrations/004-expired-hours.js";
 import { streamTails } from "./migrations/005-stream-tails.js";
 import { versionHostHours } from "./migrations/006-version-host-hours.js";
 import { hostOrder } from "./migrations/007-host-order.js";
+import { attributeCrashes } from "./migrations/008-attribute-crashes.js";
 
 /** Brings the database to the newest schema; several servers may call it at once on PostgreSQL. */
 export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"): Promise<void> {
@@ -18,6 +19,7 @@ export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"
 		"005-stream-tails": streamTails,
 		"006-version-host-hours": versionHostHours,
 		"007-host-order": hostOrder,
+		"008-attribute-crashes": attributeCrashes,
 	};
 	const migrator = new Migrator({
 		db,

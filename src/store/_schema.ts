@@ -45,7 +45,15 @@ export interface Database {
 		search: string;
 		idempotency_key: string | null;
 	};
-	crash_attributes: { crash_id: string; name: string; value: string };
+	crash_attributes: {
+		crash_id: string;
+		name: string;
+		value: string;
+		kind: string;
+		time: number;
+		bucket: string;
+		host: string;
+	};
 	bucket_hours: { bucket: string; kind: string; hour: number; service: string; count: number };
 	bucket_attr_hours: {
 		bucket: string;

@@ -208,6 +208,12 @@ export function storeConformance(name: string, open: (other?: string) => Promise
 			expect(await store.getBucket("b-nil", "fatal")).toBeNull();
 			expect(await store.getBucket("b-nil", "recovered")).toBeNull();
 			const nil2 = crashes.filter((c) => c.signature.id === "b-nil2" && c.kind === "fatal");
+			// An attribute's crashes are found in their new bucket.
+			const eu = await store.listBuckets({ ...all, attributes: [["region", "eu"]] }, 50);
+			expect(eu.find((b) => b.id === "b-nil2")?.hosts).toBe(
+				new Set(nil2.filter((c) => c.attributes.some(([, v]) => v === "eu")).map((c) => c.host))
+					.size,
+			);
 			expect(await store.getBucket("b-nil2", "fatal")).toMatchObject({
 				count: nil2.length,
 				diagnosis: { id: "rule-b-nil2", confidence: "certain" },

@@ -10,6 +10,7 @@ import { windowParts } from "./_day-rollups.js";
 import { sampleCrashes, sampleHeartbeats } from "./conformance.js";
 import { fillDayRollups } from "./migrations/003-day-rollups.js";
 import { countVersionHostHours } from "./migrations/006-version-host-hours.js";
+import { fillAttributeCrashes } from "./migrations/008-attribute-crashes.js";
 import { openPostgresStore } from "./postgres/index.js";
 import { openSqliteStore } from "./sqlite/index.js";
 
@@ -79,9 +80,12 @@ const TABLES = [
 ] as const;
 
 /** Every row of the tables of migration 003, in one order. */
-async function snapshot(db: Kysely<unknown>): Promise<Record<string, unknown[]>> {
+async function snapshot(
+	db: Kysely<unknown>,
+	tables: readonly string[] = TABLES,
+): Promise<Record<string, unknown[]>> {
 	const out: Record<string, unknown[]> = {};
-	for (const table of TABLES) {
+	for (const table of tables) {
 		const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(
 			db,
 		);
@@ -93,8 +97,9 @@ async function snapshot(db: Kysely<unknown>): Promise<Record<string, unknown[]>>
 }
 
 // The rollups migration 003 fills from the hourly ones of a database that has crashes and
-// heartbeats are the ones the write path keeps; so are the version host-hours migration 006 counts.
-describe.each(["sqlite", "postgres"] as const)("migrations 003 and 006 on %s", (dialect) => {
+// heartbeats are the ones the write path keeps; so are the version host-hours migration 006 counts
+// and the crash attributes' columns that migration 008 fills.
+describe.each(["sqlite", "postgres"] as const)("migrations 003, 006 and 008 on %s", (dialect) => {
 	let server: TestPostgres | undefined;
 	const dir = mkdtempSync(join(tmpdir(), "gocrash-day-rollups-"));
 	afterAll(async () => {
@@ -155,6 +160,22 @@ describe.each(["sqlite", "postgres"] as const)("migrations 003 and 006 on %s", (
 			await sql`update service_versions set host_hours = 0`.execute(db);
 			await countVersionHostHours(db);
 			expect(await store.serviceVersions(undefined)).toEqual(written);
+		} finally {
+			await store.close();
+			await db.destroy();
+		}
+	});
+
+	it("008 gives each crash attribute its crash's kind, time, bucket and host as ingest does", async () => {
+		const { store, db } = await filled("attributes");
+		try {
+			const written = await snapshot(db, ["crash_attributes"]);
+			expect(written.crash_attributes?.length).toBeGreaterThan(1000);
+			await sql`update crash_attributes set kind = '', time = 0, bucket = '', host = ''`.execute(
+				db,
+			);
+			await fillAttributeCrashes(db);
+			expect(await snapshot(db, ["crash_attributes"])).toEqual(written);
 		} finally {
 			await store.close();
 			await db.destroy();
