@@ -27,6 +27,7 @@ import {
 	type TokenRecord,
 	type TokenScope,
 } from "./_types.js";
+import { fillHostSpans } from "./migrations/009-host-spans.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -161,7 +162,7 @@ async function addCounts(
  */
 async function addSpans(
 	trx: Transaction<Database>,
-	table: "bucket_kinds" | "bucket_versions",
+	table: "bucket_kinds" | "bucket_versions" | "bucket_hosts",
 	keys: readonly string[],
 	tally: Tally<Record<string, unknown>>,
 ): Promise<void> {
@@ -398,6 +399,7 @@ export class KyselyStore implements Store {
 			service: string;
 			host: string;
 		}>();
+		const hostSpans = new Tally<{ bucket: string; kind: string; host: string }>();
 		const versions = new Tally<{
 			bucket: string;
 			kind: string;
@@ -430,6 +432,7 @@ export class KyselyStore implements Store {
 			const where = { bucket: b, kind: c.kind, service: c.service, host: c.host };
 			hostDays.add(`${k}\0${day}\0${c.service}\0${c.host}`, { ...where, day }, 0, c.n);
 			hostHours.add(`${k}\0${hour}\0${c.service}\0${c.host}`, { ...where, hour }, 0, c.n);
+			hostSpans.add(`${k}\0${c.host}`, { bucket: b, kind: c.kind, host: c.host }, hour, c.n);
 			versions.add(
 				`${k}\0${c.service}\0${c.version}`,
 				{ bucket: b, kind: c.kind, service: c.service, version: c.version },
@@ -469,6 +472,7 @@ export class KyselyStore implements Store {
 			hostHours,
 			"count",
 		);
+		await addSpans(trx, "bucket_hosts", ["bucket", "kind", "host"], hostSpans);
 		await addSpans(trx, "bucket_versions", ["bucket", "kind", "service", "version"], versions);
 		await this.#upsertServiceVersions(trx, [...serviceVersions.values()]);
 		await addDayRollups(trx, hours.entries(), attrHours.entries());
@@ -732,12 +736,7 @@ export class KyselyStore implements Store {
 		const only = how === "attribute" ? (filter.attributes[0] as Pair) : undefined;
 		let hosts: Map<string, number>;
 		if (how === "hours" || (only !== undefined && isBuiltin(only[0]) && only[0] !== "version"))
-			hosts = await this.#hostsOf(
-				ids,
-				filter,
-				only,
-				new Map(info.map((r) => [r.id, [Number(r.first_seen), Number(r.last_seen)]])),
-			);
+			hosts = await this.#hostsOf(ids, filter, only);
 		else if (only !== undefined) {
 			// The host rollups do not know other attributes: the attribute's own rows do, in the
 			// hours that the counts came from.
@@ -777,52 +776,35 @@ export class KyselyStore implements Store {
 	}
 
 	/**
-	 * Distinct hosts of each bucket in the filter's hours: those of the whole days from the daily
-	 * rollup, and those of the hours at either end that the days do not have. A bucket whose days in
-	 * the window are a third or more of its life (`lives`: first and last seen) is counted along its
-	 * host-days in host order, one host after another, unsorted; any other along the window's days.
+	 * Distinct hosts of each bucket in the filter's hours. With no service or host named, from the
+	 * buckets' host spans; else those of the whole days from the daily rollup and those of the hours
+	 * at either end that the days do not have.
 	 */
 	async #hostsOf(
 		ids: readonly string[],
 		filter: ReportFilter,
 		only: Pair | undefined,
-		lives: ReadonlyMap<string, Span>,
 	): Promise<Map<string, number>> {
 		const { days, hours } = windowParts(filter.from, filter.to);
 		const service = only?.[0] === "service" ? only[1] : filter.service;
 		const host = only?.[0] === "host" ? only[1] : undefined;
+		if (service === undefined && host === undefined)
+			return this.#spannedHosts(ids, filter.kind, days, hours);
 		const hosts = new Map<string, number>();
 		const add = (rows: readonly { bucket: string; hosts: number }[]) => {
 			for (const r of rows) hosts.set(r.bucket, (hosts.get(r.bucket) ?? 0) + Number(r.hosts));
 		};
 		if (days !== null) {
-			const [first, last] = days;
-			const dayHosts = (group: readonly string[], inHostOrder: boolean) => {
-				// `+day` is a condition that no index serves, so the host-order index is the one used.
-				const day = inHostOrder ? sql<number>`+${sql.ref("day")}` : sql.ref("day");
-				let q = this.#db
-					.selectFrom("bucket_host_days")
-					.select(["bucket", countDistinct("host").as("hosts")])
-					.where("bucket", "in", group)
-					.where("kind", "=", filter.kind)
-					.where(day, ">=", first)
-					.where(day, "<", last);
-				if (service !== undefined) q = q.where("service", "=", service);
-				if (host !== undefined) q = q.where("host", "=", host);
-				return q.groupBy("bucket").execute();
-			};
-			const long = ids.filter((id) => {
-				const [seen, gone] = lives.get(id) ?? [first, last];
-				const start = floorTo(seen, DAY);
-				const end = floorTo(gone, DAY) + DAY;
-				return 3 * (Math.min(end, last) - Math.max(start, first)) >= end - start;
-			});
-			const short = ids.filter((id) => !long.includes(id));
-			for (const [group, inHostOrder] of [
-				[long, true],
-				[short, false],
-			] as const)
-				if (group.length > 0) add(await dayHosts(group, inHostOrder));
+			let q = this.#db
+				.selectFrom("bucket_host_days")
+				.select(["bucket", countDistinct("host").as("hosts")])
+				.where("bucket", "in", ids)
+				.where("kind", "=", filter.kind)
+				.where("day", ">=", days[0])
+				.where("day", "<", days[1]);
+			if (service !== undefined) q = q.where("service", "=", service);
+			if (host !== undefined) q = q.where("host", "=", host);
+			add(await q.groupBy("bucket").execute());
 		}
 		if (hours.length > 0) {
 			// One range per end, each along the index: an `or` of the two would read every hour.
@@ -859,6 +841,80 @@ export class KyselyStore implements Store {
 		return hosts;
 	}
 
+	/**
+	 * Distinct hosts of each bucket in the window of `days` and `hours`, from the host spans: a host
+	 * whose first or last crash in the bucket is in the window counts, one whose crashes all fall
+	 * before or after it does not, and one with crashes on both sides counts if the window's days or
+	 * hours have one of its crashes in the bucket.
+	 */
+	async #spannedHosts(
+		ids: readonly string[],
+		kind: ReportKind,
+		days: Span | null,
+		hours: readonly Span[],
+	): Promise<Map<string, number>> {
+		const spans = days === null ? hours : [...hours, days];
+		if (spans.length === 0) return new Map();
+		const start = Math.min(...spans.map((s) => s[0]));
+		const end = Math.max(...spans.map((s) => s[1]));
+		const counted = sql<number>`cast(count(*) as bigint)`.as("hosts");
+		const inside = this.#db
+			.selectFrom("bucket_hosts")
+			.select(["bucket", counted])
+			.where("bucket", "in", ids)
+			.where("kind", "=", kind)
+			.where(({ and, eb, or }) =>
+				or(
+					(["first_seen", "last_seen"] as const).map((at) =>
+						and([eb(at, ">=", start), eb(at, "<", end)]),
+					),
+				),
+			)
+			.groupBy("bucket")
+			.execute();
+		const across = this.#db
+			.selectFrom("bucket_hosts as s")
+			.select(["s.bucket as bucket", counted])
+			.where("s.bucket", "in", ids)
+			.where("s.kind", "=", kind)
+			.where("s.first_seen", "<", start)
+			.where("s.last_seen", ">=", end)
+			.where(({ exists, or, selectFrom }) =>
+				or([
+					...(days === null
+						? []
+						: [
+								exists(
+									selectFrom("bucket_host_days as d")
+										.select("d.host")
+										.whereRef("d.bucket", "=", "s.bucket")
+										.whereRef("d.kind", "=", "s.kind")
+										.whereRef("d.host", "=", "s.host")
+										.where("d.day", ">=", days[0])
+										.where("d.day", "<", days[1]),
+								),
+							]),
+					...hours.map(([from, to]) =>
+						exists(
+							selectFrom("bucket_host_hours as h")
+								.select("h.host")
+								.whereRef("h.bucket", "=", "s.bucket")
+								.whereRef("h.kind", "=", "s.kind")
+								.whereRef("h.host", "=", "s.host")
+								.where("h.hour", ">=", from)
+								.where("h.hour", "<", to),
+						),
+					),
+				]),
+			)
+			.groupBy("s.bucket")
+			.execute();
+		const hosts = new Map<string, number>();
+		for (const rows of await Promise.all([inside, across]))
+			for (const r of rows) hosts.set(r.bucket, (hosts.get(r.bucket) ?? 0) + Number(r.hosts));
+		return hosts;
+	}
+
 	async getBucket(id: string, kind: ReportKind): Promise<BucketRecord | null> {
 		const b = await this.#db
 			.selectFrom("buckets")
@@ -873,8 +929,8 @@ export class KyselyStore implements Store {
 			.where("kind", "=", kind)
 			.executeTakeFirst();
 		const hosts = await this.#db
-			.selectFrom("bucket_host_days")
-			.select(countDistinct("host").as("hosts"))
+			.selectFrom("bucket_hosts")
+			.select(sql<number>`cast(count(*) as bigint)`.as("hosts"))
 			.where("bucket", "=", id)
 			.where("kind", "=", kind)
 			.executeTakeFirst();
@@ -1294,6 +1350,9 @@ export class KyselyStore implements Store {
 				"bucket_attr_days",
 			] as const)
 				await trx.deleteFrom(table).where("bucket", "in", part).where("count", "<=", 0).execute();
+			// A host's span narrows when crashes leave: written again from the hours left.
+			await trx.deleteFrom("bucket_hosts").where("bucket", "in", part).execute();
+			await fillHostSpans(trx, part);
 			await trx
 				.deleteFrom("buckets")
 				.where("id", "in", part)

@@ -8,6 +8,7 @@ import { streamTails } from "./migrations/005-stream-tails.js";
 import { versionHostHours } from "./migrations/006-version-host-hours.js";
 import { hostOrder } from "./migrations/007-host-order.js";
 import { attributeCrashes } from "./migrations/008-attribute-crashes.js";
+import { hostSpans } from "./migrations/009-host-spans.js";
 
 /** Brings the database to the newest schema; several servers may call it at once on PostgreSQL. */
 export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"): Promise<void> {
@@ -20,6 +21,7 @@ export async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"
 		"006-version-host-hours": versionHostHours,
 		"007-host-order": hostOrder,
 		"008-attribute-crashes": attributeCrashes,
+		"009-host-spans": hostSpans(binaryType),
 	};
 	const migrator = new Migrator({
 		db,

@@ -71,6 +71,14 @@ export interface Database {
 		host: string;
 		count: number;
 	};
+	bucket_hosts: {
+		bucket: string;
+		kind: string;
+		host: string;
+		first_seen: number;
+		last_seen: number;
+		count: number;
+	};
 	bucket_host_hours: {
 		bucket: string;
 		kind: string;

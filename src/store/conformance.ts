@@ -269,8 +269,8 @@ export function storeConformance(name: string, open: (other?: string) => Promise
 			}
 		});
 
-		it("counts a bucket's hosts alike in a window of much of its life and of a little", async () => {
-			// Twelve days of crashes: a window of a day or two is a little of each bucket's life.
+		it("counts a bucket's hosts in windows over any part of its life", async () => {
+			// Twelve days of crashes: most hosts crash in a bucket before, inside and after a window.
 			const long = await open("long");
 			try {
 				const spread = sampleCrashes(400, 7, 12);

@@ -11,6 +11,7 @@ import { sampleCrashes, sampleHeartbeats } from "./conformance.js";
 import { fillDayRollups } from "./migrations/003-day-rollups.js";
 import { countVersionHostHours } from "./migrations/006-version-host-hours.js";
 import { fillAttributeCrashes } from "./migrations/008-attribute-crashes.js";
+import { fillHostSpans } from "./migrations/009-host-spans.js";
 import { openPostgresStore } from "./postgres/index.js";
 import { openSqliteStore } from "./sqlite/index.js";
 
@@ -98,87 +99,104 @@ async function snapshot(
 
 // The rollups migration 003 fills from the hourly ones of a database that has crashes and
 // heartbeats are the ones the write path keeps; so are the version host-hours migration 006 counts
-// and the crash attributes' columns that migration 008 fills.
-describe.each(["sqlite", "postgres"] as const)("migrations 003, 006 and 008 on %s", (dialect) => {
-	let server: TestPostgres | undefined;
-	const dir = mkdtempSync(join(tmpdir(), "gocrash-day-rollups-"));
-	afterAll(async () => {
-		await server?.stop();
-		rmSync(dir, { recursive: true, force: true });
-	});
+// and the crash attributes' columns and host spans that migrations 008 and 009 fill.
+describe.each(["sqlite", "postgres"] as const)(
+	"migrations 003, 006, 008 and 009 on %s",
+	(dialect) => {
+		let server: TestPostgres | undefined;
+		const dir = mkdtempSync(join(tmpdir(), "gocrash-day-rollups-"));
+		afterAll(async () => {
+			await server?.stop();
+			rmSync(dir, { recursive: true, force: true });
+		});
 
-	// A new store with crashes and heartbeats, and a second connection to its database.
-	async function filled(name: string) {
-		let db: Kysely<unknown>;
-		let store: Awaited<ReturnType<typeof openSqliteStore>>;
-		if (dialect === "sqlite") {
-			const path = join(dir, `${name}.db`);
-			store = await openSqliteStore(path);
-			db = new Kysely({ dialect: new SqliteDialect({ database: new Sqlite(path) }) });
-		} else {
-			server ??= await startPostgres();
-			const admin = new Kysely({
-				dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: server.url }) }),
-			});
-			await sql`create database ${sql.id(name)}`.execute(admin);
-			await admin.destroy();
-			const url = server.url.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
-			store = await openPostgresStore(url);
-			db = new Kysely({
-				dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }),
-			});
+		// A new store with crashes and heartbeats, and a second connection to its database.
+		async function filled(name: string) {
+			let db: Kysely<unknown>;
+			let store: Awaited<ReturnType<typeof openSqliteStore>>;
+			if (dialect === "sqlite") {
+				const path = join(dir, `${name}.db`);
+				store = await openSqliteStore(path);
+				db = new Kysely({ dialect: new SqliteDialect({ database: new Sqlite(path) }) });
+			} else {
+				server ??= await startPostgres();
+				const admin = new Kysely({
+					dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: server.url }) }),
+				});
+				await sql`create database ${sql.id(name)}`.execute(admin);
+				await admin.destroy();
+				const url = server.url.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
+				store = await openPostgresStore(url);
+				db = new Kysely({
+					dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }),
+				});
+			}
+			const crashes = sampleCrashes(500, 7);
+			await store.insertCrashes(crashes.slice(0, 200));
+			await store.insertCrashes(crashes.slice(200));
+			const heartbeats = sampleHeartbeats();
+			await store.insertHeartbeats(heartbeats.slice(0, 900));
+			await store.insertHeartbeats(heartbeats.slice(600));
+			return { store, db };
 		}
-		const crashes = sampleCrashes(500, 7);
-		await store.insertCrashes(crashes.slice(0, 200));
-		await store.insertCrashes(crashes.slice(200));
-		const heartbeats = sampleHeartbeats();
-		await store.insertHeartbeats(heartbeats.slice(0, 900));
-		await store.insertHeartbeats(heartbeats.slice(600));
-		return { store, db };
-	}
 
-	it("003 fills the day rollups as ingest writes them", async () => {
-		const { store, db } = await filled("rollups");
-		try {
-			const written = await snapshot(db);
-			expect(written.attr_days?.length).toBeGreaterThan(0);
-			expect(written.fleet_attr_days?.length).toBeGreaterThan(0);
-			for (const table of TABLES) await sql`delete from ${sql.table(table)}`.execute(db);
-			await fillDayRollups(db);
-			expect(await snapshot(db)).toEqual(written);
-		} finally {
-			await store.close();
-			await db.destroy();
-		}
-	});
+		it("003 fills the day rollups as ingest writes them", async () => {
+			const { store, db } = await filled("rollups");
+			try {
+				const written = await snapshot(db);
+				expect(written.attr_days?.length).toBeGreaterThan(0);
+				expect(written.fleet_attr_days?.length).toBeGreaterThan(0);
+				for (const table of TABLES) await sql`delete from ${sql.table(table)}`.execute(db);
+				await fillDayRollups(db);
+				expect(await snapshot(db)).toEqual(written);
+			} finally {
+				await store.close();
+				await db.destroy();
+			}
+		});
 
-	it("006 counts each version's host-hours as ingest does", async () => {
-		const { store, db } = await filled("versions");
-		try {
-			const written = await store.serviceVersions(undefined);
-			expect(written.filter((v) => v.hostHours > 0).length).toBeGreaterThan(1);
-			await sql`update service_versions set host_hours = 0`.execute(db);
-			await countVersionHostHours(db);
-			expect(await store.serviceVersions(undefined)).toEqual(written);
-		} finally {
-			await store.close();
-			await db.destroy();
-		}
-	});
+		it("006 counts each version's host-hours as ingest does", async () => {
+			const { store, db } = await filled("versions");
+			try {
+				const written = await store.serviceVersions(undefined);
+				expect(written.filter((v) => v.hostHours > 0).length).toBeGreaterThan(1);
+				await sql`update service_versions set host_hours = 0`.execute(db);
+				await countVersionHostHours(db);
+				expect(await store.serviceVersions(undefined)).toEqual(written);
+			} finally {
+				await store.close();
+				await db.destroy();
+			}
+		});
 
-	it("008 gives each crash attribute its crash's kind, time, bucket and host as ingest does", async () => {
-		const { store, db } = await filled("attributes");
-		try {
-			const written = await snapshot(db, ["crash_attributes"]);
-			expect(written.crash_attributes?.length).toBeGreaterThan(1000);
-			await sql`update crash_attributes set kind = '', time = 0, bucket = '', host = ''`.execute(
-				db,
-			);
-			await fillAttributeCrashes(db);
-			expect(await snapshot(db, ["crash_attributes"])).toEqual(written);
-		} finally {
-			await store.close();
-			await db.destroy();
-		}
-	});
-});
+		it("008 gives each crash attribute its crash's kind, time, bucket and host as ingest does", async () => {
+			const { store, db } = await filled("attributes");
+			try {
+				const written = await snapshot(db, ["crash_attributes"]);
+				expect(written.crash_attributes?.length).toBeGreaterThan(1000);
+				await sql`update crash_attributes set kind = '', time = 0, bucket = '', host = ''`.execute(
+					db,
+				);
+				await fillAttributeCrashes(db);
+				expect(await snapshot(db, ["crash_attributes"])).toEqual(written);
+			} finally {
+				await store.close();
+				await db.destroy();
+			}
+		});
+
+		it("009 writes each host's span in each bucket as ingest does", async () => {
+			const { store, db } = await filled("spans");
+			try {
+				const written = await snapshot(db, ["bucket_hosts"]);
+				expect(written.bucket_hosts?.length).toBeGreaterThan(40);
+				await sql`delete from bucket_hosts`.execute(db);
+				await fillHostSpans(db);
+				expect(await snapshot(db, ["bucket_hosts"])).toEqual(written);
+			} finally {
+				await store.close();
+				await db.destroy();
+			}
+		});
+	},
+);

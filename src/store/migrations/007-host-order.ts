@@ -1,8 +1,8 @@
 import type { Kysely, Migration } from "kysely";
 
 /**
- * Each bucket's host-days in host order: the distinct hosts of a window that covers much of a
- * bucket's life are counted along this index, one host after another, without sorting them.
+ * Each bucket's host-days in host order: whether a host had a crash in a bucket on the days of a
+ * window is one lookup along this index.
  */
 export const hostOrder: Migration = {
 	async up(db: Kysely<unknown>): Promise<void> {
