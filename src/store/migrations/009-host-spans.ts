@@ -22,6 +22,14 @@ export function hostSpans(binaryType: "blob" | "bytea"): Migration {
 				.addPrimaryKeyConstraint("bucket_hosts_pk", ["bucket", "kind", "host"])
 				.modifyEnd(binaryType === "blob" ? sql`without rowid` : sql``)
 				.execute();
+			// SQLite keeps the rows in key order with the spans beside it; PostgreSQL reads them
+			// from an index that holds the spans, not row by row from the table.
+			if (binaryType === "bytea")
+				await db.schema
+					.createIndex("bucket_hosts_spans")
+					.on("bucket_hosts")
+					.columns(["bucket", "kind", "first_seen", "last_seen", "host"])
+					.execute();
 			await fillHostSpans(db);
 		},
 	};
