@@ -15,7 +15,7 @@ import type {
 	TokenScope,
 } from "../store/index.js";
 import { type AlertOptions, AlertRunner } from "./_alerts.js";
-import { authorize } from "./_auth.js";
+import { authorize, TokenLookup } from "./_auth.js";
 import { Batcher } from "./_batcher.js";
 import { ApiError, toApiError } from "./_errors.js";
 import { type LogStreamOptions, LogStreams } from "./_log-streams.js";
@@ -156,6 +156,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
 		),
 	};
 	const limiter = new RateLimiter(limits.requestsPerSecond, now);
+	const tokens = new TokenLookup(store, now);
 
 	// While closing, every answer closes its connection, so that shutdown does not wait for
 	// kept-alive connections to time out.
@@ -179,7 +180,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
 	app.addHook("onRequest", async (request) => {
 		const scope = request.routeOptions.config.scope;
 		if (scope === undefined) return;
-		request.token = await authorize(store, request.headers.authorization, scope);
+		request.token = await authorize(tokens, request.headers.authorization, scope);
 		const wait = limiter.take(request.token.id);
 		if (wait > 0)
 			throw new ApiError(
