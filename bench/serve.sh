@@ -2,8 +2,9 @@
 # Benchmark the fleet service: `gocrash serve` runs as its own process and autocannon drives its
 # ingest API on loopback from this one with real crash texts of 2-30 KB from the fixtures.
 # Reports crashes/s with p50/p99 latency for SQLite (one server) and PostgreSQL (one and two
-# servers on one database), p99 at 1,000 crashes/s offered, heartbeats/s one per request and 100
-# per request, and as the peer the same server answering GET /healthz: the ceiling of one HTTP
+# servers on one database), p50/p99 at 1,000 crashes/s offered (open loop: a request every
+# millisecond, sent whether or not the earlier ones were answered, its latency counted from then),
+# heartbeats/s one per request and 100 per request, and as the peer the same server answering GET /healthz: the ceiling of one HTTP
 # request on this machine. A PostgreSQL server is started for the run (Debian's postgresql,
 # initdb into a temporary directory, as the postgres user under root) and removed after.
 # Usage: bench/serve.sh   (BENCH_SECONDS=15 per run)
