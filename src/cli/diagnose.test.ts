@@ -100,7 +100,9 @@ describe("gocrash diagnose", () => {
 	it("prints one line per finding, then evidence, then what to do", async () => {
 		const r = await gocrash(["crashes/go1.24.4-amd64/concurrent-map-writes.all.txt"]);
 		const lines = r.stdout.split("\n");
-		expect(lines[0]).toBe("crashes/go1.24.4-amd64/concurrent-map-writes.all.txt: 1 crash; Go 1.24");
+		expect(lines[0]).toBe(
+			"crashes/go1.24.4-amd64/concurrent-map-writes.all.txt: 1 crash; Go 1.24, not arm64",
+		);
 		expect(lines[2]).toBe(
 			"CONFIRMED concurrent-map-access: A map was used by several goroutines at once without synchronisation",
 		);

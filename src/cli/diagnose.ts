@@ -154,6 +154,7 @@ function environmentJson(env: InferredEnvironment): Record<string, unknown> {
 		goarch: env.goarch?.value ?? null,
 		goos: env.goos?.value ?? null,
 		kernel: env.kernel?.value ?? null,
+		goarchExcluded: env.goarchExcluded ?? null,
 		sources: {
 			goVersion: env.goVersion?.source ?? null,
 			goarch: env.goarch?.source ?? null,
@@ -220,8 +221,10 @@ function toJson(name: string, d: Diagnosis, ruleCount: number): Record<string, u
 function describeEnvironment(env: InferredEnvironment): string {
 	const parts: string[] = [];
 	if (env.goVersion !== null) parts.push(`Go ${env.goVersion.value}`);
+	const notArm64 = env.goarch === null && env.goarchExcluded != null ? "not arm64" : null;
 	if (env.goos !== null || env.goarch !== null)
-		parts.push(`${env.goos?.value ?? "?"}/${env.goarch?.value ?? "?"}`);
+		parts.push(`${env.goos?.value ?? "?"}/${env.goarch?.value ?? notArm64 ?? "?"}`);
+	else if (notArm64 !== null) parts.push(notArm64);
 	if (env.kernel !== null) parts.push(`kernel ${env.kernel.value}`);
 	return parts.length === 0 ? "environment unknown" : parts.join(", ");
 }

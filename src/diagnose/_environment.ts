@@ -87,13 +87,60 @@ function archFromRegisters(result: ParseResult): string | undefined {
 	return undefined;
 }
 
+// runtime/malloc.go (mallocinit) reserves the heap from 0x4000000000 on arm64 (iOS aside) and from
+// 0xc000000000 on every other 64-bit platform, and on arm64 too in a -race build; goroutine
+// stacks, g and m structs and pointer arguments are in it. Ten digits: the first arena of each.
+const HEAP_POINTER = /\b0x(40|c0)[0-9a-f]{8}\b/g;
+/** Fewest heap pointers of one kind, and none of the other, that say where the heap is. */
+const HEAP_POINTERS = 2;
+/** GOARCH values whose heap is never at 0xc000000000: arm64 (unless -race) and 32-bit ones. */
+const NOT_AT_C0 = ["arm64", "386", "arm", "mips", "mipsle"];
+
+type HeapArch =
+	| { readonly goarch: Fact; readonly excluded: null }
+	| { readonly goarch: null; readonly excluded: { values: string[]; source: string } };
+
+// Where the goroutines' addresses (gp=, mp=, fp=, sp= and arguments) say the heap is, when they
+// agree: at 0x40… the program ran on arm64; at 0xc0… it did not, or was built with -race.
+function archFromHeap(result: ParseResult): HeapArch | null {
+	const arm = { count: 0, first: "" };
+	const other = { count: 0, first: "" };
+	const look = (text: string | null): void => {
+		if (text === null) return;
+		for (const m of text.matchAll(HEAP_POINTER)) {
+			const heap = m[1] === "40" ? arm : other;
+			if (heap.count++ === 0) heap.first = m[0];
+		}
+	};
+	for (const g of result.crashes.flatMap((c) => c.goroutines)) {
+		look(g.gp);
+		look(g.mp);
+		for (const f of g.frames) {
+			look(f.args);
+			look(f.sp);
+			look(f.fp);
+		}
+		if (arm.count > 0 && other.count > 0) return null;
+	}
+	if (arm.count >= HEAP_POINTERS) {
+		const source = `goroutine addresses such as ${arm.first}: Go's heap starts at 0x4000000000 only on arm64`;
+		return { goarch: fact("arm64", source), excluded: null };
+	}
+	if (other.count >= HEAP_POINTERS) {
+		const source = `goroutine addresses such as ${other.first}: Go's heap is at 0xc000000000 on 64-bit platforms other than arm64, and on arm64 only in a -race build`;
+		return { goarch: null, excluded: { values: NOT_AT_C0, source } };
+	}
+	return null;
+}
+
 function fact(value: string, source: string): Fact {
 	return { value, source };
 }
 
 /**
  * Works out Go version, GOARCH, GOOS and kernel: from the command line first, then the binary's
- * buildinfo, then the crash text itself (GOROOT paths, runtime file names, register names).
+ * buildinfo, then the crash text itself (GOROOT paths, runtime file names, register names, and
+ * where its addresses say the heap is, which may only rule some GOARCH values out).
  */
 export function inferEnvironment(
 	result: ParseResult,
@@ -144,6 +191,8 @@ export function inferEnvironment(
 		const arch = archFromRegisters(result);
 		if (arch !== undefined) goarch = fact(arch, "register dump names");
 	}
+	const heap = goarch === null ? archFromHeap(result) : null;
+	if (heap !== null) goarch = heap.goarch;
 	if (kernel === null) {
 		for (const note of notes) {
 			const m = KERNEL.exec(note);
@@ -163,5 +212,6 @@ export function inferEnvironment(
 		const path = decodeModulePath(m[1]);
 		modules.set(`${path}@${m[2]}`, { path, version: decodeModulePath(m[2]) });
 	}
-	return { goVersion, goarch, goos, kernel, modules: [...modules.values()] };
+	const goarchExcluded = heap?.excluded ?? null;
+	return { goVersion, goarch, goarchExcluded, goos, kernel, modules: [...modules.values()] };
 }

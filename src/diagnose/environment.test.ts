@@ -70,6 +70,53 @@ describe("inferEnvironment", () => {
 		expect(env.goarch).toEqual({ value: "amd64", source: "register dump names" });
 	});
 
+	const stanza = (args: string[]): string[] => [
+		"goroutine 7 [select]:",
+		`main.(*server).loop(${args[0]})`,
+		"\t/srv/app/server.go:88 +0x1d4",
+		`main.serve(${args[1]}, 0x3)`,
+		"\t/srv/app/main.go:41 +0x58",
+	];
+
+	it("reads arm64 from goroutine addresses in the heap arm64's Go puts at 0x4000000000", () => {
+		const env = infer(stanza(["0x4000b8c000", "0x40001a6120?"]));
+		expect(env.goarch).toEqual({
+			value: "arm64",
+			source:
+				"goroutine addresses such as 0x4000b8c000: Go's heap starts at 0x4000000000 only on arm64",
+		});
+		expect(env.goarchExcluded).toBeNull();
+	});
+
+	it("rules out arm64 and 32-bit GOARCH values from addresses in a heap at 0xc000000000", () => {
+		const env = infer(stanza(["0xc000b8c000", "0xc0001a6120"]));
+		expect(env.goarch).toBeNull();
+		expect(env.goarchExcluded?.values).toEqual(["arm64", "386", "arm", "mips", "mipsle"]);
+		expect(env.goarchExcluded?.source).toMatch(
+			/^goroutine addresses such as 0xc000b8c000: .* -race build$/,
+		);
+	});
+
+	it.each([
+		["one address", ["0x4000b8c000", "0x0"]],
+		["addresses of both heaps", ["0x4000b8c000", "0xc0001a6120"]],
+		["numbers that are not ten digits", ["0x40001a61", "0xc0001a612000"]],
+	])("reads nothing from %s", (_, args) => {
+		const env = infer(stanza(args));
+		expect(env.goarch).toBeNull();
+		expect(env.goarchExcluded).toBeNull();
+	});
+
+	it("keeps a runtime file name's GOARCH over the heap's", () => {
+		const env = infer([
+			...stanza(["0xc000b8c000", "0xc0001a6120"]),
+			"runtime.goexit()",
+			"\t/usr/local/go/src/runtime/asm_arm64.s:1223 +0x4",
+		]);
+		expect(env.goarch?.value).toBe("arm64");
+		expect(env.goarchExcluded).toBeNull();
+	});
+
 	it("decodes module versions from module-cache paths", () => {
 		expect(decodeModulePath("github.com/!data!dog/netlink")).toBe("github.com/DataDog/netlink");
 		const env = infer(

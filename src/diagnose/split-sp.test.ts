@@ -108,3 +108,20 @@ it("reads a frame's size from fp= minus sp=, and knows the sizes arm64 pops in t
 		false,
 	]);
 });
+
+it("does not name the arm64 bug for an unwinder crash whose goroutine addresses are in amd64's heap", () => {
+	// golang/go#64030, pasted with a timestamp on every line: go1.22.1 on linux/amd64, though no
+	// file name or register dump in the text says so (test/fixtures/wild/README.md).
+	const wild = readFileSync(
+		new URL("../../test/fixtures/wild/unwinder-sigsegv-amd64.txt", import.meta.url),
+		"utf8",
+	);
+	const d = diagnose(parseCrashes(wild), { rules, notes: collectNotes(wild) });
+	expect(d.environment.goarchExcluded?.source).toMatch(/^goroutine addresses such as 0xc000103180/);
+	expect(d.findings.map((f) => f.id)).not.toContain("go-arm64-split-sp-epilogue");
+	// The same text with arm64's heap addresses is the arm64 bug's crash again.
+	const arm = wild.replaceAll("0xc0", "0x40");
+	const onArm = diagnose(parseCrashes(arm), { rules, notes: collectNotes(arm) });
+	expect(onArm.environment.goarch?.value).toBe("arm64");
+	expect(onArm.findings[0]?.id).toBe("go-arm64-split-sp-epilogue");
+});

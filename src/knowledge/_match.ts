@@ -136,7 +136,15 @@ export function evaluate(condition: Condition, subject: Subject): Outcome {
 				: "cgo frames in the crashing goroutine";
 		return has === condition.cgo ? yes(has ? [why] : []) : no();
 	}
-	if ("goarch" in condition) return oneOf("GOARCH", subject.environment.goarch, condition.goarch);
+	if ("goarch" in condition) {
+		const { goarch, goarchExcluded } = subject.environment;
+		if (goarch === null && goarchExcluded != null) {
+			const { values, source } = goarchExcluded;
+			if (condition.goarch.every((v) => values.includes(v)))
+				return no([`GOARCH not ${condition.goarch.join(" or ")} (${source})`]);
+		}
+		return oneOf("GOARCH", goarch, condition.goarch);
+	}
 	if ("goos" in condition) return oneOf("GOOS", subject.environment.goos, condition.goos);
 	if ("goVersion" in condition)
 		return inRanges("Go", subject.environment.goVersion, condition.goVersion);

@@ -12,6 +12,8 @@ export interface Environment {
 	readonly goarch: Fact | null;
 	readonly goos: Fact | null;
 	readonly kernel: Fact | null;
+	/** GOARCH values the text rules out where it does not say which one it is. */
+	readonly goarchExcluded?: { readonly values: readonly string[]; readonly source: string } | null;
 }
 
 /** What a rule is matched against: one crash (or none), the race reports, the environment and established facts. */

@@ -65,4 +65,20 @@ describe("crash text from the wild", () => {
 		expect(crash?.truncated).toBe(truncated);
 		expect(result.issues.map((i) => i.code)).toEqual(truncated ? ["truncated"] : []);
 	});
+
+	test("a GC worker's unwinder crash with a log timestamp on every line", () => {
+		const result = parseCrashes(wild("unwinder-sigsegv-amd64"));
+		expect(result.issues).toEqual([]);
+		const [crash] = result.crashes;
+		expect(crash?.message).toBe("SIGSEGV: segmentation violation");
+		expect(crash?.signal).toMatchObject({ name: "SIGSEGV", addr: "0x118", pc: "0x468865" });
+		const [g] = crash?.goroutines ?? [];
+		expect(g).toMatchObject({ id: 0, gp: "0xc000103180", mp: "0xc000100808", state: "idle" });
+		expect(g?.frames.map((f) => [f.function, f.line, f.sp])).toEqual([
+			["runtime.(*unwinder).next", 457, "0xc000157c70"],
+			["runtime.scanstack", 899, "0xc000157ce8"],
+			["runtime.markroot.func1", 241, "0xc000157e18"],
+			["runtime.markroot", 215, "0xc000157e68"],
+		]);
+	});
 });
