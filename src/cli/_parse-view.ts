@@ -1,4 +1,4 @@
-import type { Crash, ParseIssue, RaceReport } from "../traceback/index.js";
+import { type Crash, type ParseIssue, type RaceReport, signalTitle } from "../traceback/index.js";
 import type { Bucket, BucketFrame } from "../triage/index.js";
 import type { Style } from "./_style.js";
 
@@ -64,9 +64,7 @@ export function* formatCrashPieces(
 			signal.m === null ? "" : `m=${signal.m}`,
 		].filter((f) => f !== "");
 		const cgo = signal.duringCgo ? s.yellow(" (during cgo execution)") : "";
-		out.push(
-			`${s.yellow(`signal ${signal.name}: ${signal.description}`)} ${fields.join(" ")}${cgo}`,
-		);
+		out.push(`${s.yellow(`signal ${signalTitle(signal)}`)} ${fields.join(" ")}${cgo}`);
 	}
 	if (crash.panicDuringPanic) out.push(s.red("panic during panic"));
 	for (const line of crash.runtimeLines) out.push(s.yellow(line));

@@ -1,3 +1,4 @@
+import { signalTitle } from "../traceback/index.js";
 import type { Condition, Confidence, Rule, VersionRange } from "./_rule.js";
 import { CONFIDENCES } from "./_rule.js";
 import { type Fact, framesIn, isCgo, reasonLines, type Subject } from "./_subject.js";
@@ -163,7 +164,7 @@ export function evaluate(condition: Condition, subject: Subject): Outcome {
 function signalText(subject: Subject): string {
 	const s = subject.crash?.signal;
 	if (s === undefined || s === null) return "";
-	const parts = [`${s.name}: ${s.description}`];
+	const parts = [signalTitle(s)];
 	if (s.code !== null) parts.push(`code=${s.code}`);
 	if (s.addr !== null) parts.push(`addr=${s.addr}`);
 	if (s.pc !== null) parts.push(`pc=${s.pc}`);

@@ -1,4 +1,10 @@
-import type { Crash, Frame, Goroutine, RaceReport } from "../traceback/index.js";
+import {
+	type Crash,
+	type Frame,
+	type Goroutine,
+	type RaceReport,
+	signalTitle,
+} from "../traceback/index.js";
 
 /** One environment fact and where it came from (a flag, a path in the text, the binary). */
 export interface Fact {
@@ -41,7 +47,7 @@ export function reasonLines(crash: Crash): string[] {
 	if (crash.signal !== null) {
 		const s = crash.signal;
 		lines.push(
-			`[signal ${s.name}: ${s.description} code=${s.code ?? "?"} addr=${s.addr ?? "?"} pc=${s.pc ?? "?"}]`,
+			`[signal ${signalTitle(s)} code=${s.code ?? "?"} addr=${s.addr ?? "?"} pc=${s.pc ?? "?"}]`,
 		);
 		if (s.duringCgo) lines.push("signal arrived during cgo execution");
 	}

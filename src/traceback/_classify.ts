@@ -67,6 +67,17 @@ export type Token =
 
 const signalLine =
 	/^\[signal (SIG[A-Z0-9]+): ([^\]]*?) code=(\S+) addr=(\S+) pc=(\S+)\]$|^\[signal (SIG[A-Z0-9]+): ([^\]]*)\]$/;
+// Go ≤1.5 printed the signal's number, and later ones print it for a signal without a name
+// (runtime dopanic_m: `print("[signal ", hex(gp.sig))`).
+const numberedSignalLine = /^\[signal (0x[0-9a-f]{1,2}) code=(\S+) addr=(\S+) pc=(\S+)\]$/;
+/** Signals whose number is the same on Linux, macOS and the BSDs, with Go's descriptions. */
+const NUMBERED_SIGNALS = new Map<string, readonly [string, string]>([
+	["0x4", ["SIGILL", "illegal instruction"]],
+	["0x5", ["SIGTRAP", "trace trap"]],
+	["0x6", ["SIGABRT", "abort"]],
+	["0x8", ["SIGFPE", "floating-point exception"]],
+	["0xb", ["SIGSEGV", "segmentation violation"]],
+]);
 const signalHeader = /^(SIG[A-Z0-9]{2,10}): ([a-z][^:]*)$/;
 const pcHeader = /^PC=(0x[0-9a-f]+) m=(\d+) sigcode=(\S+)(?: addr=(0x[0-9a-f]+))?/;
 const raceAccess =
@@ -351,6 +362,19 @@ function classifyBracket(text: string): Token {
 				code: null,
 				addr: null,
 				pc: null,
+			};
+		}
+		const numbered = numberedSignalLine.exec(text);
+		if (numbered !== null) {
+			const number = numbered[1] ?? "";
+			const [name, description] = NUMBERED_SIGNALS.get(number) ?? [number, ""];
+			return {
+				kind: "signal",
+				name,
+				description,
+				code: numbered[2] ?? null,
+				addr: numbered[3] ?? null,
+				pc: numbered[4] ?? null,
 			};
 		}
 	}

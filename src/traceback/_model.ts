@@ -87,6 +87,11 @@ export interface Signal {
 	duringCgo: boolean;
 }
 
+/** A signal as Go names it: `SIGSEGV: segmentation violation`, or its number alone (`0x7`). */
+export function signalTitle(signal: Pick<Signal, "name" | "description">): string {
+	return signal.description === "" ? signal.name : `${signal.name}: ${signal.description}`;
+}
+
 /**
  * Another thread's part of the same crash: with GOTRACEBACK=crash the crashing thread sends
  * SIGQUIT to every other M, and each prints `-----`, its signal header, its goroutine and its

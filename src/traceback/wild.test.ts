@@ -81,4 +81,33 @@ describe("crash text from the wild", () => {
 			["runtime.markroot", 215, "0xc000157e68"],
 		]);
 	});
+
+	test("a signal line that gives the signal's number, as Go 1.4 printed it", () => {
+		const result = parseCrashes(wild("signal-number-go1.4"));
+		expect(result.issues).toEqual([]);
+		const [crash] = result.crashes;
+		expect(crash?.panics.map((p) => p.value)).toEqual([
+			"runtime error: invalid memory address or nil pointer dereference",
+		]);
+		expect(crash?.signal).toMatchObject({
+			name: "SIGSEGV",
+			description: "segmentation violation",
+			code: "0x1",
+			addr: "0x0",
+			pc: "0x5404da",
+		});
+		expect(crash?.goroutines.map((g) => [g.id, g.frames.length])).toEqual([
+			[23, 2],
+			[1, 3],
+		]);
+	});
+
+	test("a signal number whose name differs between systems is kept as the number", () => {
+		const text = wild("signal-number-go1.4").replace("[signal 0xb ", "[signal 0x7 ");
+		expect(parseCrashes(text).crashes[0]?.signal).toMatchObject({
+			name: "0x7",
+			description: "",
+			addr: "0x0",
+		});
+	});
 });
