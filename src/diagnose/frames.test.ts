@@ -22,6 +22,9 @@ describe("isStdFrame", () => {
 		["runtime.panicmem", "runtime", "runtime/panic.go", true], // -trimpath
 		["net/http.(*conn).serve", "net/http", "net/http/server.go", true], // -trimpath
 		["sync.(*Mutex).Lock", "sync", "$GOROOT/src/sync/mutex.go", true],
+		// Go 1.3 and before kept the standard library under src/pkg/ (etcd-io/etcd#270, go1.2).
+		["runtime.panic", "runtime", "/usr/local/src/go/src/pkg/runtime/panic.c", true],
+		["io.Copy", "io", "/usr/local/src/go/src/pkg/io/io.go", true],
 		["main.main", "main", "/src/app/main.go", false],
 		["main.main", "main", "example.com/app/main.go", false], // -trimpath
 		["example.com/app/db.Open", "example.com/app/db", "example.com/app/db/db.go", false],
