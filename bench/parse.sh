@@ -141,7 +141,7 @@ report() {
 }
 
 echo "# gocrash parse vs panicparse 2.5.0 ($(nproc) cores, $(node --version))"
-echo "(gocrash parse reads a file of 32 MiB or more with two processes when it has two cores; its"
+echo "(gocrash parse reads a file of 96 MiB or more with two processes when it has two cores; its"
 echo "peak RSS is then the larger process's. The one-process row has GOCRASH_PARALLEL=0.)"
 echo
 echo "panicparse fails on ${#rejected[@]} of ${#all[@]} real crash fixtures (gocrash reads all of them):"
