@@ -67,8 +67,8 @@ export type Token =
 
 const signalLine =
 	/^\[signal (SIG[A-Z0-9]+): ([^\]]*?) code=(\S+) addr=(\S+) pc=(\S+)\]$|^\[signal (SIG[A-Z0-9]+): ([^\]]*)\]$/;
-// Go ≤1.5 printed the signal's number, and later ones print it for a signal without a name
-// (runtime dopanic_m: `print("[signal ", hex(gp.sig))`).
+// Old releases (Go 1.4, say) printed the signal's number, and later ones print it for a signal
+// without a name (runtime dopanic_m: `print("[signal ", hex(gp.sig))`).
 const numberedSignalLine = /^\[signal (0x[0-9a-f]{1,2}) code=(\S+) addr=(\S+) pc=(\S+)\]$/;
 /** Signals whose number is the same on Linux, macOS and the BSDs, with Go's descriptions. */
 const NUMBERED_SIGNALS = new Map<string, readonly [string, string]>([
