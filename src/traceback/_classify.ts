@@ -422,8 +422,9 @@ function isFunctionName(name: string): boolean {
 }
 
 // A file line is `path:line`, then optionally ` +0xOFF`, then ` fp=… sp=… pc=…`
-// (runtime/traceback.go printFuncName's caller). The most common line of all: read backwards
-// from its end, since the path may hold spaces and anything else.
+// (runtime/traceback.go printFuncName's caller; older releases, Go 1.7's say, printed ` fp=… sp=…`
+// alone). The most common line of all: read backwards from its end, since the path may hold
+// spaces and anything else.
 function classifyFile(text: string, start: number): Token | null {
 	let end = text.length;
 	let fp: string | null = null;
@@ -438,6 +439,13 @@ function classifyFile(text: string, start: number): Token | null {
 		fp = text.slice(fpAt + 4, spAt);
 		sp = text.slice(spAt + 4, space);
 		pc = text.slice(space + 4);
+		end = fpAt;
+		space = text.lastIndexOf(" ", end - 1);
+	} else if (space > start && text.startsWith("sp=", space + 1)) {
+		const fpAt = text.lastIndexOf(" ", space - 1);
+		if (fpAt <= start || !text.startsWith("fp=", fpAt + 1)) return null;
+		fp = text.slice(fpAt + 4, space);
+		sp = text.slice(space + 4);
 		end = fpAt;
 		space = text.lastIndexOf(" ", end - 1);
 	}

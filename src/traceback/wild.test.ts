@@ -110,4 +110,31 @@ describe("crash text from the wild", () => {
 			addr: "0x0",
 		});
 	});
+
+	test("frame lines that end in fp= and sp= without pc=, and a log line inside the crash", () => {
+		const result = parseCrashes(wild("map-read-write-gin-go1.7"));
+		const [crash] = result.crashes;
+		expect(crash?.message).toBe("fatal error: concurrent map read and map write");
+		const frames = crash?.goroutines[0]?.frames ?? [];
+		expect(frames.map((f) => f.function)).toEqual([
+			"runtime.throw",
+			"runtime.mapaccess2",
+			"reflect.mapaccess",
+			"reflect.Value.MapIndex",
+			"encoding/json.(*mapEncoder).encode",
+			"encoding/json.(*mapEncoder).(encoding/json.encode)-fm",
+		]);
+		expect(frames[0]).toMatchObject({
+			file: "/usr/local/go/src/runtime/panic.go",
+			line: 566,
+			offset: 0x95,
+			fp: "0xc4207b9080",
+			sp: "0xc4207b9060",
+			pc: null,
+		});
+		expect(result.issues.map((i) => [i.code, i.line])).toEqual([
+			["unplaced-line", 3],
+			["truncated", 16],
+		]);
+	});
 });
