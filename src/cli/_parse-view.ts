@@ -179,7 +179,9 @@ export function formatRace(race: RaceReport, s: Style): string {
 	for (const access of race.accesses) {
 		const who = access.mainGoroutine ? "main goroutine" : `goroutine ${access.goroutine}`;
 		out.push(
-			s.red(`  ${access.previous ? "previous " : ""}${access.kind} at ${access.address} by ${who}`),
+			s.red(
+				`  ${access.previous ? "previous " : ""}${access.kind}${access.address === null ? "" : ` at ${access.address}`} by ${who}`,
+			),
 		);
 		if (access.failedToRestore) out.push(s.dim("    [failed to restore the stack]"));
 		out.push(...formatFrames(access.frames, s));

@@ -83,7 +83,7 @@ function describeAccess(r: RaceReport): string[] {
 		const who = a.mainGoroutine ? "main goroutine" : `goroutine ${a.goroutine ?? "?"}`;
 		const frame = a.frames.find((f) => !isStdFrame(f)) ?? a.frames[0];
 		const at = frame === undefined ? "(stack not restored)" : formatFrame(frame);
-		return `${a.previous ? "previous " : ""}${a.kind} at ${a.address} by ${who}: ${at}`;
+		return `${a.previous ? "previous " : ""}${a.kind}${a.address === null ? "" : ` at ${a.address}`} by ${who}: ${at}`;
 	});
 }
 

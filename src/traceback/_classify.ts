@@ -55,7 +55,7 @@ export type Token =
 			kind: "race-access";
 			access: string;
 			previous: boolean;
-			address: string;
+			address: string | null;
 			goroutine: number | null;
 	  }
 	| { kind: "race-goroutine"; id: number; status: string }
@@ -81,7 +81,7 @@ const NUMBERED_SIGNALS = new Map<string, readonly [string, string]>([
 const signalHeader = /^(SIG[A-Z0-9]{2,10}): ([a-z][^:]*)$/;
 const pcHeader = /^PC=(0x[0-9a-f]+) m=(\d+) sigcode=(\S+)(?: addr=(0x[0-9a-f]+))?/;
 const raceAccess =
-	/^(Previous )?((?:[Aa]tomic )?(?:[Rr]ead|[Ww]rite)) at (0x[0-9a-f]+) by (?:goroutine (\d+)|(main goroutine)):$/;
+	/^(Previous )?((?:[Aa]tomic )?(?:[Rr]ead|[Ww]rite))(?: at (0x[0-9a-f]+))? by (?:goroutine (\d+)|(main goroutine)):$/;
 const raceGoroutine = /^Goroutine (\d+) \(([a-z ]+)\) created at:$/;
 const registerLine = /^([a-z][a-z0-9]{0,6})\s+(0x[0-9a-f]+)$/;
 const elidedCount = /^\.\.\.(\d+) frames elided\.\.\.$/;
@@ -171,10 +171,13 @@ export function classifyLine(raw: string): Token {
 			break;
 		case 0x57 /* W */:
 			if (text === "WARNING: DATA RACE") return RACE_WARNING;
-			if (text.startsWith("Write at ")) return classifyRaceAccess(text);
+			// Older race runtimes (Go 1.6's) print no address: `Write by goroutine 96:`.
+			if (text.startsWith("Write at ") || text.startsWith("Write by "))
+				return classifyRaceAccess(text);
 			break;
 		case 0x52 /* R */:
-			if (text.startsWith("Read at ")) return classifyRaceAccess(text);
+			if (text.startsWith("Read at ") || text.startsWith("Read by "))
+				return classifyRaceAccess(text);
 			break;
 		case 0x41 /* A */:
 			if (text.startsWith("Atomic ")) return classifyRaceAccess(text);
@@ -393,7 +396,7 @@ function classifyRaceAccess(text: string): Token {
 		kind: "race-access",
 		access: (m[2] ?? "").toLowerCase(),
 		previous: m[1] !== undefined,
-		address: m[3] ?? "",
+		address: m[3] ?? null,
 		goroutine: m[4] === undefined ? null : Number(m[4]),
 	};
 }

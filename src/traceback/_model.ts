@@ -154,7 +154,8 @@ export interface RaceAccess {
 	/** `read`, `write`, `atomic read`, … as printed, lower-cased. */
 	kind: string;
 	previous: boolean;
-	address: string;
+	/** Null where the race runtime printed none (Go 1.6's: `Write by goroutine 96:`). */
+	address: string | null;
 	/** Goroutine id; null when the access was by the main goroutine. */
 	goroutine: number | null;
 	mainGoroutine: boolean;

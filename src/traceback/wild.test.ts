@@ -137,4 +137,21 @@ describe("crash text from the wild", () => {
 			["truncated", 16],
 		]);
 	});
+
+	test("a race report of Go 1.6, whose accesses name no address", () => {
+		const result = parseCrashes(wild("race-no-address-go1.6"));
+		expect(result.races).toHaveLength(1);
+		const [race] = result.races;
+		expect(
+			race?.accesses.map((a) => [a.kind, a.previous, a.address, a.goroutine, a.frames.length]),
+		).toEqual([
+			["write", false, null, 96, 1],
+			["write", true, null, 91, 3],
+		]);
+		expect(race?.goroutines.map((g) => [g.id, g.frames.length])).toEqual([
+			[96, 3],
+			[91, 2],
+		]);
+		expect(result.issues.map((i) => i.code)).toEqual(["truncated"]);
+	});
 });
