@@ -35,8 +35,6 @@ const ARCH_FILE = new RegExp(`_(${ARCHES})\\.(?:s|go)$`);
 const OS_FILE =
 	/(?:^|[/_])(linux|darwin|windows|freebsd|netbsd|openbsd|dragonfly|solaris|illumos|aix|android|ios|plan9|js|wasip1)(?:_[a-z0-9]+)?\.(?:s|go)$/;
 
-const WINDOWS_PATH = /^[A-Za-z]:[\\/]/;
-
 // GOROOT locations that carry the version: Debian/Ubuntu, go.dev/dl SDKs, the toolchain module
 // (GOTOOLCHAIN), GitHub's hosted tool cache, Homebrew.
 const GOROOT_PATTERNS: readonly RegExp[] = [
@@ -189,9 +187,6 @@ export function inferEnvironment(
 			if (m?.[1] !== undefined) goos = fact(m[1], `runtime file ${file}`);
 		}
 	}
-	// Only Windows prints a file under a drive letter (C:/Go/src/runtime/panic.go).
-	const drive = goos === null ? files.find((f) => WINDOWS_PATH.test(f)) : undefined;
-	if (drive !== undefined) goos = fact("windows", `Windows path ${drive}`);
 	if (goarch === null) {
 		const arch = archFromRegisters(result);
 		if (arch !== undefined) goarch = fact(arch, "register dump names");

@@ -53,15 +53,6 @@ describe("inferEnvironment", () => {
 		expect(env.goos?.value).toBe("linux");
 	});
 
-	it("reads GOOS windows from a path under a drive letter", () => {
-		const env = infer(panicIn("C:/Go/src/runtime/proc.go:250"));
-		expect(env.goos).toEqual({
-			value: "windows",
-			source: "Windows path C:/Go/src/runtime/proc.go",
-		});
-		expect(infer(panicIn("/usr/local/go/src/runtime/proc.go:250")).goos).toBeNull();
-	});
-
 	it("reads GOARCH from a register dump", () => {
 		const env = infer([
 			"SIGABRT: abort",
