@@ -38,7 +38,8 @@ found with its confidence (confirmed, likely, possible), the evidence used and w
                     runtime.asyncPreempt is checked against the split epilogues, so the split-SP
                     bug is confirmed even when the text did not print the victim (arm64)
   --go-version V    Go version that built the program (default: from the text or the binary)
-  --goarch A        GOARCH (default: from runtime file names and registers in the text)
+  --goarch A        GOARCH (default: from runtime file names, registers or heap addresses in
+                    the text)
   --goos O          GOOS
   --kernel K        kernel version of the machine that crashed, e.g. "$(uname -r)"
   --rules DIR       also read rule files (*.json) from DIR; a rule with a built-in id replaces it
@@ -221,7 +222,10 @@ function toJson(name: string, d: Diagnosis, ruleCount: number): Record<string, u
 function describeEnvironment(env: InferredEnvironment): string {
 	const parts: string[] = [];
 	if (env.goVersion !== null) parts.push(`Go ${env.goVersion.value}`);
-	const notArm64 = env.goarch === null && env.goarchExcluded != null ? "not arm64" : null;
+	const notArm64 =
+		env.goarch === null && env.goarchExcluded?.values.includes("arm64") === true
+			? "not arm64"
+			: null;
 	if (env.goos !== null || env.goarch !== null)
 		parts.push(`${env.goos?.value ?? "?"}/${env.goarch?.value ?? notArm64 ?? "?"}`);
 	else if (notArm64 !== null) parts.push(notArm64);

@@ -90,27 +90,33 @@ function archFromRegisters(result: ParseResult): string | undefined {
 // runtime/malloc.go (mallocinit) reserves the heap from 0x4000000000 on arm64 (iOS aside) and from
 // 0xc000000000 on every other 64-bit platform, and on arm64 too in a -race build; goroutine
 // stacks, g and m structs and pointer arguments are in it. Ten digits: the first arena of each.
+// From Go 1.26 the base is random (GOEXPERIMENT randomizedheapbase64) but in -race builds.
 const HEAP_POINTER = /\b0x(40|c0)[0-9a-f]{8}\b/g;
-/** Fewest heap pointers of one kind, and none of the other, that say where the heap is. */
+/** Fewest distinct heap pointers of one kind, and none of the other, that say where the heap is. */
 const HEAP_POINTERS = 2;
-/** GOARCH values whose heap is never at 0xc000000000: arm64 (unless -race) and 32-bit ones. */
-const NOT_AT_C0 = ["arm64", "386", "arm", "mips", "mipsle"];
+/** GOARCH values whose addresses are 32 bits wide. */
+const THIRTY_TWO_BIT = ["386", "arm", "mips", "mipsle"];
+/** The first Go release whose heap is at a random address but in -race builds. */
+const RANDOM_HEAP_FROM = 26;
 
 type HeapArch =
 	| { readonly goarch: Fact; readonly excluded: null }
-	| { readonly goarch: null; readonly excluded: { values: string[]; source: string } };
+	| {
+			readonly goarch: null;
+			readonly excluded: { readonly values: readonly string[]; readonly source: string };
+	  };
 
 // Where the goroutines' addresses (gp=, mp=, fp=, sp= and arguments) say the heap is, when they
-// agree: at 0x40… the program ran on arm64; at 0xc0… it did not, or was built with -race.
-function archFromHeap(result: ParseResult): HeapArch | null {
-	const arm = { count: 0, first: "" };
-	const other = { count: 0, first: "" };
+// agree: at 0x40… the program ran on arm64; at 0xc0… it did not, unless it was built with -race,
+// which a race report in the text or a Go release with a random heap base says it may have been.
+function archFromHeap(result: ParseResult, goVersion: Fact | null): HeapArch | null {
+	const minor = Number(/^1\.(\d+)/.exec(goVersion?.value ?? "")?.[1] ?? 0);
+	const randomBase = minor >= RANDOM_HEAP_FROM;
+	const arm = new Set<string>();
+	const other = new Set<string>();
 	const look = (text: string | null): void => {
 		if (text === null) return;
-		for (const m of text.matchAll(HEAP_POINTER)) {
-			const heap = m[1] === "40" ? arm : other;
-			if (heap.count++ === 0) heap.first = m[0];
-		}
+		for (const m of text.matchAll(HEAP_POINTER)) (m[1] === "40" ? arm : other).add(m[0]);
 	};
 	for (const g of result.crashes.flatMap((c) => c.goroutines)) {
 		look(g.gp);
@@ -120,17 +126,26 @@ function archFromHeap(result: ParseResult): HeapArch | null {
 			look(f.sp);
 			look(f.fp);
 		}
-		if (arm.count > 0 && other.count > 0) return null;
+		if (arm.size > 0 && other.size > 0) return null;
 	}
-	if (arm.count >= HEAP_POINTERS) {
-		const source = `goroutine addresses such as ${arm.first}: Go's heap starts at 0x4000000000 only on arm64`;
+	const [first] = arm.size > 0 ? arm : other;
+	if (arm.size >= HEAP_POINTERS && !randomBase) {
+		const source = `goroutine addresses such as ${first}: Go's heap starts at 0x4000000000 only on arm64`;
 		return { goarch: fact("arm64", source), excluded: null };
 	}
-	if (other.count >= HEAP_POINTERS) {
-		const source = `goroutine addresses such as ${other.first}: Go's heap is at 0xc000000000 on 64-bit platforms other than arm64, and on arm64 only in a -race build`;
-		return { goarch: null, excluded: { values: NOT_AT_C0, source } };
+	if (other.size < HEAP_POINTERS) return null;
+	const raceBuild =
+		result.races.length > 0
+			? "the text has a race report, and a -race build puts the heap there on arm64 too"
+			: randomBase
+				? `go${goVersion?.value} puts the heap there only in a -race build, on arm64 too`
+				: null;
+	if (raceBuild !== null) {
+		const source = `goroutine addresses such as ${first}: 64-bit ones (${raceBuild})`;
+		return { goarch: null, excluded: { values: THIRTY_TWO_BIT, source } };
 	}
-	return null;
+	const source = `goroutine addresses such as ${first}: Go's heap is at 0xc000000000 on 64-bit platforms other than arm64, and on arm64 only in a -race build`;
+	return { goarch: null, excluded: { values: ["arm64", ...THIRTY_TWO_BIT], source } };
 }
 
 function fact(value: string, source: string): Fact {
@@ -187,11 +202,15 @@ export function inferEnvironment(
 			if (m?.[1] !== undefined) goos = fact(m[1], `runtime file ${file}`);
 		}
 	}
+	// Only Windows gives an exception code for the signal (`[signal 0xc0000005 …]`).
+	const exception = result.crashes.find((c) => /^(?:EXCEPTION_|0xc0)/.test(c.signal?.name ?? ""));
+	if (goos === null && exception !== undefined)
+		goos = fact("windows", `Windows exception ${exception.signal?.name} in the signal line`);
 	if (goarch === null) {
 		const arch = archFromRegisters(result);
 		if (arch !== undefined) goarch = fact(arch, "register dump names");
 	}
-	const heap = goarch === null ? archFromHeap(result) : null;
+	const heap = goarch === null ? archFromHeap(result, goVersion) : null;
 	if (heap !== null) goarch = heap.goarch;
 	if (kernel === null) {
 		for (const note of notes) {

@@ -53,6 +53,21 @@ describe("inferEnvironment", () => {
 		expect(env.goos?.value).toBe("linux");
 	});
 
+	it("reads GOOS windows from a Windows exception code in the signal line", () => {
+		const env = infer([
+			"panic: runtime error: invalid memory address or nil pointer dereference",
+			"[signal 0xc0000005 code=0x0 addr=0x0 pc=0x4a5b6c]",
+			"",
+			"goroutine 1 [running]:",
+			"main.main()",
+			"\tC:/Users/dev/app/main.go:12 +0x2c",
+		]);
+		expect(env.goos).toEqual({
+			value: "windows",
+			source: "Windows exception EXCEPTION_ACCESS_VIOLATION in the signal line",
+		});
+	});
+
 	it("reads GOARCH from a register dump", () => {
 		const env = infer([
 			"SIGABRT: abort",
@@ -97,7 +112,32 @@ describe("inferEnvironment", () => {
 		);
 	});
 
+	it("rules out only 32-bit GOARCH values where the text may be of a -race build", () => {
+		const race = [
+			"==================",
+			"WARNING: DATA RACE",
+			"Write at 0x00c0000a4010 by goroutine 7:",
+			"  main.main.func1()",
+			"      /srv/app/main.go:9 +0x44",
+			"",
+			"Previous write at 0x00c0000a4010 by main goroutine:",
+			"  main.main()",
+			"      /srv/app/main.go:11 +0x7a",
+			"==================",
+		];
+		const raced = infer([...race, "", ...stanza(["0xc000b8c000", "0xc0001a6120"])]);
+		expect(raced.goarchExcluded?.values).toEqual(["386", "arm", "mips", "mipsle"]);
+		expect(raced.goarchExcluded?.source).toMatch(/race report/);
+		// From Go 1.26 the heap is at a random address, but in -race builds.
+		const go126 = infer(stanza(["0xc000b8c000", "0xc0001a6120"]), { goVersion: "1.26.2" });
+		expect(go126.goarchExcluded?.values).toEqual(["386", "arm", "mips", "mipsle"]);
+		expect(
+			infer(stanza(["0x4000b8c000", "0x40001a6120"]), { goVersion: "1.26.2" }).goarch,
+		).toBeNull();
+	});
+
 	it.each([
+		["one address twice", ["0x4000b8c000", "0x4000b8c000"]],
 		["one address", ["0x4000b8c000", "0x0"]],
 		["addresses of both heaps", ["0x4000b8c000", "0xc0001a6120"]],
 		["numbers that are not ten digits", ["0x40001a61", "0xc0001a612000"]],

@@ -68,15 +68,24 @@ export type Token =
 const signalLine =
 	/^\[signal (SIG[A-Z0-9]+): ([^\]]*?) code=(\S+) addr=(\S+) pc=(\S+)\]$|^\[signal (SIG[A-Z0-9]+): ([^\]]*)\]$/;
 // Old releases (Go 1.4, say) printed the signal's number, and later ones print it for a signal
-// without a name (runtime dopanic_m: `print("[signal ", hex(gp.sig))`).
-const numberedSignalLine = /^\[signal (0x[0-9a-f]{1,2}) code=(\S+) addr=(\S+) pc=(\S+)\]$/;
-/** Signals whose number is the same on Linux, macOS and the BSDs, with Go's descriptions. */
+// without a name (runtime dopanic_m: `print("[signal ", hex(gp.sig))`), which on Windows is every
+// one: the exception code (`[signal 0xc0000005 code=0x0 addr=0x0 pc=…]`).
+const numberedSignalLine = /^\[signal (0x[0-9a-f]{1,8}) code=(\S+) addr=(\S+) pc=(\S+)\]$/;
+/**
+ * Signals whose number is the same on Linux, macOS and the BSDs, with Go's descriptions, and the
+ * Windows exceptions Go's sigpanic handles, by their Windows names (runtime/defs_windows.go).
+ */
 const NUMBERED_SIGNALS = new Map<string, readonly [string, string]>([
 	["0x4", ["SIGILL", "illegal instruction"]],
 	["0x5", ["SIGTRAP", "trace trap"]],
 	["0x6", ["SIGABRT", "abort"]],
 	["0x8", ["SIGFPE", "floating-point exception"]],
 	["0xb", ["SIGSEGV", "segmentation violation"]],
+	["0xc0000005", ["EXCEPTION_ACCESS_VIOLATION", ""]],
+	["0xc0000006", ["EXCEPTION_IN_PAGE_ERROR", ""]],
+	["0xc000008e", ["EXCEPTION_FLT_DIVIDE_BY_ZERO", ""]],
+	["0xc0000094", ["EXCEPTION_INT_DIVIDE_BY_ZERO", ""]],
+	["0xc0000095", ["EXCEPTION_INT_OVERFLOW", ""]],
 ]);
 const signalHeader = /^(SIG[A-Z0-9]{2,10}): ([a-z][^:]*)$/;
 const pcHeader = /^PC=(0x[0-9a-f]+) m=(\d+) sigcode=(\S+)(?: addr=(0x[0-9a-f]+))?/;

@@ -102,6 +102,15 @@ describe("crash text from the wild", () => {
 		]);
 	});
 
+	test("a Windows exception code in the signal line is named as Windows names it", () => {
+		const text = wild("signal-number-go1.4").replace("[signal 0xb ", "[signal 0xc0000005 ");
+		expect(parseCrashes(text).crashes[0]?.signal).toMatchObject({
+			name: "EXCEPTION_ACCESS_VIOLATION",
+			description: "",
+			addr: "0x0",
+		});
+	});
+
 	test("a signal number whose name differs between systems is kept as the number", () => {
 		const text = wild("signal-number-go1.4").replace("[signal 0xb ", "[signal 0x7 ");
 		expect(parseCrashes(text).crashes[0]?.signal).toMatchObject({
