@@ -131,6 +131,10 @@ export function matchBinary(
 	const goarch = compare(fromText.goarch, binArch, (t) => t.replace(/le$/, "") === binArch);
 	if (goarch !== null && !goarch.agrees)
 		differences.push(`binary is ${goarch.binary}, crash is ${goarch.text}`);
+	// A text that names no GOARCH may still rule the binary's out (where its heap is).
+	const excluded = fromText.goarchExcluded ?? null;
+	if (goarch === null && excluded?.values.includes(binArch) === true)
+		differences.push(`binary is ${binArch}, crash is not (${excluded.source})`);
 
 	const tab = bin.pclntab;
 	const byName = functionsByPrintedName(bin);

@@ -48,6 +48,18 @@ describe("matchBinary", () => {
 		expect(m.frames).toBe((text.match(/ \+0x[0-9a-f]+/g) ?? []).length);
 	});
 
+	it("rejects an arm64 binary for a text whose addresses are in amd64's heap", () => {
+		// golang/go#64030's amd64 crash, which names no GOARCH (test/fixtures/wild/README.md).
+		const m = match(read("wild/unwinder-sigsegv-amd64.txt"), leaf126);
+		expect(m.matches).toBe(false);
+		expect(m.differences).toContainEqual(
+			expect.stringMatching(
+				/^binary is arm64, crash is not \(goroutine addresses such as 0xc000103180: /,
+			),
+		);
+		expect(match(leafText, leaf126).differences).toEqual([]);
+	});
+
 	it("rejects another toolchain's build of the same program, saying what differs", () => {
 		const m = match(nonLeafText, leaf126);
 		expect(m.matches).toBe(false);
