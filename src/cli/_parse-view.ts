@@ -1,4 +1,10 @@
-import { type Crash, type ParseIssue, type RaceReport, signalTitle } from "../traceback/index.js";
+import {
+	type Crash,
+	type ParseIssue,
+	type RaceReport,
+	raceAccessTitle,
+	signalTitle,
+} from "../traceback/index.js";
 import type { Bucket, BucketFrame } from "../triage/index.js";
 import type { Style } from "./_style.js";
 
@@ -177,12 +183,7 @@ function formatFrames(
 export function formatRace(race: RaceReport, s: Style): string {
 	const out: string[] = [];
 	for (const access of race.accesses) {
-		const who = access.mainGoroutine ? "main goroutine" : `goroutine ${access.goroutine}`;
-		out.push(
-			s.red(
-				`  ${access.previous ? "previous " : ""}${access.kind}${access.address === null ? "" : ` at ${access.address}`} by ${who}`,
-			),
-		);
+		out.push(s.red(`  ${raceAccessTitle(access)}`));
 		if (access.failedToRestore) out.push(s.dim("    [failed to restore the stack]"));
 		out.push(...formatFrames(access.frames, s));
 	}

@@ -1,6 +1,12 @@
 import type { Environment } from "../knowledge/index.js";
 import { crashingGoroutine, isInRange } from "../knowledge/index.js";
-import type { Crash, Frame, Goroutine, RaceReport } from "../traceback/index.js";
+import {
+	type Crash,
+	type Frame,
+	type Goroutine,
+	type RaceReport,
+	raceAccessTitle,
+} from "../traceback/index.js";
 import { formatFrame, isStdFrame, programFrame } from "./_frames.js";
 import { testWaits } from "./_test-waits.js";
 
@@ -80,10 +86,9 @@ function mapAccessSites(ctx: AnalysisContext): AnalysisResult {
 
 function describeAccess(r: RaceReport): string[] {
 	return r.accesses.map((a) => {
-		const who = a.mainGoroutine ? "main goroutine" : `goroutine ${a.goroutine ?? "?"}`;
 		const frame = a.frames.find((f) => !isStdFrame(f)) ?? a.frames[0];
 		const at = frame === undefined ? "(stack not restored)" : formatFrame(frame);
-		return `${a.previous ? "previous " : ""}${a.kind}${a.address === null ? "" : ` at ${a.address}`} by ${who}: ${at}`;
+		return `${raceAccessTitle(a)}: ${at}`;
 	});
 }
 

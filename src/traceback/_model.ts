@@ -163,6 +163,13 @@ export interface RaceAccess {
 	failedToRestore: boolean;
 }
 
+/** An access as a race report heads it: `previous write at 0xc000012345 by goroutine 7`. */
+export function raceAccessTitle(access: RaceAccess): string {
+	const who = access.mainGoroutine ? "main goroutine" : `goroutine ${access.goroutine ?? "?"}`;
+	const at = access.address === null ? "" : ` at ${access.address}`;
+	return `${access.previous ? "previous " : ""}${access.kind}${at} by ${who}`;
+}
+
 /** The creation stack of a goroutine named in a race report. */
 export interface RaceGoroutine {
 	id: number;

@@ -102,19 +102,17 @@ describe("crash text from the wild", () => {
 		]);
 	});
 
-	test("a Windows exception code in the signal line is named as Windows names it", () => {
-		const text = wild("signal-number-go1.4").replace("[signal 0xb ", "[signal 0xc0000005 ");
+	test.each([
+		[
+			"a Windows exception code is named as Windows names it",
+			"0xc0000005",
+			"EXCEPTION_ACCESS_VIOLATION",
+		],
+		["a signal number whose name differs between systems is kept as the number", "0x7", "0x7"],
+	])("%s", (_, number, name) => {
+		const text = wild("signal-number-go1.4").replace("[signal 0xb ", `[signal ${number} `);
 		expect(parseCrashes(text).crashes[0]?.signal).toMatchObject({
-			name: "EXCEPTION_ACCESS_VIOLATION",
-			description: "",
-			addr: "0x0",
-		});
-	});
-
-	test("a signal number whose name differs between systems is kept as the number", () => {
-		const text = wild("signal-number-go1.4").replace("[signal 0xb ", "[signal 0x7 ");
-		expect(parseCrashes(text).crashes[0]?.signal).toMatchObject({
-			name: "0x7",
+			name,
 			description: "",
 			addr: "0x0",
 		});
