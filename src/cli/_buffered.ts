@@ -89,6 +89,58 @@ export class BufferedOutput {
 		} while (v > 0);
 	}
 
+	/**
+	 * Writes `s` as `JSON.stringify(s)` does. Printable ASCII, nearly all crash text, is copied
+	 * byte by byte; from the first other character on, JSON.stringify escapes the rest.
+	 */
+	writeJsonString(s: string): void {
+		// An escape (`\u001f`) is six bytes for one code unit; UTF-8 at most three.
+		const most = s.length * 6 + 2;
+		if (this.#used + most > FLUSH_AT) {
+			this.flush();
+			if (most > FLUSH_AT) {
+				this.write(JSON.stringify(s));
+				return;
+			}
+		}
+		const b = this.#buffer;
+		let at = this.#used;
+		b[at++] = 0x22;
+		for (let i = 0; i < s.length; i++) {
+			const c = s.charCodeAt(i);
+			if (c >= 0x20 && c < 0x80 && c !== 0x22 && c !== 0x5c) {
+				b[at++] = c;
+				continue;
+			}
+			// The rest with its closing quote, without JSON.stringify's opening one.
+			this.#used = at + b.write(JSON.stringify(s.slice(i)).slice(1), at);
+			return;
+		}
+		b[at++] = 0x22;
+		this.#used = at;
+	}
+
+	/** Writes a number as `JSON.stringify(n)` does (null when it is not finite). */
+	writeJsonNumber(n: number): void {
+		if (Number.isSafeInteger(n) && n >= 0) this.writeInt(n);
+		else this.write(JSON.stringify(n));
+	}
+
+	/** Writes text known to be ASCII, such as JSON punctuation and keys, a byte per character. */
+	writeAscii(text: string): void {
+		if (this.#used + text.length > FLUSH_AT) {
+			this.flush();
+			if (text.length > FLUSH_AT) {
+				this.write(text);
+				return;
+			}
+		}
+		const b = this.#buffer;
+		let at = this.#used;
+		for (let i = 0; i < text.length; i++) b[at++] = text.charCodeAt(i);
+		this.#used = at;
+	}
+
 	flush(): void {
 		if (this.#used === 0) return;
 		// The stream may hold on to what it was given until it is written, so a new buffer follows.
