@@ -17,52 +17,58 @@ const SPOOL_IN_MEMORY = 4 * 1024 * 1024;
 /**
  * Writes the `parse --json` document while crashes stream in, so that a dump of any size is never
  * held whole: `{"crashes":[…],"races":[…],"raceCount":…,"issues":[…],"inputs":[…]}`.
- * A crash's fields other than `goroutines` are written after its goroutines, once they are final.
  * Race reports, which the document lists after all crashes, wait as JSON text in a {@link Spool}.
+ * Crashes and races may also come as the text a second process wrote (see _parse-parallel.ts).
  */
 export class ParseJsonWriter {
 	readonly #out: BufferedOutput;
+	readonly #crashJson: CrashJson;
 	readonly #races = new Spool();
 	readonly #issues: unknown[] = [];
 	readonly #inputs: unknown[] = [];
 	#raceCount: number | null = null;
 	#crashes = 0;
-	#open: Crash | null = null;
-	#goroutinesInOpen = 0;
-	#source = "";
 
 	constructor(out: BufferedOutput) {
 		this.#out = out;
+		this.#crashJson = new CrashJson(out, () => this.#separate());
 		out.write('{"crashes":[');
 	}
 
 	/** Names the input the following crashes come from. */
 	startInput(source: string): void {
-		this.#source = source;
+		this.#crashJson.source = source;
 	}
 
 	goroutine(goroutine: Goroutine, crash: Crash): void {
-		if (this.#open !== crash) this.#startCrash(crash);
-		this.#out.writeAscii(this.#goroutinesInOpen++ === 0 ? "\n" : ",\n");
-		writeGoroutine(this.#out, goroutine);
+		this.#crashJson.goroutine(goroutine, crash);
 	}
 
 	crash(crash: Crash): void {
-		if (this.#open !== crash) this.#startCrash(crash);
-		const { goroutines: _, kind: __, message: ___, ...rest } = crash;
-		this.#out.write(`],${JSON.stringify(rest).slice(1)}`);
-		this.#open = null;
+		this.#crashJson.crash(crash);
+	}
+
+	/** Adds a crash as {@link CrashJson} wrote it, in pieces of UTF-8. */
+	crashText(pieces: Iterable<Uint8Array>): void {
+		this.#separate();
+		for (const piece of pieces) this.#out.writeBytes(piece);
 	}
 
 	race(race: RaceReport): void {
-		this.#races.add(JSON.stringify({ source: this.#source, ...race }));
+		this.#races.add(raceJson(this.#crashJson.source, race));
+	}
+
+	/** Adds a race report as {@link raceJson} wrote it. */
+	raceText(json: string): void {
+		this.#races.add(json);
 	}
 
 	/** Records what the scan of one input found besides crashes. */
 	endInput(issues: readonly ParseIssue[], raceCount: number | null, lines: number): void {
-		for (const issue of issues) this.#issues.push({ source: this.#source, ...issue });
+		const source = this.#crashJson.source;
+		for (const issue of issues) this.#issues.push({ source, ...issue });
 		if (raceCount !== null) this.#raceCount = (this.#raceCount ?? 0) + raceCount;
-		this.#inputs.push({ source: this.#source, lines });
+		this.#inputs.push({ source, lines });
 	}
 
 	/** Closes the document. */
@@ -73,14 +79,55 @@ export class ParseJsonWriter {
 		this.#out.write(`],${JSON.stringify(tail).slice(1)}\n`);
 	}
 
-	#startCrash(crash: Crash): void {
-		const head = { source: this.#source, kind: crash.kind, message: crash.message };
-		this.#out.write(
-			`${this.#crashes++ === 0 ? "" : ","}\n${JSON.stringify(head).slice(0, -1)},"goroutines":[`,
-		);
+	// Crashes are separated by commas; each one's text starts with its own newline.
+	#separate(): void {
+		if (this.#crashes++ > 0) this.#out.writeByte(0x2c /* , */);
+	}
+}
+
+/**
+ * Writes crashes as they stream in, each as the document lists it: a newline, then the crash.
+ * A crash's fields other than `goroutines` are written after its goroutines, once they are final.
+ * `opening` is told before the first byte of each crash.
+ */
+export class CrashJson {
+	/** The input the crashes come from, for their `source`. */
+	source = "";
+	readonly #out: BufferedOutput;
+	readonly #opening: (crash: Crash) => void;
+	#open: Crash | null = null;
+	#goroutinesInOpen = 0;
+
+	constructor(out: BufferedOutput, opening: (crash: Crash) => void) {
+		this.#out = out;
+		this.#opening = opening;
+	}
+
+	goroutine(goroutine: Goroutine, crash: Crash): void {
+		if (this.#open !== crash) this.#start(crash);
+		this.#out.writeAscii(this.#goroutinesInOpen++ === 0 ? "\n" : ",\n");
+		writeGoroutine(this.#out, goroutine);
+	}
+
+	crash(crash: Crash): void {
+		if (this.#open !== crash) this.#start(crash);
+		const { goroutines: _, kind: __, message: ___, ...rest } = crash;
+		this.#out.write(`],${JSON.stringify(rest).slice(1)}`);
+		this.#open = null;
+	}
+
+	#start(crash: Crash): void {
+		this.#opening(crash);
+		const head = { source: this.source, kind: crash.kind, message: crash.message };
+		this.#out.write(`\n${JSON.stringify(head).slice(0, -1)},"goroutines":[`);
 		this.#open = crash;
 		this.#goroutinesInOpen = 0;
 	}
+}
+
+/** A race report as the document lists it. */
+export function raceJson(source: string, race: RaceReport): string {
+	return JSON.stringify({ source, ...race });
 }
 
 // A dump's goroutines are nearly all of the document. Written field by field straight into the

@@ -2,17 +2,25 @@ import { Buffer } from "node:buffer";
 import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, readSync } from "node:fs";
-import { opensReport, stripLogPrefix } from "../traceback/index.js";
+import {
+	CrashScanner,
+	IssueList,
+	opensReport,
+	stripLogPrefix,
+	Utf8Pieces,
+} from "../traceback/index.js";
 import type { Similarity } from "../triage/index.js";
 import type { BufferedOutput } from "./_buffered.js";
 import { type InputSource, READ_CHUNK, type RegularFile } from "./_input.js";
 import { InputError } from "./_io.js";
-import type { ChildJob, ChildMessage } from "./_parse-child.js";
+import type { ChildJob, ChildMessage, JsonRecord } from "./_parse-child.js";
+import type { ParseJsonWriter } from "./_parse-json.js";
 import { openScratchFile } from "./_scratch.js";
 import type { Style } from "./_style.js";
 import { type ViewEvent, type ViewOutput, ViewSession } from "./_view-session.js";
 
-// The grouped view of a large file read by two processes, with exactly the output of one.
+// A large file read by two processes, for the grouped view or for --json, with exactly the
+// output of one.
 //
 // A child process reads the file from a report a little past its middle (see splitPoint), from
 // a fresh state, and writes what it finds to a records file, while this process reads up to
@@ -38,7 +46,7 @@ export interface ViewLook {
  * returns null, having read nothing, when there is no place to start the child (splitPoint) or
  * no temporary file for its records.
  */
-export async function viewInParallel(
+export function viewInParallel(
 	file: RegularFile,
 	input: InputSource,
 	similarity: Similarity,
@@ -47,22 +55,146 @@ export async function viewInParallel(
 	output: ViewOutput,
 	out: BufferedOutput,
 ): Promise<ParallelRead | null> {
+	return readInParallel(file, input, out, {
+		child: { type: "view", similarity, isTTY: look.isTTY, env: look.env },
+		open: (sync, live) =>
+			new ViewSession(
+				similarity,
+				style,
+				(event) => {
+					if (live()) output.add(event, input.name, 0);
+				},
+				{ sync },
+			),
+		async take({ records }, from, linesAtHalf) {
+			for (const event of readRecords<ViewEvent>(records)) {
+				if (event.tag > from) output.add(event, input.name, linesAtHalf);
+				if (out.stream.writableNeedDrain) await once(out.stream, "drain");
+			}
+		},
+	});
+}
+
+/**
+ * Writes the `parse --json` crashes, races and issues of a regular file to `writer`, reading it
+ * with a second process, and ends the input there; returns null, having read nothing, as
+ * {@link viewInParallel} does.
+ */
+export function jsonInParallel(
+	file: RegularFile,
+	input: InputSource,
+	writer: ParseJsonWriter,
+	out: BufferedOutput,
+): Promise<ParallelRead | null> {
+	// What this process found before the handover, then the child's records after it.
+	const issues = new IssueList();
+	let raceCount: number | null = null;
+	return readInParallel(file, input, out, {
+		child: { type: "json", source: input.name, linesFrom: file.start },
+		open(sync, live) {
+			const scanner = new CrashScanner(
+				{
+					goroutine: (g, crash) => live() && writer.goroutine(g, crash),
+					crash: (crash) => live() && writer.crash(crash),
+					race: (race) => live() && writer.race(race),
+					issue: (issue) => live() && issues.add(issue),
+					raceCount: (count) => {
+						if (live()) raceCount = count;
+					},
+					sync,
+				},
+				{ keep: false },
+			);
+			const bytes = new Utf8Pieces((text) => scanner.write(text));
+			return {
+				write: (chunk) => bytes.write(chunk),
+				get lines() {
+					return scanner.linesRead;
+				},
+				end() {
+					bytes.end();
+					const result = scanner.end();
+					writer.endInput(result.issues, result.raceCount, result.lines);
+				},
+			};
+		},
+		async take({ records, notes }, from, _linesAtHalf, lines) {
+			for (const record of readRecords<JsonRecord>(records)) {
+				if (record.tag > from && record.type === "crash") writer.crashText(record.body);
+				if (out.stream.writableNeedDrain) await once(out.stream, "drain");
+			}
+			for (const record of readRecords<JsonRecord>(notes)) {
+				if (record.tag <= from) continue;
+				if (record.type === "race") writer.raceText(Buffer.concat([...record.body]).toString());
+				else if (record.type === "issue") issues.add(record.issue);
+				else if (record.type === "race-count") raceCount = record.count;
+			}
+			writer.endInput(issues.list(lines), raceCount, lines);
+		},
+	});
+}
+
+/** What this process reads with; `lines` counts the lines read so far. */
+interface Reader {
+	write(chunk: Uint8Array): void;
+	readonly lines: number;
+	/** Ends the input, when this process has read it all. */
+	end(): void;
+}
+
+/** What {@link readInParallel} does for one kind of output. */
+interface Parallel {
+	/** What the child writes. */
+	child: ChildJob["output"];
+	/**
+	 * This process's reader, which tells `sync` each line count after which nothing earlier
+	 * matters, and writes what it finds only while `live()`: false once the child takes over.
+	 */
+	open(sync: (lines: number) => void, live: () => boolean): Reader;
+	/**
+	 * Writes the child's records whose tag is past `from`, the handover in the child's line
+	 * count; `linesAtHalf` lines came before the child's start, `lines` in the whole input.
+	 */
+	take(
+		files: { records: number; notes: number },
+		from: number,
+		linesAtHalf: number,
+		lines: number,
+	): Promise<void>;
+}
+
+async function readInParallel(
+	file: RegularFile,
+	input: InputSource,
+	out: BufferedOutput,
+	parallel: Parallel,
+): Promise<ParallelRead | null> {
 	const half = splitPoint(file);
 	if (half === null) return null;
-	// The child writes to the records file as its descriptor 4; this process reads it by offset.
+	// The child writes to the records files as its descriptors 4 and 5; this process reads them
+	// by offset.
 	let records: number;
+	let notes: number;
 	try {
 		records = openScratchFile("records");
 	} catch {
 		return null; // no room for one (a read-only temporary directory, say): one process reads
 	}
+	try {
+		notes = openScratchFile("notes");
+	} catch {
+		closeSync(records);
+		return null;
+	}
 	let child: ChildProcess | null = null;
 	try {
 		const childUrl = new URL("../../dist/cli/_parse-child.js", import.meta.url);
-		child = fork(childUrl, [], { stdio: ["inherit", "ignore", "ignore", "ipc", records] });
+		child = fork(childUrl, [], {
+			stdio: ["inherit", "ignore", "ignore", "ipc", records, notes],
+		});
 		const childSyncs = new Set<number>();
 		let handover = -1;
-		let childDone = false;
+		let childLines: number | null = null;
 		let childFailure: string | null = null;
 		let heard: () => void = () => {};
 		// Settles at the child's first message, or when it ends without one.
@@ -73,27 +205,20 @@ export async function viewInParallel(
 			heard();
 			if (message.type === "sync") {
 				if (handover < 0) for (const lines of message.lines) childSyncs.add(lines);
-			} else if (message.type === "done") childDone = true;
+			} else if (message.type === "done") childLines = message.lines;
 			else childFailure = message.message;
 		});
 		// Settles when the child has ended, however it ended (a child that cannot start too).
 		const ended = new Promise<void>((resolve) => {
 			const end = (failure: string) => {
 				heard();
-				if (!childDone) childFailure ??= failure;
+				if (childLines === null) childFailure ??= failure;
 				resolve();
 			};
 			child?.once("exit", () => end("it stopped before the end"));
 			child?.once("error", (error) => end(error.message));
 		});
-		const job: ChildJob = {
-			path: file.path,
-			start: half,
-			end: file.size,
-			similarity,
-			isTTY: look.isTTY,
-			env: look.env,
-		};
+		const job: ChildJob = { path: file.path, start: half, end: file.size, output: parallel.child };
 		child.send(job, () => {}); // a child that could not start is seen as one that never syncs
 
 		// This process: up to the child's start, then on until both report the same sync point.
@@ -101,23 +226,17 @@ export async function viewInParallel(
 		let lastSync = -1;
 		const meets = (lines: number) =>
 			linesAtHalf >= 0 && childFailure === null && childSyncs.has(lines - linesAtHalf);
-		const session = new ViewSession(
-			similarity,
-			style,
-			(event) => {
-				if (handover < 0) output.add(event, input.name, 0);
+		const reader = parallel.open(
+			(lines) => {
+				lastSync = lines;
+				if (handover < 0 && meets(lines)) handover = lines;
 			},
-			{
-				sync: (lines) => {
-					lastSync = lines;
-					if (handover < 0 && meets(lines)) handover = lines;
-				},
-			},
+			() => handover < 0,
 		);
 		const buffer = Buffer.allocUnsafe(READ_CHUNK);
 		for (let at = file.start; at < file.size && handover < 0; ) {
 			if (at === half) {
-				linesAtHalf = session.lines;
+				linesAtHalf = reader.lines;
 				// The child's first sync points, which a small input may reach before the child has
 				// started; later ones are let in between every chunk from here on.
 				await firstHeard;
@@ -131,29 +250,26 @@ export async function viewInParallel(
 			const position = file.path === null ? null : at;
 			const length = readSync(file.fd, buffer, 0, Math.min(READ_CHUNK, limit - at), position);
 			if (length === 0) break; // the file was cut short while being read
-			session.write(buffer.subarray(0, length));
+			reader.write(buffer.subarray(0, length));
 			at += length;
 			if (out.stream.writableNeedDrain) await once(out.stream, "drain");
 		}
 		if (handover < 0) {
-			session.end();
+			reader.end();
 			return { handover: null };
 		}
 		await ended;
-		if (childFailure !== null || !childDone) {
+		if (childFailure !== null || childLines === null) {
 			throw new InputError(
 				`${input.name}: the second process reading it failed (${childFailure}); GOCRASH_PARALLEL=0 reads with one`,
 			);
 		}
-		const from = handover - linesAtHalf;
-		for (const event of readRecords(records)) {
-			if (event.tag > from) output.add(event, input.name, linesAtHalf);
-			if (out.stream.writableNeedDrain) await once(out.stream, "drain");
-		}
+		await parallel.take({ records, notes }, handover - linesAtHalf, linesAtHalf, childLines);
 		return { handover };
 	} finally {
 		if (child !== null && child.exitCode === null) child.kill();
 		closeSync(records);
+		closeSync(notes);
 		// Standard input is left at its end, as reading it through leaves it (`parse - -`).
 		if (file.path === null) skipToEnd(file.fd);
 	}
@@ -216,12 +332,14 @@ function splitPoint(file: RegularFile): number | null {
 }
 
 /**
- * The events in a records file: each a line of JSON, then, for a crash or a race, its body's
- * pieces (see read in _parse-child.ts). A body is read as it is iterated, and each piece is valid
- * until the next is asked for: one buffer serves the whole file. Asking for the next event skips
- * what was not read of the last one's body.
+ * The records in a records file: each a line of JSON, then, for a crash or a race, its body's
+ * pieces (see writeBody in _parse-child.ts). A body is read as it is iterated, and each piece is
+ * valid until the next is asked for: one buffer serves the whole file. Asking for the next record
+ * skips what was not read of the last one's body.
  */
-function* readRecords(fd: number): Generator<ViewEvent> {
+function* readRecords<T extends { type: string; tag: number }>(
+	fd: number,
+): Generator<T & { body: Iterable<Uint8Array> }> {
 	let data = Buffer.allocUnsafe(2 * READ_CHUNK);
 	let filled = 0;
 	let at = 0;
@@ -270,15 +388,15 @@ function* readRecords(fd: number): Generator<ViewEvent> {
 		}
 	}
 	for (;;) {
-		const head = line();
-		if (head === null) return;
-		const event: ViewEvent = JSON.parse(head);
-		if (event.type === "issue") {
-			yield event;
+		const text = line();
+		if (text === null) return;
+		const head: T = JSON.parse(text);
+		if (head.type !== "crash" && head.type !== "race") {
+			yield { ...head, body: [] };
 			continue;
 		}
 		const body = pieces();
-		yield { ...event, body };
+		yield { ...head, body };
 		for (const _ of body);
 	}
 }

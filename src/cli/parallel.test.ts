@@ -5,10 +5,12 @@ import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { afterAll, describe, expect, test } from "vitest";
 import { listCrashFixtures } from "../../test/_fixtures.js";
+import { CrashScanner } from "../traceback/index.js";
 import { BufferedOutput } from "./_buffered.js";
 import { openInputs } from "./_input.js";
 import type { Io } from "./_io.js";
-import { viewInParallel } from "./_parse-parallel.js";
+import { ParseJsonWriter } from "./_parse-json.js";
+import { jsonInParallel, viewInParallel } from "./_parse-parallel.js";
 import { styleFor } from "./_style.js";
 import { ViewOutput, ViewSession } from "./_view-session.js";
 
@@ -173,5 +175,106 @@ describe("the grouped view read by two processes", () => {
 		expect(one.code).toBe(0);
 		expect(two).toEqual(one);
 		expect(one.stdout).toMatch(/<stdin>:1-/);
+	});
+});
+
+/** The --json document of `text` read by one process, and by two; and where the second took over. */
+async function documents(text: string) {
+	const path = join(scratch, "input.json.txt");
+	writeFileSync(path, text);
+	const one = collector();
+	const alone = new ParseJsonWriter(one.out);
+	alone.startInput(path);
+	const scanner = new CrashScanner(
+		{
+			goroutine: (g, crash) => alone.goroutine(g, crash),
+			crash: (crash) => alone.crash(crash),
+			race: (race) => alone.race(race),
+		},
+		{ keep: false },
+	);
+	scanner.write(text);
+	const result = scanner.end();
+	alone.endInput(result.issues, result.raceCount, result.lines);
+	alone.end();
+	one.out.flush();
+
+	const two = collector();
+	const shared = new ParseJsonWriter(two.out);
+	const input = openInputs([path], io)[0];
+	const file = input?.file();
+	if (input === undefined || file == null) throw new Error(`${path} is not a regular file`);
+	shared.startInput(path);
+	const read = await jsonInParallel(file, input, shared, two.out);
+	file.close();
+	shared.end();
+	two.out.flush();
+	return { one: one.text(), two: two.text(), read };
+}
+
+describe("--json read by two processes", () => {
+	test.each([0, 3, 300])(
+		"fixtures rotated by %i: the same document, the child's part used",
+		async (rotation) => {
+			const text = [...texts.slice(rotation), ...texts.slice(0, rotation)].join("\n");
+			const { one, two, read } = await documents(text);
+			expect(read?.handover).toBeGreaterThan(0);
+			expect(two).toBe(one);
+			const document = JSON.parse(one);
+			// Race reports and their count, and issues, come from both parts.
+			expect(document.races.length).toBeGreaterThan(10);
+			expect(document.raceCount).toBeGreaterThan(0);
+			expect(document.issues.length).toBeGreaterThan(0);
+			expect(document.crashes.at(-1).goroutines.at(-1).line).toBeGreaterThan(100_000);
+		},
+	);
+
+	test("more issues than are listed, on both sides of the handover", async () => {
+		// Each junk line inside a crash, followed by a frame, is an unplaced line.
+		const junk = Array.from({ length: 20 }, (_, i) => `junk ${i}\nmain.f()\n\t/src/a.go:1 +0x1`);
+		const crash = `panic: boom\n\ngoroutine 1 [running]:\n${junk.join("\n")}\n\nexit status 2\n`;
+		const { one, two, read } = await documents(crash.repeat(800));
+		expect(read?.handover).toBeGreaterThan(0);
+		expect(two).toBe(one);
+		expect(JSON.parse(one).issues.at(-1).message).toBe("6000 more issues not listed");
+	});
+
+	test("a crash whose text is larger than the buffers that copy it", async () => {
+		const stacks = Array.from(
+			{ length: 40_000 },
+			(_, i) => `goroutine ${i + 2} [select]:\nmain.worker${i}()\n\t/src/app/w.go:${i + 1} +0x1d\n`,
+		);
+		const big = `panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/app/main.go:9 +0x1d\n\n${stacks.join("\n")}`;
+		const { one, two, read } = await documents(`${texts.join("\n")}\n${big}\nexit status 2\n`);
+		expect(read?.handover).toBeGreaterThan(0);
+		expect(one.length).toBeGreaterThan(4 * 1024 * 1024);
+		expect(two).toBe(one);
+	});
+
+	test("standard input from a file, partly read already, as the command reads it", () => {
+		const path = join(scratch, "stdin.json.txt");
+		const skipped = "some other output\n".repeat(1000);
+		writeFileSync(path, skipped + texts.join("\n"));
+		const cli = join(import.meta.dirname, "../../dist/cli/bin.js");
+		const parse = (parallel: string) => {
+			const fd = openSync(path, "r");
+			try {
+				readSync(fd, Buffer.alloc(skipped.length), 0, skipped.length, null);
+				const ran = spawnSync(process.execPath, [cli, "parse", "--json", "-", "-"], {
+					stdio: [fd, "pipe", "pipe"],
+					env: { ...process.env, GOCRASH_PARALLEL: parallel },
+					maxBuffer: 1 << 30,
+				});
+				return { code: ran.status, stdout: ran.stdout.toString() };
+			} finally {
+				closeSync(fd);
+			}
+		};
+		const one = parse("0");
+		const two = parse("1");
+		expect(one.code).toBe(0);
+		expect(two).toEqual(one);
+		// Line numbers count from where the shell left standard input.
+		expect(JSON.parse(one.stdout).crashes[0].startLine).toBe(1);
 	});
 });

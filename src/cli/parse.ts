@@ -7,7 +7,7 @@ import { type InputSource, openInputs, type RegularFile } from "./_input.js";
 import type { Command, Io } from "./_io.js";
 import { parseCommandArgs, UsageError } from "./_io.js";
 import { ParseJsonWriter } from "./_parse-json.js";
-import { viewInParallel } from "./_parse-parallel.js";
+import { jsonInParallel, viewInParallel } from "./_parse-parallel.js";
 import { styleFor } from "./_style.js";
 import { ViewOutput, ViewSession } from "./_view-session.js";
 
@@ -49,6 +49,15 @@ async function runJson(paths: readonly string[], io: Io): Promise<number> {
 	const writer = new ParseJsonWriter(out);
 	for (const input of openInputs(paths, io)) {
 		writer.startInput(input.name);
+		const file = parallelFile(input, io);
+		if (file !== null) {
+			try {
+				const read = await jsonInParallel(file, input, writer, out);
+				if (read !== null) continue;
+			} finally {
+				file.close();
+			}
+		}
 		const result = await scanCrashes(
 			drained(input.chunks(), out),
 			{

@@ -38,6 +38,11 @@ export class LineReader {
 		this.#issue = issue;
 	}
 
+	/** Numbers the lines from `lines` + 1 on, before any is read: the input starts that far in. */
+	countFrom(lines: number): void {
+		this.#lineNo = lines;
+	}
+
 	/** Number of input lines read so far. */
 	get lineNo(): number {
 		return this.#lineNo;

@@ -13,6 +13,7 @@ import type {
 	RaceReport,
 	Signal,
 } from "./_model.js";
+import { IssueList } from "./_issues.js";
 import { newGoroutine, newSignal, readStackWords } from "./_records.js";
 import { Suspect, type Verdict } from "./_suspect.js";
 
@@ -23,6 +24,8 @@ export interface ScanHandlers {
 	race?(race: RaceReport): void;
 	/** Each issue as it is found, also those past the number kept in the result. */
 	issue?(issue: ParseIssue): void;
+	/** Each `Found N data race(s)` line's count; the result keeps the last. */
+	raceCount?(count: number): void;
 	/**
 	 * Called after each line after which nothing earlier matters: no crash or race report is
 	 * open, no line is held, and no shape of other output is being learned. From there on the
@@ -38,12 +41,15 @@ export interface ScanOptions {
 	 * only handed to the handlers, and memory stays flat however long the input is.
 	 */
 	keep?: boolean;
+	/**
+	 * Lines of the input before the text given (default 0), which starts at a line's start: line
+	 * numbers and line counts go on from there.
+	 */
+	firstLine?: number;
 }
 
 /** Unplaceable lines in a row after which an open crash is taken to have ended. */
 const FOREIGN_RUN = 40;
-/** Most issues kept; later ones are only counted. */
-const MAX_ISSUES = 10_000;
 /** Most lines held while deciding whether a goroutine header belongs to a panic value. */
 const MAX_HELD_LINES = 200;
 /** Most continuation lines appended to a multi-line panic value. */
@@ -74,8 +80,7 @@ export class CrashScanner {
 	readonly #keep: boolean;
 	readonly #crashes: Crash[] = [];
 	readonly #races: RaceReport[] = [];
-	readonly #issues: ParseIssue[] = [];
-	#issuesDropped = 0;
+	readonly #issues = new IssueList();
 	#raceCount: number | null = null;
 
 	#lineNo = 0;
@@ -126,6 +131,7 @@ export class CrashScanner {
 	constructor(handlers: ScanHandlers = {}, options: ScanOptions = {}) {
 		this.#handlers = handlers;
 		this.#keep = options.keep ?? true;
+		this.#lines.countFrom(options.firstLine ?? 0);
 	}
 
 	/** Feeds the next chunk of text; chunk boundaries may fall anywhere, even inside a line. */
@@ -181,18 +187,11 @@ export class CrashScanner {
 		}
 		this.#closeRace(true);
 		this.#closeCrash();
-		if (this.#issuesDropped > 0) {
-			this.#issues.push({
-				code: "unplaced-line",
-				line: this.#lineNo,
-				message: `${this.#issuesDropped} more issues not listed`,
-			});
-		}
 		return {
 			crashes: this.#crashes,
 			races: this.#races,
 			raceCount: this.#raceCount,
-			issues: this.#issues,
+			issues: this.#issues.list(this.#lineNo),
 			lines: this.#lineNo,
 		};
 	}
@@ -234,8 +233,7 @@ export class CrashScanner {
 
 	#issue(code: ParseIssue["code"], message: string, line = this.#lineNo): void {
 		const issue = { code, line, message };
-		if (this.#issues.length >= MAX_ISSUES) this.#issuesDropped++;
-		else this.#issues.push(issue);
+		this.#issues.add(issue);
 		this.#handlers.issue?.(issue);
 	}
 
@@ -308,6 +306,7 @@ export class CrashScanner {
 				return;
 			case "race-found":
 				this.#raceCount = token.count;
+				this.#handlers.raceCount?.(token.count);
 				return;
 			case "panic":
 			case "fatal":

@@ -11,6 +11,7 @@ export { opensReport } from "./_classify.js";
 export { type CutReport, type CutterOptions, ReportCutter } from "./_cutter.js";
 export { Utf8Pieces } from "./_decode.js";
 export { newFrame } from "./_frame.js";
+export { IssueList } from "./_issues.js";
 export { MAX_LINE_LENGTH } from "./_lines.js";
 export type {
 	Ancestor,
