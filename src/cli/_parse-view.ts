@@ -148,17 +148,22 @@ function formatFrames(
 	s: Style,
 	listing: FrameListing = {},
 ): string[] {
-	const rows = frames.map((frame) => ({
-		frame,
-		call: `${frame.function}${frame.args === null ? "" : `(${frame.args})`}`,
-	}));
+	const calls: string[] = [];
+	let width = 0;
+	for (const frame of frames) {
+		const call = frame.args === null ? frame.function : `${frame.function}(${frame.args})`;
+		if (call.length > width) width = call.length;
+		calls.push(call);
+	}
 	const created = listing.createdBy;
 	if (created != null) {
 		const parents =
 			created.parents.length === 0 ? "" : ` in goroutine ${created.parents.join(", ")}`;
-		rows.push({ frame: created.frame, call: `created by ${created.frame.function}${parents}` });
+		const call = `created by ${created.frame.function}${parents}`;
+		if (call.length > width) width = call.length;
+		calls.push(call);
 	}
-	const width = Math.min(72, Math.max(0, ...rows.map((r) => r.call.length)));
+	if (width > 72) width = 72;
 	const own =
 		listing.markOwnCode === true ? frames.findIndex((f) => !isStandardLibrary(f.package)) : -1;
 	const elided = listing.elided ?? [];
@@ -167,16 +172,25 @@ function formatFrames(
 		s.dim(`    …${e.count ?? "additional"} frames elided…`);
 	// Go ≤1.20 prints `...additional frames elided...` after the last frame, before `created by`.
 	const at = (e: { index: number }) => Math.min(e.index, frames.length);
-	rows.forEach(({ frame, call }, i) => {
+	for (let i = 0; i < calls.length; i++) {
+		// The last call, past the frames, is the `created by` line's.
+		const frame = (i < frames.length ? frames[i] : created?.frame) as BucketFrame;
+		const call = calls[i] as string;
 		for (const e of elided) if (at(e) === i) lines.push(elision(e));
 		const place = frame.file === null ? "" : `${shortenFile(frame)}:${frame.line}`;
-		const padded = call.padEnd(width);
+		const padded = call.length < width ? call + spaces(width - call.length) : call;
 		const marked = i === own ? `${s.red("▶ ")}${s.bold(s.green(padded))}` : `  ${s.green(padded)}`;
 		lines.push(`  ${marked}  ${s.dim(place)}`);
-	});
-	if (rows.length === frames.length)
-		for (const e of elided) if (at(e) === frames.length) lines.push(elision(e));
+	}
+	if (created == null) for (const e of elided) if (at(e) === frames.length) lines.push(elision(e));
 	return lines;
+}
+
+const SPACES = " ".repeat(72);
+
+/** `n` spaces, n at most 72: a slice of one string, which padEnd makes anew each time. */
+function spaces(n: number): string {
+	return SPACES.slice(0, n);
 }
 
 /** Formats one race report for a terminal, to follow its heading. */
@@ -235,6 +249,8 @@ function isStandardLibrary(pkg: string): boolean {
 function shortenFile(frame: BucketFrame): string {
 	const file = frame.file ?? "";
 	if (!isStandardLibrary(frame.package)) return file;
-	const src = file.lastIndexOf("/src/");
+	// The last `/src/`, found forwards: lastIndexOf costs more on every frame shown.
+	let src = file.indexOf("/src/");
+	for (let next = src; next >= 0; next = file.indexOf("/src/", next + 1)) src = next;
 	return src < 0 ? file : `$GOROOT${file.slice(src)}`;
 }
