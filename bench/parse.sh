@@ -112,7 +112,7 @@ row() {
 # Reports on one input; a third argument is the most peak RSS gocrash may take, as a multiple of
 # the input's size, warned about when exceeded.
 report() {
-	local name="$1" input="$2" max_ratio="${3:-}" mb expected g p gt gm st sm pt pm ps jt jm
+	local name="$1" input="$2" max_ratio="${3:-}" mb expected g p gt gm st sm pt pm ps jt jm kt km
 	mb="$(awk "BEGIN{printf \"%.1f\", $(stat -c %s "$input") / 1048576}")"
 	expected="$(grep -c -E '^goroutine [0-9]+ .*\]:$' "$input" || true)"
 	g="$(gocrash_goroutines "$input")"
@@ -120,6 +120,7 @@ report() {
 	read -r gt gm <<< "$(NO_COLOR=1 measure "$input" "${gocrash[@]}" parse)"
 	read -r st sm <<< "$(NO_COLOR=1 GOCRASH_PARALLEL=0 measure "$input" "${gocrash[@]}" parse)"
 	read -r jt jm <<< "$(measure "$input" "${gocrash[@]}" parse --json)"
+	read -r kt km <<< "$(GOCRASH_PARALLEL=0 measure "$input" "${gocrash[@]}" parse --json)"
 	read -r pt pm ps <<< "$(measure "$input" "$pp" -no-color -rebase=false)"
 	echo "## $name: $mb MB, $expected goroutine headers"
 	echo "goroutines read: gocrash $g, panicparse $p"
@@ -127,11 +128,12 @@ report() {
 	row "gocrash parse" "$gt" "$gm"
 	row "gocrash parse, one process" "$st" "$sm"
 	row "gocrash parse --json" "$jt" "$jm"
+	row "gocrash parse --json, one process" "$kt" "$km"
 	row "panicparse -no-color -rebase=false" "$pt" "$pm" "${ps:+  stopped after $limit s, not done}"
-	awk "BEGIN{printf \"speed: gocrash parse is %s%.2fx panicparse (one process: %.2fx; --json: %.2fx)\n\", \"${ps:+over }\", $pt/$gt, $pt/$st, $pt/$jt}"
-	awk "BEGIN{printf \"peak memory: gocrash parse %.2fx panicparse's; against the input %.1fx (one process: %.1fx; --json: %.1fx)\n\", $gm/$pm, $gm/1024/$mb, $sm/1024/$mb, $jm/1024/$mb}"
+	awk "BEGIN{printf \"speed: gocrash parse is %s%.2fx panicparse (one process: %.2fx; --json: %.2fx, one process: %.2fx)\n\", \"${ps:+over }\", $pt/$gt, $pt/$st, $pt/$jt, $pt/$kt}"
+	awk "BEGIN{printf \"peak memory: gocrash parse %.2fx panicparse's; against the input %.1fx (one process: %.1fx; --json: %.1fx, one process: %.1fx)\n\", $gm/$pm, $gm/1024/$mb, $sm/1024/$mb, $jm/1024/$mb, $km/1024/$mb}"
 	[ "$g" = "$expected" ] || echo "WARNING: gocrash read $g goroutines, expected $expected"
-	for m in "$gm" "$sm" "$jm"; do
+	for m in "$gm" "$sm" "$jm" "$km"; do
 		if [ -n "$max_ratio" ] && awk "BEGIN{exit !($m / 1024 > $max_ratio * $mb)}"; then
 			echo "WARNING: gocrash's peak RSS is over ${max_ratio}x the input"
 			break
@@ -141,8 +143,9 @@ report() {
 }
 
 echo "# gocrash parse vs panicparse 2.5.0 ($(nproc) cores, $(node --version))"
-echo "(gocrash parse reads a file of 96 MiB or more with two processes when it has two cores; its"
-echo "peak RSS is then the larger process's. The one-process row has GOCRASH_PARALLEL=0.)"
+echo "(gocrash parse, with or without --json, reads a file of 96 MiB or more with two processes when"
+echo "it has two cores; its peak RSS is then the larger process's. The one-process rows have"
+echo "GOCRASH_PARALLEL=0.)"
 echo
 echo "panicparse fails on ${#rejected[@]} of ${#all[@]} real crash fixtures (gocrash reads all of them):"
 for f in "${rejected[@]}"; do { "$pp" -no-color -rebase=false "$f" 2>&1 || true; } | grep -o 'Failed: .*' | cut -c1-60; done | sort | uniq -c | sort -rn
