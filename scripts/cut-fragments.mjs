@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Cuts crash-text fragments out of the real split-SP crashes in test/fixtures/diagnose/split-sp/:
-// the shapes users paste (one goroutine's stanza, a stack whose header lines were lost or moved).
+// the shapes users paste (one goroutine's stanza, a stack whose header lines were lost or moved,
+// lines in reverse order).
 // Each fragment is pieces of one fixture, by line number, in the order given; the script writes
 // test/fixtures/diagnose/fragments/<name>.txt and <name>.meta.json (which fixture, which lines),
 // and the rule examples named in `example` (their `source` says the fragment file).
@@ -13,7 +14,10 @@ const root = new URL("../", import.meta.url);
 const source = "test/fixtures/diagnose/split-sp/";
 const out = "test/fixtures/diagnose/fragments/";
 
-/** What to cut: `lines` are [first, last] line ranges (1-based, inclusive) of `from`, in output order. */
+/**
+ * What to cut: `lines` are [first, last] line ranges (1-based, inclusive) of `from`, in output
+ * order; a range whose first line is past its last is taken in reverse order.
+ */
 export const FRAGMENTS = [
 	{
 		name: "victim-runnable-scan",
@@ -84,6 +88,23 @@ export const FRAGMENTS = [
 		note: "the GC worker's stack (runtime.scanstack -> runtime.(*unwinder).next) with the SIGSEGV header pasted after it",
 	},
 	{
+		name: "unwinder-newest-first",
+		from: "go1.24.4-arm64-non-leaf.txt",
+		lines: [[26, 2]],
+		scenario: "fragment-split-sp-unwinder",
+		expectConfidence: "possible",
+		example: "go-arm64-split-sp-epilogue",
+		note: "the unwinder's report (its runtime lines, the fatal error and the runtime stack) as a log viewer that shows the newest line first pastes it: in reverse order",
+	},
+	{
+		name: "whole-crash-newest-first",
+		from: "go1.24.4-arm64-non-leaf.txt",
+		lines: [[236, 1]],
+		scenario: "fragment-split-sp-unwinder",
+		expectConfidence: "likely",
+		note: "the whole crash in reverse order, as a log viewer that shows the newest line first pastes it",
+	},
+	{
 		name: "unwinder-fatal-line-lost",
 		from: "go1.24.4-arm64-non-leaf.txt",
 		lines: [
@@ -106,7 +127,9 @@ function linesOf(path) {
 /** The text of one fragment and its meta, as the script writes them. */
 export function cut(fragment) {
 	const all = linesOf(source + fragment.from);
-	const lines = fragment.lines.flatMap(([a, b]) => all.slice(a - 1, b));
+	const lines = fragment.lines.flatMap(([a, b]) =>
+		a <= b ? all.slice(a - 1, b) : all.slice(b - 1, a).reverse(),
+	);
 	const meta = JSON.parse(
 		readFileSync(new URL(source + fragment.from.replace(/\.txt$/, ".meta.json"), root), "utf8"),
 	);

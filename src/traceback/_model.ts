@@ -191,7 +191,13 @@ export interface RaceReport {
 
 /** Something in the input that could not be placed; the parse goes on. */
 export interface ParseIssue {
-	code: "unplaced-line" | "interleaved-output" | "truncated" | "long-line" | "bad-prefix";
+	code:
+		| "unplaced-line"
+		| "interleaved-output"
+		| "truncated"
+		| "long-line"
+		| "bad-prefix"
+		| "reversed-lines";
 	line: number;
 	message: string;
 }

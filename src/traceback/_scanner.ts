@@ -1,5 +1,6 @@
 import { classifyLine, type Token } from "./_classify.js";
 import { newFrame } from "./_frame.js";
+import { IssueList } from "./_issues.js";
 import { LineReader } from "./_lines.js";
 import type {
 	Ancestor,
@@ -13,8 +14,8 @@ import type {
 	RaceReport,
 	Signal,
 } from "./_model.js";
-import { IssueList } from "./_issues.js";
 import { newGoroutine, newSignal, readStackWords } from "./_records.js";
+import { ReversedReports } from "./_reversed.js";
 import { Suspect, type Verdict } from "./_suspect.js";
 
 /** Callbacks that receive goroutines, crashes and race reports as soon as each is complete. */
@@ -127,6 +128,10 @@ export class CrashScanner {
 	#plain = false;
 	/** True while a crash or race report is opened: the prefix learned for it stays. */
 	#opening = false;
+	/** Reports printed newest line first (see _reversed.ts). */
+	readonly #reversed = new ReversedReports();
+	/** True while a reversed report's lines are read in their own order. */
+	#unreversing = false;
 
 	constructor(handlers: ScanHandlers = {}, options: ScanOptions = {}) {
 		this.#handlers = handlers;
@@ -156,6 +161,7 @@ export class CrashScanner {
 			this.#held?.[0]?.line,
 			this.#suspect?.line,
 			this.#lines.heldFrom,
+			this.#reversed.from,
 		])
 			if (line !== undefined && line !== null && line < from) from = line;
 		return from === Number.POSITIVE_INFINITY ? null : from;
@@ -170,6 +176,7 @@ export class CrashScanner {
 			this.#held === null &&
 			this.#interleaved === 0 &&
 			this.#suspect === null &&
+			this.#reversed.idle &&
 			this.#lines.learned === null &&
 			this.#lines.idle &&
 			this.#lines.foreign.isEmpty
@@ -180,6 +187,7 @@ export class CrashScanner {
 	end(): ParseResult {
 		this.#lines.end();
 		this.#lineNo = this.#lines.lineNo;
+		if (this.#reversed.holding) this.#unreverse();
 		// Putting held lines back may hold others: a suspect's lines may hold a panic value's.
 		while (this.#suspect !== null || this.#held !== null) {
 			this.#settle("text");
@@ -284,6 +292,18 @@ export class CrashScanner {
 		if (this.#held !== null) return this.#hold(text);
 		this.#raw = text;
 		const token = classifyLine(text);
+		if (this.#reversed.holding) {
+			if (this.#reversed.hold(token.kind, text, this.#lineNo)) return;
+			this.#unreverse();
+			this.#raw = text;
+		}
+		if (
+			this.#crash === null &&
+			this.#race === null &&
+			!this.#unreversing &&
+			this.#reversed.watch(token.kind, text, this.#lineNo)
+		)
+			return;
 		if (token.kind === "goroutine" && this.#valueOpen && !this.#replaying) {
 			// Go prints a blank line between a panic value and the first goroutine, so a header
 			// before that blank line may be the value's own text (Go ≤1.22 did not indent it).
@@ -322,6 +342,35 @@ export class CrashScanner {
 		}
 		if (this.#race !== null && this.#raceToken(token)) return;
 		this.#crashToken(token);
+	}
+
+	/**
+	 * Reads a reversed report's held lines in the order the program printed them, as a report of
+	 * its own: whatever it left open is closed after its last line.
+	 */
+	#unreverse(): void {
+		const lines = this.#reversed.take();
+		const first = lines.at(-1)?.line ?? this.#lineNo;
+		const last = lines[0]?.line ?? this.#lineNo;
+		this.#issue(
+			"reversed-lines",
+			`lines ${first}-${last} are in reverse order (newest first, as log viewers show them): read from the last up`,
+			first,
+		);
+		const lineNo = this.#lineNo;
+		this.#unreversing = true;
+		for (const { line, text } of lines) {
+			this.#lineNo = line;
+			this.#line(text);
+		}
+		while (this.#suspect !== null || this.#held !== null) {
+			this.#settle("text");
+			this.#release(0);
+		}
+		this.#closeRace(true);
+		this.#closeCrash();
+		this.#unreversing = false;
+		this.#lineNo = lineNo;
 	}
 
 	#text(text: string): void {
@@ -806,6 +855,9 @@ export class CrashScanner {
 				return;
 			}
 		}
+		// A reversed report is read from its last line up (see #unreverse).
+		if (crash.startLine > crash.endLine)
+			[crash.startLine, crash.endLine] = [crash.endLine, crash.startLine];
 		this.#reportInterleaved(crash.endLine);
 		crash.truncated =
 			cutShort || (noStack && crash.exitStatus === null && crash.exitSignal === null);
