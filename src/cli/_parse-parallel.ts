@@ -55,16 +55,16 @@ export function viewInParallel(
 	output: ViewOutput,
 	out: BufferedOutput,
 ): Promise<ParallelRead | null> {
-	return readInParallel(file, input, out, {
+	return readInParallel(file, out, {
 		child: { type: "view", similarity, isTTY: look.isTTY, env: look.env },
-		open: (sync, live) =>
+		open: (sync, live, firstLine) =>
 			new ViewSession(
 				similarity,
 				style,
 				(event) => {
-					if (live()) output.add(event, input.name, 0);
+					if (live()) output.add(event, input.name, firstLine);
 				},
-				{ sync },
+				{ sync, continued: firstLine > 0 },
 			),
 		async take({ records }, from, linesAtHalf) {
 			for (const event of readRecords<ViewEvent>(records)) {
@@ -89,9 +89,9 @@ export function jsonInParallel(
 	// What this process found before the handover, then the child's records after it.
 	const issues = new IssueList();
 	let raceCount: number | null = null;
-	return readInParallel(file, input, out, {
+	return readInParallel(file, out, {
 		child: { type: "json", source: input.name, linesFrom: file.start },
-		open(sync, live) {
+		open(sync, live, firstLine) {
 			const scanner = new CrashScanner(
 				{
 					goroutine: (g, crash) => live() && writer.goroutine(g, crash),
@@ -103,9 +103,9 @@ export function jsonInParallel(
 					},
 					sync,
 				},
-				{ keep: false },
+				{ keep: false, firstLine },
 			);
-			const bytes = new Utf8Pieces((text) => scanner.write(text));
+			const bytes = new Utf8Pieces((text) => scanner.write(text), { continued: firstLine > 0 });
 			return {
 				write: (chunk) => bytes.write(chunk),
 				get lines() {
@@ -113,8 +113,8 @@ export function jsonInParallel(
 				},
 				end() {
 					bytes.end();
-					const result = scanner.end();
-					writer.endInput(result.issues, result.raceCount, result.lines);
+					const { lines } = scanner.end();
+					writer.endInput(issues.list(lines), raceCount, lines);
 				},
 			};
 		},
@@ -149,8 +149,10 @@ interface Parallel {
 	/**
 	 * This process's reader, which tells `sync` each line count after which nothing earlier
 	 * matters, and writes what it finds only while `live()`: false once the child takes over.
+	 * `firstLine` lines of the input come before the bytes it is given (0: it reads from the
+	 * input's start).
 	 */
-	open(sync: (lines: number) => void, live: () => boolean): Reader;
+	open(sync: (lines: number) => void, live: () => boolean, firstLine: number): Reader;
 	/**
 	 * Writes the child's records whose tag is past `from`, the handover in the child's line
 	 * count; `linesAtHalf` lines came before the child's start, `lines` in the whole input.
@@ -165,7 +167,6 @@ interface Parallel {
 
 async function readInParallel(
 	file: RegularFile,
-	input: InputSource,
 	out: BufferedOutput,
 	parallel: Parallel,
 ): Promise<ParallelRead | null> {
@@ -232,6 +233,7 @@ async function readInParallel(
 				if (handover < 0 && meets(lines)) handover = lines;
 			},
 			() => handover < 0,
+			0,
 		);
 		const buffer = Buffer.allocUnsafe(READ_CHUNK);
 		for (let at = file.start; at < file.size && handover < 0; ) {
@@ -259,13 +261,26 @@ async function readInParallel(
 			return { handover: null };
 		}
 		await ended;
-		if (childFailure !== null || childLines === null) {
-			throw new InputError(
-				`${input.name}: the second process reading it failed (${childFailure}); GOCRASH_PARALLEL=0 reads with one`,
-			);
+		if (childFailure === null && childLines !== null) {
+			await parallel.take({ records, notes }, handover - linesAtHalf, linesAtHalf, childLines);
+			return { handover };
 		}
-		await parallel.take({ records, notes }, handover - linesAtHalf, linesAtHalf, childLines);
-		return { handover };
+		// The child failed (its records filled the disk, say): this process reads on from the
+		// handover, where a fresh reader reads as it would have.
+		const rest = parallel.open(
+			() => {},
+			() => true,
+			handover,
+		);
+		for (let at = lineStart(file.fd, half, handover - linesAtHalf); at < file.size; ) {
+			const length = readSync(file.fd, buffer, 0, Math.min(READ_CHUNK, file.size - at), at);
+			if (length === 0) break;
+			rest.write(buffer.subarray(0, length));
+			at += length;
+			if (out.stream.writableNeedDrain) await once(out.stream, "drain");
+		}
+		rest.end();
+		return { handover: null };
 	} finally {
 		if (child !== null && child.exitCode === null) child.kill();
 		closeSync(records);
@@ -273,6 +288,21 @@ async function readInParallel(
 		// Standard input is left at its end, as reading it through leaves it (`parse - -`).
 		if (file.path === null) skipToEnd(file.fd);
 	}
+}
+
+/** Where the line `lines` lines past `from` (a line's start) starts in a file. */
+function lineStart(fd: number, from: number, lines: number): number {
+	const buffer = Buffer.allocUnsafe(READ_CHUNK);
+	let count = 0;
+	for (let at = from; count < lines; ) {
+		const length = readSync(fd, buffer, 0, READ_CHUNK, at);
+		if (length === 0) return at;
+		const chunk = buffer.subarray(0, length);
+		for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1))
+			if (++count === lines) return at + i + 1;
+		at += length;
+	}
+	return from;
 }
 
 /** Reads a descriptor to its end, moving its offset there. */

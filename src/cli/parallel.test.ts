@@ -278,3 +278,30 @@ describe("--json read by two processes", () => {
 		expect(JSON.parse(one.stdout).crashes[0].startLine).toBe(1);
 	});
 });
+
+describe("two processes, when the second fails part way", () => {
+	// Its records stop at the file size limit (as on a full disk): this process reads on from
+	// where it would have taken them over, or reads it all when it had not got that far.
+	const path = join(scratch, "limited.txt");
+	writeFileSync(path, texts.join("\n"));
+	const cli = join(import.meta.dirname, "../../dist/cli/bin.js");
+	const parse = (args: string, parallel: string, limit = "unlimited") =>
+		spawnSync(
+			"sh",
+			["-c", `ulimit -f ${limit}; exec "$0" "$1" parse ${args} "$2"`, process.execPath, cli, path],
+			{
+				env: { ...process.env, GOCRASH_PARALLEL: parallel, NO_COLOR: "1" },
+				maxBuffer: 1 << 30,
+			},
+		);
+	test.each(["--json", "--similarity pointers"])("parse %s: the same output", (args) => {
+		const one = parse(args, "0");
+		expect(one.status).toBe(0);
+		for (const limit of ["1000", "3000", "6000"]) {
+			const two = parse(args, "1", limit);
+			expect(two.stderr.toString()).toBe("");
+			expect(two.status).toBe(0);
+			expect(two.stdout.equals(one.stdout)).toBe(true);
+		}
+	});
+});

@@ -892,6 +892,9 @@ export class CrashScanner {
 		this.#unknown = [];
 		this.#lines.foreign.forget();
 		if (!this.#opening) this.#lines.learned = null;
+		// A reversed report is read from its last line up (see #unreverse).
+		if (race.startLine > race.endLine)
+			[race.startLine, race.endLine] = [race.endLine, race.startLine];
 		this.#reportInterleaved(race.endLine);
 		race.truncated = cutShort;
 		if (cutShort)

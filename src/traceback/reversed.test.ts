@@ -6,28 +6,32 @@ import { CrashScanner, parseCrashes } from "./index.js";
 const reversed = (text: string): string => `${text.trimEnd().split("\n").reverse().join("\n")}\n`;
 
 describe("a report whose lines are in reverse order", () => {
-	// Texts of one report, whose lines no other thread cut (those pieces are joined in the
-	// order they were printed, which reversing breaks).
-	const single = listCrashFixtures().filter((f) => {
+	// Texts whose reports have frames (which say that the lines are reversed) and whose lines no
+	// other thread cut (those pieces are joined in the order they were printed).
+	const framed = listCrashFixtures().filter((f) => {
 		const forward = parseCrashes(f.text);
-		const crash = forward.crashes[0];
 		return (
-			forward.crashes.length === 1 &&
-			forward.races.length === 0 &&
 			f.meta.expect?.interleavedWith === undefined &&
-			// Frames, which say that the lines are reversed.
-			crash !== undefined &&
-			crash.goroutines.length + crash.runtimeStack.length > 0
+			(forward.races.length > 0 ||
+				forward.crashes.some((c) => c.goroutines.length + c.runtimeStack.length > 0))
 		);
 	});
+	// The crashes and race reports read, in any order: reports pasted newest first come last first.
+	const reports = (text: string): string[][] => {
+		const { crashes, races } = projectResult(parseCrashes(text)) as Record<string, unknown[]>;
+		return [crashes ?? [], races ?? []].map((list) => list.map((r) => JSON.stringify(r)).sort());
+	};
+	const single = framed.filter((f) => {
+		const forward = parseCrashes(f.text);
+		return forward.crashes.length + forward.races.length === 1;
+	});
 
-	test("every fixture of one report, reversed, reads as it does in order", () => {
-		expect(single.length).toBeGreaterThan(600);
-		const differ = single.filter((f) => {
-			const back = parseCrashes(reversed(f.text));
-			const same =
-				JSON.stringify(projectResult(back)) === JSON.stringify(projectResult(parseCrashes(f.text)));
-			return !same || !back.issues.some((i) => i.code === "reversed-lines");
+	test("every fixture, reversed, reads as the same crashes and race reports as in order", () => {
+		expect(framed.length).toBeGreaterThan(900);
+		const differ = framed.filter((f) => {
+			const back = reversed(f.text);
+			const said = parseCrashes(back).issues.some((i) => i.code === "reversed-lines");
+			return !said || JSON.stringify(reports(back)) !== JSON.stringify(reports(f.text));
 		});
 		expect(differ.map((f) => f.name)).toEqual([]);
 	});
@@ -75,6 +79,80 @@ describe("a report whose lines are in reverse order", () => {
 		expect(scanner.openFrom).toBeNull();
 		scanner.write("\t/src/app/main.go:9 +0x1d\nmain.main()\n");
 		expect(scanner.openFrom).toBe(48);
+	});
+
+	test("log lines that end in host:port and name a function are no stack", () => {
+		const text = [
+			"proxy at http://10.0.0.1:3128",
+			"cache.Warm()",
+			"goroutine 7 [running]:",
+			"main.handler()",
+			"\t/app/main.go:20 +0x45",
+			"panic: real crash",
+			"",
+			"goroutine 1 [running]:",
+			"main.main()",
+			"\t/app/main.go:30 +0x1",
+			"exit status 2",
+		].join("\n");
+		const result = parseCrashes(text);
+		expect(result.issues.filter((i) => i.code === "reversed-lines")).toEqual([]);
+		expect(result.crashes.map((c) => [c.kind, c.goroutines.map((g) => g.id)])).toEqual([
+			["dump", [7]],
+			["panic", [1]],
+		]);
+	});
+
+	test("a report in order right after a reversed one is read in order", () => {
+		const fixture = single.find((f) => f.text.includes("panic: ") && f.text.length < 3000);
+		const text = fixture?.text.trimEnd() ?? "";
+		const result = parseCrashes(`${reversed(text)}\n${text}\n`);
+		expect(result.crashes).toHaveLength(2);
+		expect(result.issues.filter((i) => i.code === "reversed-lines")).toHaveLength(1);
+		const [back, forward] = result.crashes.map((c) => projectResult({ ...result, crashes: [c] }));
+		expect(JSON.stringify(back)).toBe(JSON.stringify(forward));
+	});
+
+	test("a reversed race report has its lines in order", () => {
+		const fixture = single.find((f) => parseCrashes(f.text).races.length === 1);
+		const text = fixture?.text.trimEnd() ?? "";
+		const lines = text.split("\n").length;
+		const forward = parseCrashes(text).races[0];
+		const back = parseCrashes(reversed(text)).races[0];
+		expect(back?.startLine).toBe(lines + 1 - (forward?.endLine ?? 0));
+		expect(back?.endLine).toBe(lines + 1 - (forward?.startLine ?? 0));
+		expect(back?.truncated).toBe(false);
+	});
+
+	test("holds no more than a few lines of other output in a row, however long they are", () => {
+		const scanner = new CrashScanner();
+		scanner.write("\t/src/app/main.go:9 +0x1d\nmain.main()\ngoroutine 1 [running]:\n");
+		expect(scanner.openFrom).toBe(1);
+		scanner.write(`${"x".repeat(4096)}\n`.repeat(41));
+		// The held lines were read again, as a report of their own: nothing is held back any more.
+		expect(scanner.openFrom).toBeNull();
+		const result = scanner.end();
+		expect(result.crashes[0]?.goroutines[0]?.frames.map((f) => f.function)).toEqual(["main.main"]);
+	});
+
+	test("a line of other output before the report's sign is not read twice", () => {
+		const text = [
+			"fatal error: all goroutines are asleep - deadlock!",
+			"",
+			"goroutine 1 [chan receive]:",
+			"runner says goroutine 12 [running]:",
+			"main.f()",
+			"\t/src/app/f.go:3 +0x1",
+			"main.main()",
+			"\t/src/app/main.go:9 +0x1d",
+			"exit status 2",
+		].join("\n");
+		const back = parseCrashes(reversed(text));
+		const unplaced = back.issues.filter((i) => i.code === "unplaced-line").map((i) => i.line);
+		expect(new Set(unplaced).size).toBe(unplaced.length);
+		expect(JSON.stringify(projectResult(back))).toBe(
+			JSON.stringify(projectResult(parseCrashes(text))),
+		);
 	});
 
 	// slackhq/nebula#316: a "concurrent map writes" crash pasted newest line first, each line
