@@ -197,7 +197,8 @@ export interface ParseIssue {
 		| "truncated"
 		| "long-line"
 		| "bad-prefix"
-		| "reversed-lines";
+		| "reversed-lines"
+		| "stack-without-header";
 	line: number;
 	message: string;
 }

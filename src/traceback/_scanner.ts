@@ -2,6 +2,7 @@ import { classifyLine, type Token } from "./_classify.js";
 import { newFrame } from "./_frame.js";
 import { IssueList } from "./_issues.js";
 import { LineReader } from "./_lines.js";
+import { LooseFrames } from "./_loose.js";
 import type {
 	Ancestor,
 	Crash,
@@ -132,6 +133,8 @@ export class CrashScanner {
 	readonly #reversed = new ReversedReports();
 	/** True while a reversed report's lines are read in their own order. */
 	#unreversing = false;
+	/** Frames outside any report (see _loose.ts). */
+	readonly #loose = new LooseFrames();
 
 	constructor(handlers: ScanHandlers = {}, options: ScanOptions = {}) {
 		this.#handlers = handlers;
@@ -177,6 +180,7 @@ export class CrashScanner {
 			this.#interleaved === 0 &&
 			this.#suspect === null &&
 			this.#reversed.idle &&
+			this.#loose.idle &&
 			this.#lines.learned === null &&
 			this.#lines.idle &&
 			this.#lines.foreign.isEmpty
@@ -188,6 +192,8 @@ export class CrashScanner {
 		this.#lines.end();
 		this.#lineNo = this.#lines.lineNo;
 		if (this.#reversed.holding) this.#unreverse();
+		const loose = this.#loose.end();
+		if (loose !== null) this.#issue("stack-without-header", loose.message, loose.line);
 		// Putting held lines back may hold others: a suspect's lines may hold a panic value's.
 		while (this.#suspect !== null || this.#held !== null) {
 			this.#settle("text");
@@ -297,13 +303,11 @@ export class CrashScanner {
 			this.#unreverse();
 			this.#raw = text;
 		}
-		if (
-			this.#crash === null &&
-			this.#race === null &&
-			!this.#unreversing &&
-			this.#reversed.watch(token.kind, text, this.#lineNo)
-		)
-			return;
+		if (this.#crash === null && this.#race === null && !this.#unreversing) {
+			if (this.#reversed.watch(token.kind, text, this.#lineNo)) return this.#loose.drop();
+			const loose = this.#loose.see(token, this.#lineNo);
+			if (loose !== null) this.#issue("stack-without-header", loose.message, loose.line);
+		}
 		if (token.kind === "goroutine" && this.#valueOpen && !this.#replaying) {
 			// Go prints a blank line between a panic value and the first goroutine, so a header
 			// before that blank line may be the value's own text (Go ≤1.22 did not indent it).

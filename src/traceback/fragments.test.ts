@@ -101,9 +101,38 @@ describe("crash-text fragments cut from real crashes", () => {
 		// The fragment opens with the last lines of goroutine 3: a file line without its function
 		// line, runtime.goexit and its `created by` line.
 		expect(fragment?.text.split("\n")[0]).toMatch(/^\truntime\/mgc\.go:1339 /);
-		expect(result.issues).toEqual([]);
+		// Those frames, whose header is not in the stretch, belong to no goroutine it names.
+		expect(result.issues).toEqual([
+			expect.objectContaining({ code: "stack-without-header", line: 2 }),
+		]);
 		expect(result.crashes).toHaveLength(1);
 		expect(result.crashes[0]?.goroutines.map((g) => g.id)).toEqual([22, 23]);
 		expect(result.crashes[0]?.goroutines[0]?.createdBy?.frame.function).toBe("main.main");
+	});
+
+	test("a stack pasted without its goroutine header is no crash, but an issue says where it is", () => {
+		const whole = readFileSync(
+			new URL("test/fixtures/diagnose/split-sp/go1.24.4-arm64-non-leaf.txt", root),
+			"utf8",
+		);
+		// Goroutine 22's frames (lines 133-142) without its header (132).
+		const stack = whole.split("\n").slice(132, 142).join("\n");
+		const result = parseCrashes(`INFO before\n${stack}\nINFO after\n`);
+		expect(result.crashes).toEqual([]);
+		expect(result.issues).toEqual([
+			{
+				code: "stack-without-header",
+				line: 2,
+				message:
+					"lines 2-11: a stack of 5 frames outside any crash (the goroutine header line before it, 'goroutine N [state]:', is missing)",
+			},
+		]);
+		// A logger's stack trace has no +0x offsets; a reversed stanza is a report of its own.
+		const logged = "main.handler()\n\t/app/main.go:20\nmain.main()\n\t/app/main.go:9\n";
+		expect(parseCrashes(logged).issues).toEqual([]);
+		const backwards = stack.split("\n").reverse().join("\n");
+		expect(
+			parseCrashes(`${backwards}\ngoroutine 22 [running]:\n`).issues.map((i) => i.code),
+		).toEqual(["reversed-lines"]);
 	});
 });

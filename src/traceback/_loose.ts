@@ -1,0 +1,67 @@
+import type { Token } from "./_classify.js";
+
+/** Fewest frames, one of them with a `+0x` offset, that make a stack worth telling of. */
+const MIN_FRAMES = 2;
+
+/** A line number and what to say about the lines from there. */
+export interface LooseStack {
+	line: number;
+	message: string;
+}
+
+/**
+ * Runs of frames outside any report: a stack pasted without the `goroutine N [state]:` line
+ * above it, which nothing can be read from but that it is there. Only stacks as the runtime
+ * prints them count (some `+0x` offset): stack traces that loggers print have none.
+ */
+export class LooseFrames {
+	#first = -1;
+	#last = -1;
+	#frames = 0;
+	#offsets = 0;
+	#function = false;
+
+	/** True when no run of frames is open. */
+	get idle(): boolean {
+		return this.#first < 0;
+	}
+
+	/** Looks at a line read while no report is open; returns the run of frames it ended, if any. */
+	see(token: Token, line: number): LooseStack | null {
+		if (token.kind === "function" || token.kind === "created-by") {
+			if (this.#first < 0) this.#first = line;
+			this.#function = true;
+			return null;
+		}
+		if (token.kind === "file" && this.#function) {
+			this.#frames++;
+			if (token.offset !== null) this.#offsets++;
+			this.#last = line;
+			this.#function = false;
+			return null;
+		}
+		return this.end();
+	}
+
+	/** Ends the open run; returns it when it is a stack worth telling of. */
+	end(): LooseStack | null {
+		const stack =
+			this.#frames >= MIN_FRAMES && this.#offsets > 0
+				? {
+						line: this.#first,
+						message: `lines ${this.#first}-${this.#last}: a stack of ${this.#frames} frames outside any crash (the goroutine header line before it, 'goroutine N [state]:', is missing)`,
+					}
+				: null;
+		this.drop();
+		return stack;
+	}
+
+	/** Forgets the open run: its lines turned out to be a report's. */
+	drop(): void {
+		this.#first = -1;
+		this.#last = -1;
+		this.#frames = 0;
+		this.#offsets = 0;
+		this.#function = false;
+	}
+}
