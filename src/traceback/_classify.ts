@@ -88,7 +88,11 @@ const NUMBERED_SIGNALS = new Map<string, readonly [string, string]>([
 	["0xc0000095", ["EXCEPTION_INT_OVERFLOW", ""]],
 ]);
 const signalHeader = /^(SIG[A-Z0-9]{2,10}): ([a-z][^:]*)$/;
-const pcHeader = /^PC=(0x[0-9a-f]+) m=(\d+) sigcode=(\S+)(?: addr=(0x[0-9a-f]+))?/;
+// On Windows (runtime/signal_windows.go winthrow) `PC=` stands alone on its line.
+const pcHeader = /^PC=(0x[0-9a-f]+)(?:$| m=(\d+) sigcode=(\S+)(?: addr=(0x[0-9a-f]+))?)/;
+// runtime/signal_windows.go winthrow: the exception code, its first two parameters (for an access
+// violation: read 0, write 1 or execute 8, and the address) and the pc.
+const windowsException = /^Exception (0x[0-9a-f]{1,8}) (0x[0-9a-f]+) (0x[0-9a-f]+) (0x[0-9a-f]+)$/;
 const raceAccess =
 	/^(Previous )?((?:[Aa]tomic )?(?:[Rr]ead|[Ww]rite))(?: at (0x[0-9a-f]+))? by (?:goroutine (\d+)|(main goroutine)):$/;
 const raceGoroutine = /^Goroutine (\d+) \(([a-z ]+)\) created at:$/;
@@ -145,7 +149,7 @@ export function classifyLine(raw: string): Token {
 					return {
 						kind: "pc-header",
 						pc: m[1] ?? "",
-						m: Number(m[2]),
+						m: m[2] === undefined ? null : Number(m[2]),
 						code: m[3] ?? null,
 						addr: m[4] ?? null,
 					};
@@ -177,6 +181,12 @@ export function classifyLine(raw: string): Token {
 			break;
 		case 0x3d /* = */:
 			if (text === "==================") return RACE_SEPARATOR;
+			break;
+		case 0x45 /* E */:
+			if (text.startsWith("Exception 0x")) {
+				const m = windowsException.exec(text);
+				if (m !== null) return numberedSignal(m[1] ?? "", m[2] ?? null, m[3] ?? null, m[4] ?? null);
+			}
 			break;
 		case 0x57 /* W */:
 			if (text === "WARNING: DATA RACE") return RACE_WARNING;
@@ -214,7 +224,12 @@ export function classifyLine(raw: string): Token {
 			if (text.startsWith("stack: frame=")) return { kind: "stack-bounds", text };
 			// os/exec's ExitError text, as `go run` and `go test` print it.
 			if (text.startsWith("signal: ")) return { kind: "exit-signal", signal: text.slice(8) };
-			if (text === "signal arrived during cgo execution") return CGO_SIGNAL;
+			// Windows says `external code` since Go 1.13 (runtime/signal_windows.go).
+			if (
+				text === "signal arrived during cgo execution" ||
+				text === "signal arrived during external code execution"
+			)
+				return CGO_SIGNAL;
 			break;
 		case 0x30 /* 0 */:
 			if (text.startsWith("0x")) {
@@ -377,18 +392,13 @@ function classifyBracket(text: string): Token {
 			};
 		}
 		const numbered = numberedSignalLine.exec(text);
-		if (numbered !== null) {
-			const number = numbered[1] ?? "";
-			const [name, description] = NUMBERED_SIGNALS.get(number) ?? [number, ""];
-			return {
-				kind: "signal",
-				name,
-				description,
-				code: numbered[2] ?? null,
-				addr: numbered[3] ?? null,
-				pc: numbered[4] ?? null,
-			};
-		}
+		if (numbered !== null)
+			return numberedSignal(
+				numbered[1] ?? "",
+				numbered[2] ?? null,
+				numbered[3] ?? null,
+				numbered[4] ?? null,
+			);
 	}
 	if (text.startsWith("[originating from goroutine ")) {
 		const m = ancestorLine.exec(text);
@@ -396,6 +406,17 @@ function classifyBracket(text: string): Token {
 	}
 	if (text === "[failed to restore the stack]") return RACE_FAILED;
 	return { kind: "text", text };
+}
+
+/** A signal Go printed by its number, or a Windows exception by its code, named where known. */
+function numberedSignal(
+	number: string,
+	code: string | null,
+	addr: string | null,
+	pc: string | null,
+): Token {
+	const [name, description] = NUMBERED_SIGNALS.get(number) ?? [number, ""];
+	return { kind: "signal", name, description, code, addr, pc };
 }
 
 function classifyRaceAccess(text: string): Token {

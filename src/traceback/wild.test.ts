@@ -161,4 +161,28 @@ describe("crash text from the wild", () => {
 		]);
 		expect(result.issues.map((i) => i.code)).toEqual(["truncated"]);
 	});
+
+	test("a Windows exception: its header read as the signal, during external (cgo) code", () => {
+		const result = parseCrashes(wild("windows-exception-cgo-go1.5"));
+		expect(result.crashes).toHaveLength(1);
+		const [crash] = result.crashes;
+		expect(crash?.kind).toBe("signal");
+		expect(crash?.message).toBe("Exception 0xc0000005 0x8 0x0 0x0");
+		expect(crash?.signal).toEqual({
+			name: "EXCEPTION_ACCESS_VIOLATION",
+			description: "",
+			code: "0x8",
+			addr: "0x0",
+			pc: "0x0",
+			m: null,
+			duringCgo: true,
+		});
+		expect(crash?.goroutines.map((g) => [g.id, g.stateText])).toEqual([
+			[17, "syscall, locked to thread"],
+			[5, "chan receive"],
+		]);
+		expect(crash?.registers).toMatchObject({ rax: "0x22fd30", r8: "0x0" });
+		// The crashing goroutine's stack, which Windows prints without a header, is unplaced.
+		expect(result.issues.map((i) => i.line)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+	});
 });
