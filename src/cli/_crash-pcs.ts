@@ -18,7 +18,7 @@ export interface CrashPC {
 
 /** A goroutine frame whose PC is the exposed instruction of a split SP adjustment. */
 export interface SplitFrame {
-	readonly goroutine: number;
+	readonly goroutine: number | null;
 	readonly state: string;
 	readonly frame: string;
 	readonly split: SplitSP;

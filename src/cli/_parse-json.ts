@@ -138,7 +138,7 @@ export function raceJson(source: string, race: RaceReport): string {
 /** Writes `JSON.stringify(goroutine)`. */
 export function writeGoroutine(out: BufferedOutput, g: Goroutine): void {
 	out.writeAscii('{"id":');
-	out.writeJsonNumber(g.id);
+	writeNullableNumber(out, g.id);
 	out.writeAscii(',"state":');
 	out.writeJsonString(g.state);
 	out.writeAscii(',"stateText":');

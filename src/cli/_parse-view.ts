@@ -118,7 +118,10 @@ function formatBucket(bucket: Bucket, s: Style): string[] {
 		extras.push(wait.min === wait.max ? `${wait.min} min` : `${wait.min}-${wait.max} min`);
 	if (g.lockedToThread) extras.push("locked to thread");
 	if (bucket.crashed) extras.push(s.red(s.bold("crashed")));
-	const ids = bucket.ids.slice(0, SHOWN_IDS).join(" ");
+	const ids = bucket.ids
+		.slice(0, SHOWN_IDS)
+		.map((id) => id ?? "?")
+		.join(" ");
 	const more = bucket.count > SHOWN_IDS ? ` +${bucket.count - SHOWN_IDS}` : "";
 	const lines = [`${s.yellow(s.bold(count))} · ${extras.join(" · ")}  ${s.dim(`[${ids}${more}]`)}`];
 	if (g.stackUnavailable) lines.push(s.dim("  stack unavailable (running on another thread)"));

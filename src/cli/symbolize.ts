@@ -102,8 +102,8 @@ export const symbolizeCommand: Command = {
 			const note = `exposed instruction of a split SP adjustment (golang/go#73259): pcsp says ${formatPC(s.frameSize)}, SP was ${formatPC(s.frameSize - s.deltas[0])} below entry`;
 			io.stdout.write(
 				values.json
-					? `${JSON.stringify({ source: `goroutine ${f.goroutine}`, state: f.state, pc: formatPC(s.pc + bias), linkPC: formatPC(s.pc), function: s.function, file: s.file, line: s.line, splitSP: { frameSize: s.frameSize, deltas: s.deltas, leaf: s.leaf, preemptible: s.preemptible } })}\n`
-					: `goroutine ${f.goroutine} [${f.state}]: ${f.frame} = ${formatPC(s.pc)}  ${s.file}:${s.line}  ◀ ${note}\n`,
+					? `${JSON.stringify({ source: `goroutine ${f.goroutine ?? "?"}`, state: f.state, pc: formatPC(s.pc + bias), linkPC: formatPC(s.pc), function: s.function, file: s.file, line: s.line, splitSP: { frameSize: s.frameSize, deltas: s.deltas, leaf: s.leaf, preemptible: s.preemptible } })}\n`
+					: `goroutine ${f.goroutine ?? "?"} [${f.state}]: ${f.frame} = ${formatPC(s.pc)}  ${s.file}:${s.line}  ◀ ${note}\n`,
 			);
 		}
 		for (const pc of pcs) {

@@ -4,6 +4,7 @@ import {
 	type Crash,
 	type Frame,
 	type Goroutine,
+	goroutineName,
 	type RaceReport,
 	raceAccessTitle,
 } from "../traceback/index.js";
@@ -55,17 +56,17 @@ function mapAccessSites(ctx: AnalysisContext): AnalysisResult {
 				: `${mapOperation(via.function)} a map (${via.function})`;
 		if (g === crashing) {
 			evidence.push(
-				`map access site: goroutine ${g.id} [${g.stateText}] was ${doing} at ${formatFrame(caller)}: the runtime's check fired here`,
+				`map access site: ${goroutineName(g)} [${g.stateText}] was ${doing} at ${formatFrame(caller)}: the runtime's check fired here`,
 			);
 		} else if (inMap) {
 			others++;
 			evidence.push(
-				`map access site: goroutine ${g.id} [${g.stateText}] was ${doing} at ${formatFrame(caller)}`,
+				`map access site: ${goroutineName(g)} [${g.stateText}] was ${doing} at ${formatFrame(caller)}`,
 			);
 		} else if ((g.state === "running" || g.state === "runnable") && g.frames[0] === caller) {
 			others++;
 			evidence.push(
-				`candidate other side: goroutine ${g.id} [${g.stateText}] was running program code at ${formatFrame(caller)} (map operations are often inlined, so no map frame shows)`,
+				`candidate other side: ${goroutineName(g)} [${g.stateText}] was running program code at ${formatFrame(caller)} (map operations are often inlined, so no map frame shows)`,
 			);
 		}
 	}
@@ -114,8 +115,8 @@ function programFrameAnalysis(ctx: AnalysisContext): AnalysisResult {
 	if (g === undefined) return { evidence: [], steps: [] };
 	const frame = programFrame(g);
 	if (frame === undefined)
-		return { evidence: [`no frame of the program's own code in goroutine ${g.id}`], steps: [] };
-	return { evidence: [`program frame: ${formatFrame(frame)} in goroutine ${g.id}`], steps: [] };
+		return { evidence: [`no frame of the program's own code in ${goroutineName(g)}`], steps: [] };
+	return { evidence: [`program frame: ${formatFrame(frame)} in ${goroutineName(g)}`], steps: [] };
 }
 
 function blockedGoroutines(ctx: AnalysisContext): AnalysisResult {
@@ -124,7 +125,7 @@ function blockedGoroutines(ctx: AnalysisContext): AnalysisResult {
 	const blocked = crash.goroutines.filter((g) => g.state !== "running" && g.state !== "runnable");
 	const evidence = blocked.slice(0, 5).map((g) => {
 		const f = programFrame(g) ?? g.frames[0];
-		return `goroutine ${g.id} [${g.stateText}] at ${f === undefined ? "?" : formatFrame(f)}`;
+		return `${goroutineName(g)} [${g.stateText}] at ${f === undefined ? "?" : formatFrame(f)}`;
 	});
 	if (blocked.length > 5) evidence.push(`… and ${blocked.length - 5} more blocked goroutine(s)`);
 	return { evidence, steps: [] };
@@ -156,7 +157,7 @@ function cgoCall(ctx: AnalysisContext): AnalysisResult {
 	const name = cfunc.function.replace(/^.*\._Cfunc_/, "");
 	return {
 		evidence: [
-			`C function ${name} called${caller === undefined ? "" : ` from ${formatFrame(caller)}`} in goroutine ${g.id}`,
+			`C function ${name} called${caller === undefined ? "" : ` from ${formatFrame(caller)}`} in ${goroutineName(g)}`,
 		],
 		steps: [],
 	};

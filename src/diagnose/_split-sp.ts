@@ -1,6 +1,6 @@
 import { formatPC, type GoBinary, type ScanReport, type SplitSP } from "../binary/index.js";
 import { type CoreReport, formatPreemption } from "../core/index.js";
-import type { Crash, Frame, Goroutine } from "../traceback/index.js";
+import { type Crash, type Frame, type Goroutine, goroutineName } from "../traceback/index.js";
 import { preemptedVictims } from "./_analyses.js";
 import { hexValue } from "./_binary-match.js";
 import { formatFrame } from "./_frames.js";
@@ -128,7 +128,7 @@ export function victimFacts(
 	if (split !== undefined) {
 		facts.set(
 			"split-sp-victim-split-frame",
-			`goroutine ${split.goroutine.id} [${split.goroutine.stateText}] was stopped by asynchronous preemption in ${split.frame.function}, whose ${formatPC(frameSize(split.frame) ?? 0)}-byte frame the arm64 assembler pops with two ADDs: the shape of a split-SP victim`,
+			`${goroutineName(split.goroutine)} [${split.goroutine.stateText}] was stopped by asynchronous preemption in ${split.frame.function}, whose ${formatPC(frameSize(split.frame) ?? 0)}-byte frame the arm64 assembler pops with two ADDs: the shape of a split-SP victim`,
 		);
 	}
 	return facts;
@@ -136,11 +136,11 @@ export function victimFacts(
 
 function describeVictim(v: { goroutine: Goroutine; frame: Frame }): string {
 	if (v.frame.file === null && v.frame.pc === null) {
-		return `victim goroutine ${v.goroutine.id} [${v.goroutine.stateText}]: the unwinder failed on its frame of ${v.frame.function} (named by the runtime's 'unexpected return pc' line; the goroutine's own traceback did not print that frame)`;
+		return `victim ${goroutineName(v.goroutine)} [${v.goroutine.stateText}]: the unwinder failed on its frame of ${v.frame.function} (named by the runtime's 'unexpected return pc' line; the goroutine's own traceback did not print that frame)`;
 	}
 	const off = v.frame.offset === null ? "" : ` +0x${v.frame.offset.toString(16)}`;
 	const pc = v.frame.pc === null ? "" : ` pc=${v.frame.pc}`;
-	return `victim goroutine ${v.goroutine.id} [${v.goroutine.stateText}] was asynchronously preempted (runtime.asyncPreempt) in ${formatFrame(v.frame)}${off}${pc}${describeSize(v.frame)}`;
+	return `victim ${goroutineName(v.goroutine)} [${v.goroutine.stateText}] was asynchronously preempted (runtime.asyncPreempt) in ${formatFrame(v.frame)}${off}${pc}${describeSize(v.frame)}`;
 }
 
 function findEntry(bin: GoBinary, name: string): number | undefined {
@@ -235,7 +235,7 @@ export function checkSplitSP(
 		const hit = windows.find((w) => w.pc === pc);
 		const at = `${v.frame.function}+0x${(pc - entry).toString(16)} = ${formatPC(pc)}`;
 		if (hit !== undefined) {
-			const text = `in ${binary.name} (${report.goVersion}), goroutine ${v.goroutine.id} stopped at ${at}, exactly the second half of a split epilogue: ${windowText(hit)}`;
+			const text = `in ${binary.name} (${report.goVersion}), ${goroutineName(v.goroutine)} stopped at ${at}, exactly the second half of a split epilogue: ${windowText(hit)}`;
 			facts.set("split-sp-victim-on-window", text);
 			evidence.push(text);
 			if (hit.leaf)
@@ -247,8 +247,8 @@ export function checkSplitSP(
 		}
 		const text =
 			windows.length === 0
-				? `in ${binary.name}, ${v.frame.function} has no split epilogue; goroutine ${v.goroutine.id} stopped at ${at}`
-				: `in ${binary.name}, goroutine ${v.goroutine.id} stopped at ${at}, not on one of the function's split windows (${windows.map((w) => formatPC(w.pc)).join(", ")})`;
+				? `in ${binary.name}, ${v.frame.function} has no split epilogue; ${goroutineName(v.goroutine)} stopped at ${at}`
+				: `in ${binary.name}, ${goroutineName(v.goroutine)} stopped at ${at}, not on one of the function's split windows (${windows.map((w) => formatPC(w.pc)).join(", ")})`;
 		if (!facts.has("split-sp-victim-off-window")) facts.set("split-sp-victim-off-window", text);
 		evidence.push(text);
 	}
@@ -294,12 +294,12 @@ function checkCore(
 	const { report } = core;
 	const gps = new Map(report.goroutines.map((g) => [g.id, `0x${g.gp.toString(16)}`]));
 	const differ = crash.goroutines.filter(
-		(g) => g.gp !== null && g.id !== 0 && gps.get(g.id) !== hexValueText(g.gp),
+		(g) => g.gp !== null && g.id !== null && g.id !== 0 && gps.get(g.id) !== hexValueText(g.gp),
 	);
 	if (differ.length > 0) {
 		const g = differ[0] as Goroutine;
 		evidence.push(
-			`${core.name} is not a core of this crash: ${differ.length} goroutine(s) the text printed are not in it at the same address (goroutine ${g.id} gp=${g.gp}: ${gps.has(g.id) ? `core has ${gps.get(g.id)}` : "not in the core"}); it is left out of the evidence`,
+			`${core.name} is not a core of this crash: ${differ.length} goroutine(s) the text printed are not in it at the same address (${goroutineName(g)} gp=${g.gp}: ${g.id !== null && gps.has(g.id) ? `core has ${gps.get(g.id)}` : "not in the core"}); it is left out of the evidence`,
 		);
 		return false;
 	}

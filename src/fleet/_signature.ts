@@ -1,4 +1,4 @@
-import type { Crash, Goroutine, RaceReport } from "../traceback/index.js";
+import { type Crash, type Goroutine, goroutineName, type RaceReport } from "../traceback/index.js";
 import { functionName, goroutineFrames, pickFrames } from "./_frames.js";
 import { hash64 } from "./_hash.js";
 import { isSentSignal, reasonClass } from "./_reason.js";
@@ -84,7 +84,7 @@ function signUnwinderFailure(crash: Crash, how: string): Signature {
 	const fn = functionName(victim.frame);
 	return signature(UNWINDER_FAILURE, [fn], `unwinder failure: goroutine preempted in ${fn}`, [
 		`same reason class: ${UNWINDER_FAILURE} (here ${how}); a SIGSEGV in runtime.(*unwinder).next and 'traceback did not unwind completely' are one class`,
-		`victim goroutine preempted in ${fn} (split-SP shape): goroutine ${victim.goroutine.id} [${victim.goroutine.stateText}] stopped in runtime.asyncPreempt while the runtime unwound its stack`,
+		`victim goroutine preempted in ${fn} (split-SP shape): ${goroutineName(victim.goroutine)} [${victim.goroutine.stateText}] stopped in runtime.asyncPreempt while the runtime unwound its stack`,
 		"grouped by the function the victim was preempted in, not by the goroutine that crashed",
 		IGNORED,
 	]);

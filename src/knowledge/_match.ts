@@ -1,4 +1,4 @@
-import { signalTitle } from "../traceback/index.js";
+import { goroutineName, signalTitle } from "../traceback/index.js";
 import type { Condition, Confidence, Rule, VersionRange } from "./_rule.js";
 import { CONFIDENCES } from "./_rule.js";
 import { type Fact, framesIn, isCgo, reasonLines, type Subject } from "./_subject.js";
@@ -104,7 +104,7 @@ export function evaluate(condition: Condition, subject: Subject): Outcome {
 		);
 		if (hit === undefined) return no();
 		const where = hit.frame.file === null ? "" : ` (${hit.frame.file}:${hit.frame.line ?? "?"})`;
-		const who = hit.goroutine === null ? "runtime stack" : `goroutine ${hit.goroutine.id}`;
+		const who = hit.goroutine === null ? "runtime stack" : `${goroutineName(hit.goroutine)}`;
 		return yes([`frame ${hit.frame.function}${where} in ${who}`]);
 	}
 	if ("goroutine" in condition) {
@@ -118,7 +118,7 @@ export function evaluate(condition: Condition, subject: Subject): Outcome {
 			const f = frame === undefined ? undefined : g.frames.find((x) => frame.test(x.function));
 			if (frame !== undefined && f === undefined) continue;
 			return yes([
-				`goroutine ${g.id} [${g.stateText}]${f === undefined ? "" : ` in ${f.function}`}`,
+				`${goroutineName(g)} [${g.stateText}]${f === undefined ? "" : ` in ${f.function}`}`,
 			]);
 		}
 		return no();

@@ -286,12 +286,12 @@ describe("rewriteText", () => {
 			const b = parseCrashes(rewriteText(source.text, dice)).crashes.flatMap((c) => c.goroutines);
 			expect(b.length, source.name).toBe(a.length);
 			const shifts = new Set(
-				a.filter((g) => g.id >= 2).map((g) => (b[a.indexOf(g)]?.id ?? 0) - g.id),
+				a.filter((g) => (g.id ?? 0) >= 2).map((g) => (b[a.indexOf(g)]?.id ?? 0) - (g.id ?? 0)),
 			);
 			expect(shifts.size, source.name).toBeLessThanOrEqual(1);
 			const shift = [...shifts][0] ?? 0;
 			for (const [i, g] of a.entries()) {
-				if (g.id < 2) expect(b[i]?.id).toBe(g.id);
+				if ((g.id ?? 0) < 2) expect(b[i]?.id).toBe(g.id);
 				const created = g.createdBy?.goroutine;
 				if (created != null)
 					expect(b[i]?.createdBy?.goroutine).toBe(created < 2 ? created : created + shift);

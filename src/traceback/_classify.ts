@@ -14,6 +14,8 @@ export type Token =
 			code: string | null;
 			addr: string | null;
 			pc: string | null;
+			/** True for Windows' own header, after which the crashing stack has no header of its own. */
+			headerless: boolean;
 	  }
 	| { kind: "signal-header"; name: string; description: string }
 	| { kind: "pc-header"; pc: string; m: number | null; code: string | null; addr: string | null }
@@ -185,7 +187,8 @@ export function classifyLine(raw: string): Token {
 		case 0x45 /* E */:
 			if (text.startsWith("Exception 0x")) {
 				const m = windowsException.exec(text);
-				if (m !== null) return numberedSignal(m[1] ?? "", m[2] ?? null, m[3] ?? null, m[4] ?? null);
+				if (m !== null)
+					return numberedSignal(m[1] ?? "", m[2] ?? null, m[3] ?? null, m[4] ?? null, true);
 			}
 			break;
 		case 0x57 /* W */:
@@ -380,6 +383,7 @@ function classifyBracket(text: string): Token {
 					code: m[3] ?? null,
 					addr: m[4] ?? null,
 					pc: m[5] ?? null,
+					headerless: false,
 				};
 			}
 			return {
@@ -389,6 +393,7 @@ function classifyBracket(text: string): Token {
 				code: null,
 				addr: null,
 				pc: null,
+				headerless: false,
 			};
 		}
 		const numbered = numberedSignalLine.exec(text);
@@ -398,6 +403,7 @@ function classifyBracket(text: string): Token {
 				numbered[2] ?? null,
 				numbered[3] ?? null,
 				numbered[4] ?? null,
+				false,
 			);
 	}
 	if (text.startsWith("[originating from goroutine ")) {
@@ -414,9 +420,10 @@ function numberedSignal(
 	code: string | null,
 	addr: string | null,
 	pc: string | null,
+	headerless: boolean,
 ): Token {
 	const [name, description] = NUMBERED_SIGNALS.get(number) ?? [number, ""];
-	return { kind: "signal", name, description, code, addr, pc };
+	return { kind: "signal", name, description, code, addr, pc, headerless };
 }
 
 function classifyRaceAccess(text: string): Token {

@@ -47,7 +47,11 @@ export interface Ancestor {
 
 /** One goroutine of a crash or dump. */
 export interface Goroutine {
-	id: number;
+	/**
+	 * Null where Go printed none: the goroutine a Windows exception stopped, whose stack
+	 * runtime/signal_windows.go winthrow prints without a header.
+	 */
+	id: number | null;
 	/** Wait state without its extras, e.g. `chan receive`, `running`, `GC worker (idle)`. */
 	state: string;
 	/** The state text exactly as printed between the brackets. */
@@ -211,4 +215,11 @@ export interface ParseResult {
 	raceCount: number | null;
 	issues: ParseIssue[];
 	lines: number;
+}
+
+/** How a goroutine is named in messages: `goroutine 7`, or the one Go printed no id for. */
+export function goroutineName(goroutine: Pick<Goroutine, "id">): string {
+	return goroutine.id === null
+		? "the crashing goroutine (no id printed)"
+		: `goroutine ${goroutine.id}`;
 }

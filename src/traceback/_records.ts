@@ -52,6 +52,30 @@ export function newGoroutine(
 	};
 }
 
+/**
+ * The goroutine a Windows exception stopped, whose stack Go prints without a header: its id and
+ * state are not printed; it was running.
+ */
+export function headerlessGoroutine(line: number): Goroutine {
+	return {
+		id: null,
+		state: "running",
+		stateText: "",
+		scan: false,
+		waitMinutes: null,
+		lockedToThread: false,
+		gp: null,
+		m: null,
+		mp: null,
+		frames: [],
+		elided: [],
+		stackUnavailable: false,
+		createdBy: null,
+		ancestors: [],
+		line,
+	};
+}
+
 // runtime/mprof.go hexdumpWords: each word is a one-character mark then the hex value, then an
 // optional `<func+0xoff>` symbol.
 /** Adds the words of one `unexpected return pc` stack dump line. */

@@ -15,7 +15,7 @@ import type {
 	RaceReport,
 	Signal,
 } from "./_model.js";
-import { newGoroutine, newSignal, readStackWords } from "./_records.js";
+import { headerlessGoroutine, newGoroutine, newSignal, readStackWords } from "./_records.js";
 import { ReversedReports } from "./_reversed.js";
 import { Suspect, type Verdict } from "./_suspect.js";
 
@@ -133,6 +133,8 @@ export class CrashScanner {
 	readonly #reversed = new ReversedReports();
 	/** True while a reversed report's lines are read in their own order. */
 	#unreversing = false;
+	/** True after Windows' own crash header, until the stack without a header that follows it. */
+	#headerless = false;
 	/** Frames outside any report (see _loose.ts). */
 	readonly #loose = new LooseFrames();
 
@@ -431,7 +433,7 @@ export class CrashScanner {
 				// ancestors: a function line there belongs to a goroutine whose header (and the blank
 				// line before it) was lost, never to this one.
 				if (this.#target === "created-by") this.#closeGoroutine();
-				if (!this.#acceptsFrames()) return this.#text(this.#raw);
+				if (!this.#acceptsFrames() && !this.#openHeaderless()) return this.#text(this.#raw);
 				this.#flushPending();
 				if (this.#target === "ancestor-created-by") this.#target = "ancestor";
 				this.#pending = newFrame(token.name, token.args);
@@ -490,6 +492,7 @@ export class CrashScanner {
 				crash.signal = newSignal(token.name, token.description, token.code, token.addr, token.pc);
 				this.#signal = crash.signal;
 				this.#valueOpen = false;
+				this.#headerless = token.headerless;
 				break;
 			}
 			case "signal-header": {
@@ -743,6 +746,20 @@ export class CrashScanner {
 		);
 	}
 
+	/**
+	 * After Windows' own crash header (runtime/signal_windows.go winthrow), the crashing
+	 * goroutine's stack comes without a goroutine header: its first frame opens it, id unknown.
+	 */
+	#openHeaderless(): boolean {
+		const crash = this.#crash;
+		if (!this.#headerless || crash === null || !this.#inReason()) return false;
+		this.#headerless = false;
+		this.#goroutine = headerlessGoroutine(this.#lineNo);
+		this.#phase = "goroutines";
+		this.#target = "goroutine";
+		return true;
+	}
+
 	#acceptsFrames(): boolean {
 		if (this.#crash === null) return false;
 		if (this.#target === "runtime-stack") return this.#phase === "runtime-stack";
@@ -842,6 +859,7 @@ export class CrashScanner {
 		this.#signal = null;
 		this.#registers = null;
 		this.#threadDump = false;
+		this.#headerless = false;
 		this.#phase = "reason";
 		this.#valueOpen = false;
 		this.#target = "goroutine";

@@ -48,7 +48,7 @@ describe("crash-text fragments cut from real crashes", () => {
 		// Every frame the fragment gives a goroutine is one that goroutine has in the whole crash,
 		// in the same order: no line is given to a goroutine or a function it does not belong to.
 		const whole = parseCrashes(readFileSync(new URL(fragment.meta.from, root), "utf8"));
-		const source = new Map<number, Goroutine>(
+		const source = new Map<number | null, Goroutine>(
 			whole.crashes.flatMap((c) => c.goroutines.map((g) => [g.id, g] as const)),
 		);
 		const runtimeStack = whole.crashes.flatMap((c) => c.runtimeStack).map(key);

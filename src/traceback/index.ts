@@ -32,7 +32,7 @@ export type {
 	StackWord,
 	ThreadDump,
 } from "./_model.js";
-export { raceAccessTitle, signalTitle } from "./_model.js";
+export { goroutineName, raceAccessTitle, signalTitle } from "./_model.js";
 export { stripLogPrefix } from "./_prefix.js";
 export { CrashScanner, type ScanHandlers, type ScanOptions } from "./_scanner.js";
 

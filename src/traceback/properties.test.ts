@@ -103,7 +103,7 @@ describe("streaming", () => {
 			const races: number[] = [];
 			const scanner = new CrashScanner(
 				{
-					goroutine: (g) => goroutines.push(g.id),
+					goroutine: (g) => goroutines.push(g.id ?? -1),
 					crash: (c) => crashes.push(c.goroutineCount),
 					race: (r) => races.push(r.startLine),
 				},

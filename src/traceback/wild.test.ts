@@ -177,12 +177,25 @@ describe("crash text from the wild", () => {
 			m: null,
 			duringCgo: true,
 		});
-		expect(crash?.goroutines.map((g) => [g.id, g.stateText])).toEqual([
-			[17, "syscall, locked to thread"],
-			[5, "chan receive"],
+		// The crashing goroutine's stack, which Windows prints without a header: no id, no state.
+		expect(crash?.goroutines.map((g) => [g.id, g.state, g.stateText, g.line])).toEqual([
+			[null, "running", "", 5],
+			[17, "syscall", "syscall, locked to thread", 16],
+			[5, "chan receive", "chan receive", 20],
+		]);
+		expect(crash?.goroutines[0]?.frames.map((f) => f.function)).toEqual([
+			"github.com/mattn/go-oci8._Cfunc_WrapOCIEnvCreate",
+			"github.com/mattn/go-oci8.(*OCI8Driver).Open",
+			"database/sql.(*DB).conn",
+			"database/sql.(*DB).Ping",
+			"main.main",
 		]);
 		expect(crash?.registers).toMatchObject({ rax: "0x22fd30", r8: "0x0" });
-		// The crashing goroutine's stack, which Windows prints without a header, is unplaced.
-		expect(result.issues.map((i) => i.line)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+		expect(result.issues).toEqual([]);
+		// Only Windows' own header has a stack without a header after it.
+		const other = parseCrashes(
+			"[signal 0xc0000005 code=0x0 addr=0x0 pc=0x45d4f1]\n\nmain.main()\n\t/app/main.go:9 +0x1d\n",
+		);
+		expect(other.crashes[0]?.goroutines).toEqual([]);
 	});
 });

@@ -39,7 +39,8 @@ export interface Bucket {
 	/** The first goroutine seen with this stack; the others differ at most as the level allows. */
 	goroutine: BucketGoroutine;
 	count: number;
-	ids: number[];
+	/** Null for a goroutine Go printed no id for (see Goroutine). */
+	ids: (number | null)[];
 	/** Smallest and largest wait minutes seen, or null when none was printed. */
 	waitMinutes: { min: number; max: number } | null;
 	/** Ids of the goroutines that created these goroutines. */

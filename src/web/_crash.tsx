@@ -134,7 +134,11 @@ function Goroutines(props: { readonly crash: CrashDetail }) {
 								<span class="badge victim">preempted victim in {victims.get(victim)}</span>
 							)}{" "}
 							<span class="muted">
-								goroutine{group.count > 1 ? "s" : ""} {group.ids.slice(0, 8).join(", ")}
+								goroutine{group.count > 1 ? "s" : ""}{" "}
+								{group.ids
+									.slice(0, 8)
+									.map((id) => id ?? "?")
+									.join(", ")}
 								{group.count > 8 ? ", …" : ""}
 							</span>
 							<span class="top-frame"> {topFunction(g)}</span>

@@ -132,7 +132,8 @@ export interface Frame {
 }
 
 export interface Goroutine {
-	readonly id: number;
+	/** Null where Go printed none (a Windows exception's crashing goroutine). */
+	readonly id: number | null;
 	readonly stateText: string;
 	readonly waitMinutes: number | null;
 	readonly frames: readonly Frame[];
@@ -149,13 +150,14 @@ export interface CrashDetail extends CrashRow {
 	} | null;
 	readonly race: unknown;
 	readonly groups: readonly {
-		readonly ids: readonly number[];
+		/** Null for a goroutine Go printed no id for. */
+		readonly ids: readonly (number | null)[];
 		readonly count: number;
 		readonly state: string;
 		readonly waitMinutes: { readonly min: number; readonly max: number } | null;
 		readonly crashed: boolean;
 	}[];
-	readonly victims: readonly { readonly goroutine: number; readonly function: string }[];
+	readonly victims: readonly { readonly goroutine: number | null; readonly function: string }[];
 	readonly findings: readonly Finding[];
 	readonly text: string | null;
 	readonly textSize: number;
