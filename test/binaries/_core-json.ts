@@ -55,7 +55,7 @@ export function printedGoroutines(text: string) {
 		for (const g of crash.goroutines) {
 			// Goroutine 0 is a thread's g0, printed by the other threads' SIGQUIT dumps; g0s are not
 			// in runtime.allgs.
-			if (out.has(g.id) || g.id === 0) continue;
+			if (g.id === null || out.has(g.id) || g.id === 0) continue;
 			const frames: {
 				function: string;
 				file: string | null;
