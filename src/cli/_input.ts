@@ -150,3 +150,28 @@ async function* copied(
 	yield Buffer.from(head);
 	for await (const chunk of rest) yield Buffer.from(chunk);
 }
+
+/**
+ * Counts the newlines of a file from `from` up to `to`, stopping at the `most`-th: how many, and
+ * where the line after the last one counted starts (`to`, or the file's end, when there were
+ * fewer). Both readers of a file split in two (_parse-parallel.ts) number its lines this way.
+ */
+export function countNewlines(
+	fd: number,
+	from: number,
+	to: number,
+	most = Number.POSITIVE_INFINITY,
+): { count: number; next: number } {
+	const buffer = Buffer.allocUnsafe(READ_CHUNK);
+	let count = 0;
+	let at = from;
+	while (at < to && count < most) {
+		const length = readSync(fd, buffer, 0, Math.min(READ_CHUNK, to - at), at);
+		if (length === 0) break;
+		const chunk = buffer.subarray(0, length);
+		for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1))
+			if (++count === most) return { count, next: at + i + 1 };
+		at += length;
+	}
+	return { count, next: at };
+}

@@ -10,7 +10,7 @@ import type { ParseIssue } from "../traceback/index.js";
 import { CrashScanner, Utf8Pieces } from "../traceback/index.js";
 import type { Similarity } from "../triage/index.js";
 import { BufferedOutput } from "./_buffered.js";
-import { READ_CHUNK } from "./_input.js";
+import { countNewlines, READ_CHUNK } from "./_input.js";
 import { CrashJson, raceJson } from "./_parse-json.js";
 import { styleFor } from "./_style.js";
 import { type ViewEvent, ViewSession } from "./_view-session.js";
@@ -154,20 +154,6 @@ function recordsFile(fd: number): Writable {
 	});
 }
 
-/** The newlines from `from` to `to` in a file: the lines before `to`, which starts one. */
-function countLines(fd: number, from: number, to: number): number {
-	const buffer = Buffer.allocUnsafe(READ_CHUNK);
-	let lines = 0;
-	for (let at = from; at < to; ) {
-		const length = readSync(fd, buffer, 0, Math.min(READ_CHUNK, to - at), at);
-		if (length === 0) break;
-		const chunk = buffer.subarray(0, length);
-		for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) lines++;
-		at += length;
-	}
-	return lines;
-}
-
 // A record is the event as one line of JSON; a crash's or race's body follows it in pieces, each
 // its length in bytes on a line and then its UTF-8 bytes, and a 0 line after the last, so that it
 // is copied to the output without being decoded, and never held whole.
@@ -220,7 +206,7 @@ function jsonSession(
 	sync: (lines: number) => void,
 ): Session {
 	const { source } = json;
-	const firstLine = countLines(input, json.linesFrom, start);
+	const firstLine = countNewlines(input, json.linesFrom, start).count;
 	const tag = () => scanner.linesRead - firstLine;
 	const record = (to: BufferedOutput, head: JsonRecord) => to.write(`${JSON.stringify(head)}\n`);
 	// A crash's text goes through its own buffer, each chunk of which is a piece of the body.

@@ -131,9 +131,10 @@ export function raceJson(source: string, race: RaceReport): string {
 }
 
 // A dump's goroutines are nearly all of the document. Written field by field straight into the
-// output's bytes, they take about half the time JSON.stringify does (which walks each frame
-// through its toJSON, then the text is encoded again). The text is JSON.stringify's, field for
-// field: a test holds them to it on every fixture.
+// output's bytes, they cost less than JSON.stringify, which walks each frame through its toJSON
+// and whose text is then encoded again (on 54 MB of small crashes, about 240 ms against 310 ms
+// in a profile). The text is JSON.stringify's, field for field: a test holds them to it on every
+// fixture.
 
 /** Writes `JSON.stringify(goroutine)`. */
 export function writeGoroutine(out: BufferedOutput, g: Goroutine): void {

@@ -11,7 +11,7 @@ import {
 } from "../traceback/index.js";
 import type { Similarity } from "../triage/index.js";
 import type { BufferedOutput } from "./_buffered.js";
-import { type InputSource, READ_CHUNK, type RegularFile } from "./_input.js";
+import { countNewlines, type InputSource, READ_CHUNK, type RegularFile } from "./_input.js";
 import { InputError } from "./_io.js";
 import type { ChildJob, ChildMessage, JsonRecord } from "./_parse-child.js";
 import type { ParseJsonWriter } from "./_parse-json.js";
@@ -272,7 +272,8 @@ async function readInParallel(
 			() => true,
 			handover,
 		);
-		for (let at = lineStart(file.fd, half, handover - linesAtHalf); at < file.size; ) {
+		const from = countNewlines(file.fd, half, file.size, handover - linesAtHalf).next;
+		for (let at = from; at < file.size; ) {
 			const length = readSync(file.fd, buffer, 0, Math.min(READ_CHUNK, file.size - at), at);
 			if (length === 0) break;
 			rest.write(buffer.subarray(0, length));
@@ -288,21 +289,6 @@ async function readInParallel(
 		// Standard input is left at its end, as reading it through leaves it (`parse - -`).
 		if (file.path === null) skipToEnd(file.fd);
 	}
-}
-
-/** Where the line `lines` lines past `from` (a line's start) starts in a file. */
-function lineStart(fd: number, from: number, lines: number): number {
-	const buffer = Buffer.allocUnsafe(READ_CHUNK);
-	let count = 0;
-	for (let at = from; count < lines; ) {
-		const length = readSync(fd, buffer, 0, READ_CHUNK, at);
-		if (length === 0) return at;
-		const chunk = buffer.subarray(0, length);
-		for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1))
-			if (++count === lines) return at + i + 1;
-		at += length;
-	}
-	return from;
 }
 
 /** Reads a descriptor to its end, moving its offset there. */
