@@ -1,22 +1,5 @@
-import { Writable } from "node:stream";
 import { expect, test } from "vitest";
-import { BufferedOutput } from "./_buffered.js";
-
-// Everything written through a BufferedOutput, as text.
-function written(write: (out: BufferedOutput) => void): string {
-	const chunks: Buffer[] = [];
-	const out = new BufferedOutput(
-		new Writable({
-			write(chunk: Buffer, _encoding, done) {
-				chunks.push(Buffer.from(chunk));
-				done();
-			},
-		}),
-	);
-	write(out);
-	out.flush();
-	return Buffer.concat(chunks).toString();
-}
+import { written } from "../../test/_output.js";
 
 // Every digit count from 1 to 14, the edges of each 32-bit half, and random numbers of every size.
 const numbers = [0, 1, 9, 10, 15, 16, 255, 256, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 53];

@@ -2,11 +2,11 @@ import { spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough, Writable } from "node:stream";
+import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, test } from "vitest";
 import { listCrashFixtures } from "../../test/_fixtures.js";
+import { collector } from "../../test/_output.js";
 import { CrashScanner } from "../traceback/index.js";
-import { BufferedOutput } from "./_buffered.js";
 import { openInputs } from "./_input.js";
 import type { Io } from "./_io.js";
 import { ParseJsonWriter } from "./_parse-json.js";
@@ -20,17 +20,6 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const texts = listCrashFixtures().map((f) => f.text);
 const style = styleFor(false, {});
 const look = { isTTY: false, env: {} };
-
-function collector(): { out: BufferedOutput; text: () => string } {
-	const chunks: Buffer[] = [];
-	const stream = new Writable({
-		write(chunk, _encoding, done) {
-			chunks.push(Buffer.from(chunk));
-			done();
-		},
-	});
-	return { out: new BufferedOutput(stream), text: () => Buffer.concat(chunks).toString() };
-}
 
 const io: Io = {
 	stdin: new PassThrough().end(),
@@ -62,6 +51,32 @@ async function views(text: string) {
 	shared.end();
 	two.out.flush();
 	return { one: one.text(), two: two.text(), read };
+}
+
+/**
+ * `gocrash parse ARGS - -` with standard input a file the shell had read part of, by one process
+ * and by two: the second `-` finds standard input read to its end, whichever way it was read.
+ */
+function parseStdinPartlyRead(name: string, args: readonly string[]) {
+	const path = join(scratch, name);
+	const skipped = "some other output\n".repeat(1000);
+	writeFileSync(path, skipped + texts.join("\n"));
+	const cli = join(import.meta.dirname, "../../dist/cli/bin.js");
+	const parse = (parallel: string) => {
+		const fd = openSync(path, "r");
+		try {
+			readSync(fd, Buffer.alloc(skipped.length), 0, skipped.length, null);
+			const ran = spawnSync(process.execPath, [cli, "parse", ...args, "-", "-"], {
+				stdio: [fd, "pipe", "pipe"],
+				env: { ...process.env, GOCRASH_PARALLEL: parallel, NO_COLOR: "1" },
+				maxBuffer: 1 << 30,
+			});
+			return { code: ran.status, stdout: ran.stdout.toString() };
+		} finally {
+			closeSync(fd);
+		}
+	};
+	return { one: parse("0"), two: parse("1") };
 }
 
 describe("the grouped view read by two processes", () => {
@@ -151,27 +166,7 @@ describe("the grouped view read by two processes", () => {
 	});
 
 	test("standard input from a file, partly read already, as the command reads it", () => {
-		const path = join(scratch, "stdin.txt");
-		const skipped = "some other output\n".repeat(1000);
-		writeFileSync(path, skipped + texts.join("\n"));
-		const cli = join(import.meta.dirname, "../../dist/cli/bin.js");
-		const parse = (parallel: string) => {
-			const fd = openSync(path, "r");
-			try {
-				readSync(fd, Buffer.alloc(skipped.length), 0, skipped.length, null);
-				// The second `-` finds standard input read to its end, whichever way it was read.
-				const ran = spawnSync(process.execPath, [cli, "parse", "-", "-"], {
-					stdio: [fd, "pipe", "pipe"],
-					env: { ...process.env, GOCRASH_PARALLEL: parallel, NO_COLOR: "1" },
-					maxBuffer: 1 << 30,
-				});
-				return { code: ran.status, stdout: ran.stdout.toString() };
-			} finally {
-				closeSync(fd);
-			}
-		};
-		const one = parse("0");
-		const two = parse("1");
+		const { one, two } = parseStdinPartlyRead("stdin.txt", []);
 		expect(one.code).toBe(0);
 		expect(two).toEqual(one);
 		expect(one.stdout).toMatch(/<stdin>:1-/);
@@ -252,26 +247,7 @@ describe("--json read by two processes", () => {
 	});
 
 	test("standard input from a file, partly read already, as the command reads it", () => {
-		const path = join(scratch, "stdin.json.txt");
-		const skipped = "some other output\n".repeat(1000);
-		writeFileSync(path, skipped + texts.join("\n"));
-		const cli = join(import.meta.dirname, "../../dist/cli/bin.js");
-		const parse = (parallel: string) => {
-			const fd = openSync(path, "r");
-			try {
-				readSync(fd, Buffer.alloc(skipped.length), 0, skipped.length, null);
-				const ran = spawnSync(process.execPath, [cli, "parse", "--json", "-", "-"], {
-					stdio: [fd, "pipe", "pipe"],
-					env: { ...process.env, GOCRASH_PARALLEL: parallel },
-					maxBuffer: 1 << 30,
-				});
-				return { code: ran.status, stdout: ran.stdout.toString() };
-			} finally {
-				closeSync(fd);
-			}
-		};
-		const one = parse("0");
-		const two = parse("1");
+		const { one, two } = parseStdinPartlyRead("stdin.json.txt", ["--json"]);
 		expect(one.code).toBe(0);
 		expect(two).toEqual(one);
 		// Line numbers count from where the shell left standard input.

@@ -1,27 +1,18 @@
-import { Writable } from "node:stream";
 import { expect, test } from "vitest";
 import { listCrashFixtures } from "../../test/_fixtures.js";
+import { written } from "../../test/_output.js";
 import { type Goroutine, newFrame, parseCrashes } from "../traceback/index.js";
-import { BufferedOutput } from "./_buffered.js";
 import { writeGoroutine } from "./_parse-json.js";
 
-// What writeGoroutine writes for each goroutine, decoded, one string per goroutine.
-function written(goroutines: readonly Goroutine[]): string[] {
-	const chunks: Buffer[] = [];
-	const out = new BufferedOutput(
-		new Writable({
-			write(chunk: Buffer, _encoding, done) {
-				chunks.push(Buffer.from(chunk));
-				done();
-			},
-		}),
-	);
-	for (const g of goroutines) {
-		writeGoroutine(out, g);
-		out.writeByte(0x0a);
-	}
-	out.flush();
-	return Buffer.concat(chunks).toString().split("\n").slice(0, -1);
+// What writeGoroutine writes for each goroutine, one string per goroutine.
+function goroutinesWritten(goroutines: readonly Goroutine[]): string[] {
+	const text = written((out) => {
+		for (const g of goroutines) {
+			writeGoroutine(out, g);
+			out.writeByte(0x0a);
+		}
+	});
+	return text.split("\n").slice(0, -1);
 }
 
 test("writes every fixture's goroutines as JSON.stringify does, across flushes", () => {
@@ -32,7 +23,7 @@ test("writes every fixture's goroutines as JSON.stringify does, across flushes",
 	// Ancestors, elisions and created-by lines are all in the fixtures.
 	expect(goroutines.some((g) => g.ancestors.length > 0)).toBe(true);
 	expect(goroutines.some((g) => g.elided.length > 0)).toBe(true);
-	expect(written(goroutines)).toEqual(goroutines.map((g) => JSON.stringify(g)));
+	expect(goroutinesWritten(goroutines)).toEqual(goroutines.map((g) => JSON.stringify(g)));
 });
 
 test("escapes what JSON must and writes other text as it is, whatever its length", () => {
@@ -70,5 +61,5 @@ test("escapes what JSON must and writes other text as it is, whatever its length
 			line: i + 1,
 		};
 	});
-	expect(written(goroutines)).toEqual(goroutines.map((g) => JSON.stringify(g)));
+	expect(goroutinesWritten(goroutines)).toEqual(goroutines.map((g) => JSON.stringify(g)));
 });
