@@ -196,13 +196,7 @@ export class CrashScanner {
 		if (this.#reversed.holding) this.#unreverse();
 		const loose = this.#loose.end();
 		if (loose !== null) this.#issue("stack-without-header", loose.message, loose.line);
-		// Putting held lines back may hold others: a suspect's lines may hold a panic value's.
-		while (this.#suspect !== null || this.#held !== null) {
-			this.#settle("text");
-			this.#release(0);
-		}
-		this.#closeRace(true);
-		this.#closeCrash();
+		this.#closeAll();
 		return {
 			crashes: this.#crashes,
 			races: this.#races,
@@ -350,6 +344,17 @@ export class CrashScanner {
 		this.#crashToken(token);
 	}
 
+	/** Reads every line still held as it stands, then closes what is open, as at the input's end. */
+	#closeAll(): void {
+		// Putting held lines back may hold others: a suspect's lines may hold a panic value's.
+		while (this.#suspect !== null || this.#held !== null) {
+			this.#settle("text");
+			this.#release(0);
+		}
+		this.#closeRace(true);
+		this.#closeCrash();
+	}
+
 	/**
 	 * Reads a reversed report's held lines in the order the program printed them, as a report of
 	 * its own: whatever it left open is closed after its last line.
@@ -369,12 +374,7 @@ export class CrashScanner {
 			this.#lineNo = line;
 			this.#line(text);
 		}
-		while (this.#suspect !== null || this.#held !== null) {
-			this.#settle("text");
-			this.#release(0);
-		}
-		this.#closeRace(true);
-		this.#closeCrash();
+		this.#closeAll();
 		this.#unreversing = false;
 		this.#lineNo = lineNo;
 	}
@@ -877,9 +877,7 @@ export class CrashScanner {
 				return;
 			}
 		}
-		// A reversed report is read from its last line up (see #unreverse).
-		if (crash.startLine > crash.endLine)
-			[crash.startLine, crash.endLine] = [crash.endLine, crash.startLine];
+		inOrder(crash);
 		this.#reportInterleaved(crash.endLine);
 		crash.truncated =
 			cutShort || (noStack && crash.exitStatus === null && crash.exitSignal === null);
@@ -914,9 +912,7 @@ export class CrashScanner {
 		this.#unknown = [];
 		this.#lines.foreign.forget();
 		if (!this.#opening) this.#lines.learned = null;
-		// A reversed report is read from its last line up (see #unreverse).
-		if (race.startLine > race.endLine)
-			[race.startLine, race.endLine] = [race.endLine, race.startLine];
+		inOrder(race);
 		this.#reportInterleaved(race.endLine);
 		race.truncated = cutShort;
 		if (cutShort)
@@ -924,6 +920,12 @@ export class CrashScanner {
 		if (this.#keep) this.#races.push(race);
 		this.#handlers.race?.(race);
 	}
+}
+
+/** Puts a report's first and last line in order: a reversed one is read from its last line up (see #unreverse). */
+function inOrder(report: { startLine: number; endLine: number }): void {
+	if (report.startLine > report.endLine)
+		[report.startLine, report.endLine] = [report.endLine, report.startLine];
 }
 
 /** A panic value's continuation line without the tab Go put before it, or the spaces instead. */
