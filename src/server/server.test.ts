@@ -15,6 +15,7 @@ const NIL = fixture("crashes/go1.24.4-arm64/nil-pointer.crash.txt");
 const MAP = fixture("crashes/go1.26.10-amd64/concurrent-map-writes.txt");
 const RACE_THEN_PANIC = fixture("crashes/go1.26.10-amd64/race-then-panic.txt");
 const SPLIT = fixture("diagnose/split-sp/go1.24.4-arm64-non-leaf.txt");
+const WINDOWS = fixture("wild/windows-exception-cgo-go1.5.txt");
 
 const dir = mkdtempSync(join(tmpdir(), "gocrash-server-"));
 let store: Store;
@@ -356,6 +357,10 @@ describe("the fleet API", () => {
 		const victims = (await get(`/api/v1/crashes/${split.id}`)).json().victims;
 		expect(victims.length).toBeGreaterThan(0);
 		expect(victims[0].function).toMatch(/^main\./);
+		// Windows prints the crashing goroutine's stack without a header: no id, no state text.
+		const [windows] = (await post("/api/v1/crashes", { text: WINDOWS })).json().crashes;
+		const groups = (await get(`/api/v1/crashes/${windows.id}`)).json().groups;
+		expect(groups[0]).toMatchObject({ ids: [null], state: "running", crashed: true });
 	});
 
 	it("gives the rates of several buckets in one answer, as each alone", async () => {

@@ -162,7 +162,9 @@ function groupsJson(crash: Crash): Record<string, unknown>[] {
 	return bucketGoroutines(crash.goroutines, "pointers", firstGoroutineCrashed(crash)).map((b) => ({
 		ids: b.ids,
 		count: b.count,
-		state: b.goroutine.stateText,
+		// A goroutine printed without a header (a Windows exception's crashing one) has no state
+		// text: its state is the one the parser gave it.
+		state: b.goroutine.stateText === "" ? b.goroutine.state : b.goroutine.stateText,
 		waitMinutes: b.waitMinutes,
 		crashed: b.crashed,
 	}));
