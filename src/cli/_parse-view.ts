@@ -71,6 +71,8 @@ export function* formatCrashPieces(
 		].filter((f) => f !== "");
 		const cgo = signal.duringCgo ? s.yellow(" (during cgo execution)") : "";
 		out.push(`${s.yellow(`signal ${signalTitle(signal)}`)} ${fields.join(" ")}${cgo}`);
+		if (signal.instructionBytes !== null)
+			out.push(s.dim(`instruction bytes: ${signal.instructionBytes}`));
 	}
 	if (crash.panicDuringPanic) out.push(s.red("panic during panic"));
 	for (const line of crash.runtimeLines) out.push(s.yellow(line));

@@ -50,6 +50,7 @@ export function reasonLines(crash: Crash): string[] {
 			`[signal ${signalTitle(s)} code=${s.code ?? "?"} addr=${s.addr ?? "?"} pc=${s.pc ?? "?"}]`,
 		);
 		if (s.duringCgo) lines.push("signal arrived during cgo execution");
+		if (s.instructionBytes !== null) lines.push(`instruction bytes: ${s.instructionBytes}`);
 	}
 	for (const line of crash.runtimeLines) lines.push(line);
 	for (const dump of crash.stackDumps) lines.push(dump.header);

@@ -20,6 +20,7 @@ export type Token =
 	| { kind: "signal-header"; name: string; description: string }
 	| { kind: "pc-header"; pc: string; m: number | null; code: string | null; addr: string | null }
 	| { kind: "cgo-signal" }
+	| { kind: "instruction-bytes"; bytes: string }
 	| { kind: "runtime"; text: string }
 	| { kind: "runtime-stack" }
 	| { kind: "panic-during-panic" }
@@ -90,8 +91,11 @@ const NUMBERED_SIGNALS = new Map<string, readonly [string, string]>([
 	["0xc0000095", ["EXCEPTION_INT_OVERFLOW", ""]],
 ]);
 const signalHeader = /^(SIG[A-Z0-9]{2,10}): ([a-z][^:]*)$/;
-// On Windows (runtime/signal_windows.go winthrow) `PC=` stands alone on its line.
-const pcHeader = /^PC=(0x[0-9a-f]+)(?:$| m=(\d+) sigcode=(\S+)(?: addr=(0x[0-9a-f]+))?)/;
+// On Windows (runtime/signal_windows.go winthrow) `PC=` stands alone on its line; Go 1.5 printed
+// no `sigcode=` (`PC=0x7ffd07d7ac99 m=5`, golang/go#13735).
+const pcHeader = /^PC=(0x[0-9a-f]+)(?:$| m=(\d+)(?:$| sigcode=(\S+)(?: addr=(0x[0-9a-f]+))?))/;
+// runtime/signal_unix.go fatalsignal, for SIGILL and SIGFPE: up to 16 bytes at the pc.
+const instructionBytes = /^instruction bytes:((?: 0x[0-9a-f]{1,2}){0,16})$/;
 // runtime/signal_windows.go winthrow: the exception code, its first two parameters (for an access
 // violation: read 0, write 1 or execute 8, and the address) and the pc.
 const windowsException = /^Exception (0x[0-9a-f]{1,8}) (0x[0-9a-f]+) (0x[0-9a-f]+) (0x[0-9a-f]+)$/;
@@ -217,6 +221,12 @@ export function classifyLine(raw: string): Token {
 			if (text.startsWith("Found ") && text.endsWith(" data race(s)")) {
 				const count = Number(text.slice(6, -13));
 				if (Number.isInteger(count)) return { kind: "race-found", count };
+			}
+			break;
+		case 0x69 /* i */:
+			if (text.startsWith("instruction bytes:")) {
+				const m = instructionBytes.exec(text);
+				if (m !== null) return { kind: "instruction-bytes", bytes: (m[1] ?? "").trim() };
 			}
 			break;
 		case 0x75 /* u */:

@@ -89,6 +89,11 @@ export interface Signal {
 	m: number | null;
 	/** True when Go printed `signal arrived during cgo execution`. */
 	duringCgo: boolean;
+	/**
+	 * The bytes at the pc, as Go prints them for SIGILL and SIGFPE (`0x0 0x1f …`;
+	 * runtime/signal_unix.go fatalsignal); null when not printed.
+	 */
+	instructionBytes: string | null;
 }
 
 /** A signal as Go names it: `SIGSEGV: segmentation violation`, or its number alone (`0x7`). */

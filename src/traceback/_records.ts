@@ -9,7 +9,7 @@ export function newSignal(
 	addr: string | null,
 	pc: string | null,
 ): Signal {
-	return { name, description, code, addr, pc, m: null, duringCgo: false };
+	return { name, description, code, addr, pc, m: null, duringCgo: false, instructionBytes: null };
 }
 
 /** A goroutine from its header line, with the state text split into its parts. */

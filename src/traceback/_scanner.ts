@@ -543,6 +543,12 @@ export class CrashScanner {
 				signal.duringCgo = true;
 				break;
 			}
+			case "instruction-bytes": {
+				const signal = this.#signal;
+				if (signal === null) return this.#text(this.#raw);
+				signal.instructionBytes = token.bytes;
+				break;
+			}
 			case "thread-separator":
 				if (this.#crash === null) return this.#text(this.#raw);
 				this.#flushPending();

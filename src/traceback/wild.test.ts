@@ -176,6 +176,7 @@ describe("crash text from the wild", () => {
 			pc: "0x0",
 			m: null,
 			duringCgo: true,
+			instructionBytes: null,
 		});
 		// The crashing goroutine's stack, which Windows prints without a header: no id, no state.
 		expect(crash?.goroutines.map((g) => [g.id, g.state, g.stateText, g.line])).toEqual([
@@ -197,5 +198,44 @@ describe("crash text from the wild", () => {
 			"[signal 0xc0000005 code=0x0 addr=0x0 pc=0x45d4f1]\n\nmain.main()\n\t/app/main.go:9 +0x1d\n",
 		);
 		expect(other.crashes[0]?.goroutines).toEqual([]);
+	});
+	test("SIGILL on arm64 with the bytes at the pc, all zero (the code itself read as zeros)", () => {
+		const result = parseCrashes(wild("sigill-zeroed-code-arm64-go1.23"));
+		expect(result.crashes).toHaveLength(1);
+		const [crash] = result.crashes;
+		expect(crash?.message).toBe("SIGILL: illegal instruction");
+		expect(crash?.signal).toMatchObject({
+			name: "SIGILL",
+			code: "1",
+			pc: "0x3c9420",
+			m: 0,
+			instructionBytes: Array(16).fill("0x0").join(" "),
+		});
+		expect(crash?.goroutines.map((g) => [g.id, g.frames.length])).toEqual([
+			[1, 5],
+			[2, 4],
+			[17, 2],
+		]);
+		// The pc is flag.init's own first instruction.
+		expect(crash?.goroutines[0]?.frames[0]).toMatchObject({
+			function: "flag.init",
+			pc: "0x3c9420",
+		});
+		expect(result.issues).toEqual([]);
+	});
+
+	test("a Go 1.5 SIGILL in a build log: the PC= line without sigcode=, under a learned prefix", () => {
+		const result = parseCrashes(wild("sigill-obs-build-log-go1.5"));
+		expect(result.crashes).toHaveLength(1);
+		const [crash] = result.crashes;
+		expect(crash?.message).toBe("SIGILL: illegal instruction");
+		expect(crash?.startLine).toBe(2);
+		expect(crash?.signal).toMatchObject({ name: "SIGILL", code: null, pc: "0x7ffd07d7ac99", m: 5 });
+		expect(crash?.goroutines.map((g) => [g.id, g.stateText, g.frames.length])).toEqual([
+			[0, "idle", 0],
+			[3, "running", 4],
+			[1, "chan receive", 2],
+		]);
+		expect(result.issues).toEqual([]);
 	});
 });
