@@ -39,7 +39,9 @@ const OS_FILE =
 // (GOTOOLCHAIN), GitHub's hosted tool cache, Homebrew.
 const GOROOT_PATTERNS: readonly RegExp[] = [
 	/\/usr\/lib\/go-(1\.\d{1,2})\/src\//,
-	/(?:^|\/)go(1\.\d{1,2}(?:\.\d{1,2}|rc\d|beta\d)?)\/src\//,
+	/(?:^|\/)go(1\.\d{1,2}(?:\.\d{1,2}|rc\d|beta\d)?)\/(?:go\/)?src\//,
+	// openSUSE's packages: /usr/lib64/go/1.8/src/.
+	/\/usr\/lib(?:64)?\/go\/(1\.\d{1,2}(?:\.\d{1,2})?)\/src\//,
 	/golang\.org\/toolchain@v0\.0\.1-go(1\.\d{1,2}(?:\.\d{1,2})?)\.[a-z0-9]+-[a-z0-9]+\/src\//,
 	/\/hostedtoolcache\/go\/(1\.\d{1,2}\.\d{1,2})\//,
 	/\/Cellar\/go(?:@1\.\d{1,2})?\/(1\.\d{1,2}(?:\.\d{1,2})?)\//,
@@ -89,9 +91,10 @@ function archFromRegisters(result: ParseResult): string | undefined {
 
 // runtime/malloc.go (mallocinit) reserves the heap from 0x4000000000 on arm64 (iOS aside) and from
 // 0xc000000000 on every other 64-bit platform, and on arm64 too in a -race build; goroutine
-// stacks, g and m structs and pointer arguments are in it. Ten digits: the first arena of each.
+// stacks, g and m structs and pointer arguments are in it. Ten digits: the first arena of each;
+// when that is taken, the next hints are 1<<40 apart (darwin/arm64's heap is at 0x14000000000).
 // From Go 1.26 the base is random (GOEXPERIMENT randomizedheapbase64) but in -race builds.
-const HEAP_POINTER = /\b0x(40|c0)[0-9a-f]{8}\b/g;
+const HEAP_POINTER = /\b0x[1-7]?(40|c0)[0-9a-f]{8}\b/g;
 /** Fewest distinct heap pointers of one kind, and none of the other, that say where the heap is. */
 const HEAP_POINTERS = 2;
 /** GOARCH values whose addresses are 32 bits wide. */

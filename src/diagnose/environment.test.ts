@@ -26,6 +26,10 @@ describe("inferEnvironment", () => {
 			"1.22.3",
 		],
 		["/opt/hostedtoolcache/go/1.21.5/x64/src/runtime/proc.go:267", "1.21.5"],
+		// golang/go#29862: a tarball unpacked into a directory named after its release.
+		["/usr/local/go1.11.4/go/src/runtime/mgcsweep.go:390", "1.11.4"],
+		// moby/moby#38926: openSUSE's golang package.
+		["/usr/lib64/go/1.8/src/runtime/panic.go:596", "1.8"],
 	])("reads the Go version from the GOROOT path %s", (file, version) => {
 		expect(infer(panicIn(file)).goVersion).toEqual({
 			value: version,
@@ -103,6 +107,12 @@ describe("inferEnvironment", () => {
 		expect(env.goarchExcluded).toBeNull();
 	});
 
+	it("reads arm64 from addresses in the next arena up, where darwin/arm64's heap is", () => {
+		// golang/go#67792's crash on darwin/arm64.
+		const env = infer(stanza(["0x1400000e250", "0x140000021c0"]));
+		expect(env.goarch?.value).toBe("arm64");
+	});
+
 	it("rules out arm64 and 32-bit GOARCH values from addresses in a heap at 0xc000000000", () => {
 		const env = infer(stanza(["0xc000b8c000", "0xc0001a6120"]));
 		expect(env.goarch).toBeNull();
@@ -141,6 +151,8 @@ describe("inferEnvironment", () => {
 		["one address", ["0x4000b8c000", "0x0"]],
 		["addresses of both heaps", ["0x4000b8c000", "0xc0001a6120"]],
 		["numbers that are not ten digits", ["0x40001a61", "0xc0001a612000"]],
+		// A C thread's stack on Linux is near 0x7f0000000000: not an arena Go picks.
+		["thread stacks of C", ["0x7f40a1b2c3d0", "0x7fc0a1b2c3d0"]],
 	])("reads nothing from %s", (_, args) => {
 		const env = infer(stanza(args));
 		expect(env.goarch).toBeNull();

@@ -1,12 +1,14 @@
 // Log pipelines put a prefix before every line of crash text. These recognisers strip one
 // prefix per line; each is anchored and uses no nested quantifiers, so it runs in linear time.
 
-const goLog = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})? /;
+// Each prefix but the CRI and GitLab ones may stand alone: the line it stood before was empty and
+// the paste lost the space after it.
+const goLog = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})?(?: |$)/;
 const cri =
 	/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d) (?:stdout|stderr) ([FP]) /;
-const rfc3339 = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? /;
+const rfc3339 = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?(?: |$)/;
 // journalctl's short and short-precise formats, and syslog's (RFC 3164) timestamp.
-const journald = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d{1,6})? /;
+const journald = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d{1,6})?(?: |$)/;
 // GitLab Runner's FF_TIMESTAMPS: an RFC 3339 UTC time, a stream number in hex, O or E for
 // stdout or stderr, and a space or `+` (the line goes on from the one before).
 const gitlab = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z [0-9a-f]{2}[OE][ +]/;
@@ -23,7 +25,9 @@ const compose = new RegExp(
 const buildkite = new RegExp(`^${ESC}_bk;t=\\d{1,16}\u0007`);
 // `host unit[pid]: ` after a syslog or journald timestamp; the pid is required, so that text
 // such as `fatal error: ` is never taken for a host and a unit.
-const syslogTag = /^[\w.-]{1,255} [\w./@-]{1,255}\[\d{1,10}\]: /;
+const syslogTag = /^[\w.-]{1,255} [\w./@-]{1,255}\[\d{1,10}\]:(?: |$)/;
+// rsyslog writes a control character as `#` and its octal code: a frame's leading tab as `#011`.
+const rsyslogTabs = /^(?:#011)+/;
 
 /** A line with its log-pipeline prefix removed; `partial` marks a CRI `P` line continued on the next. */
 export interface StrippedLine {
@@ -83,7 +87,10 @@ function stripped(line: string, match: RegExpExecArray | null): StrippedLine | n
 
 function stripSyslogTag(rest: string): string {
 	const match = syslogTag.exec(rest);
-	return match === null ? rest : rest.slice(match[0].length);
+	if (match === null) return rest;
+	const text = rest.slice(match[0].length);
+	const tabs = text.startsWith("#011") ? rsyslogTabs.exec(text) : null;
+	return tabs === null ? text : `${"\t".repeat(tabs[0].length / 4)}${text.slice(tabs[0].length)}`;
 }
 
 function decodeDockerJson(line: string): StrippedLine | null {

@@ -45,6 +45,16 @@ const distortions: Record<string, (lines: string[]) => string[]> = {
 		),
 	"rsyslog traditional format": (lines) =>
 		lines.map((l) => `Dec  3 07:00:00 host-1 billing-api[1234]: ${l}`),
+	// rsyslog's default escapes control characters in octal: a frame's tab as `#011`.
+	"rsyslog with control characters escaped": (lines) =>
+		lines.map((l) => `Dec  3 07:00:00 host-1 billing-api[1234]: ${l.replaceAll("\t", "#011")}`),
+	// A paste trims each line's end, the space after the prefix of an empty line too.
+	"timestamps, trailing spaces trimmed": (lines) =>
+		lines.map((l, i) => `2019-01-23T12:16:${pad(i % 60)}.203034227Z ${l}`.trimEnd()),
+	"journald, trailing spaces trimmed": (lines) =>
+		lines.map((l) => `Dec 03 07:00:00 host-1 billing-api[1234]: ${l}`.trimEnd()),
+	"Go log timestamps, trailing spaces trimmed": (lines) =>
+		lines.map((l) => `2024/05/01 10:00:00 ${l}`.trimEnd()),
 	"GitHub Actions timestamps": (lines) =>
 		lines.map((l, i) => `2024-01-01T00:00:${pad(i % 60)}.${String(1234567 + i).slice(-7)}Z ${l}`),
 	"GitLab CI FF_TIMESTAMPS": (lines) =>
