@@ -39,6 +39,8 @@ export class Suspect {
 	/** True once a blank line is held: the next line must be one only reports have. */
 	#blank = false;
 	readonly #panic: boolean;
+	/** True while the last panic of the chain was `[recovered]`: the next one is its own. */
+	#recovered: boolean;
 	/** What must follow a goroutine header (a frame) or a race report's first line (an access). */
 	readonly #needs: "frame" | "access" | null;
 
@@ -48,6 +50,7 @@ export class Suspect {
 		this.#report = first.slice(at);
 		this.#shape = PrefixShape.of(first.slice(0, at));
 		this.#panic = kind === "panic";
+		this.#recovered = isRecovered(this.#report);
 		this.#needs = kind === "goroutine" ? "frame" : kind === "race-warning" ? "access" : null;
 	}
 
@@ -85,7 +88,14 @@ export class Suspect {
 		// runtime/panic.go printpanics indents every panic of a chain after the first, and a fatal
 		// error after a panic: one at the start of a line is a report of its own, which the
 		// suspect's line only mentioned. (Before a fatal error, `runtime:` lines are not indented.)
-		if ((token.kind === "panic" || (this.#panic && isOpening(token))) && !isIndented(body ?? text))
+		// But a log pipeline may have dropped the tab: a line after the suspect's own prefix, or
+		// a panic after a `[recovered]` one, goes on with the chain.
+		if (token.kind === "panic" && this.#recovered) this.#recovered = token.recovered;
+		else if (
+			(token.kind === "panic" || (this.#panic && isOpening(token))) &&
+			body === null &&
+			!isIndented(text)
+		)
 			return "text";
 		if (body === null) {
 			// A goroutine header after a prefix that the suspect's line starts with too.
@@ -122,6 +132,12 @@ export class Suspect {
 		const rest = this.prefix?.strip(text) ?? null;
 		return rest === null ? null : (stripLogPrefix(rest)?.text ?? rest);
 	}
+}
+
+/** True when a report's line is a panic that was recovered and panicked on. */
+function isRecovered(report: string): boolean {
+	const token = classifyLine(report);
+	return token.kind === "panic" && token.recovered;
 }
 
 /** True when a line starts with a tab or a space. */

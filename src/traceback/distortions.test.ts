@@ -76,6 +76,9 @@ const distortions: Record<string, (lines: string[]) => string[]> = {
 	"stern on a terminal": (lines) =>
 		lines.map((l) => `\x1b[32mbilling-api-7d9f8b6c5-xk2pq\x1b[0m \x1b[33mapi\x1b[0m ${l}`),
 	"docker compose with a container_name": (lines) => lines.map((l) => `billing  | ${l}`),
+	// moby/moby#35186: syslog's tag without a pid, before lines whose indentation was lost.
+	"a learned prefix, no indentation": (lines) =>
+		lines.map((l) => `service-prd96-15 dockerd: ${l.trimStart()}`),
 	"systemd unit without a pid": (lines) =>
 		lines.map((l) => `Dec 03 07:00:00 host-1 billing-api.service: ${l}`),
 	"supervisord program prefix": (lines) => lines.map((l) => `[program:billing] stderr | ${l}`),
@@ -98,6 +101,7 @@ const fakeHeader = (f: Fixture) => valuesMatch(f, /\n\s*goroutine \d+ \[/);
 const unrepairable: Record<string, (f: Fixture) => boolean> = {
 	"lost indentation": fakeHeader,
 	"journald, no indentation, CRLF": fakeHeader,
+	"a learned prefix, no indentation": fakeHeader,
 	"lost blank lines": (f) => fakeHeader(f) && !/^go1\.(2[3-9]|[3-9]\d)/.test(f.meta.goVersion),
 	"tabs as spaces": (f) => valuesMatch(f, /\t/),
 };

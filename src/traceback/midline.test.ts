@@ -63,6 +63,19 @@ describe("reports that start after other text on their line", () => {
 		expect(differing.map((f) => f.name)).toEqual([]);
 	});
 
+	test("a recovered panic after a prompt, its chain's tabs lost, keeps its chain", () => {
+		const chained = fixtures.filter((f) => /^panic: .* \[recovered[\],]/.test(f.text));
+		expect(chained.length).toBeGreaterThan(10);
+		const differing = chained.filter((fixture) => {
+			const bare = fixture.text.replace(/^\tpanic: /gm, "panic: ");
+			return !isDeepStrictEqual(
+				projectResult(parseCrashes(`user@host:~/svc$ ${bare}`)),
+				projectResult(parseCrashes(bare)),
+			);
+		});
+		expect(differing.map((f) => f.name)).toEqual([]);
+	});
+
 	test("the message is the report as the runtime wrote it, and the crash starts on its line", () => {
 		const fixture = fixtures.find((f) => f.name === "go1.26.10-amd64/sigquit");
 		expect(fixture).toBeDefined();
