@@ -49,7 +49,7 @@ export function* formatCrashPieces(
 	const out: string[] = [];
 	out.push(s.red(s.bold(crash.message ?? "goroutine dump (no reason printed)")));
 	for (const [i, panic] of crash.panics.entries()) {
-		if (i === 0 && crash.message?.startsWith("panic: ") && !panic.value.includes("\n")) continue;
+		if (i === 0 && crash.message?.startsWith("panic:") && !panic.value.includes("\n")) continue;
 		const mark = panic.repanicked
 			? " [recovered, repanicked]"
 			: panic.recovered

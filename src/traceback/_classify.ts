@@ -131,6 +131,8 @@ export function classifyLine(raw: string): Token {
 			break;
 		case 0x70 /* p */:
 			if (text.startsWith("panic: ")) return classifyPanic(text.slice(7));
+			// panic("") prints `panic: `, whose trailing space is trimmed here.
+			if (text === "panic:") return classifyPanic("");
 			if (text === "panic during panic") return PANIC_DURING_PANIC;
 			break;
 		case 0x66 /* f */:

@@ -238,4 +238,17 @@ describe("crash text from the wild", () => {
 		]);
 		expect(result.issues).toEqual([]);
 	});
+	test('panic("") twice after zsh prompts, then a race report: empty panic values are panics', () => {
+		const result = parseCrashes(wild("empty-panic-zsh-then-race"));
+		expect(
+			result.crashes.map((c) => [c.kind, c.message, c.panics.map((p) => p.value), c.startLine]),
+		).toEqual([
+			["panic", "panic:", [""], 2],
+			["panic", "panic:", [""], 9],
+		]);
+		expect(result.crashes.map((c) => c.goroutines.map((g) => g.id))).toEqual([[4], [8]]);
+		expect(result.crashes[1]?.exitStatus).toBe(2);
+		expect(result.races.map((r) => r.accesses.map((a) => a.goroutine))).toEqual([[6, 5]]);
+		expect(result.issues.map((i) => [i.code, i.line])).toEqual([["truncated", 29]]);
+	});
 });
