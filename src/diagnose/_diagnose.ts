@@ -93,7 +93,13 @@ export function diagnose(result: ParseResult, options: DiagnoseOptions): Diagnos
 					};
 				})();
 	const environment = inferEnvironment(result, notes, options.overrides, binaryEnv);
-	const subjects: (Crash | null)[] = result.crashes.length > 0 ? result.crashes : [null];
+	// A panic net/http recovered and logged did not end the process: what the other crashes say
+	// comes first, at the same confidence.
+	const recovered = (c: Crash) => c.kind === "http-panic";
+	const subjects: (Crash | null)[] =
+		result.crashes.length > 0
+			? [...result.crashes.filter((c) => !recovered(c)), ...result.crashes.filter(recovered)]
+			: [null];
 	const merged = new Map<string, Finding>();
 	const supersededBy = new Map<string, readonly string[]>();
 	for (const crash of subjects) {
