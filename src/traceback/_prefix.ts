@@ -23,6 +23,9 @@ const compose = new RegExp(
 );
 // Buildkite's timestamp, an APC escape sequence: ESC `_bk;t=` milliseconds BEL.
 const buildkite = new RegExp(`^${ESC}_bk;t=\\d{1,16}\u0007`);
+// A log system's CSV export (Datadog's, Kibana's): quoted fields, the message last, its quotes
+// doubled: `"2023-04-26T22:05:11.509Z","fatal error: concurrent map read and map write"`.
+const csvFields = /^(?:"[^"]{0,256}",){1,8}"/;
 // `host unit[pid]: ` after a syslog or journald timestamp; the pid is required, so that text
 // such as `fatal error: ` is never taken for a host and a unit.
 const syslogTag = /^[\w.-]{1,255} [\w./@-]{1,255}\[\d{1,10}\]:(?: |$)/;
@@ -39,7 +42,8 @@ export interface StrippedLine {
 
 /**
  * Removes one log-pipeline prefix (Docker JSON, CRI, Go log, RFC 3339, journald and syslog,
- * GitLab, GitHub Actions, Buildkite, kubectl --prefix, docker compose) from `line`;
+ * GitLab, GitHub Actions, Buildkite, kubectl --prefix, docker compose, a CSV export's fields)
+ * from `line`;
  * returns null when the line has none, the common case, so that it costs no allocation.
  */
 export function stripLogPrefix(line: string): StrippedLine | null {
@@ -58,6 +62,7 @@ function stripOnePrefix(line: string): StrippedLine | null {
 	const first = line.charCodeAt(0);
 	if (first === 0x7b /* { */) return decodeDockerJson(line);
 	if (first === 0x5b /* [ */) return stripped(line, kubectl.exec(line));
+	if (first === 0x22 /* " */) return csvMessage(line);
 	if (first === 0x1b /* ESC */) return stripped(line, buildkite.exec(line) ?? compose.exec(line));
 	if (first > 0x5a || first < 0x30) {
 		// Service names: the cheap test first, since this is every function line's path.
@@ -79,6 +84,12 @@ function stripOnePrefix(line: string): StrippedLine | null {
 	const match = journald.exec(line);
 	if (match === null) return stripped(line, compose.exec(line));
 	return { text: stripSyslogTag(line.slice(match[0].length)), partial: false, ok: true };
+}
+
+function csvMessage(line: string): StrippedLine | null {
+	const match = line.endsWith('"') ? csvFields.exec(line) : null;
+	if (match === null || match[0].length === line.length) return null;
+	return { text: line.slice(match[0].length, -1).replaceAll('""', '"'), partial: false, ok: true };
 }
 
 function stripped(line: string, match: RegExpExecArray | null): StrippedLine | null {

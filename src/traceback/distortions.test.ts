@@ -61,6 +61,11 @@ const distortions: Record<string, (lines: string[]) => string[]> = {
 		lines.map((l, i) => `2024-05-30T14:30:${pad(i % 60)}.123456Z 01E ${l}`),
 	"Buildkite timestamps": (lines) =>
 		lines.map((l, i) => `\x1b_bk;t=${1745322209921 + i * 7}\x07${l}`),
+	// A log system's CSV export (DataDog/dd-trace-go#1944's): quoted fields, the message last.
+	"a CSV export": (lines) =>
+		lines.map(
+			(l, i) => `"2023-04-26T22:05:${pad(i % 60)}.509Z","billing-api","${l.replaceAll('"', '""')}"`,
+		),
 	"kubectl logs --prefix": (lines) =>
 		lines.map((l) => `[pod/billing-api-7d9f8b6c5-xk2pq/api] ${l}`),
 	// docker compose v2: `%-*s |` (the name padded to the longest service's), then a space.

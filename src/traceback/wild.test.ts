@@ -251,4 +251,17 @@ describe("crash text from the wild", () => {
 		expect(result.races.map((r) => r.accesses.map((a) => a.goroutine))).toEqual([[6, 5]]);
 		expect(result.issues.map((i) => [i.code, i.line])).toEqual([["truncated", 29]]);
 	});
+	test("a log system's CSV export: each line's message is its last quoted field", () => {
+		const result = parseCrashes(wild("csv-export-map-read-write"));
+		expect(result.crashes).toHaveLength(1);
+		const [crash] = result.crashes;
+		expect(crash?.message).toBe("fatal error: concurrent map read and map write");
+		expect(crash?.goroutines.map((g) => [g.id, g.frames.length])).toEqual([[101135, 3]]);
+		expect(crash?.goroutines[0]?.frames[0]).toMatchObject({
+			function: "gopkg.in/DataDog/dd-trace-go.v1/ddtrace/tracer.(*propagatorW3c).injectTextMap",
+			file: ".../vendor/gopkg.in/DataDog/dd-trace-go.v1/ddtrace/tracer/textmap.go",
+			line: 674,
+		});
+		expect(result.issues).toEqual([]);
+	});
 });
