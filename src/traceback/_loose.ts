@@ -20,6 +20,8 @@ export class LooseFrames {
 	#frames = 0;
 	#offsets = 0;
 	#function = false;
+	/** Blank lines in a row inside the run: one is a double-spaced paste's, two end the run. */
+	#blanks = 0;
 
 	/** True when no run of frames is open. */
 	get idle(): boolean {
@@ -28,6 +30,8 @@ export class LooseFrames {
 
 	/** Looks at a line read while no report is open; returns the run of frames it ended, if any. */
 	see(token: Token, line: number): LooseStack | null {
+		if (token.kind === "blank" && this.#first >= 0 && this.#blanks++ === 0) return null;
+		this.#blanks = 0;
 		if (token.kind === "function" || token.kind === "created-by") {
 			if (this.#first < 0) this.#first = line;
 			this.#function = true;
@@ -63,5 +67,6 @@ export class LooseFrames {
 		this.#frames = 0;
 		this.#offsets = 0;
 		this.#function = false;
+		this.#blanks = 0;
 	}
 }

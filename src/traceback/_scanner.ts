@@ -50,6 +50,13 @@ export interface ScanOptions {
 	firstLine?: number;
 }
 
+/** Lines that Go follows with a stack at once, never with a blank line. */
+const HEADERS: ReadonlySet<Token["kind"]> = new Set<Token["kind"]>([
+	"goroutine",
+	"runtime-stack",
+	"race-access",
+	"race-goroutine",
+]);
 /** Unplaceable lines in a row after which an open crash is taken to have ended. */
 const FOREIGN_RUN = 40;
 /** Most lines held while deciding whether a goroutine header belongs to a panic value. */
@@ -137,6 +144,16 @@ export class CrashScanner {
 	#headerless = false;
 	/** Frames outside any report (see _loose.ts). */
 	readonly #loose = new LooseFrames();
+	/**
+	 * Double spacing (a blank line after every line, as some pages and mail clients paste text):
+	 * `#spacing` is "held" for a blank line right after a line that a stack follows (see
+	 * HEADERS), which Go never prints, until the next line says; "on" once a frame followed it.
+	 * Then only two or more blank lines in a row (#blanks) are a blank line of Go's.
+	 */
+	#spacing: "off" | "held" | "on" = "off";
+	#blanks = 0;
+	/** The kind of the last line read by #line. */
+	#lastKind: Token["kind"] = "blank";
 
 	constructor(handlers: ScanHandlers = {}, options: ScanOptions = {}) {
 		this.#handlers = handlers;
@@ -294,6 +311,18 @@ export class CrashScanner {
 		if (this.#held !== null) return this.#hold(text);
 		this.#raw = text;
 		const token = classifyLine(text);
+		const afterHeader = HEADERS.has(this.#lastKind);
+		this.#lastKind = token.kind;
+		if (token.kind === "blank" && (this.#crash !== null || this.#race !== null)) {
+			if (this.#spacing === "on") {
+				this.#blanks++;
+				return;
+			}
+			if (afterHeader && this.#spacing === "off") {
+				this.#spacing = "held";
+				return;
+			}
+		} else if (token.kind !== "blank") this.#spaced(token.kind);
 		if (this.#reversed.holding) {
 			if (this.#reversed.hold(token.kind, text, this.#lineNo)) return;
 			this.#unreverse();
@@ -342,6 +371,19 @@ export class CrashScanner {
 		}
 		if (this.#race !== null && this.#raceToken(token)) return;
 		this.#crashToken(token);
+	}
+
+	/** Settles the blank lines double spacing holds, before a line of `kind`. */
+	#spaced(kind: Token["kind"]): void {
+		if (this.#spacing === "held") {
+			const frame = kind === "function" || kind === "stack-unavailable";
+			this.#spacing = frame ? "on" : "off";
+			if (!frame) this.#blank();
+		} else if (this.#blanks > 0) {
+			const own = this.#blanks >= 2;
+			this.#blanks = 0;
+			if (own) this.#blank();
+		}
 	}
 
 	/** Reads every line still held as it stands, then closes what is open, as at the input's end. */
@@ -866,6 +908,8 @@ export class CrashScanner {
 		this.#registers = null;
 		this.#threadDump = false;
 		this.#headerless = false;
+		this.#spacing = "off";
+		this.#blanks = 0;
 		this.#phase = "reason";
 		this.#valueOpen = false;
 		this.#target = "goroutine";
@@ -916,6 +960,10 @@ export class CrashScanner {
 		this.#raceSection = null;
 		this.#target = "goroutine";
 		this.#unknown = [];
+		if (this.#crash === null) {
+			this.#spacing = "off";
+			this.#blanks = 0;
+		}
 		this.#lines.foreign.forget();
 		if (!this.#opening) this.#lines.learned = null;
 		inOrder(race);

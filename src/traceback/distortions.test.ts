@@ -27,6 +27,8 @@ const distortions: Record<string, (lines: string[]) => string[]> = {
 	"lost indentation": (lines) => lines.map((l) => l.trimStart()),
 	"tabs as spaces": (lines) => lines.map((l) => l.replaceAll("\t", "    ")),
 	"lost blank lines": (lines) => lines.filter((l) => l.trim() !== ""),
+	// moby/moby#46322's paste: a blank line after every line.
+	"double spacing": (lines) => lines.flatMap((l) => [l, ""]),
 	"CRLF line ends": (lines) => lines.map((l) => `${l}\r`),
 	"interleaved log lines": (lines) =>
 		lines.flatMap((l, i) =>
@@ -100,6 +102,8 @@ const fixtures = listCrashFixtures();
 // - without indentation, a panic value line that reads like a goroutine header (crashgen's
 //   panic-multiline) cannot be told from a real one; without blank lines neither, before go1.23,
 //   which did not indent value lines; and tabs inside a value turn into spaces;
+// - double spacing puts a blank line inside a multi-line panic value, before anything shows that
+//   every line is followed by one;
 // - log-interleaved is already distorted: another thread's output cut into Go's lines, repaired
 //   by where the cut lines end, which reindenting or dropping blank lines moves.
 const fakeHeader = (f: Fixture) => valuesMatch(f, /\n\s*goroutine \d+ \[/);
@@ -109,6 +113,9 @@ const unrepairable: Record<string, (f: Fixture) => boolean> = {
 	"a learned prefix, no indentation": fakeHeader,
 	"lost blank lines": (f) => fakeHeader(f) && !/^go1\.(2[3-9]|[3-9]\d)/.test(f.meta.goVersion),
 	"tabs as spaces": (f) => valuesMatch(f, /\t/),
+	// A blank line between a panic value's lines ends the value: before the first goroutine
+	// header nothing says the text is double-spaced.
+	"double spacing": (f) => valuesMatch(f, /\n/),
 };
 
 function valuesMatch(fixture: Fixture, pattern: RegExp): boolean {

@@ -264,4 +264,16 @@ describe("crash text from the wild", () => {
 		});
 		expect(result.issues).toEqual([]);
 	});
+	test("a double-spaced paste of a stack without its header: told of, blank lines and all", () => {
+		const result = parseCrashes(wild("double-spaced-stack-without-header"));
+		expect(result.crashes).toEqual([]);
+		expect(result.issues).toEqual([
+			{
+				code: "stack-without-header",
+				line: 1,
+				message:
+					"lines 1-23: a stack of 6 frames outside any crash (the goroutine header line before it, 'goroutine N [state]:', is missing)",
+			},
+		]);
+	});
 });
