@@ -22,6 +22,10 @@ export class LooseFrames {
 	#function = false;
 	/** Blank lines in a row inside the run: one is a double-spaced paste's, two end the run. */
 	#blanks = 0;
+	/** The line before the run: a race report's access or goroutine line, whose report is open no more. */
+	#raceLine: number | null = null;
+	/** The race report's line the open run follows, if it follows one. */
+	#afterRace: number | null = null;
 
 	/** True when no run of frames is open. */
 	get idle(): boolean {
@@ -33,7 +37,10 @@ export class LooseFrames {
 		if (token.kind === "blank" && this.#first >= 0 && this.#blanks++ === 0) return null;
 		this.#blanks = 0;
 		if (token.kind === "function" || token.kind === "created-by") {
-			if (this.#first < 0) this.#first = line;
+			if (this.#first < 0) {
+				this.#first = line;
+				this.#afterRace = this.#raceLine;
+			}
 			this.#function = true;
 			return null;
 		}
@@ -44,16 +51,22 @@ export class LooseFrames {
 			this.#function = false;
 			return null;
 		}
-		return this.end();
+		const stack = this.end();
+		if (token.kind === "race-access" || token.kind === "race-goroutine") this.#raceLine = line;
+		return stack;
 	}
 
 	/** Ends the open run; returns it when it is a stack worth telling of. */
 	end(): LooseStack | null {
+		const missing =
+			this.#afterRace === null
+				? "the goroutine header line before it, 'goroutine N [state]:', is missing"
+				: `line ${this.#afterRace} above it is a race report's, whose earlier lines, from 'WARNING: DATA RACE' on, are missing`;
 		const stack =
 			this.#frames >= MIN_FRAMES && this.#offsets > 0
 				? {
 						line: this.#first,
-						message: `lines ${this.#first}-${this.#last}: a stack of ${this.#frames} frames outside any crash (the goroutine header line before it, 'goroutine N [state]:', is missing)`,
+						message: `lines ${this.#first}-${this.#last}: a stack of ${this.#frames} frames outside any crash (${missing})`,
 					}
 				: null;
 		this.drop();
@@ -68,5 +81,7 @@ export class LooseFrames {
 		this.#offsets = 0;
 		this.#function = false;
 		this.#blanks = 0;
+		this.#raceLine = null;
+		this.#afterRace = null;
 	}
 }

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { projectResult } from "../../test/_fixtures.js";
+import { listCrashFixtures, projectResult } from "../../test/_fixtures.js";
 import { type Frame, type Goroutine, parseCrashes } from "./index.js";
 
 // Pieces of the real split-SP crashes, cut by scripts/cut-fragments.mjs (each .meta.json says
@@ -134,5 +134,22 @@ describe("crash-text fragments cut from real crashes", () => {
 		expect(
 			parseCrashes(`${backwards}\ngoroutine 22 [running]:\n`).issues.map((i) => i.code),
 		).toEqual(["reversed-lines"]);
+	});
+
+	test("frames after a race report's line, its start cut off, are told of as a race report's", () => {
+		const race = listCrashFixtures().find((f) => f.name === "go1.26.10-amd64/race-heap");
+		const lines = race?.text.split("\n") ?? [];
+		// From its `Goroutine N (running) created at:` line on.
+		const from = lines.findIndex((l) => /^Goroutine \d+ \(running\) created at:$/.test(l));
+		expect(from).toBeGreaterThan(0);
+		const result = parseCrashes(lines.slice(from, from + 5).join("\n"));
+		expect(result.races).toEqual([]);
+		expect(result.issues.map((i) => [i.code, i.line, i.message.split(" (")[1]])).toEqual([
+			[
+				"stack-without-header",
+				2,
+				"line 1 above it is a race report's, whose earlier lines, from 'WARNING: DATA RACE' on, are missing)",
+			],
+		]);
 	});
 });
