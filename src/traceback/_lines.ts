@@ -6,6 +6,34 @@ import { ForeignLines } from "./_splice.js";
 /** Longest line kept; the rest of a longer line is dropped and reported as an issue. */
 export const MAX_LINE_LENGTH = 64 * 1024;
 
+/** Shortest line that a stack logged with its newlines escaped is looked for in. */
+const MIN_ESCAPED = 40;
+/** A goroutine header, or a frame's file line, written with escaped newlines and tabs. */
+const ESCAPED_STACK = /goroutine \d{1,20} \[[^\]\\]{1,100}\]:\\n|\\n\\t\/[^\\]{1,500}:\d{1,10} \+0x/;
+const ESCAPE = /\\(["\\/nrt]|u[0-9a-fA-F]{4})/g;
+
+/**
+ * The lines of a stack that a logger wrote as one line, its newlines and tabs escaped (a JSON
+ * field holding debug.Stack(), a %q): `stack="goroutine 7 [running]:\nmain.f()\n\t/app/f.go:9 +0x1d\n"`.
+ * Null when `line` holds none.
+ */
+function escapedLines(line: string): string[] | null {
+	if (!line.includes("\\n") || !ESCAPED_STACK.test(line)) return null;
+	return line
+		.replace(ESCAPE, (_, c: string) =>
+			c === "n"
+				? "\n"
+				: c === "t"
+					? "\t"
+					: c === "r"
+						? ""
+						: c.length === 5
+							? String.fromCharCode(Number.parseInt(c.slice(1), 16))
+							: c,
+		)
+		.split("\n");
+}
+
 /** Receives each line as the program printed it, with its 1-based line number in the input. */
 export type LineHandler = (text: string, lineNo: number) => void;
 
@@ -167,6 +195,8 @@ export class LineReader {
 		}
 		this.#fragment = "";
 		// A joined line is numbered where it began.
-		this.#emit(line, lineNo);
+		const lines = line.length > MIN_ESCAPED ? escapedLines(line) : null;
+		if (lines === null) this.#emit(line, lineNo);
+		else for (const piece of lines) this.#emit(piece, lineNo);
 	}
 }

@@ -1,0 +1,62 @@
+import { describe, expect, test } from "vitest";
+import { listCrashFixtures } from "../../test/_fixtures.js";
+import { type Crash, MAX_LINE_LENGTH, parseCrashes } from "./index.js";
+
+// A stack a logger wrote as one line, its newlines and tabs escaped: debug.Stack() in a JSON
+// field (slog's JSONHandler, zap, logrus) or in a %q (logfmt), as a recovery middleware logs it.
+const frames = (crashes: Crash[]) =>
+	crashes.flatMap((c) =>
+		c.goroutines.map((g) => [
+			g.id,
+			g.stateText,
+			g.frames.map((f) => `${f.function} ${f.file}:${f.line}`),
+		]),
+	);
+
+describe("a stack logged on one line with its newlines escaped", () => {
+	// The goroutines of every fixture without race reports or other output between the lines, and
+	// short enough to be one line (longer lines are cut: MAX_LINE_LENGTH).
+	const dumps = listCrashFixtures().filter((f) => {
+		const result = parseCrashes(f.text);
+		return (
+			f.meta.expect?.interleavedWith === undefined &&
+			result.races.length === 0 &&
+			result.crashes.length === 1 &&
+			(result.crashes[0]?.goroutines.length ?? 0) > 0 &&
+			!f.text.includes("\r") &&
+			f.text.length < MAX_LINE_LENGTH / 2
+		);
+	});
+	const stanzas = (text: string) => text.slice(text.search(/^goroutine \d+ \[/m));
+
+	test.each([
+		[
+			"slog's JSON handler",
+			(stack: string) =>
+				JSON.stringify({ time: "2024-05-01T10:00:00Z", level: "ERROR", msg: "recovered", stack }),
+		],
+		[
+			"logfmt with %q",
+			(stack: string) =>
+				`time=2024-05-01T10:00:00Z level=error msg=recovered stack=${JSON.stringify(stack)}`,
+		],
+	])("%s: every fixture's goroutines are read", (_, log) => {
+		expect(dumps.length).toBeGreaterThan(500);
+		const differing = dumps.filter((f) => {
+			const stack = stanzas(f.text);
+			const line = `INFO starting\n${log(stack)}\nINFO next request\n`;
+			return (
+				JSON.stringify(frames(parseCrashes(line).crashes)) !==
+				JSON.stringify(frames(parseCrashes(stack).crashes))
+			);
+		});
+		expect(differing.map((f) => f.name)).toEqual([]);
+	});
+
+	test("a long line that merely holds a \\n is left alone", () => {
+		const line = `msg="${"x".repeat(300)}\\nnot a stack"`;
+		const result = parseCrashes(`${line}\n`);
+		expect(result.crashes).toEqual([]);
+		expect(result.lines).toBe(1);
+	});
+});
