@@ -200,9 +200,14 @@ function join(bucket: Bucket, goroutine: Goroutine, crashed: boolean): void {
 	}
 }
 
-/** Whether the first goroutine printed is the one that crashed: always, but in a dump (SIGQUIT). */
-export function firstGoroutineCrashed(crash: Pick<Crash, "kind" | "signal">): boolean {
+/**
+ * Whether the first goroutine printed is the one that crashed: always, but in a dump (SIGQUIT)
+ * and in a deadlock (runtime/proc.go checkdead: `all goroutines are asleep - deadlock!`, `no
+ * goroutines (main called runtime.Goexit) - deadlock!`), where every goroutine is blocked.
+ */
+export function firstGoroutineCrashed(crash: Pick<Crash, "kind" | "signal" | "fatal">): boolean {
 	if (crash.kind === "dump") return false;
+	if (crash.fatal?.endsWith(" - deadlock!")) return false;
 	return !(crash.kind === "signal" && crash.signal?.name === "SIGQUIT");
 }
 

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { listCrashFixtures } from "../../test/_fixtures.js";
 import { type Goroutine, parseCrashes } from "../traceback/index.js";
-import { bucketGoroutines, SIMILARITIES, type Similarity } from "./index.js";
+import { bucketGoroutines, firstGoroutineCrashed, SIMILARITIES, type Similarity } from "./index.js";
 
 // crashgen's many-goroutines starts 5 parent goroutines that start 200 goroutines in 4 stack
 // shapes, and knows which goroutine has which shape and parent (meta `expect.groups`, `createdBy`).
@@ -183,5 +183,18 @@ describe("what a bucket keeps", () => {
 			"main.b",
 			"main.d",
 		]);
+	});
+});
+
+describe("the goroutine that crashed", () => {
+	const first = (name: string) => {
+		const fixture = listCrashFixtures().find((f) => f.name === name);
+		const crash = parseCrashes(fixture?.text ?? "").crashes[0];
+		return crash === undefined ? undefined : firstGoroutineCrashed(crash);
+	};
+	test("is the first printed, but in a deadlock, where every goroutine is blocked", () => {
+		expect(first("go1.26.10-amd64/nil-pointer")).toBe(true);
+		expect(first("go1.26.10-amd64/deadlock")).toBe(false);
+		expect(first("go1.26.10-amd64/sigquit")).toBe(false);
 	});
 });
