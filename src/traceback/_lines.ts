@@ -9,7 +9,8 @@ export const MAX_LINE_LENGTH = 64 * 1024;
 /** Shortest line that a stack logged with its newlines escaped is looked for in. */
 const MIN_ESCAPED = 40;
 /** A goroutine header, or a frame's file line, written with escaped newlines and tabs. */
-const ESCAPED_STACK = /goroutine \d{1,20} \[[^\]\\]{1,100}\]:\\n|\\n\\t\/[^\\]{1,500}:\d{1,10} \+0x/;
+const ESCAPED_STACK =
+	/goroutine \d{1,20} \[[^\]\\]{1,100}\]:\\n|\\n\\t\/[^\\]{1,500}:\d{1,10} \+0x/;
 const ESCAPE = /\\(["\\/nrt]|u[0-9a-fA-F]{4})/g;
 
 /**
