@@ -11,6 +11,7 @@ const MIN_ESCAPED = 40;
 /** A goroutine header, or a frame's file line, written with escaped newlines and tabs. */
 const ESCAPED_STACK =
 	/goroutine \d{1,20} \[[^\]\\]{1,100}\]:\\n|\\n\\t\/[^\\]{1,500}:\d{1,10} \+0x/;
+const RUNTIME_REASON = /^\s*(?:panic|fatal error): /;
 const ESCAPE = /\\(["\\/nrt]|u[0-9a-fA-F]{4})/g;
 
 /**
@@ -20,6 +21,8 @@ const ESCAPE = /\\(["\\/nrt]|u[0-9a-fA-F]{4})/g;
  */
 function escapedLines(line: string): string[] | null {
 	if (!line.includes("\\n") || !ESCAPED_STACK.test(line)) return null;
+	// The runtime's own report line, whose value may quote such a stack, is read as printed.
+	if (RUNTIME_REASON.test(line)) return null;
 	return line
 		.replace(ESCAPE, (_, c: string) =>
 			c === "n"
@@ -41,6 +44,9 @@ export type LineHandler = (text: string, lineNo: number) => void;
 /** Receives what the line reader could not read as it was. */
 export type IssueHandler = (code: ParseIssue["code"], message: string, lineNo: number) => void;
 
+/** Told when a report that stood on one line ends with it (see escapedLines). */
+export type EndHandler = () => void;
+
 /**
  * Turns chunks of text into the lines the program printed: split at newlines wherever the chunks
  * were cut, CR removed, over-long lines cut, one log-pipeline prefix removed, Kubernetes CRI
@@ -54,6 +60,7 @@ export class LineReader {
 	learned: PrefixShape | null = null;
 	readonly #emit: LineHandler;
 	readonly #issue: IssueHandler;
+	readonly #ended: EndHandler;
 	#carry = "";
 	#skippingLongLine = false;
 	#partial = "";
@@ -62,9 +69,10 @@ export class LineReader {
 	#fragmentLine = 0;
 	#lineNo = 0;
 
-	constructor(emit: LineHandler, issue: IssueHandler) {
+	constructor(emit: LineHandler, issue: IssueHandler, ended: EndHandler) {
 		this.#emit = emit;
 		this.#issue = issue;
+		this.#ended = ended;
 	}
 
 	/** Numbers the lines from `lines` + 1 on, before any is read: the input starts that far in. */
@@ -197,7 +205,9 @@ export class LineReader {
 		this.#fragment = "";
 		// A joined line is numbered where it began.
 		const lines = line.length > MIN_ESCAPED ? escapedLines(line) : null;
-		if (lines === null) this.#emit(line, lineNo);
-		else for (const piece of lines) this.#emit(piece, lineNo);
+		if (lines === null) return this.#emit(line, lineNo);
+		for (const piece of lines) this.#emit(piece, lineNo);
+		// What the next line holds is not this stack's: another logged one, say.
+		this.#ended();
 	}
 }

@@ -20,21 +20,28 @@ export class LooseFrames {
 	#frames = 0;
 	#offsets = 0;
 	#function = false;
-	/** Blank lines in a row inside the run: one is a double-spaced paste's, two end the run. */
+	/**
+	 * Blank lines in a row inside the run. Go prints none between a function line and its file
+	 * line: one there is a double-spaced paste's, after which one between frames is too; two, or
+	 * one in a paste not so spaced, end the run.
+	 */
 	#blanks = 0;
+	#spaced = false;
 	/** The line before the run: a race report's access or goroutine line, whose report is open no more. */
 	#raceLine: number | null = null;
 	/** The race report's line the open run follows, if it follows one. */
 	#afterRace: number | null = null;
 
-	/** True when no run of frames is open. */
+	/** True when no run of frames is open, nor a race report's line before one. */
 	get idle(): boolean {
-		return this.#first < 0;
+		return this.#first < 0 && this.#raceLine === null;
 	}
 
 	/** Looks at a line read while no report is open; returns the run of frames it ended, if any. */
 	see(token: Token, line: number): LooseStack | null {
-		if (token.kind === "blank" && this.#first >= 0 && this.#blanks++ === 0) return null;
+		if (token.kind === "blank" && (this.#function || this.#spaced) && this.#blanks++ === 0)
+			return null;
+		const blanks = this.#blanks;
 		this.#blanks = 0;
 		if (token.kind === "function" || token.kind === "created-by") {
 			if (this.#first < 0) {
@@ -45,6 +52,7 @@ export class LooseFrames {
 			return null;
 		}
 		if (token.kind === "file" && this.#function) {
+			if (blanks > 0) this.#spaced = true;
 			this.#frames++;
 			if (token.offset !== null) this.#offsets++;
 			this.#last = line;
@@ -81,6 +89,7 @@ export class LooseFrames {
 		this.#offsets = 0;
 		this.#function = false;
 		this.#blanks = 0;
+		this.#spaced = false;
 		this.#raceLine = null;
 		this.#afterRace = null;
 	}

@@ -1,8 +1,8 @@
 // Log pipelines put a prefix before every line of crash text. These recognisers strip one
 // prefix per line; each is anchored and uses no nested quantifiers, so it runs in linear time.
 
-// Each prefix but the CRI and GitLab ones may stand alone: the line it stood before was empty and
-// the paste lost the space after it.
+// A prefix followed by a space may stand alone, the space gone (the CRI and GitLab ones, whose
+// space is part of the format, aside): the line it stood before was empty and a paste trimmed it.
 const goLog = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})?(?: |$)/;
 const cri =
 	/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d) (?:stdout|stderr) ([FP]) /;
@@ -13,7 +13,7 @@ const journald = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d{1,6})?(?: |$)/;
 // stdout or stderr, and a space or `+` (the line goes on from the one before).
 const gitlab = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z [0-9a-f]{2}[OE][ +]/;
 // `kubectl logs --prefix`: `[pod/NAME/CONTAINER] `.
-const kubectl = /^\[pod\/[\w.-]{1,253}\/[\w.-]{1,63}\] /;
+const kubectl = /^\[pod\/[\w.-]{1,253}\/[\w.-]{1,63}\](?: |$)/;
 // `docker compose` (v1 `svc_1`, v2 `svc-1`): the service and its number padded to the longest,
 // ` |`, a space; on a terminal the part before the space is coloured.
 // (Built from strings: Biome refuses control characters in a regex literal.)

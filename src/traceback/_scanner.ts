@@ -120,6 +120,7 @@ export class CrashScanner {
 			}
 		},
 		(code, message, lineNo) => this.#issue(code, message, lineNo),
+		() => this.#closeAll(),
 	);
 	/** Lines of other output skipped inside the open crash or race report. */
 	#interleaved = 0;
@@ -147,11 +148,14 @@ export class CrashScanner {
 	/**
 	 * Double spacing (a blank line after every line, as some pages and mail clients paste text):
 	 * `#spacing` is "held" for a blank line right after a line that a stack follows (see
-	 * HEADERS), which Go never prints, until the next line says; "on" once a frame followed it.
-	 * Then only two or more blank lines in a row (#blanks) are a blank line of Go's.
+	 * HEADERS) or a function line, which Go never prints, until the next line says; "on" once a
+	 * frame, or that function's file line, followed it. Then only two or more blank lines in a
+	 * row (#blanks) are a blank line of Go's.
 	 */
 	#spacing: "off" | "held" | "on" = "off";
 	#blanks = 0;
+	/** The kind of line the held blank line came after. */
+	#heldAfter: Token["kind"] = "blank";
 	/** The kind of the last line read by #line. */
 	#lastKind: Token["kind"] = "blank";
 
@@ -311,15 +315,16 @@ export class CrashScanner {
 		if (this.#held !== null) return this.#hold(text);
 		this.#raw = text;
 		const token = classifyLine(text);
-		const afterHeader = HEADERS.has(this.#lastKind);
+		const last = this.#lastKind;
 		this.#lastKind = token.kind;
 		if (token.kind === "blank" && (this.#crash !== null || this.#race !== null)) {
 			if (this.#spacing === "on") {
 				this.#blanks++;
 				return;
 			}
-			if (afterHeader && this.#spacing === "off") {
+			if ((HEADERS.has(last) || last === "function") && this.#spacing === "off") {
 				this.#spacing = "held";
+				this.#heldAfter = last;
 				return;
 			}
 		} else if (token.kind !== "blank") this.#spaced(token.kind);
@@ -376,7 +381,10 @@ export class CrashScanner {
 	/** Settles the blank lines double spacing holds, before a line of `kind`. */
 	#spaced(kind: Token["kind"]): void {
 		if (this.#spacing === "held") {
-			const frame = kind === "function" || kind === "stack-unavailable";
+			const frame =
+				this.#heldAfter === "function"
+					? kind === "file"
+					: kind === "function" || kind === "stack-unavailable";
 			this.#spacing = frame ? "on" : "off";
 			if (!frame) this.#blank();
 		} else if (this.#blanks > 0) {

@@ -55,6 +55,8 @@ const distortions: Record<string, (lines: string[]) => string[]> = {
 		lines.map((l, i) => `2019-01-23T12:16:${pad(i % 60)}.203034227Z ${l}`.trimEnd()),
 	"journald, trailing spaces trimmed": (lines) =>
 		lines.map((l) => `Dec 03 07:00:00 host-1 billing-api[1234]: ${l}`.trimEnd()),
+	"kubectl logs --prefix, trailing spaces trimmed": (lines) =>
+		lines.map((l) => `[pod/billing-api-7d9f8b6c5-xk2pq/api] ${l}`.trimEnd()),
 	"Go log timestamps, trailing spaces trimmed": (lines) =>
 		lines.map((l) => `2024/05/01 10:00:00 ${l}`.trimEnd()),
 	"GitHub Actions timestamps": (lines) =>

@@ -53,6 +53,28 @@ describe("a stack logged on one line with its newlines escaped", () => {
 		expect(differing.map((f) => f.name)).toEqual([]);
 	});
 
+	test("each logged stack is a report of its own, and the runtime's own panic line is as printed", () => {
+		const stack = (id: number, fn: string) =>
+			`goroutine ${id} [running]:\n${fn}()\n\t/app/${fn}.go:9 +0x1d\nmain.main()\n\t/app/main.go:5 +0x20\n`;
+		const logged = (id: number, fn: string) =>
+			JSON.stringify({ level: "ERROR", msg: "recovered", stack: stack(id, fn) });
+		const text = [logged(7, "main.a"), "INFO next", logged(12, "main.b"), logged(12, "main.b")];
+		const result = parseCrashes(`${text.join("\n")}\n`);
+		expect(result.crashes.map((c) => c.goroutines.map((g) => [g.id, g.frames.length]))).toEqual([
+			[[7, 2]],
+			[[12, 2]],
+			[[12, 2]],
+		]);
+		expect(result.issues).toEqual([]);
+		// A panic value that quotes a logged stack: the runtime's line is read as it printed it.
+		const quoted = `panic: worker failed: ${JSON.stringify(stack(7, "main.a"))}`;
+		const [crash] = parseCrashes(
+			`${quoted}\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:5 +0x20\n`,
+		).crashes;
+		expect(crash?.message).toBe(quoted);
+		expect(crash?.goroutines.map((g) => g.id)).toEqual([1]);
+	});
+
 	test("a long line that merely holds a \\n is left alone", () => {
 		const line = `msg="${"x".repeat(300)}\\nnot a stack"`;
 		const result = parseCrashes(`${line}\n`);

@@ -127,6 +127,12 @@ describe("crash-text fragments cut from real crashes", () => {
 					"lines 2-11: a stack of 5 frames outside any crash (the goroutine header line before it, 'goroutine N [state]:', is missing)",
 			},
 		]);
+		// Two such stacks, Go's one blank line between them: two issues, each its own stack.
+		const two = parseCrashes(`${stack}\n\n${stack}\n`).issues;
+		expect(two.map((i) => [i.line, i.message.split(":")[0]])).toEqual([
+			[1, "lines 1-10"],
+			[12, "lines 12-21"],
+		]);
 		// A logger's stack trace has no +0x offsets; a reversed stanza is a report of its own.
 		const logged = "main.handler()\n\t/app/main.go:20\nmain.main()\n\t/app/main.go:9\n";
 		expect(parseCrashes(logged).issues).toEqual([]);

@@ -141,6 +141,37 @@ describe("sync points", () => {
 	});
 });
 
+describe("sync points and issues", () => {
+	test("a new scanner started at a sync point tells of the same issues after it", () => {
+		// A race report's line outside any report, then frames: the issue names that line.
+		const text = [
+			"hello",
+			"Previous write at 0x00c0000a4010 by goroutine 8:",
+			"  main.f()",
+			"      /app/main.go:9 +0x44",
+			"  main.main()",
+			"      /app/main.go:11 +0x7a",
+			"",
+			"main.g()",
+			"\t/app/g.go:3 +0x1",
+			"main.main()",
+			"\t/app/main.go:12 +0x2",
+			"",
+		].join("\n");
+		const syncs: number[] = [];
+		const whole = new CrashScanner({ sync: (lines) => syncs.push(lines) });
+		whole.write(text);
+		const issues = whole.end().issues;
+		expect(issues.map((i) => i.line)).toEqual([3, 8]);
+		const lines = text.split("\n");
+		for (const at of syncs) {
+			const rest = new CrashScanner({}, { firstLine: at });
+			rest.write(lines.slice(at).join("\n"));
+			expect(rest.end().issues).toEqual(issues.filter((i) => i.line > at));
+		}
+	});
+});
+
 describe("many crashes in one input", () => {
 	test("all fixtures in one stream parse as each does alone", () => {
 		const alone = fixtures.map(

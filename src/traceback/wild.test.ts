@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { projectResult } from "../../test/_fixtures.js";
 import { parseCrashes } from "./index.js";
@@ -275,5 +275,21 @@ describe("crash text from the wild", () => {
 					"lines 1-23: a stack of 6 frames outside any crash (the goroutine header line before it, 'goroutine N [state]:', is missing)",
 			},
 		]);
+	});
+	test("every one, double-spaced, reads as it does (a Windows exception's headerless stack too)", () => {
+		const dir = new URL("../../test/fixtures/wild/", import.meta.url);
+		const names = readdirSync(dir).filter((f) => f.endsWith(".txt"));
+		expect(names.length).toBeGreaterThan(10);
+		const reports = (text: string) => {
+			const { crashes, races } = projectResult(parseCrashes(text)) as Record<string, unknown>;
+			return JSON.stringify([crashes, races]);
+		};
+		const differing = names.filter((name) => {
+			const lines = wild(name.slice(0, -4)).split("\n");
+			const last = lines.pop();
+			const spaced = `${lines.flatMap((l) => [l, ""]).join("\n")}\n${last ?? ""}`;
+			return reports(spaced) !== reports(wild(name.slice(0, -4)));
+		});
+		expect(differing).toEqual([]);
 	});
 });
