@@ -6,46 +6,11 @@ import { ForeignLines } from "./_splice.js";
 /** Longest line kept; the rest of a longer line is dropped and reported as an issue. */
 export const MAX_LINE_LENGTH = 64 * 1024;
 
-/** Shortest line that a stack logged with its newlines escaped is looked for in. */
-const MIN_ESCAPED = 40;
-/** A goroutine header, or a frame's file line, written with escaped newlines and tabs. */
-const ESCAPED_STACK =
-	/goroutine \d{1,20} \[[^\]\\]{1,100}\]:\\n|\\n\\t\/[^\\]{1,500}:\d{1,10} \+0x/;
-const RUNTIME_REASON = /^\s*(?:panic|fatal error): /;
-const ESCAPE = /\\(["\\/nrt]|u[0-9a-fA-F]{4})/g;
-
-/**
- * The lines of a stack that a logger wrote as one line, its newlines and tabs escaped (a JSON
- * field holding debug.Stack(), a %q): `stack="goroutine 7 [running]:\nmain.f()\n\t/app/f.go:9 +0x1d\n"`.
- * Null when `line` holds none.
- */
-function escapedLines(line: string): string[] | null {
-	if (!line.includes("\\n") || !ESCAPED_STACK.test(line)) return null;
-	// The runtime's own report line, whose value may quote such a stack, is read as printed.
-	if (RUNTIME_REASON.test(line)) return null;
-	return line
-		.replace(ESCAPE, (_, c: string) =>
-			c === "n"
-				? "\n"
-				: c === "t"
-					? "\t"
-					: c === "r"
-						? ""
-						: c.length === 5
-							? String.fromCharCode(Number.parseInt(c.slice(1), 16))
-							: c,
-		)
-		.split("\n");
-}
-
 /** Receives each line as the program printed it, with its 1-based line number in the input. */
 export type LineHandler = (text: string, lineNo: number) => void;
 
 /** Receives what the line reader could not read as it was. */
 export type IssueHandler = (code: ParseIssue["code"], message: string, lineNo: number) => void;
-
-/** Told when a report that stood on one line ends with it (see escapedLines). */
-export type EndHandler = () => void;
 
 /**
  * Turns chunks of text into the lines the program printed: split at newlines wherever the chunks
@@ -60,7 +25,6 @@ export class LineReader {
 	learned: PrefixShape | null = null;
 	readonly #emit: LineHandler;
 	readonly #issue: IssueHandler;
-	readonly #ended: EndHandler;
 	#carry = "";
 	#skippingLongLine = false;
 	#partial = "";
@@ -69,10 +33,9 @@ export class LineReader {
 	#fragmentLine = 0;
 	#lineNo = 0;
 
-	constructor(emit: LineHandler, issue: IssueHandler, ended: EndHandler) {
+	constructor(emit: LineHandler, issue: IssueHandler) {
 		this.#emit = emit;
 		this.#issue = issue;
-		this.#ended = ended;
 	}
 
 	/** Numbers the lines from `lines` + 1 on, before any is read: the input starts that far in. */
@@ -204,10 +167,6 @@ export class LineReader {
 		}
 		this.#fragment = "";
 		// A joined line is numbered where it began.
-		const lines = line.length > MIN_ESCAPED ? escapedLines(line) : null;
-		if (lines === null) return this.#emit(line, lineNo);
-		for (const piece of lines) this.#emit(piece, lineNo);
-		// What the next line holds is not this stack's: another logged one, say.
-		this.#ended();
+		this.#emit(line, lineNo);
 	}
 }

@@ -1,4 +1,5 @@
 import { classifyLine, type Token } from "./_classify.js";
+import { escapedLines } from "./_escaped.js";
 import { newFrame } from "./_frame.js";
 import { IssueList } from "./_issues.js";
 import { LineReader } from "./_lines.js";
@@ -50,13 +51,6 @@ export interface ScanOptions {
 	firstLine?: number;
 }
 
-/** Lines that Go follows with a stack at once, never with a blank line. */
-const HEADERS: ReadonlySet<Token["kind"]> = new Set<Token["kind"]>([
-	"goroutine",
-	"runtime-stack",
-	"race-access",
-	"race-goroutine",
-]);
 /** Unplaceable lines in a row after which an open crash is taken to have ended. */
 const FOREIGN_RUN = 40;
 /** Most lines held while deciding whether a goroutine header belongs to a panic value. */
@@ -120,7 +114,6 @@ export class CrashScanner {
 			}
 		},
 		(code, message, lineNo) => this.#issue(code, message, lineNo),
-		() => this.#closeAll(),
 	);
 	/** Lines of other output skipped inside the open crash or race report. */
 	#interleaved = 0;
@@ -147,17 +140,16 @@ export class CrashScanner {
 	readonly #loose = new LooseFrames();
 	/**
 	 * Double spacing (a blank line after every line, as some pages and mail clients paste text):
-	 * `#spacing` is "held" for a blank line right after a line that a stack follows (see
-	 * HEADERS) or a function line, which Go never prints, until the next line says; "on" once a
-	 * frame, or that function's file line, followed it. Then only two or more blank lines in a
-	 * row (#blanks) are a blank line of Go's.
+	 * `#spacing` is "held" for a blank line right after a line that a stack follows (a goroutine
+	 * header, `runtime stack:`, a race report's access or goroutine line) or a function line,
+	 * which Go never prints, until the next line says; "on" once a frame, or that function's file
+	 * line, followed it. Then only two or more blank lines in a row (#blanks) are a blank line of
+	 * Go's.
 	 */
 	#spacing: "off" | "held" | "on" = "off";
 	#blanks = 0;
-	/** The kind of line the held blank line came after. */
-	#heldAfter: Token["kind"] = "blank";
-	/** The kind of the last line read by #line. */
-	#lastKind: Token["kind"] = "blank";
+	/** What the held blank line came after: a function line, or a line a stack follows. */
+	#heldAfter: "function" | "header" = "header";
 
 	constructor(handlers: ScanHandlers = {}, options: ScanOptions = {}) {
 		this.#handlers = handlers;
@@ -315,19 +307,8 @@ export class CrashScanner {
 		if (this.#held !== null) return this.#hold(text);
 		this.#raw = text;
 		const token = classifyLine(text);
-		const last = this.#lastKind;
-		this.#lastKind = token.kind;
-		if (token.kind === "blank" && (this.#crash !== null || this.#race !== null)) {
-			if (this.#spacing === "on") {
-				this.#blanks++;
-				return;
-			}
-			if ((HEADERS.has(last) || last === "function") && this.#spacing === "off") {
-				this.#spacing = "held";
-				this.#heldAfter = last;
-				return;
-			}
-		} else if (token.kind !== "blank") this.#spaced(token.kind);
+		if ((token.kind === "blank" || this.#spacing !== "off") && this.#spacingTakes(token.kind))
+			return;
 		if (this.#reversed.holding) {
 			if (this.#reversed.hold(token.kind, text, this.#lineNo)) return;
 			this.#unreverse();
@@ -347,12 +328,15 @@ export class CrashScanner {
 			return;
 		}
 		switch (token.kind) {
-			case "text":
+			case "text": {
+				const lines = escapedLines(text);
+				if (lines !== null) return this.#escaped(lines);
 				if (this.#suspectReport(text)) return;
 				// Shapes are learned outside crashes only: inside, repeated lines may be a panic
 				// value's own text or the cut pieces of Go's lines.
 				if (this.#crash === null && this.#race === null) this.#lines.foreign.learn(text);
 				return this.#text(this.#raw);
+			}
 			case "blank":
 				return this.#blank();
 			case "race-separator":
@@ -376,6 +360,50 @@ export class CrashScanner {
 		}
 		if (this.#race !== null && this.#raceToken(token)) return;
 		this.#crashToken(token);
+	}
+
+	/**
+	 * Reads the lines of a stack a logger wrote on one line (see _escaped.ts) as a report of its
+	 * own: what was open ends before it, and it ends with its line.
+	 */
+	#escaped(lines: readonly string[]): void {
+		this.#closeAll();
+		for (const line of lines) this.#line(line);
+		this.#closeAll();
+	}
+
+	/** Double spacing's part in reading a line of `kind`: true when it takes the line. */
+	#spacingTakes(kind: Token["kind"]): boolean {
+		if (kind !== "blank") {
+			this.#spaced(kind);
+			return false;
+		}
+		return (this.#crash !== null || this.#race !== null) && this.#spacedBlank();
+	}
+
+	/** Takes a blank line inside a report that double spacing holds or may hold; false if not. */
+	#spacedBlank(): boolean {
+		if (this.#spacing === "on") {
+			this.#blanks++;
+			return true;
+		}
+		if (this.#spacing !== "off") return false;
+		// Right after a function line (its frame waits for the file line) or a line a stack follows.
+		const section = this.#raceSection ?? this.#goroutine;
+		const header =
+			this.#pending === null &&
+			(this.#target === "runtime-stack"
+				? this.#phase === "runtime-stack" && this.#crash?.runtimeStack.length === 0
+				: this.#target === "race"
+					? section?.frames.length === 0
+					: this.#goroutine !== null &&
+						this.#goroutine.frames.length === 0 &&
+						this.#goroutine.createdBy === null &&
+						!this.#goroutine.stackUnavailable);
+		if (this.#pending === null && !header) return false;
+		this.#spacing = "held";
+		this.#heldAfter = this.#pending === null ? "header" : "function";
+		return true;
 	}
 
 	/** Settles the blank lines double spacing holds, before a line of `kind`. */
