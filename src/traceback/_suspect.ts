@@ -4,6 +4,7 @@ import {
 	findReportStart,
 	isEvidence,
 	isOpening,
+	type Token,
 } from "./_classify.js";
 import { stripLogPrefix } from "./_prefix.js";
 import { PrefixShape } from "./_shape.js";
@@ -44,14 +45,15 @@ export class Suspect {
 	/** What must follow a goroutine header (a frame) or a race report's first line (an access). */
 	readonly #needs: "frame" | "access" | null;
 
-	private constructor(line: number, first: string, at: number, kind: string) {
+	private constructor(line: number, first: string, at: number, report: Token) {
 		this.line = line;
 		this.first = first;
 		this.#report = first.slice(at);
 		this.#shape = PrefixShape.of(first.slice(0, at));
-		this.#panic = kind === "panic";
-		this.#recovered = isRecovered(this.#report);
-		this.#needs = kind === "goroutine" ? "frame" : kind === "race-warning" ? "access" : null;
+		this.#panic = report.kind === "panic";
+		this.#recovered = report.kind === "panic" && report.recovered;
+		this.#needs =
+			report.kind === "goroutine" ? "frame" : report.kind === "race-warning" ? "access" : null;
 	}
 
 	/**
@@ -62,9 +64,9 @@ export class Suspect {
 	static of(text: string, line: number, insideCrash: boolean): Suspect | null {
 		const at = findReportStart(text);
 		if (at < 0) return null;
-		const kind = classifyLine(text.slice(at)).kind;
-		if (kind === "goroutine" && insideCrash) return null;
-		return new Suspect(line, text, at, kind);
+		const report = classifyLine(text.slice(at));
+		if (report.kind === "goroutine" && insideCrash) return null;
+		return new Suspect(line, text, at, report);
 	}
 
 	/**
@@ -132,12 +134,6 @@ export class Suspect {
 		const rest = this.prefix?.strip(text) ?? null;
 		return rest === null ? null : (stripLogPrefix(rest)?.text ?? rest);
 	}
-}
-
-/** True when a report's line is a panic that was recovered and panicked on. */
-function isRecovered(report: string): boolean {
-	const token = classifyLine(report);
-	return token.kind === "panic" && token.recovered;
 }
 
 /** True when a line starts with a tab or a space. */
