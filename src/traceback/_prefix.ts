@@ -30,6 +30,7 @@ const csvFields = /^(?:"[^"]{0,256}",){1,8}"/;
 // such as `fatal error: ` is never taken for a host and a unit.
 const syslogTag = /^[\w.-]{1,255} [\w./@-]{1,255}\[\d{1,10}\]:(?: |$)/;
 // rsyslog writes a control character as `#` and its octal code: a frame's leading tab as `#011`.
+// No line of Go's starts with `#`, so the tabs are restored whatever tag or prefix came before.
 const rsyslogTabs = /^(?:#011)+/;
 
 /** A line with its log-pipeline prefix removed; `partial` marks a CRI `P` line continued on the next. */
@@ -64,6 +65,7 @@ function stripOnePrefix(line: string): StrippedLine | null {
 	if (first === 0x5b /* [ */) return stripped(line, kubectl.exec(line));
 	if (first === 0x22 /* " */) return csvMessage(line);
 	if (first === 0x1b /* ESC */) return stripped(line, buildkite.exec(line) ?? compose.exec(line));
+	if (first === 0x23 /* # */) return rsyslogTabsRestored(line);
 	if (first > 0x5a || first < 0x30) {
 		// Service names: the cheap test first, since this is every function line's path.
 		const bar = line.indexOf("|");
@@ -98,10 +100,14 @@ function stripped(line: string, match: RegExpExecArray | null): StrippedLine | n
 
 function stripSyslogTag(rest: string): string {
 	const match = syslogTag.exec(rest);
-	if (match === null) return rest;
-	const text = rest.slice(match[0].length);
-	const tabs = text.startsWith("#011") ? rsyslogTabs.exec(text) : null;
-	return tabs === null ? text : `${"\t".repeat(tabs[0].length / 4)}${text.slice(tabs[0].length)}`;
+	return match === null ? rest : rest.slice(match[0].length);
+}
+
+function rsyslogTabsRestored(line: string): StrippedLine | null {
+	const tabs = rsyslogTabs.exec(line);
+	if (tabs === null) return null;
+	const text = `${"\t".repeat(tabs[0].length / 4)}${line.slice(tabs[0].length)}`;
+	return { text, partial: false, ok: true };
 }
 
 function decodeDockerJson(line: string): StrippedLine | null {

@@ -50,6 +50,9 @@ const distortions: Record<string, (lines: string[]) => string[]> = {
 	// rsyslog's default escapes control characters in octal: a frame's tab as `#011`.
 	"rsyslog with control characters escaped": (lines) =>
 		lines.map((l) => `Dec  3 07:00:00 host-1 billing-api[1234]: ${l.replaceAll("\t", "#011")}`),
+	// `logger -t billing-api` and other senders write a tag without a pid.
+	"rsyslog, a tag without a pid, control characters escaped": (lines) =>
+		lines.map((l) => `Dec  3 07:00:00 host-1 billing-api: ${l.replaceAll("\t", "#011")}`),
 	// A paste trims each line's end, the space after the prefix of an empty line too.
 	"timestamps, trailing spaces trimmed": (lines) =>
 		lines.map((l, i) => `2019-01-23T12:16:${pad(i % 60)}.203034227Z ${l}`.trimEnd()),
