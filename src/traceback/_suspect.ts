@@ -37,8 +37,10 @@ export class Suspect {
 	#shape: PrefixShape | null;
 	/** True when a later line starts with `#shape` too: it is a prefix of every line. */
 	#confirmed = false;
-	/** True once a blank line is held: the next line must be one only reports have. */
-	#blank = false;
+	/** Blank lines held in a row: after them, the next line must be one only reports have. */
+	#blanks = 0;
+	/** True while one blank line followed each line after the prefix: the paste is double-spaced. */
+	#spaced = true;
 	readonly #panic: boolean;
 	/** True while the last panic of the chain was `[recovered]`: the next one is its own. */
 	#recovered: boolean;
@@ -83,6 +85,9 @@ export class Suspect {
 		const body = this.#shape?.strip(text) ?? null;
 		if (body !== null) this.#confirmed = true;
 		const token = classifyLine(body ?? text);
+		// Double-spaced, a blank line comes first.
+		if (this.#needs !== null && token.kind === "blank" && body !== null && this.held.length === 1)
+			return "hold";
 		if (this.#needs === "frame")
 			return token.kind === "function" || token.kind === "stack-unavailable" ? "report" : "text";
 		if (this.#needs === "access") return token.kind === "race-access" ? "report" : "text";
@@ -113,9 +118,16 @@ export class Suspect {
 		if (this.held.length >= MAX_SUSPECT_LINES) return "plain";
 		// (A foreign shape was learned with the prefix on, before the prefix was known.)
 		if (token.kind === "text" && (isForeign(text) || isForeign(token.text))) return "hold";
-		if (this.#blank) return "text";
-		if (token.kind === "blank") this.#blank = true;
-		return "hold";
+		if (token.kind === "blank") return ++this.#blanks > 3 ? "text" : "hold";
+		const gap = this.#blanks;
+		this.#blanks = 0;
+		if (gap === 0) {
+			this.#spaced = false;
+			return "hold";
+		}
+		// A double-spaced paste has one blank line between the lines of a report's reason, and
+		// three where Go printed one.
+		return gap === 1 && this.#spaced && body !== null ? "hold" : "text";
 	}
 
 	/** The prefix every line of the report carries, once it is one; null if none. */

@@ -29,6 +29,11 @@ const distortions: Record<string, (lines: string[]) => string[]> = {
 	"lost blank lines": (lines) => lines.filter((l) => l.trim() !== ""),
 	// moby/moby#46322's paste: a blank line after every line.
 	"double spacing": (lines) => lines.flatMap((l) => [l, ""]),
+	"double spacing, a prefix learned": (lines) =>
+		lines.flatMap((l) => [
+			`billing-api-7d9f8b6c5-xk2pq api ${l}`,
+			"billing-api-7d9f8b6c5-xk2pq api ",
+		]),
 	"CRLF line ends": (lines) => lines.map((l) => `${l}\r`),
 	"interleaved log lines": (lines) =>
 		lines.flatMap((l, i) =>
@@ -121,6 +126,7 @@ const unrepairable: Record<string, (f: Fixture) => boolean> = {
 	// A blank line between a panic value's lines ends the value: before the first goroutine
 	// header nothing says the text is double-spaced.
 	"double spacing": (f) => valuesMatch(f, /\n/),
+	"double spacing, a prefix learned": (f) => valuesMatch(f, /\n/),
 };
 
 function valuesMatch(fixture: Fixture, pattern: RegExp): boolean {
