@@ -70,7 +70,8 @@ export class ForeignLines {
 
 	/** The text before a foreign line spliced onto the end of `line`, or null when there is none. */
 	spliceHead(line: string): string | null {
-		// Cheap tests first: this runs on every line once a shape is known.
+		// Cheap tests first: this runs on every line.
+		if (this.#shapes.length === 0) return null;
 		const last = line.charCodeAt(line.length - 1);
 		if (!this.#endings.has(ending(line.charCodeAt(line.length - 2), last))) return null;
 		for (const { shape, literal, tail } of this.#shapes) {
