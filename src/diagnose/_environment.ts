@@ -97,6 +97,8 @@ function archFromRegisters(result: ParseResult): string | undefined {
 const HEAP_POINTER = /\b0x[1-7]?(40|c0)[0-9a-f]{8}\b/g;
 /** Fewest distinct heap pointers of one kind, and none of the other, that say where the heap is. */
 const HEAP_POINTERS = 2;
+/** The fault address darwin/amd64's runtime substitutes for a malformed one. */
+const DARWIN_AMD64_FAULT_ADDR = "0xb01dfacedebac1e";
 /** GOARCH values whose addresses are 32 bits wide. */
 const THIRTY_TWO_BIT = ["386", "arm", "mips", "mipsle"];
 /** The first Go release whose heap is at a random address but in -race builds. */
@@ -209,6 +211,14 @@ export function inferEnvironment(
 	const exception = result.crashes.find((c) => /^(?:EXCEPTION_|0xc0)/.test(c.signal?.name ?? ""));
 	if (goos === null && exception !== undefined)
 		goos = fact("windows", `Windows exception ${exception.signal?.name} in the signal line`);
+	// runtime/signal_darwin_amd64.go puts this address in a SIGSEGV that macOS delivered as sent by
+	// a user (it does so for a malformed, non-canonical address); no other port uses it.
+	const darwin = result.crashes.find((c) => c.signal?.addr === DARWIN_AMD64_FAULT_ADDR);
+	if (darwin !== undefined) {
+		const source = `fault address ${DARWIN_AMD64_FAULT_ADDR}, which only darwin/amd64's runtime reports`;
+		goos ??= fact("darwin", source);
+		goarch ??= fact("amd64", source);
+	}
 	if (goarch === null) {
 		const arch = archFromRegisters(result);
 		if (arch !== undefined) goarch = fact(arch, "register dump names");

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { expect, it } from "vitest";
 import { parseGoBinary } from "../binary/index.js";
+import { builtinRulesDir, loadRules } from "../cli/diagnose.js";
 import { mergeRules, parseRuleFile } from "../knowledge/index.js";
 import { type Frame, parseCrashes } from "../traceback/index.js";
 import { collectNotes, diagnose, frameSize, isSplitFrameSize, splitSPVictims } from "./index.js";
@@ -124,4 +125,27 @@ it("does not name the arm64 bug for an unwinder crash whose goroutine addresses 
 	const onArm = diagnose(parseCrashes(arm), { rules, notes: collectNotes(arm) });
 	expect(onArm.environment.goarch?.value).toBe("arm64");
 	expect(onArm.findings[0]?.id).toBe("go-arm64-split-sp-epilogue");
+});
+
+it("does not name the arm64 bug for a fault in a macOS system library that sigpanic cannot unwind", async () => {
+	// wtfutil/wtf#1099 (test/fixtures/wild/README.md): `unexpected return pc for runtime.sigpanic
+	// called from` the signal's pc, in macOS's libraries, at darwin/amd64's malformed-address value.
+	const wild = readFileSync(
+		new URL("../../test/fixtures/wild/darwin-malformed-address-wtf.txt", import.meta.url),
+		"utf8",
+	);
+	const all = (await loadRules([builtinRulesDir])).rules;
+	const d = diagnose(parseCrashes(wild), { rules: all, notes: collectNotes(wild) });
+	expect([d.environment.goos?.value, d.environment.goarch?.value]).toEqual(["darwin", "amd64"]);
+	expect(d.findings.map((f) => [f.id, f.confidence])).toEqual([
+		["darwin-malformed-address", "likely"],
+	]);
+	// With an ordinary fault address the environment is unknown, and sigpanic's caller still says
+	// the fault was outside Go code, not a frame popped halfway.
+	const elsewhere = wild.replace("addr=0xb01dfacedebac1e", "addr=0x18");
+	const ids = diagnose(parseCrashes(elsewhere), {
+		rules: all,
+		notes: collectNotes(elsewhere),
+	}).findings;
+	expect(ids.map((f) => f.id)).not.toContain("go-arm64-split-sp-epilogue");
 });
