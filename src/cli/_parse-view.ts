@@ -75,7 +75,7 @@ export function* formatCrashPieces(
 			out.push(s.dim(`instruction bytes: ${signal.instructionBytes}`));
 	}
 	if (crash.panicDuringPanic) out.push(s.red("panic during panic"));
-	for (const line of crash.runtimeLines) out.push(s.yellow(line));
+	for (const line of shownRuntimeLines(crash.runtimeLines)) out.push(s.yellow(line));
 	for (const dump of crash.stackDumps) {
 		const bad = dump.words.filter((w) => w.marker === "!").map((w) => `${w.address}=${w.value}`);
 		out.push(
@@ -189,6 +189,24 @@ function formatFrames(
 	}
 	if (created == null) for (const e of elided) if (at(e) === frames.length) lines.push(elision(e));
 	return lines;
+}
+
+/** Most runtime lines shown before an object dump's words are summed up. */
+const SHOWN_RUNTIME_LINES = 24;
+
+// The runtime's own lines, but of a long dump of a heap object's words or a span's objects
+// (gcDumpObject, reportZombies) only the words it marked: the bad pointer, a zombie.
+function shownRuntimeLines(lines: readonly string[]): string[] {
+	if (lines.length <= SHOWN_RUNTIME_LINES) return [...lines];
+	const shown: string[] = [];
+	let left = 0;
+	for (const line of lines) {
+		const dump = line.startsWith("*(") || line.startsWith("0x") || line === "...";
+		if (!dump || line.endsWith(" <==") || line.endsWith(" zombie")) shown.push(line);
+		else left++;
+	}
+	if (left > 0) shown.push(`… ${left} more lines of the runtime's object dump (--json has them)`);
+	return shown;
 }
 
 const SPACES = " ".repeat(72);

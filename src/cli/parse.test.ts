@@ -171,6 +171,29 @@ describe("gocrash parse", () => {
 		expect(buckets.length).toBeLessThan(total ?? 0);
 	});
 
+	test("shows the object dump's marked words only, when the runtime printed many", async () => {
+		const words = Array.from({ length: 40 }, (_, i) => ` *(object+${i * 8}) = 0x${i.toString(16)}`);
+		words[5] += " <==";
+		const text = [
+			"runtime: pointer 0xc000d8b750 to unused region of span span.base()=0xc000b12000 span.limit=0xc000b13fe0 span.state=1",
+			"runtime: found in object at *(0xc00112a040+0x28)",
+			"object=0xc00112a040 s.base()=0xc00112a000 s.limit=0xc00112c000 s.spanclass=8 s.elemsize=320 s.state=mSpanInUse",
+			...words,
+			" ...",
+			"fatal error: found bad pointer in Go heap (incorrect use of unsafe or cgo?)",
+			"",
+			"goroutine 1 [running]:",
+			"main.main()",
+			"\t/app/main.go:5 +0x1c",
+			"",
+		].join("\n");
+		const ran = await gocrash(["parse", "-"], { stdin: text });
+		expect(ran.stdout).toContain("*(object+40) = 0x5 <==\n");
+		expect(ran.stdout).not.toContain("*(object+48)");
+		expect(ran.stdout).toContain("… 40 more lines of the runtime's object dump (--json has them)");
+		expect(ran.stdout).toContain("0 issues");
+	});
+
 	test("says no crash was found in text without one", async () => {
 		const ran = await gocrash(["parse", "-"], { stdin: "just\na log\n" });
 		expect(ran.code).toBe(0);

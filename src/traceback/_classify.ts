@@ -107,6 +107,11 @@ const elidedCount = /^\.\.\.(\d+) frames elided\.\.\.$/;
 const ancestorLine = /^\[originating from goroutine (\d+)\]:$/;
 const httpPanic = /^(?:\S+ )?http(?:2)?: panic serving /;
 const hexDigits = /^[0-9a-f]+$/;
+// What the runtime prints about a heap object before it throws: runtime/mgcmark.go gcDumpObject
+// (`object=0x… s.base()=0x…`, then ` *(object+8) = 0x… <==` for each word, the bad one marked)
+// and runtime/mgcsweep.go reportZombies (`0x… alloc marked  `, `0x… free  marked   zombie`).
+const objectWord = /^\*\([a-z]{1,16}\+\d{1,10}\) = 0x[0-9a-f]{1,16}(?: <==)?$/;
+const zombieObject = /^0x[0-9a-f]{1,16} (?:alloc|free ) (?:marked|unmarked)(?: +zombie)? *$/;
 const whitespace = /\s/;
 /** A character that never appears in a function name as Go prints it. */
 const functionNameStop = /[ \t:,]/;
@@ -250,7 +255,15 @@ export function classifyLine(raw: string): Token {
 			if (text.startsWith("0x")) {
 				const words = classifyStackWords(text);
 				if (words !== null) return words;
+				if (zombieObject.test(text)) return { kind: "runtime", text };
 			}
+			break;
+		case 0x6f /* o */:
+			if (text.startsWith("object=0x") && text.includes(" s.base()=0x"))
+				return { kind: "runtime", text };
+			break;
+		case 0x2a /* * */:
+			if (text.startsWith("*(") && objectWord.test(text)) return { kind: "runtime", text };
 			break;
 	}
 	if (text.endsWith(")")) {

@@ -12,6 +12,12 @@ const journald = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d{1,6})?(?: |$)/;
 // GitLab Runner's FF_TIMESTAMPS: an RFC 3339 UTC time, a stream number in hex, O or E for
 // stdout or stderr, and a space or `+` (the line goes on from the one before).
 const gitlab = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z [0-9a-f]{2}[OE][ +]/;
+// Android's logcat, where the runtime writes its report under the tag `Go` (runtime/
+// write_err_android.go) and gomobile's log package under `GoLog`: the default format (threadtime:
+// date, time, pid, tid, priority, tag padded to eight) and the time and brief formats.
+const logcat =
+	/^(?:\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +(?:\d{1,7} +\d{1,7} [VDIWEFSA] [^:]{1,64}|[VDIWEFSA]\/[^(:]{1,64}\( *\d{1,7}\)): )/;
+const logcatBrief = /^[VDIWEFSA]\/[^(:]{1,64}\( *\d{1,7}\): /;
 // `kubectl logs --prefix`: `[pod/NAME/CONTAINER] `.
 const kubectl = /^\[pod\/[\w.-]{1,253}\/[\w.-]{1,63}\](?: |$)/;
 // `docker compose` (v1 `svc_1`, v2 `svc-1`): the service and its number padded to the longest,
@@ -43,7 +49,8 @@ export interface StrippedLine {
 
 /**
  * Removes one log-pipeline prefix (Docker JSON, CRI, Go log, RFC 3339, journald and syslog,
- * GitLab, GitHub Actions, Buildkite, kubectl --prefix, docker compose, a CSV export's fields)
+ * GitLab, GitHub Actions, Buildkite, Android's logcat, kubectl --prefix, docker compose, a CSV
+ * export's fields)
  * from `line`;
  * returns null when the line has none, the common case, so that it costs no allocation.
  */
@@ -77,12 +84,13 @@ function stripOnePrefix(line: string): StrippedLine | null {
 			return { text: line.slice(match[0].length), partial: match[1] === "P", ok: true };
 		match = goLog.exec(line);
 		if (match !== null) return { text: line.slice(match[0].length), partial: false, ok: true };
-		match = gitlab.exec(line);
+		match = gitlab.exec(line) ?? logcat.exec(line);
 		if (match !== null) return { text: line.slice(match[0].length), partial: false, ok: true };
 		match = rfc3339.exec(line);
 		if (match === null) return null;
 		return { text: stripSyslogTag(line.slice(match[0].length)), partial: false, ok: true };
 	}
+	if (line.charCodeAt(1) === 0x2f /* / */) return stripped(line, logcatBrief.exec(line));
 	const match = journald.exec(line);
 	if (match === null) return stripped(line, compose.exec(line));
 	return { text: stripSyslogTag(line.slice(match[0].length)), partial: false, ok: true };

@@ -329,6 +329,11 @@ export class CrashScanner {
 		}
 		switch (token.kind) {
 			case "text": {
+				// runtime/mgcmark.go gcDumpObject marks the words it skipped with ` ...`.
+				if (text === " ..." && this.#crash?.runtimeLines.at(-1)?.startsWith("*(") === true) {
+					this.#crash.runtimeLines.push("...");
+					return;
+				}
 				const lines = escapedLines(text);
 				if (lines !== null) return this.#escaped(lines);
 				if (this.#suspectReport(text)) return;
@@ -644,6 +649,11 @@ export class CrashScanner {
 				break;
 			case "stack-words": {
 				const dump = this.#crash?.stackDumps.at(-1);
+				// runtime/mgcsweep.go reportZombies dumps each zombie object's words after its line.
+				if (dump === undefined && this.#crash?.runtimeLines.at(-1)?.endsWith(" zombie") === true) {
+					this.#crash.runtimeLines.push(this.#raw.trim());
+					break;
+				}
 				if (dump === undefined) return this.#text(this.#raw);
 				readStackWords(dump, token.address, token.rest);
 				break;

@@ -78,6 +78,15 @@ const distortions: Record<string, (lines: string[]) => string[]> = {
 		lines.map(
 			(l, i) => `"2023-04-26T22:05:${pad(i % 60)}.509Z","billing-api","${l.replaceAll('"', '""')}"`,
 		),
+	// Android's logcat: the runtime writes under the tag `Go`, one entry per line.
+	"Android logcat": (lines) =>
+		lines.map(
+			(l, i) =>
+				`12-01 12:31:${pad(i % 60)}.${String(i % 1000).padStart(3, "0")}  2674  2690 E Go      : ${l}`,
+		),
+	"Android logcat -v time": (lines) =>
+		lines.map((l) => `02-12 15:07:44.321 E/Go      ( 2674): ${l}`),
+	"Android logcat -v brief": (lines) => lines.map((l) => `E/Go      ( 2674): ${l}`),
 	"kubectl logs --prefix": (lines) =>
 		lines.map((l) => `[pod/billing-api-7d9f8b6c5-xk2pq/api] ${l}`),
 	// docker compose v2: `%-*s |` (the name padded to the longest service's), then a space.

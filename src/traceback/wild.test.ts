@@ -29,6 +29,39 @@ describe("crash text from the wild", () => {
 		expect(projectResult(result)).toEqual(projectResult(parseCrashes(bare)));
 	});
 
+	test("Android's logcat: its prefix stripped, the runtime's object dump kept", () => {
+		const result = parseCrashes(wild("logcat-bad-pointer-android-32bit"));
+		expect(result.crashes).toHaveLength(1);
+		const [crash] = result.crashes;
+		expect(crash?.runtimeLines).toHaveLength(14);
+		expect(crash?.runtimeLines.slice(0, 3).map((l) => l.slice(0, 40))).toEqual([
+			"runtime: pointer 0x83103d47 to unused re",
+			"runtime: found in object at *(0x602a3950",
+			"object=0x602a3950 k=0x30151 s.base()=0x6",
+		]);
+		expect(crash?.runtimeLines).toContain("*(object+12) = 0x83103d47 <==");
+		// The copy ends before the fatal error and the stacks.
+		expect(result.issues.map((i) => i.code)).toEqual(["truncated"]);
+	});
+
+	test("a span's zombie report: its objects and the zombie's words are the runtime's lines", () => {
+		const result = parseCrashes(wild("zombie-object-report-windows"));
+		const [crash] = result.crashes;
+		expect(crash?.fatal).toBe("found pointer to free object");
+		expect(crash?.startLine).toBe(1);
+		expect(crash?.runtimeLines).toHaveLength(17);
+		expect(crash?.runtimeLines.slice(4, 6)).toEqual([
+			"0xc00031ca30 free  marked   zombie",
+			"0x000000c00031ca30:  0x000000c00031ca30  0x0000000000dea7c8",
+		]);
+		expect(crash?.goroutines.map((g) => [g.id, g.frames.length])).toEqual([[3, 4]]);
+		// Only the reporter's two `...` cuts are not the runtime's.
+		expect(result.issues.map((i) => [i.code, i.line])).toEqual([
+			["unplaced-line", 5],
+			["unplaced-line", 18],
+		]);
+	});
+
 	test("go test -bench: the timeout's SIGQUIT on the benchmark's line", () => {
 		const result = parseCrashes(wild("go-test-bench-sigquit"));
 		expect(result.crashes).toHaveLength(1);
