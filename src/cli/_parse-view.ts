@@ -1,6 +1,9 @@
 import {
 	type Crash,
+	isStdFrame,
+	type PanicValue,
 	type ParseIssue,
+	panicOrigin,
 	type RaceReport,
 	raceAccessTitle,
 	signalTitle,
@@ -106,11 +109,11 @@ export function* formatCrashPieces(
 	);
 	// As body(out) would join them, with each bucket after a blank line.
 	yield `\n${out.join("\n")}`;
-	for (const bucket of buckets) yield `\n\n${formatBucket(bucket, s).join("\n")}`;
+	for (const bucket of buckets) yield `\n\n${formatBucket(bucket, crash.panics, s).join("\n")}`;
 	yield "\n\n";
 }
 
-function formatBucket(bucket: Bucket, s: Style): string[] {
+function formatBucket(bucket: Bucket, panics: readonly PanicValue[], s: Style): string[] {
 	const g = bucket.goroutine;
 	const count = `${bucket.count} goroutine${bucket.count === 1 ? "" : "s"}`;
 	const extras = [s.cyan(g.state)];
@@ -129,9 +132,8 @@ function formatBucket(bucket: Bucket, s: Style): string[] {
 	if (g.stackUnavailable) lines.push(s.dim("  stack unavailable (running on another thread)"));
 	const createdBy =
 		g.createdBy === null ? null : { frame: g.createdBy.frame, parents: bucket.parents };
-	lines.push(
-		...formatFrames(g.frames, s, { elided: g.elided, markOwnCode: bucket.crashed, createdBy }),
-	);
+	const own = bucket.crashed ? ownCode(g.frames, panics) : -1;
+	lines.push(...formatFrames(g.frames, s, { elided: g.elided, own, createdBy }));
 	for (const ancestor of g.ancestors) {
 		lines.push(s.dim(`  originating from goroutine ${ancestor.id}:`));
 		lines.push(...formatFrames(ancestor.frames, s));
@@ -142,8 +144,8 @@ function formatBucket(bucket: Bucket, s: Style): string[] {
 /** Options of {@link formatFrames}. */
 interface FrameListing {
 	elided?: readonly { index: number; count: number | null }[];
-	/** Marks the first frame in the program's own code (for the goroutine that crashed). */
-	markOwnCode?: boolean;
+	/** Index of the frame to mark as where the crash happened in the program's own code, or -1. */
+	own?: number;
 	/** A `created by` frame, listed last and aligned with the others. */
 	createdBy?: { frame: BucketFrame; parents: readonly number[] } | null;
 }
@@ -169,8 +171,7 @@ function formatFrames(
 		calls.push(call);
 	}
 	if (width > 72) width = 72;
-	const own =
-		listing.markOwnCode === true ? frames.findIndex((f) => !isStandardLibrary(f.package)) : -1;
+	const own = listing.own ?? -1;
 	const elided = listing.elided ?? [];
 	const lines: string[] = [];
 	const elision = (e: { count: number | null }) =>
@@ -260,18 +261,17 @@ export function formatSummary(
 	return `${lines.join("\n")}\n`;
 }
 
-// Standard-library import paths have no dot in their first element (and `main` is the program's);
-// an empty package is the runtime's `panic` (runtime.gopanic as printed) or a C function.
-function isStandardLibrary(pkg: string): boolean {
-	const slash = pkg.indexOf("/");
-	const dot = pkg.indexOf(".");
-	return pkg !== "main" && (dot < 0 || (slash >= 0 && dot > slash));
+// The frame the crashed goroutine's trouble came from in the program's own code: where its panic
+// value came from, below the handlers that ran while it panicked, or else its first program frame.
+function ownCode(frames: readonly BucketFrame[], panics: readonly PanicValue[]): number {
+	const origin = panicOrigin(frames, panics);
+	return origin >= 0 ? origin : frames.findIndex((f) => !isStdFrame(f));
 }
 
 // Shows a standard-library file under $GOROOT, whatever the machine's Go installation path was.
 function shortenFile(frame: BucketFrame): string {
 	const file = frame.file ?? "";
-	if (!isStandardLibrary(frame.package)) return file;
+	if (!isStdFrame(frame)) return file;
 	// The last `/src/`, found forwards: lastIndexOf costs more on every frame shown.
 	let src = file.indexOf("/src/");
 	for (let next = src; next >= 0; next = file.indexOf("/src/", next + 1)) src = next;

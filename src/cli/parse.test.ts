@@ -194,6 +194,27 @@ describe("gocrash parse", () => {
 		expect(ran.stdout).toContain("0 issues");
 	});
 
+	test("marks where a panic's value came from, below the handler that panicked again", async () => {
+		const text = [
+			"panic: boom [recovered]",
+			"\tpanic: boom",
+			"",
+			"goroutine 1 [running]:",
+			"main.handler()",
+			"\t/app/main.go:9 +0x6e",
+			"panic({0x4a1b20?, 0x4d2c40?})",
+			"\t/usr/local/go/src/runtime/panic.go:770 +0x132",
+			"main.work()",
+			"\t/app/main.go:4 +0x25",
+			"main.main()",
+			"\t/app/main.go:14 +0x1c",
+			"",
+		].join("\n");
+		const ran = await gocrash(["parse", "-"], { stdin: text });
+		expect(ran.stdout).toMatch(/^ {4}main\.handler\(\) +\/app\/main\.go:9$/m);
+		expect(ran.stdout).toMatch(/^ {2}▶ main\.work\(\) +\/app\/main\.go:4$/m);
+	});
+
 	test("says no crash was found in text without one", async () => {
 		const ran = await gocrash(["parse", "-"], { stdin: "just\na log\n" });
 		expect(ran.code).toBe(0);

@@ -5,10 +5,12 @@ import {
 	type Frame,
 	type Goroutine,
 	goroutineName,
+	isStdFrame,
+	panicOrigin,
 	type RaceReport,
 	raceAccessTitle,
 } from "../traceback/index.js";
-import { formatFrame, isStdFrame, programFrame } from "./_frames.js";
+import { formatFrame, programFrame } from "./_frames.js";
 import { testWaits } from "./_test-waits.js";
 
 /** What an analysis adds to a finding: evidence lines and steps to take. */
@@ -109,27 +111,11 @@ function raceAccesses(ctx: AnalysisContext): AnalysisResult {
 function programFrameAnalysis(ctx: AnalysisContext): AnalysisResult {
 	const g = ctx.crash === null ? undefined : crashingGoroutine(ctx.crash);
 	if (g === undefined) return { evidence: [], steps: [] };
-	const frame = panickedFrame(g, ctx.crash?.panics.length ?? 0) ?? programFrame(g);
+	const origin = panicOrigin(g.frames, ctx.crash?.panics ?? []);
+	const frame = origin >= 0 ? g.frames[origin] : programFrame(g);
 	if (frame === undefined)
 		return { evidence: [`no frame of the program's own code in ${goroutineName(g)}`], steps: [] };
 	return { evidence: [`program frame: ${formatFrame(frame)} in ${goroutineName(g)}`], steps: [] };
-}
-
-/**
- * With one panic value, frames above a `panic(…)` frame are deferred calls run while panicking (a
- * recover-and-log handler such as Kubernetes' HandleCrash), not where the value came from: that is
- * the first program frame below the deepest one. Undefined when there is no such frame.
- */
-function panickedFrame(g: Goroutine, panics: number): Frame | undefined {
-	if (panics !== 1) return undefined;
-	let deepest = g.frames.length - 1;
-	while (deepest >= 0 && !isPanicFrame(g.frames[deepest] as Frame)) deepest--;
-	if (deepest < 0) return undefined;
-	return g.frames.slice(deepest + 1).find((f) => !isStdFrame(f));
-}
-
-function isPanicFrame(f: Frame): boolean {
-	return f.function === "panic" || f.function === "runtime.gopanic";
 }
 
 function blockedGoroutines(ctx: AnalysisContext): AnalysisResult {

@@ -1,6 +1,6 @@
-import type { Crash, Frame, Goroutine } from "../traceback/index.js";
+import { type Crash, type Frame, type Goroutine, isStdFrame } from "../traceback/index.js";
 import type { AnalysisResult } from "./_analyses.js";
-import { formatFrame, isStdFrame } from "./_frames.js";
+import { formatFrame } from "./_frames.js";
 
 /** Most goroutines named; a hung test's dump can hold thousands. */
 const MAX_NAMED = 5;

@@ -20,7 +20,7 @@ export {
 	inferEnvironment,
 	type SeenModule,
 } from "./_environment.js";
-export { formatFrame, isStdFrame, programFrame } from "./_frames.js";
+export { formatFrame, programFrame } from "./_frames.js";
 export { collectNotes, NoteCollector } from "./_notes.js";
 export {
 	type BinaryInput,

@@ -35,6 +35,27 @@ describe("the program frame a finding names", () => {
 		]);
 	});
 
+	it("is below the panic(…) frame when a deferred call recovered and panicked again with the value", () => {
+		// bcicen/ctop#279's shape: the handler's re-panic is fatal, the index was out of range below.
+		const repanic = [
+			"panic: runtime error: index out of range [1] with length 0 [recovered]",
+			"\tpanic: runtime error: index out of range [1] with length 0",
+			"",
+			"goroutine 1 [running]:",
+			"main.panicExit()",
+			"\t/src/ctop/main.go:137 +0x6e",
+			"panic(0xb280e0, 0xc0000ac8b8)",
+			"\t/usr/lib/go/src/runtime/panic.go:965 +0x1b9",
+			"github.com/bcicen/ctop/cwidgets/single.(*Env).Set(0xc0001fb1f0, 0xc0005500a0, 0x4a)",
+			"\t/src/ctop/cwidgets/single/env.go:32 +0x399",
+			"main.main()",
+			"\t/src/ctop/main.go:120 +0x1c",
+		];
+		expect(programFrameEvidence(repanic)).toEqual([
+			"program frame: github.com/bcicen/ctop/cwidgets/single.(*Env).Set (/src/ctop/cwidgets/single/env.go:32) in goroutine 1",
+		]);
+	});
+
 	it("is the top one when a deferred call panicked anew (a chain of two values)", () => {
 		const chain = [
 			"panic: first [recovered]",

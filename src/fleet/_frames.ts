@@ -1,5 +1,5 @@
-import { isStdFrame } from "../diagnose/index.js";
 import type { Crash, Frame, Goroutine } from "../traceback/index.js";
+import { isStdFrame } from "../traceback/index.js";
 
 /** Frames a signature keeps: enough to tell call sites apart, few enough that callers far up do not split buckets. */
 export const MAX_FRAMES = 5;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Frame } from "../traceback/index.js";
-import { isStdFrame } from "./_frames.js";
+import { type Frame, isStdFrame } from "./index.js";
 
 const frame = (fn: string, pkg: string, file: string | null): Frame => ({
 	function: fn,
