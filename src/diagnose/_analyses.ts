@@ -113,9 +113,34 @@ function programFrameAnalysis(ctx: AnalysisContext): AnalysisResult {
 	if (g === undefined) return { evidence: [], steps: [] };
 	const origin = panicOrigin(g.frames, ctx.crash?.panics ?? []);
 	const frame = origin >= 0 ? g.frames[origin] : programFrame(g);
-	if (frame === undefined)
-		return { evidence: [`no frame of the program's own code in ${goroutineName(g)}`], steps: [] };
-	return { evidence: [`program frame: ${formatFrame(frame)} in ${goroutineName(g)}`], steps: [] };
+	if (frame !== undefined)
+		return { evidence: [`program frame: ${formatFrame(frame)} in ${goroutineName(g)}`], steps: [] };
+	// Only a whole stack proves that the program's code is not on it.
+	const name = goroutineName(g);
+	const count = g.frames.length;
+	const evidence =
+		count === 0
+			? `${name} has no frames in the text`
+			: ctx.crash?.truncated === true || g.stackUnavailable
+				? `no frame of the program's own code in the ${count} frame${count === 1 ? "" : "s"} of ${name} that the text has (it is cut off)`
+				: `no frame of the program's own code in ${name}`;
+	return { evidence: [evidence], steps: [] };
+}
+
+/** Test frameworks whose frames stand between a failed assertion and the test's own code. */
+const ASSERTION_FRAMEWORK = /^github\.com\/onsi\/(?:ginkgo|gomega)(?:\/|$)/;
+
+// Where a failed assertion is: the first program frame outside Ginkgo and Gomega.
+function assertionSite(ctx: AnalysisContext): AnalysisResult {
+	const g = ctx.crash === null ? undefined : crashingGoroutine(ctx.crash);
+	if (g === undefined) return { evidence: [], steps: [] };
+	const frame = g.frames.find((f) => !isStdFrame(f) && !ASSERTION_FRAMEWORK.test(f.package));
+	const name = goroutineName(g);
+	const evidence =
+		frame === undefined
+			? `the failed assertion's caller is not among the ${g.frames.length} frames of ${name} in the text`
+			: `failed assertion: ${formatFrame(frame)} in ${name}`;
+	return { evidence: [evidence], steps: [] };
 }
 
 function blockedGoroutines(ctx: AnalysisContext): AnalysisResult {
@@ -198,6 +223,7 @@ const ANALYSES: Readonly<Record<string, (ctx: AnalysisContext) => AnalysisResult
 	"map-access-sites": mapAccessSites,
 	"race-accesses": raceAccesses,
 	"program-frame": programFrameAnalysis,
+	"assertion-site": assertionSite,
 	"blocked-goroutines": blockedGoroutines,
 	recursion,
 	"cgo-call": cgoCall,

@@ -68,4 +68,47 @@ describe("the program frame a finding names", () => {
 			"program frame: k8s.io/apimachinery/pkg/util/runtime.logPanic (/home/runner/go/pkg/mod/k8s.io/apimachinery@v0.19.2/pkg/util/runtime/runtime.go:74) in goroutine 552",
 		]);
 	});
+
+	it("says only what the text has when a cut-off stack shows no program frame", () => {
+		const cut = [
+			"panic: Log in goroutine after TestNoNewEnemy has completed: no such process",
+			"",
+			"goroutine 158 [running]:",
+			"testing.(*common).logDepth(0xc000106680, {0xc0002f0a98, 0x11}, 0x3)",
+			"\t/opt/hostedtoolcache/go/1.17.6/x64/src/testing/testing.go:787 +0x4f6",
+			"testing.(*common).Log(...)",
+		];
+		const d = diagnose(parseCrashes(cut.join("\n")), { rules, notes: [] });
+		expect(d.findings[0]?.id).toBe("test-log-after-completion");
+		expect(d.findings[0]?.evidence).toContain(
+			"no frame of the program's own code in the 2 frames of goroutine 158 that the text has (it is cut off)",
+		);
+	});
+});
+
+describe("the failed assertion a Ginkgo finding names", () => {
+	it("is the first frame below Ginkgo's and Gomega's", () => {
+		const text = [
+			"panic: ",
+			"Your test failed.",
+			"Ginkgo panics to prevent subsequent assertions from running.",
+			"",
+			"goroutine 114 [running]:",
+			"github.com/onsi/ginkgo/v2.Fail({0xc000320000, 0x44}, {0xc0001a7d38?, 0x1?, 0x1?})",
+			"\t/home/u/go/pkg/mod/github.com/onsi/ginkgo/v2@v2.13.0/core_dsl.go:374 +0x1c5",
+			"github.com/onsi/gomega/internal.(*Assertion).match(0xc000124d40, {0x1c7e2a0, 0x2a2c1e0}, 0x1, {0x0, 0x0, 0x0})",
+			"\t/home/u/go/pkg/mod/github.com/onsi/gomega@v1.29.0/internal/assertion.go:106 +0x1f0",
+			"github.com/onsi/gomega/internal.(*Assertion).To(0xc000124d40, {0x1c7e2a0, 0x2a2c1e0}, {0x0, 0x0, 0x0})",
+			"\t/home/u/go/pkg/mod/github.com/onsi/gomega@v1.29.0/internal/assertion.go:62 +0xb3",
+			"example.com/shop/cart_test.glob..func3.2()",
+			"\t/src/shop/cart/cart_test.go:88 +0x11b",
+			"created by example.com/shop/cart_test.glob..func3 in goroutine 96",
+			"\t/src/shop/cart/cart_test.go:84 +0x9b",
+		].join("\n");
+		const d = diagnose(parseCrashes(text), { rules, notes: collectNotes(text) });
+		expect(d.findings.map((f) => f.id)).toEqual(["ginkgo-assertion-in-goroutine"]);
+		expect(d.findings[0]?.evidence).toContain(
+			"failed assertion: example.com/shop/cart_test.glob..func3.2 (/src/shop/cart/cart_test.go:88) in goroutine 114",
+		);
+	});
 });
