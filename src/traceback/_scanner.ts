@@ -92,6 +92,8 @@ export class CrashScanner {
 	#phase: Phase = "reason";
 	#valueOpen = false;
 	#valueLines = 0;
+	/** Spaces and tabs before the first panic line of the open crash. */
+	#valueIndent = 0;
 	#goroutine: Goroutine | null = null;
 	#ancestor: Ancestor | null = null;
 	#target: FrameTarget = "goroutine";
@@ -359,8 +361,15 @@ export class CrashScanner {
 				// runtime/error.go printindented: every further line of a multi-line panic value
 				// starts with a tab, so an indented line there is the value's own text, even one
 				// that reads like a goroutine header.
+				// Deeper than the chain's first panic line, that is: a paste indented as a whole
+				// indents that line and the goroutine header after it alike.
 				const first = text.charCodeAt(0);
-				if (this.#valueOpen && (first === 0x09 || first === 0x20)) return this.#text(text);
+				if (
+					this.#valueOpen &&
+					(first === 0x09 || first === 0x20) &&
+					indentation(text) > this.#valueIndent
+				)
+					return this.#text(text);
 			}
 		}
 		if (this.#race !== null && this.#raceToken(token)) return;
@@ -548,7 +557,10 @@ export class CrashScanner {
 				} else {
 					this.#openCrash("panic", this.#raw).panics.push(value);
 				}
-				this.#valueOpen = true;
+				const panics = (this.#crash as Crash).panics;
+				if (panics.length === 1) this.#valueIndent = indentation(this.#raw);
+				// A runtime.Error's text is one line (runtime/error.go): nothing after it is its own.
+				this.#valueOpen = !token.value.startsWith("runtime error: ");
 				this.#valueLines = 0;
 				break;
 			}
@@ -1037,4 +1049,11 @@ function valueLine(text: string): string {
 
 function clip(text: string): string {
 	return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** How many spaces and tabs a line starts with. */
+function indentation(text: string): number {
+	let n = 0;
+	while (text.charCodeAt(n) === 0x20 || text.charCodeAt(n) === 0x09) n++;
+	return n;
 }

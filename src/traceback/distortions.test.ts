@@ -27,6 +27,10 @@ const distortions: Record<string, (lines: string[]) => string[]> = {
 	"lost indentation": (lines) => lines.map((l) => l.trimStart()),
 	"tabs as spaces": (lines) => lines.map((l) => l.replaceAll("\t", "    ")),
 	"lost blank lines": (lines) => lines.filter((l) => l.trim() !== ""),
+	// A paste indented as a whole (a Markdown code block, a quote), its blank lines lost too.
+	"indented as a whole": (lines) => lines.map((l) => (l === "" ? "" : `    ${l}`)),
+	"indented as a whole, blank lines lost": (lines) =>
+		lines.filter((l) => l.trim() !== "").map((l) => `    ${l}`),
 	// moby/moby#46322's paste: a blank line after every line.
 	"double spacing": (lines) => lines.flatMap((l) => [l, ""]),
 	"double spacing, a prefix learned": (lines) =>
@@ -131,6 +135,8 @@ const unrepairable: Record<string, (f: Fixture) => boolean> = {
 	"journald, no indentation, CRLF": fakeHeader,
 	"a learned prefix, no indentation": fakeHeader,
 	"lost blank lines": (f) => fakeHeader(f) && !/^go1\.(2[3-9]|[3-9]\d)/.test(f.meta.goVersion),
+	"indented as a whole, blank lines lost": (f) =>
+		fakeHeader(f) && !/^go1\.(2[3-9]|[3-9]\d)/.test(f.meta.goVersion),
 	"tabs as spaces": (f) => valuesMatch(f, /\t/),
 	// A blank line between a panic value's lines ends the value: before the first goroutine
 	// header nothing says the text is double-spaced.

@@ -122,3 +122,29 @@ describe("text that merely mentions a report is not taken for one", () => {
 		}
 	});
 });
+
+describe("a shell's line after the panic line", () => {
+	// xudongzheng/gitstreak#3: the prompt of a second command landed between the panic and its stack.
+	const text = [
+		"panic: runtime error: slice bounds out of range",
+		"$ gitstream linux",
+		"goroutine 1 [running]:",
+		"main.main()",
+		"\t/src/gitstreak/main.go:96 +0x1c",
+		"",
+	].join("\n");
+
+	test("is not part of a runtime error, whose text is one line", () => {
+		const result = parseCrashes(text);
+		expect(result.crashes.map((c) => c.panics.map((p) => p.value))).toEqual([
+			["runtime error: slice bounds out of range"],
+		]);
+		expect(result.crashes[0]?.goroutines.map((g) => g.frames.length)).toEqual([1]);
+		expect(result.issues.map((i) => [i.code, i.line])).toEqual([["unplaced-line", 2]]);
+	});
+
+	test("is part of a program's own multi-line value, as Go 1.22 and older printed it", () => {
+		const own = text.replace("runtime error: slice bounds out of range", "bad state");
+		expect(parseCrashes(own).crashes[0]?.panics[0]?.value).toBe("bad state\n$ gitstream linux");
+	});
+});
