@@ -52,12 +52,18 @@ export function* formatCrashPieces(
 	const out: string[] = [];
 	out.push(s.red(s.bold(crash.message ?? "goroutine dump (no reason printed)")));
 	for (const [i, panic] of crash.panics.entries()) {
-		if (i === 0 && crash.message?.startsWith("panic:") && !panic.value.includes("\n")) continue;
 		const mark = panic.repanicked
 			? " [recovered, repanicked]"
 			: panic.recovered
 				? " [recovered]"
 				: "";
+		// The message is the first panic's first line: only the value's further lines follow it.
+		if (i === 0 && crash.message?.startsWith("panic:")) {
+			const more = panic.value.indexOf("\n");
+			if (more >= 0)
+				out.push(s.red(`    ${panic.value.slice(more + 1).replaceAll("\n", "\n    ")}${mark}`));
+			continue;
+		}
 		out.push(
 			s.red(`${i === 0 ? "" : "  then "}panic: ${panic.value.replaceAll("\n", "\n    ")}${mark}`),
 		);

@@ -215,6 +215,14 @@ describe("gocrash parse", () => {
 		expect(ran.stdout).toMatch(/^ {2}▶ main\.work\(\) +\/app\/main\.go:4$/m);
 	});
 
+	test("shows a multi-line panic value once: its first line as the message, the rest below", async () => {
+		const text =
+			"panic: request failed\n\tstatus: 503\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:5 +0x1c\n";
+		const ran = await gocrash(["parse", "-"], { stdin: text });
+		expect(ran.stdout.match(/request failed/g)).toHaveLength(1);
+		expect(ran.stdout).toContain("panic: request failed\n    status: 503\n");
+	});
+
 	test("says no crash was found in text without one", async () => {
 		const ran = await gocrash(["parse", "-"], { stdin: "just\na log\n" });
 		expect(ran.code).toBe(0);
