@@ -1,5 +1,6 @@
 import {
 	type Crash,
+	isProgramFrame,
 	isStdFrame,
 	type PanicValue,
 	type ParseIssue,
@@ -271,7 +272,7 @@ export function formatSummary(
 // value came from, below the handlers that ran while it panicked, or else its first program frame.
 function ownCode(frames: readonly BucketFrame[], panics: readonly PanicValue[]): number {
 	const origin = panicOrigin(frames, panics);
-	return origin >= 0 ? origin : frames.findIndex((f) => !isStdFrame(f));
+	return origin >= 0 ? origin : frames.findIndex(isProgramFrame);
 }
 
 // Shows a standard-library file under $GOROOT, whatever the machine's Go installation path was.

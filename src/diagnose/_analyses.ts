@@ -5,7 +5,7 @@ import {
 	type Frame,
 	type Goroutine,
 	goroutineName,
-	isStdFrame,
+	isProgramFrame,
 	panicOrigin,
 	type RaceReport,
 	raceAccessTitle,
@@ -89,7 +89,7 @@ function mapAccessSites(ctx: AnalysisContext): AnalysisResult {
 
 function describeAccess(r: RaceReport): string[] {
 	return r.accesses.map((a) => {
-		const frame = a.frames.find((f) => !isStdFrame(f)) ?? a.frames[0];
+		const frame = a.frames.find(isProgramFrame) ?? a.frames[0];
 		const at = frame === undefined ? "(stack not restored)" : formatFrame(frame);
 		return `${raceAccessTitle(a)}: ${at}`;
 	});
@@ -134,7 +134,7 @@ const ASSERTION_FRAMEWORK = /^github\.com\/onsi\/(?:ginkgo|gomega)(?:\/|$)/;
 function assertionSite(ctx: AnalysisContext): AnalysisResult {
 	const g = ctx.crash === null ? undefined : crashingGoroutine(ctx.crash);
 	if (g === undefined) return { evidence: [], steps: [] };
-	const frame = g.frames.find((f) => !isStdFrame(f) && !ASSERTION_FRAMEWORK.test(f.package));
+	const frame = g.frames.find((f) => isProgramFrame(f) && !ASSERTION_FRAMEWORK.test(f.package));
 	const name = goroutineName(g);
 	const evidence =
 		frame === undefined
@@ -177,7 +177,7 @@ function cgoCall(ctx: AnalysisContext): AnalysisResult {
 	const i = g.frames.findIndex((f) => /\._Cfunc_/.test(f.function));
 	if (i < 0) return { evidence: [], steps: [] };
 	const cfunc = g.frames[i] as Frame;
-	const caller = g.frames.slice(i + 1).find((f) => !isStdFrame(f));
+	const caller = g.frames.slice(i + 1).find(isProgramFrame);
 	const name = cfunc.function.replace(/^.*\._Cfunc_/, "");
 	return {
 		evidence: [

@@ -1,8 +1,8 @@
-import { type Frame, type Goroutine, isStdFrame } from "../traceback/index.js";
+import { type Frame, type Goroutine, isProgramFrame } from "../traceback/index.js";
 
 /** The first frame of the program's own code in a goroutine (skipping runtime and standard library). */
 export function programFrame(goroutine: Goroutine): Frame | undefined {
-	return goroutine.frames.find((f) => !isStdFrame(f));
+	return goroutine.frames.find(isProgramFrame);
 }
 
 /** `main.f (/app/main.go:12)` */

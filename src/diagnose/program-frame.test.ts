@@ -69,6 +69,29 @@ describe("the program frame a finding names", () => {
 		]);
 	});
 
+	it("is not a wrapper cgo generated, but the Go code that called it", () => {
+		// varnishcache-friends/vago#1, shortened: cgo's pointer check panicked inside a test.
+		const cgo = [
+			"panic: runtime error: cgo argument has Go pointer to Go pointer [recovered]",
+			"\tpanic: runtime error: cgo argument has Go pointer to Go pointer",
+			"",
+			"goroutine 9 [running]:",
+			"panic(0x5594a0, 0xc8202a6540)",
+			"\t/usr/local/go/src/runtime/panic.go:464 +0x3e6",
+			"testing.tRunner.func1(0xc8200801b0)",
+			"\t/usr/local/go/src/testing/testing.go:467 +0x192",
+			"panic(0x5594a0, 0xc8202a6540)",
+			"\t/usr/local/go/src/runtime/panic.go:426 +0x4e9",
+			"github.com/phenomenes/vago._cgoCheckPointer0(0x523340, 0xc820022048, 0xc8202a6530, 0x1, 0x1, 0x512900)",
+			"\t??:0 +0x4d",
+			"github.com/phenomenes/vago.(*Varnish).Stats(0xc82000a2e0, 0x5cd640)",
+			"\t/home/vagrant/workspace/go/src/github.com/phenomenes/vago/vago.go:189 +0x1bd",
+		];
+		expect(programFrameEvidence(cgo)).toEqual([
+			"program frame: github.com/phenomenes/vago.(*Varnish).Stats (/home/vagrant/workspace/go/src/github.com/phenomenes/vago/vago.go:189) in goroutine 9",
+		]);
+	});
+
 	it("says only what the text has when a cut-off stack shows no program frame", () => {
 		const cut = [
 			"panic: Log in goroutine after TestNoNewEnemy has completed: no such process",

@@ -39,6 +39,16 @@ const STD_ROOTS = new Set(
 );
 
 /**
+ * Whether a frame is the program's own code: not the Go distribution's, and not one of the
+ * wrappers cgo generates around a C call (`_Cfunc_f`, `_cgoCheckPointer0`, `_Cgo_ptr`).
+ */
+export function isProgramFrame(frame: Pick<Frame, "function" | "package" | "file">): boolean {
+	return !isStdFrame(frame) && !CGO_GENERATED.test(frame.function);
+}
+
+const CGO_GENERATED = /\._(?:Cfunc_|Cgo_|cgo)[^./]*$/;
+
+/**
  * Where in `frames` the first panic's value came from: frames above a `panic(…)` frame are
  * deferred calls run while panicking (a recover-and-log handler such as Kubernetes' HandleCrash,
  * one that recovers and panics again with the same value), so it is the first program frame
@@ -55,7 +65,7 @@ export function panicOrigin(
 	while (deepest >= 0 && !isPanicFrame(frames[deepest] as Pick<Frame, "function">)) deepest--;
 	if (deepest < 0) return -1;
 	for (let i = deepest + 1; i < frames.length; i++)
-		if (!isStdFrame(frames[i] as Pick<Frame, "package" | "file">)) return i;
+		if (isProgramFrame(frames[i] as Pick<Frame, "function" | "package" | "file">)) return i;
 	return -1;
 }
 

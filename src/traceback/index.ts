@@ -35,7 +35,7 @@ export type {
 export { goroutineName, raceAccessTitle, signalTitle } from "./_model.js";
 export { stripLogPrefix } from "./_prefix.js";
 export { CrashScanner, type ScanHandlers, type ScanOptions } from "./_scanner.js";
-export { isStdFrame, panicOrigin } from "./_std.js";
+export { isProgramFrame, isStdFrame, panicOrigin } from "./_std.js";
 
 /** Parses a whole crash text held in memory. */
 export function parseCrashes(text: string, options: ScanOptions = {}): ParseResult {
