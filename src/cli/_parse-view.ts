@@ -69,7 +69,7 @@ export function* formatCrashPieces(
 			s.red(`${i === 0 ? "" : "  then "}panic: ${panic.value.replaceAll("\n", "\n    ")}${mark}`),
 		);
 	}
-	if (crash.fatal !== null && !crash.message?.startsWith("fatal error: "))
+	if (crash.fatal !== null && !/^fatal(?: error)?: /.test(crash.message ?? ""))
 		out.push(s.red(`fatal error: ${crash.fatal}`));
 	const signal = crash.signal;
 	if (signal !== null) {

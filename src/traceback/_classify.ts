@@ -107,6 +107,12 @@ const elidedCount = /^\.\.\.(\d+) frames elided\.\.\.$/;
 const ancestorLine = /^\[originating from goroutine (\d+)\]:$/;
 const httpPanic = /^(?:\S+ )?http(?:2)?: panic serving /;
 const hexDigits = /^[0-9a-f]+$/;
+// What the runtime writes itself, not through throw, where it cannot throw (runtime/stubs.go
+// badsystemstack, runtime/proc.go badmorestackg0 and the others) before it aborts.
+const runtimeFatal =
+	/^fatal: (morestack on g0|morestack on gsignal|systemstack called from unexpected goroutine|bad g in signal handler|(?:recursive|concurrent) switchToCrashStack)$/;
+/** badsystemstack's message, which has no newline: the abort's signal line follows on its line. */
+export const BAD_SYSTEMSTACK = "fatal: systemstack called from unexpected goroutine";
 // What the runtime prints about a heap object before it throws: runtime/mgcmark.go gcDumpObject
 // (`object=0x… s.base()=0x…`, then ` *(object+8) = 0x… <==` for each word, the bad one marked)
 // and runtime/mgcsweep.go reportZombies (`0x… alloc marked  `, `0x… free  marked   zombie`).
@@ -142,6 +148,10 @@ export function classifyLine(raw: string): Token {
 			break;
 		case 0x66 /* f */:
 			if (text.startsWith("fatal error: ")) return { kind: "fatal", message: text.slice(13) };
+			if (text.startsWith("fatal: ")) {
+				const m = runtimeFatal.exec(text);
+				if (m !== null) return { kind: "fatal", message: m[1] ?? "" };
+			}
 			break;
 		case 0x72 /* r */:
 			if (text.startsWith("runtime: ")) return { kind: "runtime", text };

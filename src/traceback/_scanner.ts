@@ -1,4 +1,4 @@
-import { classifyLine, type Token } from "./_classify.js";
+import { BAD_SYSTEMSTACK, classifyLine, type Token } from "./_classify.js";
 import { escapedLines } from "./_escaped.js";
 import { newFrame } from "./_frame.js";
 import { IssueList } from "./_issues.js";
@@ -307,6 +307,10 @@ export class CrashScanner {
 	#line(text: string): void {
 		if (this.#suspect !== null) return this.#weigh(text);
 		if (this.#held !== null) return this.#hold(text);
+		if (text.length > BAD_SYSTEMSTACK.length && text.startsWith(BAD_SYSTEMSTACK)) {
+			this.#line(BAD_SYSTEMSTACK);
+			return this.#line(text.slice(BAD_SYSTEMSTACK.length));
+		}
 		this.#raw = text;
 		const token = classifyLine(text);
 		if ((token.kind === "blank" || this.#spacing !== "off") && this.#spacingTakes(token.kind))

@@ -148,3 +148,31 @@ describe("a shell's line after the panic line", () => {
 		expect(parseCrashes(own).crashes[0]?.panics[0]?.value).toBe("bad state\n$ gitstream linux");
 	});
 });
+
+describe("the runtime's own fatal lines, written without throw", () => {
+	test("are the crash's fatal error, and the abort's signal after one without a newline is read", () => {
+		// golang/go#31538: runtime/stubs.go badsystemstack writes its message without a newline.
+		const glued = [
+			"fatal: systemstack called from unexpected goroutineSIGTRAP: trace trap",
+			"PC=0x45f5b3 m=5 sigcode=128",
+			"",
+			"goroutine 0 [idle]:",
+			"runtime.abort()",
+			"\t/usr/local/go/src/runtime/asm_amd64.s:1115 +0x2",
+			"",
+		].join("\n");
+		const [crash] = parseCrashes(glued).crashes;
+		expect(crash?.message).toBe("fatal: systemstack called from unexpected goroutine");
+		expect(crash?.fatal).toBe("systemstack called from unexpected goroutine");
+		expect(crash?.signal).toMatchObject({ name: "SIGTRAP", pc: "0x45f5b3", m: 5 });
+		expect(crash?.goroutines.map((g) => g.id)).toEqual([0]);
+		// giongto35/cloud-game#406: runtime/proc.go badmorestackg0, on its own line.
+		const g0 = glued.replace(
+			"fatal: systemstack called from unexpected goroutine",
+			"fatal: morestack on g0\n",
+		);
+		expect(parseCrashes(g0).crashes.map((c) => [c.fatal, c.signal?.name])).toEqual([
+			["morestack on g0", "SIGTRAP"],
+		]);
+	});
+});
