@@ -47,6 +47,8 @@ export type Token =
 			fp: string | null;
 			sp: string | null;
 			pc: string | null;
+			/** True when the line was cut inside its ` fp=… sp=… pc=…` part, which is left out. */
+			cut: boolean;
 	  }
 	| { kind: "register"; name: string; value: string }
 	| { kind: "exit-status"; status: number }
@@ -501,7 +503,35 @@ function isFunctionName(name: string): boolean {
 // alone). The most common line of all: read backwards from its end, since the path may hold
 // spaces and anything else.
 function classifyFile(text: string, start: number): Token | null {
-	let end = text.length;
+	const file = readFile(text, start, text.length);
+	if (file !== null) return file;
+	// A console or a pager wrapped the line, or a paste ends, inside ` fp=… sp=… pc=…`.
+	const pointers = text.indexOf(" fp=", start);
+	if (pointers < 0 || !isCutPointers(text, pointers)) return null;
+	const before = readFile(text, start, pointers);
+	if (before === null || before.kind !== "file" || before.fp !== null) return null;
+	before.cut = true;
+	return before;
+}
+
+const POINTERS = [" fp=0x", " sp=0x", " pc=0x"];
+
+/** True when `text` from `at` to its end is ` fp=0x… sp=0x… pc=0x…` cut somewhere. */
+function isCutPointers(text: string, at: number): boolean {
+	let i = at;
+	for (const literal of POINTERS) {
+		for (let k = 0; k < literal.length; k++, i++) {
+			if (i === text.length) return true;
+			if (text.charCodeAt(i) !== literal.charCodeAt(k)) return false;
+		}
+		while (i < text.length && hexValue(text.charCodeAt(i)) >= 0) i++;
+		if (i === text.length) return true;
+	}
+	return false;
+}
+
+function readFile(text: string, start: number, to: number): Token | null {
+	let end = to;
 	let fp: string | null = null;
 	let sp: string | null = null;
 	let pc: string | null = null;
@@ -513,14 +543,14 @@ function classifyFile(text: string, start: number): Token | null {
 			return null;
 		fp = text.slice(fpAt + 4, spAt);
 		sp = text.slice(spAt + 4, space);
-		pc = text.slice(space + 4);
+		pc = text.slice(space + 4, end);
 		end = fpAt;
 		space = text.lastIndexOf(" ", end - 1);
 	} else if (space > start && text.startsWith("sp=", space + 1)) {
 		const fpAt = text.lastIndexOf(" ", space - 1);
 		if (fpAt <= start || !text.startsWith("fp=", fpAt + 1)) return null;
 		fp = text.slice(fpAt + 4, space);
-		sp = text.slice(space + 4);
+		sp = text.slice(space + 4, end);
 		end = fpAt;
 		space = text.lastIndexOf(" ", end - 1);
 	}
@@ -557,7 +587,7 @@ function classifyFile(text: string, start: number): Token | null {
 	}
 	const file = text.slice(start, digits - 1);
 	if (!isFilePath(file)) return null;
-	return { kind: "file", file, line, offset, fp, sp, pc };
+	return { kind: "file", file, line, offset, fp, sp, pc, cut: false };
 }
 
 function hexValue(c: number): number {

@@ -544,6 +544,11 @@ export class CrashScanner {
 				frame.fp = token.fp;
 				frame.sp = token.sp;
 				frame.pc = token.pc;
+				if (token.cut)
+					this.#issue(
+						"truncated",
+						`frame line cut inside its fp=, sp=, pc= part: ${clip(this.#raw.trim())}`,
+					);
 				this.#flushPending();
 				break;
 			}

@@ -57,3 +57,33 @@ describe("package and receiver of real function names", () => {
 		expect(json.file).toMatch(/\/net\/http\/server\.go$/);
 	});
 });
+
+describe("a frame's file line cut inside its fp=, sp=, pc= part", () => {
+	// nyaosorg/nyagos#76: a console 80 columns wide wrapped the line inside `sp=`.
+	test("keeps its file, line and offset, and says what was lost", () => {
+		const text = [
+			"goroutine 1 [running]:",
+			"main.main()",
+			"\tC:/Users/Hayama/GoSrc/nyagos/main/nyagos.go:209 +0xebe fp=0x117acfcc s",
+			"0x117ace94",
+			"",
+		].join("\n");
+		const result = parseCrashes(text);
+		const frame = result.crashes[0]?.goroutines[0]?.frames[0];
+		expect([frame?.file, frame?.line, frame?.offset, frame?.fp]).toEqual([
+			"C:/Users/Hayama/GoSrc/nyagos/main/nyagos.go",
+			209,
+			0xebe,
+			null,
+		]);
+		// The wrapped rest of the line, at the end of the text, is other output after the crash.
+		expect(result.issues.map((i) => [i.code, i.line])).toEqual([["truncated", 3]]);
+	});
+
+	test("a whole fp=, sp= and pc= part is read as it always was", () => {
+		const text = "goroutine 1 [running]:\nmain.main()\n\t/a/b.go:9 +0x1 fp=0xc0 sp=0xb0 pc=0x10\n";
+		const result = parseCrashes(text);
+		expect(result.crashes[0]?.goroutines[0]?.frames[0]).toMatchObject({ fp: "0xc0", pc: "0x10" });
+		expect(result.issues).toEqual([]);
+	});
+});
