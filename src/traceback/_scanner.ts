@@ -18,6 +18,7 @@ import type {
 } from "./_model.js";
 import { headerlessGoroutine, newGoroutine, newSignal, readStackWords } from "./_records.js";
 import { ReversedReports } from "./_reversed.js";
+import type { PrefixShape } from "./_shape.js";
 import { Suspect, type Verdict } from "./_suspect.js";
 
 /** Callbacks that receive goroutines, crashes and race reports as soon as each is complete. */
@@ -92,6 +93,8 @@ export class CrashScanner {
 	#phase: Phase = "reason";
 	#valueOpen = false;
 	#valueLines = 0;
+	/** The shape of what stood before the open crash's first line on its line, if anything did. */
+	#reportHead: PrefixShape | null = null;
 	/** Spaces and tabs before the first panic line of the open crash. */
 	#valueIndent = 0;
 	#goroutine: Goroutine | null = null;
@@ -265,7 +268,11 @@ export class CrashScanner {
 	/** Starts holding lines when a report seems to start inside `text` after other text. */
 	#suspectReport(text: string): boolean {
 		if (this.#plain || this.#valueOpen || this.#race !== null) return false;
-		this.#suspect = Suspect.of(text, this.#lineNo, this.#crash !== null);
+		// A report after the same text as the open one's: a logger's `PANIC: %v %s` with
+		// debug.Stack() once more, not another thread's output inside the open report.
+		const again = this.#crash !== null && this.#reportHead?.strip(text) != null;
+		this.#suspect = Suspect.of(text, this.#lineNo, this.#crash !== null && !again);
+		if (this.#suspect !== null && again) this.#closeCrash();
 		return this.#suspect !== null;
 	}
 
@@ -290,6 +297,7 @@ export class CrashScanner {
 		if (report) {
 			this.#lines.learned = suspect.prefix;
 			this.#line(suspect.opening);
+			if (this.#crash !== null) this.#reportHead = suspect.head;
 		} else {
 			this.#plain = true;
 			this.#line(suspect.first);
@@ -313,6 +321,16 @@ export class CrashScanner {
 		}
 		this.#raw = text;
 		const token = classifyLine(text);
+		if (token.kind === "panic" || token.kind === "fatal") {
+			// The reason and the first goroutine's header on one line: a paste lost the newline
+			// and the blank line between them (bcicen/ctop#254).
+			const header = gluedHeader.exec(text);
+			if (header !== null) {
+				this.#line(text.slice(0, header.index));
+				this.#line("");
+				return this.#line(text.slice(header.index + 1));
+			}
+		}
 		if ((token.kind === "blank" || this.#spacing !== "off") && this.#spacingTakes(token.kind))
 			return;
 		if (this.#reversed.holding) {
@@ -969,6 +987,7 @@ export class CrashScanner {
 		const cutShort = this.#isCutShort();
 		this.#closeGoroutine();
 		this.#crash = null;
+		this.#reportHead = null;
 		// Everything that went with the crash is put back as at the start, for the next crash, and
 		// so that a `PC=` line after its end cannot change it.
 		this.#signal = null;
@@ -1059,6 +1078,10 @@ function valueLine(text: string): string {
 function clip(text: string): string {
 	return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
+
+/** A goroutine header at the end of a reason's line. */
+const gluedHeader =
+	/ goroutine \d{1,19} (?:gp=0x[0-9a-f]{1,16} m=\S{1,20} (?:mp=0x[0-9a-f]{1,16} )?)?\[[^\]]{1,200}\]:$/;
 
 /** How many spaces and tabs a line starts with. */
 function indentation(text: string): number {

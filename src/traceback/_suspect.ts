@@ -29,6 +29,8 @@ export class Suspect {
 	readonly line: number;
 	/** The whole line. */
 	readonly first: string;
+	/** The shape of what stood before the report on its line. */
+	readonly head: PrefixShape | null;
 	/** The lines after it, held while undecided. */
 	readonly held: { line: number; text: string }[] = [];
 	/** The line from where the report starts. */
@@ -51,7 +53,8 @@ export class Suspect {
 		this.line = line;
 		this.first = first;
 		this.#report = first.slice(at);
-		this.#shape = PrefixShape.of(first.slice(0, at));
+		this.head = PrefixShape.of(first.slice(0, at));
+		this.#shape = this.head;
 		this.#panic = report.kind === "panic";
 		this.#recovered = report.kind === "panic" && report.recovered;
 		this.#needs =

@@ -176,3 +176,39 @@ describe("the runtime's own fatal lines, written without throw", () => {
 		]);
 	});
 });
+
+describe("reports on one line with what came before them", () => {
+	test("a reason and the goroutine header on one line are a reason, then a header", () => {
+		// bcicen/ctop#254: the paste lost the newline and the blank line after the panic.
+		const text = [
+			"panic: runtime error: index out of range [1] with length 1 goroutine 32 [running]:",
+			"github.com/bcicen/ctop/connector/collector.(*DockerLogs).Stream.func1(0xc00030c018, 0xc000516580, 0xc0002d2660)",
+			"\t/app/connector/collector/docker_logs.go:52 +0x1f4",
+			"",
+		].join("\n");
+		const result = parseCrashes(text);
+		expect(result.crashes.map((c) => [c.message, c.goroutines.map((g) => g.id)])).toEqual([
+			["panic: runtime error: index out of range [1] with length 1", [32]],
+		]);
+		expect(result.issues).toEqual([]);
+	});
+
+	test("stacks a logger wrote after the same message, one after another, are a report each", () => {
+		// probelabs/goreplay#622: log.Printf("PANIC: pkg: %v %s", r, debug.Stack()), twice.
+		const logged = (at: string, id: number) => [
+			`2018/11/16 ${at} PANIC: pkg: runtime error: slice bounds out of range goroutine ${id} [running]:`,
+			"runtime/debug.Stack(0x0, 0x0, 0x0)",
+			"\t/usr/local/go/src/runtime/debug/stack.go:24 +0x80",
+			"main.(*HTTPClient).Send.func1(0xc82116dc78, 0xc82116dc90)",
+			"\t/go/src/github.com/buger/goreplay/http_client.go:147 +0x52d",
+			"",
+		];
+		const text = [...logged("15:21:48", 106), ...logged("15:29:40", 6)].join("\n");
+		const result = parseCrashes(text);
+		expect(result.crashes.map((c) => [c.startLine, c.goroutines.map((g) => g.id)])).toEqual([
+			[1, [106]],
+			[7, [6]],
+		]);
+		expect(result.issues).toEqual([]);
+	});
+});
