@@ -504,7 +504,18 @@ export class CrashScanner {
 			if (panic !== undefined && this.#valueLines < MAX_VALUE_LINES) {
 				// runtime/error.go printindented: continuation lines of a value start with a tab,
 				// which log pipelines may have turned into spaces, dropped or indented further.
-				panic.value += `\n${valueLine(text)}`;
+				const line = valueLine(text);
+				// A value that ends with a newline has its mark on a line of its own.
+				const mark = /^ ?\[recovered(, repanicked)?\]$/.exec(line);
+				if (mark !== null) {
+					panic.recovered = true;
+					panic.repanicked = mark[1] !== undefined;
+					panic.value += "\n";
+					this.#valueOpen = false;
+					this.#crash.endLine = this.#lineNo;
+					return;
+				}
+				panic.value += `\n${line}`;
 				this.#valueLines++;
 				this.#crash.endLine = this.#lineNo;
 				return;

@@ -212,3 +212,27 @@ describe("reports on one line with what came before them", () => {
 		expect(result.issues).toEqual([]);
 	});
 });
+
+describe("a panic value that ends with a newline", () => {
+	test("has its [recovered] mark on a line of its own, which is the mark, not the value", () => {
+		// zeta-chain/node#3393: testing's panic value ended with a JSON log line's newline.
+		const text = [
+			'panic: Log in goroutine after TestScheduler has completed: {"level":"info","message":"done"}',
+			"\t [recovered]",
+			'\tpanic: Log in goroutine after TestScheduler has completed: {"level":"info","message":"done"}',
+			"\t",
+			"",
+			"goroutine 78 [running]:",
+			"testing.tRunner.func1.2({0x1a2b3c0, 0xc0005d2a10})",
+			"\t/opt/hostedtoolcache/go/1.23.4/x64/src/testing/testing.go:1632 +0x3fc",
+			"",
+		].join("\n");
+		const [crash] = parseCrashes(text).crashes;
+		// (The last value's own newline is a line of a tab alone, which reads as the blank line.)
+		expect(crash?.panics.map((p) => [p.value.endsWith('"done"}\n'), p.recovered])).toEqual([
+			[true, true],
+			[false, false],
+		]);
+		expect(crash?.goroutines.map((g) => g.id)).toEqual([78]);
+	});
+});
