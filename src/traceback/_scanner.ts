@@ -58,6 +58,8 @@ const FOREIGN_RUN = 40;
 const MAX_HELD_LINES = 200;
 /** Most continuation lines appended to a multi-line panic value. */
 const MAX_VALUE_LINES = 1_000;
+/** Most blank lines in a row inside a panic value. */
+const MAX_VALUE_BLANKS = 4;
 type Phase = "reason" | "runtime-stack" | "goroutines" | "registers";
 type FrameTarget =
 	| "goroutine"
@@ -93,6 +95,8 @@ export class CrashScanner {
 	#phase: Phase = "reason";
 	#valueOpen = false;
 	#valueLines = 0;
+	/** Blank lines seen inside an open panic value, not yet known to be its own. */
+	#valueBlanks = 0;
 	/** The shape of what stood before the open crash's first line on its line, if anything did. */
 	#reportHead: PrefixShape | null = null;
 	/** Spaces and tabs before the first panic line of the open crash. */
@@ -343,6 +347,13 @@ export class CrashScanner {
 			const loose = this.#loose.see(token, this.#lineNo);
 			if (loose !== null) this.#issue("stack-without-header", loose.message, loose.line);
 		}
+		if (this.#valueBlanks > 0 && token.kind !== "blank" && token.kind !== "text") {
+			// Text after blank lines goes on with the value (Ginkgo's message has paragraphs);
+			// anything else ends it at the first of them, where Go's own blank line was.
+			this.#valueBlanks = 0;
+			this.#valueOpen = false;
+			this.#blank();
+		}
 		if (token.kind === "goroutine" && this.#valueOpen && !this.#replaying) {
 			// Go prints a blank line between a panic value and the first goroutine, so a header
 			// before that blank line may be the value's own text (Go ≤1.22 did not indent it).
@@ -505,6 +516,10 @@ export class CrashScanner {
 				// runtime/error.go printindented: continuation lines of a value start with a tab,
 				// which log pipelines may have turned into spaces, dropped or indented further.
 				const line = valueLine(text);
+				if (this.#valueBlanks > 0) {
+					panic.value += "\n".repeat(this.#valueBlanks);
+					this.#valueBlanks = 0;
+				}
 				// A value that ends with a newline has its mark on a line of its own.
 				const mark = /^ ?\[recovered(, repanicked)?\]$/.exec(line);
 				if (mark !== null) {
@@ -541,7 +556,13 @@ export class CrashScanner {
 	}
 
 	#blank(): void {
+		// A value's own blank lines are told from Go's one after it by the line that follows.
+		if (this.#valueOpen && this.#valueBlanks < MAX_VALUE_BLANKS) {
+			this.#valueBlanks++;
+			return;
+		}
 		this.#valueOpen = false;
+		this.#valueBlanks = 0;
 		this.#flushPending();
 		if (this.#goroutine !== null) this.#closeGoroutine();
 		this.#raceSection = null;
@@ -999,6 +1020,7 @@ export class CrashScanner {
 		this.#closeGoroutine();
 		this.#crash = null;
 		this.#reportHead = null;
+		this.#valueBlanks = 0;
 		// Everything that went with the crash is put back as at the start, for the next crash, and
 		// so that a `PC=` line after its end cannot change it.
 		this.#signal = null;

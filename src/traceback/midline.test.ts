@@ -236,3 +236,27 @@ describe("a panic value that ends with a newline", () => {
 		expect(crash?.goroutines.map((g) => g.id)).toEqual([78]);
 	});
 });
+
+describe("a panic value with blank lines of its own", () => {
+	test("goes on after them until the goroutine header (kubernetes/kubernetes#7464's Ginkgo message)", () => {
+		const text = [
+			"panic: ",
+			"Your test failed.",
+			"Normally Ginkgo rescues this panic so you shouldn't see it.",
+			"",
+			"But, if you make an assertion in a goroutine, Ginkgo can't capture the panic.",
+			"",
+			"",
+			"goroutine 114 [running]:",
+			"github.com/onsi/ginkgo.Fail(0xc2081001e0, 0x1c6, 0xc2089535b0, 0x1, 0x1)",
+			"\t/go/src/github.com/onsi/ginkgo/ginkgo_dsl.go:229 +0xed",
+			"",
+		].join("\n");
+		const result = parseCrashes(text);
+		expect(result.crashes[0]?.panics.map((p) => p.value)).toEqual([
+			"\nYour test failed.\nNormally Ginkgo rescues this panic so you shouldn't see it.\n\nBut, if you make an assertion in a goroutine, Ginkgo can't capture the panic.",
+		]);
+		expect(result.crashes[0]?.goroutines.map((g) => g.id)).toEqual([114]);
+		expect(result.issues).toEqual([]);
+	});
+});
