@@ -282,7 +282,7 @@ export function classifyLine(raw: string): Token {
 		const fn = classifyFunction(text);
 		if (fn !== null) return fn;
 	}
-	const file = classifyFile(text, 0);
+	const file = classifyFile(text, 0) ?? classifyCutFile(text);
 	if (file !== null) return file;
 	if (text.length <= 32) {
 		const m = registerLine.exec(text);
@@ -502,14 +502,13 @@ function isFunctionName(name: string): boolean {
 // (runtime/traceback.go printFuncName's caller; older releases, Go 1.7's say, printed ` fp=… sp=…`
 // alone). The most common line of all: read backwards from its end, since the path may hold
 // spaces and anything else.
-function classifyFile(text: string, start: number): Token | null {
-	const file = readFile(text, start, text.length);
-	if (file !== null) return file;
-	// A console or a pager wrapped the line, or a paste ends, inside ` fp=… sp=… pc=…`.
-	const pointers = text.indexOf(" fp=", start);
+// A console or a pager wrapped the line, or a paste ends, inside ` fp=… sp=… pc=…`: the frame's
+// file line up to there, its pointers left out.
+function classifyCutFile(text: string): Token | null {
+	const pointers = text.indexOf(" fp=");
 	if (pointers < 0 || !isCutPointers(text, pointers)) return null;
-	const before = readFile(text, start, pointers);
-	if (before === null || before.kind !== "file" || before.fp !== null) return null;
+	const before = classifyFile(text.slice(0, pointers), 0);
+	if (before === null || before.kind !== "file") return null;
 	before.cut = true;
 	return before;
 }
@@ -530,8 +529,8 @@ function isCutPointers(text: string, at: number): boolean {
 	return false;
 }
 
-function readFile(text: string, start: number, to: number): Token | null {
-	let end = to;
+function classifyFile(text: string, start: number): Token | null {
+	let end = text.length;
 	let fp: string | null = null;
 	let sp: string | null = null;
 	let pc: string | null = null;
@@ -543,14 +542,14 @@ function readFile(text: string, start: number, to: number): Token | null {
 			return null;
 		fp = text.slice(fpAt + 4, spAt);
 		sp = text.slice(spAt + 4, space);
-		pc = text.slice(space + 4, end);
+		pc = text.slice(space + 4);
 		end = fpAt;
 		space = text.lastIndexOf(" ", end - 1);
 	} else if (space > start && text.startsWith("sp=", space + 1)) {
 		const fpAt = text.lastIndexOf(" ", space - 1);
 		if (fpAt <= start || !text.startsWith("fp=", fpAt + 1)) return null;
 		fp = text.slice(fpAt + 4, space);
-		sp = text.slice(space + 4, end);
+		sp = text.slice(space + 4);
 		end = fpAt;
 		space = text.lastIndexOf(" ", end - 1);
 	}
