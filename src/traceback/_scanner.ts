@@ -95,6 +95,8 @@ export class CrashScanner {
 	#phase: Phase = "reason";
 	#valueOpen = false;
 	#valueLines = 0;
+	/** The open goroutine whose stack the runtime could not unwind: blank lines do not end it. */
+	#unwinding: Goroutine | null = null;
 	/** Blank lines seen inside an open panic value, not yet known to be its own. */
 	#valueBlanks = 0;
 	/** The shape of what stood before the open crash's first line on its line, if anything did. */
@@ -354,6 +356,14 @@ export class CrashScanner {
 			this.#valueOpen = false;
 			this.#blank();
 		}
+		if (this.#unwinding !== null && token.kind !== "blank") {
+			const kind = token.kind;
+			if (kind === "created-by") this.#unwinding = null;
+			else if (kind !== "runtime" && kind !== "stack-words" && kind !== "stack-bounds") {
+				if (this.#goroutine === this.#unwinding) this.#closeGoroutine();
+				this.#unwinding = null;
+			}
+		}
 		if (token.kind === "goroutine" && this.#valueOpen && !this.#replaying) {
 			// Go prints a blank line between a panic value and the first goroutine, so a header
 			// before that blank line may be the value's own text (Go ≤1.22 did not indent it).
@@ -564,6 +574,9 @@ export class CrashScanner {
 		this.#valueOpen = false;
 		this.#valueBlanks = 0;
 		this.#flushPending();
+		// runtime/traceback.go: a goroutine whose pc it cannot unwind gets `runtime: unknown pc`
+		// and its stack's words, each time it tries, a blank line, and then its `created by`.
+		if (this.#goroutine !== null && this.#goroutine === this.#unwinding) return;
 		if (this.#goroutine !== null) this.#closeGoroutine();
 		this.#raceSection = null;
 		if (this.#phase === "runtime-stack") this.#phase = "goroutines";
@@ -717,6 +730,8 @@ export class CrashScanner {
 				break;
 			case "stack-bounds":
 				this.#ensureCrash().stackDumps.push({ header: token.text, words: [] });
+				if (this.#goroutine !== null && this.#goroutine.frames.length === 0)
+					this.#unwinding = this.#goroutine;
 				break;
 			case "stack-words": {
 				const dump = this.#crash?.stackDumps.at(-1);
@@ -1021,6 +1036,7 @@ export class CrashScanner {
 		this.#crash = null;
 		this.#reportHead = null;
 		this.#valueBlanks = 0;
+		this.#unwinding = null;
 		// Everything that went with the crash is put back as at the start, for the next crash, and
 		// so that a `PC=` line after its end cannot change it.
 		this.#signal = null;

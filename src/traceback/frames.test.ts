@@ -87,3 +87,34 @@ describe("a frame's file line cut inside its fp=, sp=, pc= part", () => {
 		expect(result.issues).toEqual([]);
 	});
 });
+
+describe("a goroutine whose pc the runtime cannot unwind", () => {
+	// golang/go#43228 (linux/ppc64le): `unknown pc` and the stack's bounds, twice, each after a
+	// blank line, then the goroutine's `created by`.
+	const text = [
+		"goroutine 10 [running]:",
+		"runtime: unknown pc 0x12569fdc8",
+		"stack: frame={sp:0x3fff57ffe5a0, fp:0x0} stack=[0xc000063800,0xc000064000)",
+		"",
+		"runtime: unknown pc 0x12569fdc8",
+		"stack: frame={sp:0x3fff57ffe5a0, fp:0x0} stack=[0xc000063800,0xc000064000)",
+		"",
+		"created by text/template/parse.lex",
+		"\ttext/template/parse/lex.go:223 +0x178",
+		"",
+		"goroutine 1 [running]:",
+		"\tgoroutine running on other thread; stack unavailable",
+		"",
+	].join("\n");
+
+	test("keeps its created by line after the blank lines", () => {
+		const result = parseCrashes(text);
+		const goroutines = result.crashes[0]?.goroutines ?? [];
+		expect(goroutines.map((g) => [g.id, g.createdBy?.frame.function ?? null])).toEqual([
+			[10, "text/template/parse.lex"],
+			[1, null],
+		]);
+		expect(result.crashes[0]?.stackDumps).toHaveLength(2);
+		expect(result.issues).toEqual([]);
+	});
+});
