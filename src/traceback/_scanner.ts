@@ -95,6 +95,8 @@ export class CrashScanner {
 	#phase: Phase = "reason";
 	#valueOpen = false;
 	#valueLines = 0;
+	/** A line inside a stack that may go on on the next line, as a terminal wrapped it. */
+	#wrapped: { line: number; text: string } | null = null;
 	/** The open goroutine whose stack the runtime could not unwind: blank lines do not end it. */
 	#unwinding: Goroutine | null = null;
 	/** Blank lines seen inside an open panic value, not yet known to be its own. */
@@ -337,6 +339,21 @@ export class CrashScanner {
 				return this.#line(text.slice(header.index + 1));
 			}
 		}
+		if (this.#wrapped !== null) {
+			const head = this.#wrapped;
+			this.#wrapped = null;
+			const kind = isWrapped(head.text, text) ? classifyLine(head.text + text).kind : "text";
+			const lineNo = this.#lineNo;
+			this.#lineNo = head.line;
+			if (kind === "function" || kind === "file") {
+				this.#line(head.text + text);
+				this.#lineNo = lineNo;
+				return;
+			}
+			this.#text(head.text);
+			this.#lineNo = lineNo;
+			this.#raw = text;
+		}
 		if ((token.kind === "blank" || this.#spacing !== "off") && this.#spacingTakes(token.kind))
 			return;
 		if (this.#reversed.holding) {
@@ -385,6 +402,11 @@ export class CrashScanner {
 				// Shapes are learned outside crashes only: inside, repeated lines may be a panic
 				// value's own text or the cut pieces of Go's lines.
 				if (this.#crash === null && this.#race === null) this.#lines.foreign.learn(text);
+				// Inside a stack, a line that a terminal or an editor wrapped: the next line says.
+				if (this.#goroutine !== null && this.#wrapped === null && !this.#valueOpen) {
+					this.#wrapped = { line: this.#lineNo, text: this.#raw };
+					return;
+				}
 				return this.#text(this.#raw);
 			}
 			case "blank":
@@ -485,6 +507,14 @@ export class CrashScanner {
 		while (this.#suspect !== null || this.#held !== null) {
 			this.#settle("text");
 			this.#release(0);
+		}
+		const wrapped = this.#wrapped;
+		if (wrapped !== null) {
+			this.#wrapped = null;
+			const lineNo = this.#lineNo;
+			this.#lineNo = wrapped.line;
+			this.#text(wrapped.text);
+			this.#lineNo = lineNo;
 		}
 		this.#closeRace(true);
 		this.#closeCrash();
@@ -1126,6 +1156,18 @@ function valueLine(text: string): string {
 
 function clip(text: string): string {
 	return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/**
+ * Whether `rest` may be the part of a frame's line that a wrap put on the next line: it starts at
+ * the margin, and `head` is a path cut short or a function line with its arguments open.
+ */
+function isWrapped(head: string, rest: string): boolean {
+	const first = rest.charCodeAt(0);
+	if (rest.length === 0 || first === 0x09 || first === 0x20) return false;
+	const start = head.trimStart();
+	if (start.startsWith("/") || /^[A-Za-z]:[\\/]/.test(start)) return true;
+	return start.lastIndexOf("(") > start.lastIndexOf(")");
 }
 
 /** A goroutine header at the end of a reason's line. */

@@ -118,3 +118,36 @@ describe("a goroutine whose pc the runtime cannot unwind", () => {
 		expect(result.issues).toEqual([]);
 	});
 });
+
+describe("a frame's line that a terminal or an editor wrapped", () => {
+	test("is read joined: a file path cut at a slash, a function line inside its arguments", () => {
+		// kubernetes/kubernetes#86676 and #137993, shortened.
+		const text = [
+			"goroutine 603 [running]:",
+			"k8s.io/apimachinery/pkg/util/runtime.logPanic(0x3a2dec0, 0x6d6df80)",
+			"\t/go/src/k8s.io/kubernetes/vendor/k8s.io/apimachinery/",
+			"pkg/util/runtime/runtime.go:74 +0xa3",
+			"k8s.io/kubernetes/pkg/kubelet/kuberuntime.(*kubeGenericRuntimeManager).doPodResizeAction(0xc000c4b380, 0xc000",
+			"d6cd88, 0xc001270160)",
+			"\tk8s.io/kubernetes/pkg/kubelet/kuberuntime/kuberuntime_manager.go:860 +0xc7e",
+			"",
+		].join("\n");
+		const result = parseCrashes(text);
+		const frames = result.crashes[0]?.goroutines[0]?.frames ?? [];
+		expect(frames.map((f) => [f.function, f.args, f.file, f.line])).toEqual([
+			[
+				"k8s.io/apimachinery/pkg/util/runtime.logPanic",
+				"0x3a2dec0, 0x6d6df80",
+				"/go/src/k8s.io/kubernetes/vendor/k8s.io/apimachinery/pkg/util/runtime/runtime.go",
+				74,
+			],
+			[
+				"k8s.io/kubernetes/pkg/kubelet/kuberuntime.(*kubeGenericRuntimeManager).doPodResizeAction",
+				"0xc000c4b380, 0xc000d6cd88, 0xc001270160",
+				"k8s.io/kubernetes/pkg/kubelet/kuberuntime/kuberuntime_manager.go",
+				860,
+			],
+		]);
+		expect(result.issues).toEqual([]);
+	});
+});
