@@ -113,6 +113,26 @@ const hexDigits = /^[0-9a-f]+$/;
 // badsystemstack, runtime/proc.go badmorestackg0 and the others) before it aborts.
 const runtimeFatal =
 	/^fatal: (morestack on g0|morestack on gsignal|systemstack called from unexpected goroutine|bad g in signal handler|(?:recursive|concurrent) switchToCrashStack)$/;
+/**
+ * How Kubernetes' HandleCrash logs a panic through klog's structured logging (k8s.io/apimachinery
+ * util/runtime logPanic): the value quoted, then `panicGoValue=` and the stack as `stacktrace=<`
+ * with its lines indented below.
+ */
+export const KLOG_PANIC = '"Observed a panic" panic="';
+
+/** The Go-quoted string whose text starts at `at` (after its opening quote), unquoted; or null. */
+function quotedValue(text: string, at: number): string | null {
+	let end = at;
+	while (end < text.length && text.charCodeAt(end) !== 0x22)
+		end += text.charCodeAt(end) === 0x5c ? 2 : 1;
+	if (end >= text.length) return null;
+	try {
+		return JSON.parse(`"${text.slice(at, end)}"`) as string;
+	} catch {
+		return text.slice(at, end);
+	}
+}
+
 /** badsystemstack's message, which has no newline: the abort's signal line follows on its line. */
 export const BAD_SYSTEMSTACK = "fatal: systemstack called from unexpected goroutine";
 // What the runtime prints about a heap object before it throws: runtime/mgcmark.go gcDumpObject
@@ -161,6 +181,12 @@ export function classifyLine(raw: string): Token {
 			break;
 		case 0x5b /* [ */:
 			return classifyBracket(text);
+		case 0x22 /* " */:
+			if (text.startsWith(KLOG_PANIC)) {
+				const value = quotedValue(text, KLOG_PANIC.length);
+				if (value !== null) return { kind: "panic", value, recovered: false, repanicked: false };
+			}
+			break;
 		case 0x53 /* S */:
 			if (text.startsWith("SIG")) {
 				const m = signalHeader.exec(text);
@@ -613,7 +639,7 @@ function isFilePath(file: string): boolean {
 // a shell prompt, a terminal's echo of `^\`, a benchmark name `go test` printed without its
 // newline, a log message.
 const reportMark =
-	/panic: |fatal error: |SIG[A-Z0-9]{2,10}: |goroutine \d|runtime: |unexpected fault address |http2?: panic serving |WARNING: DATA RACE/g;
+	/panic: |fatal error: |SIG[A-Z0-9]{2,10}: |goroutine \d|runtime: |unexpected fault address |http2?: panic serving |WARNING: DATA RACE|"Observed a panic" panic="/g;
 // What follows a report's first lines and only a report's: a goroutine header, the signal's `PC=`
 // or `[signal` line, `runtime stack:`.
 const evidenceMark = /goroutine \d|PC=0x|\[signal SIG|runtime stack:/g;

@@ -1,4 +1,4 @@
-import { BAD_SYSTEMSTACK, classifyLine, type Token } from "./_classify.js";
+import { BAD_SYSTEMSTACK, classifyLine, KLOG_PANIC, type Token } from "./_classify.js";
 import { escapedLines } from "./_escaped.js";
 import { newFrame } from "./_frame.js";
 import { IssueList } from "./_issues.js";
@@ -661,8 +661,10 @@ export class CrashScanner {
 				}
 				const panics = (this.#crash as Crash).panics;
 				if (panics.length === 1) this.#valueIndent = indentation(this.#raw);
-				// A runtime.Error's text is one line (runtime/error.go): nothing after it is its own.
-				this.#valueOpen = !token.value.startsWith("runtime error: ");
+				// A runtime.Error's text is one line (runtime/error.go): nothing after it is its own;
+				// nor after a value klog quoted on its line.
+				this.#valueOpen =
+					!token.value.startsWith("runtime error: ") && !this.#raw.startsWith(KLOG_PANIC);
 				this.#valueLines = 0;
 				break;
 			}

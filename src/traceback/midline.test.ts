@@ -260,3 +260,27 @@ describe("a panic value with blank lines of its own", () => {
 		expect(result.issues).toEqual([]);
 	});
 });
+
+describe("a panic Kubernetes' HandleCrash logged through klog's structured logging", () => {
+	test("is a panic with the quoted value, and the stack below it its goroutine", () => {
+		// kubernetes/kubernetes#137993, its wrapped lines joined, shortened.
+		const text = [
+			'E0319 17:08:49.016993 4073428 panic.go:262] "Observed a panic" panic="runtime error: invalid memory address or nil pointer dereference" panicGoValue="\\"invalid memory address or nil pointer dereference\\"" stacktrace=<',
+			"        goroutine 1447 [running]:",
+			"        k8s.io/apimachinery/pkg/util/runtime.logPanic({0x2bef938, 0xc000e8d5f0}, {0x22be140, 0x3f1ac90})",
+			"                k8s.io/apimachinery/pkg/util/runtime/runtime.go:132 +0xbc",
+			"        panic({0x22be140?, 0x3f1ac90?})",
+			"                runtime/panic.go:783 +0x132",
+			"        k8s.io/kubernetes/pkg/kubelet/kuberuntime.(*kubeGenericRuntimeManager).doPodResizeAction(0xc000c4b380)",
+			"                k8s.io/kubernetes/pkg/kubelet/kuberuntime/kuberuntime_manager.go:860 +0xc7e",
+			" >",
+			"",
+		].join("\n");
+		const [crash] = parseCrashes(text).crashes;
+		expect(crash?.kind).toBe("panic");
+		expect(crash?.panics.map((p) => p.value)).toEqual([
+			"runtime error: invalid memory address or nil pointer dereference",
+		]);
+		expect(crash?.goroutines.map((g) => [g.id, g.frames.length])).toEqual([[1447, 3]]);
+	});
+});
