@@ -58,8 +58,6 @@ const FOREIGN_RUN = 40;
 const MAX_HELD_LINES = 200;
 /** Most continuation lines appended to a multi-line panic value. */
 const MAX_VALUE_LINES = 1_000;
-/** Most blank lines in a row inside a panic value. */
-const MAX_VALUE_BLANKS = 4;
 type Phase = "reason" | "runtime-stack" | "goroutines" | "registers";
 type FrameTarget =
 	| "goroutine"
@@ -99,8 +97,8 @@ export class CrashScanner {
 	#wrapped: { line: number; text: string } | null = null;
 	/** The open goroutine whose stack the runtime could not unwind: blank lines do not end it. */
 	#unwinding: Goroutine | null = null;
-	/** Blank lines seen inside an open panic value, not yet known to be its own. */
-	#valueBlanks = 0;
+	/** True when the suspect came after the same text as the open report's first line. */
+	#suspectAgain = false;
 	/** The shape of what stood before the open crash's first line on its line, if anything did. */
 	#reportHead: PrefixShape | null = null;
 	/** Spaces and tabs before the first panic line of the open crash. */
@@ -279,8 +277,13 @@ export class CrashScanner {
 		// A report after the same text as the open one's: a logger's `PANIC: %v %s` with
 		// debug.Stack() once more, not another thread's output inside the open report.
 		const again = this.#crash !== null && this.#reportHead?.strip(text) != null;
-		this.#suspect = Suspect.of(text, this.#lineNo, this.#crash !== null && !again);
-		if (this.#suspect !== null && again) this.#closeCrash();
+		const suspect = Suspect.of(text, this.#lineNo, this.#crash !== null && !again);
+		// The open report ends only if the lines after say this one is a report too (#settle),
+		// and one that starts as reports do: `runtime:` lines go with the open one.
+		if (suspect !== null && again && !REPORT_STARTS.has(suspect.kind))
+			this.#suspect = Suspect.of(text, this.#lineNo, true);
+		else this.#suspect = suspect;
+		this.#suspectAgain = again && this.#suspect === suspect;
 		return this.#suspect !== null;
 	}
 
@@ -302,6 +305,8 @@ export class CrashScanner {
 		const lineNo = this.#lineNo;
 		const report = verdict === "report";
 		this.#lineNo = suspect.line;
+		if (report && this.#suspectAgain) this.#closeCrash();
+		this.#suspectAgain = false;
 		if (report) {
 			this.#lines.learned = suspect.prefix;
 			this.#line(suspect.opening);
@@ -365,13 +370,6 @@ export class CrashScanner {
 			if (this.#reversed.watch(token.kind, text, this.#lineNo)) return this.#loose.drop();
 			const loose = this.#loose.see(token, this.#lineNo);
 			if (loose !== null) this.#issue("stack-without-header", loose.message, loose.line);
-		}
-		if (this.#valueBlanks > 0 && token.kind !== "blank" && token.kind !== "text") {
-			// Text after blank lines goes on with the value (Ginkgo's message has paragraphs);
-			// anything else ends it at the first of them, where Go's own blank line was.
-			this.#valueBlanks = 0;
-			this.#valueOpen = false;
-			this.#blank();
 		}
 		if (this.#unwinding !== null && token.kind !== "blank") {
 			const kind = token.kind;
@@ -556,10 +554,6 @@ export class CrashScanner {
 				// runtime/error.go printindented: continuation lines of a value start with a tab,
 				// which log pipelines may have turned into spaces, dropped or indented further.
 				const line = valueLine(text);
-				if (this.#valueBlanks > 0) {
-					panic.value += "\n".repeat(this.#valueBlanks);
-					this.#valueBlanks = 0;
-				}
 				// A value that ends with a newline has its mark on a line of its own.
 				const mark = /^ ?\[recovered(, repanicked)?\]$/.exec(line);
 				if (mark !== null) {
@@ -596,13 +590,22 @@ export class CrashScanner {
 	}
 
 	#blank(): void {
-		// A value's own blank lines are told from Go's one after it by the line that follows.
-		if (this.#valueOpen && this.#valueBlanks < MAX_VALUE_BLANKS) {
-			this.#valueBlanks++;
+		// runtime/error.go printindented (Go 1.23+) indents a value's own blank lines too: a tab
+		// alone, where Go's blank line after the value is empty.
+		const crash = this.#crash;
+		const panic = crash?.panics.at(-1);
+		if (
+			this.#valueOpen &&
+			panic !== undefined &&
+			this.#valueLines < MAX_VALUE_LINES &&
+			this.#raw.endsWith("\t") &&
+			indentation(this.#raw) > this.#valueIndent
+		) {
+			panic.value += "\n";
+			this.#valueLines++;
 			return;
 		}
 		this.#valueOpen = false;
-		this.#valueBlanks = 0;
 		this.#flushPending();
 		// runtime/traceback.go: a goroutine whose pc it cannot unwind gets `runtime: unknown pc`
 		// and its stack's words, each time it tries, a blank line, and then its `created by`.
@@ -1067,7 +1070,6 @@ export class CrashScanner {
 		this.#closeGoroutine();
 		this.#crash = null;
 		this.#reportHead = null;
-		this.#valueBlanks = 0;
 		this.#unwinding = null;
 		// Everything that went with the crash is put back as at the start, for the next crash, and
 		// so that a `PC=` line after its end cannot change it.
@@ -1171,6 +1173,9 @@ function isWrapped(head: string, rest: string): boolean {
 	if (start.startsWith("/") || /^[A-Za-z]:[\\/]/.test(start)) return true;
 	return start.lastIndexOf("(") > start.lastIndexOf(")");
 }
+
+/** What a report logged after the same text as the open one's may start with. */
+const REPORT_STARTS = new Set<Token["kind"]>(["goroutine", "panic", "fatal", "signal-header"]);
 
 /** A goroutine header at the end of a reason's line. */
 const gluedHeader =

@@ -31,6 +31,8 @@ export class Suspect {
 	readonly first: string;
 	/** The shape of what stood before the report on its line. */
 	readonly head: PrefixShape | null;
+	/** What the report's first line is. */
+	readonly kind: Token["kind"];
 	/** The lines after it, held while undecided. */
 	readonly held: { line: number; text: string }[] = [];
 	/** The line from where the report starts. */
@@ -43,6 +45,8 @@ export class Suspect {
 	#blanks = 0;
 	/** True while one blank line followed each line after the prefix: the paste is double-spaced. */
 	#spaced = true;
+	/** True once a line after a blank one is held only because the paste may be double-spaced. */
+	#spacedHold = false;
 	readonly #panic: boolean;
 	/** True while the last panic of the chain was `[recovered]`: the next one is its own. */
 	#recovered: boolean;
@@ -54,6 +58,7 @@ export class Suspect {
 		this.first = first;
 		this.#report = first.slice(at);
 		this.head = PrefixShape.of(first.slice(0, at));
+		this.kind = report.kind;
 		this.#shape = this.head;
 		this.#panic = report.kind === "panic";
 		this.#recovered = report.kind === "panic" && report.recovered;
@@ -125,12 +130,19 @@ export class Suspect {
 		const gap = this.#blanks;
 		this.#blanks = 0;
 		if (gap === 0) {
+			// A line right after another: not double-spaced, so a line held after a blank one as
+			// if it were was only text.
+			if (this.#spacedHold) return "text";
 			this.#spaced = false;
 			return "hold";
 		}
 		// A double-spaced paste has one blank line between the lines of a report's reason, and
 		// three where Go printed one.
-		return gap === 1 && this.#spaced && body !== null ? "hold" : "text";
+		if (gap === 1 && this.#spaced && body !== null) {
+			this.#spacedHold = true;
+			return "hold";
+		}
+		return "text";
 	}
 
 	/** The prefix every line of the report carries, once it is one; null if none. */

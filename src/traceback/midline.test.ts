@@ -228,28 +228,27 @@ describe("a panic value that ends with a newline", () => {
 			"",
 		].join("\n");
 		const [crash] = parseCrashes(text).crashes;
-		// (The last value's own newline is a line of a tab alone, which reads as the blank line.)
+		// The last value's own newline is the line of a tab alone before Go's blank line.
 		expect(crash?.panics.map((p) => [p.value.endsWith('"done"}\n'), p.recovered])).toEqual([
 			[true, true],
-			[false, false],
+			[true, false],
 		]);
 		expect(crash?.goroutines.map((g) => g.id)).toEqual([78]);
 	});
 });
 
 describe("a panic value with blank lines of its own", () => {
-	test("goes on after them until the goroutine header (kubernetes/kubernetes#7464's Ginkgo message)", () => {
+	test("goes on after them, which Go 1.23 and later indent, to the goroutine header", () => {
 		const text = [
 			"panic: ",
-			"Your test failed.",
-			"Normally Ginkgo rescues this panic so you shouldn't see it.",
-			"",
-			"But, if you make an assertion in a goroutine, Ginkgo can't capture the panic.",
-			"",
+			"\tYour test failed.",
+			"\tNormally Ginkgo rescues this panic so you shouldn't see it.",
+			"\t",
+			"\tBut, if you make an assertion in a goroutine, Ginkgo can't capture the panic.",
 			"",
 			"goroutine 114 [running]:",
-			"github.com/onsi/ginkgo.Fail(0xc2081001e0, 0x1c6, 0xc2089535b0, 0x1, 0x1)",
-			"\t/go/src/github.com/onsi/ginkgo/ginkgo_dsl.go:229 +0xed",
+			"github.com/onsi/ginkgo/v2.Fail({0xc000320000, 0x44}, {0xc0001a7d38?, 0x1?, 0x1?})",
+			"\t/home/u/go/pkg/mod/github.com/onsi/ginkgo/v2@v2.13.0/core_dsl.go:374 +0x1c5",
 			"",
 		].join("\n");
 		const result = parseCrashes(text);
@@ -258,6 +257,21 @@ describe("a panic value with blank lines of its own", () => {
 		]);
 		expect(result.crashes[0]?.goroutines.map((g) => g.id)).toEqual([114]);
 		expect(result.issues).toEqual([]);
+	});
+
+	test("ends at Go's own empty blank line, whatever text comes after it", () => {
+		const text = [
+			"panic: boom",
+			"",
+			"WARN other thread says hi",
+			"goroutine 1 [running]:",
+			"main.main()",
+			"\t/x/main.go:5 +0x1d",
+			"",
+		].join("\n");
+		const result = parseCrashes(text);
+		expect(result.crashes[0]?.panics.map((p) => p.value)).toEqual(["boom"]);
+		expect(result.issues.map((i) => [i.code, i.line])).toEqual([["unplaced-line", 3]]);
 	});
 });
 
@@ -282,5 +296,53 @@ describe("a panic Kubernetes' HandleCrash logged through klog's structured loggi
 			"runtime error: invalid memory address or nil pointer dereference",
 		]);
 		expect(crash?.goroutines.map((g) => [g.id, g.frames.length])).toEqual([[1447, 3]]);
+	});
+});
+
+describe("a line that only mentions a report, after the open report's own prefix", () => {
+	test("does not end the open report", () => {
+		const text = [
+			"worker-1: panic: boom",
+			"",
+			"goroutine 1 [running]:",
+			"main.main()",
+			"\t/x/main.go:5 +0x1d",
+			"",
+			"goroutine 7 [chan receive]:",
+			"main.worker()",
+			"\t/x/w.go:3 +0x1",
+			"worker-2: recovered from panic: timeout",
+			"main.helper()",
+			"\t/x/h.go:9 +0x1",
+			"created by main.start in goroutine 1",
+			"\t/x/s.go:2 +0x1",
+			"",
+		].join("\n");
+		const result = parseCrashes(text);
+		expect(result.crashes.map((c) => c.goroutines.map((g) => [g.id, g.frames.length]))).toEqual([
+			[
+				[1, 1],
+				[7, 2],
+			],
+		]);
+		expect(result.issues.map((i) => [i.code, i.line])).toEqual([["unplaced-line", 10]]);
+	});
+
+	test("after a blank line, in a log that is not double-spaced, does not take the crash after it", () => {
+		const text = [
+			"pod app panic: handled earlier",
+			"pod app ",
+			"pod app ok",
+			"pod app fatal error: all goroutines are asleep - deadlock!",
+			"pod app ",
+			"pod app goroutine 1 [chan receive]:",
+			"pod app main.main()",
+			"pod app \t/x/main.go:5 +0x1d",
+			"",
+		].join("\n");
+		const result = parseCrashes(text);
+		expect(result.crashes.map((c) => [c.kind, c.startLine, c.panics.length])).toEqual([
+			["fatal", 4, 0],
+		]);
 	});
 });
