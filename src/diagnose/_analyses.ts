@@ -121,14 +121,47 @@ function programFrameAnalysis(ctx: AnalysisContext): AnalysisResult {
 	const evidence =
 		count === 0
 			? `${name} has no frames in the text`
-			: ctx.crash?.truncated === true || g.stackUnavailable
+			: isCutOff(g, ctx.crash)
 				? `no frame of the program's own code in the ${count} frame${count === 1 ? "" : "s"} of ${name} that the text has (it is cut off)`
 				: `no frame of the program's own code in ${name}`;
 	return { evidence: [evidence], steps: [] };
 }
 
+/** Whether the text cuts a goroutine's stack off: it ends inside it, or a frame has no file line. */
+function isCutOff(g: Goroutine, crash: Crash | null): boolean {
+	if (g.frames.at(-1)?.file === null) return true;
+	return crash?.truncated === true && crash.goroutines.at(-1) === g && g.createdBy === null;
+}
+
+/** Bytes of one allocation that no heap grows by at once: ten gigabytes. */
+const HUGE_ALLOCATION = 10_000_000_000;
+
+/**
+ * What the text establishes about memory by itself: one allocation far beyond the heap in use
+ * (`allocation-far-beyond-heap`: at least ten gigabytes and eight times the heap), which a
+ * size computed from bad data asks for, not a heap that grew.
+ */
+export function allocationFacts(crash: Crash | null): Map<string, string> {
+	const facts = new Map<string, string>();
+	for (const line of crash?.runtimeLines ?? []) {
+		const m =
+			/^runtime: out of memory: cannot allocate (\d{1,20})-byte block \((\d{1,20}) in use\)/.exec(
+				line,
+			);
+		if (m === null) continue;
+		const block = Number(m[1]);
+		const inUse = Number(m[2]);
+		if (block >= HUGE_ALLOCATION && block >= 8 * inUse)
+			facts.set(
+				"allocation-far-beyond-heap",
+				`one allocation of ${block} bytes asked for with ${inUse} in use (${line})`,
+			);
+	}
+	return facts;
+}
+
 /** Test frameworks whose frames stand between a failed assertion and the test's own code. */
-const ASSERTION_FRAMEWORK = /^github\.com\/onsi\/(?:ginkgo|gomega)(?:\/|$)/;
+const ASSERTION_FRAMEWORK = /(?:^|\/vendor\/)github\.com\/onsi\/(?:ginkgo|gomega)(?:\/|$)/;
 
 // Where a failed assertion is: the first program frame outside Ginkgo and Gomega.
 function assertionSite(ctx: AnalysisContext): AnalysisResult {

@@ -8,7 +8,7 @@ import {
 	type Subject,
 } from "../knowledge/index.js";
 import type { Crash, ParseResult } from "../traceback/index.js";
-import { runAnalysis } from "./_analyses.js";
+import { allocationFacts, runAnalysis } from "./_analyses.js";
 import { type BinaryMatch, matchBinary } from "./_binary-match.js";
 import {
 	type EnvironmentOverrides,
@@ -112,7 +112,7 @@ export function diagnose(result: ParseResult, options: DiagnoseOptions): Diagnos
 			races: result.races,
 			environment,
 			notes,
-			facts: split?.facts ?? new Map(),
+			facts: new Map([...allocationFacts(crash), ...(split?.facts ?? [])]),
 		};
 		for (const m of matchRules(options.rules, subject)) {
 			const evidence = [...m.evidence];

@@ -9,6 +9,7 @@ import {
 	type RuleMatch,
 } from "../knowledge/index.js";
 import { parseCrashes } from "../traceback/index.js";
+import { allocationFacts } from "./_analyses.js";
 import {
 	ANALYSIS_NAMES,
 	collectNotes,
@@ -32,7 +33,8 @@ function run(rule: Rule, example: Example): RuleMatch | undefined {
 	const crashes = result.crashes.length > 0 ? result.crashes : [null];
 	for (const crash of crashes) {
 		// Facts the text establishes by itself, as diagnose does; those of the binary are given.
-		const seen = crash === null ? [] : [...victimFacts(splitSPVictims(crash))];
+		const seen =
+			crash === null ? [] : [...victimFacts(splitSPVictims(crash)), ...allocationFacts(crash)];
 		const facts = new Map([...seen, ...given]);
 		const m = matchRule(rule, { crash, races: result.races, environment, notes, facts });
 		if (m !== undefined) return m;

@@ -16,8 +16,8 @@ const gitlab = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z [0-9a-f]{2}[OE][ 
 // write_err_android.go) and gomobile's log package under `GoLog`: the default format (threadtime:
 // date, time, pid, tid, priority, tag padded to eight) and the time and brief formats.
 const logcat =
-	/^(?:\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +(?:\d{1,7} +\d{1,7} [VDIWEFSA] [^:]{1,64}|[VDIWEFSA]\/[^(:]{1,64}\( *\d{1,7}\)): )/;
-const logcatBrief = /^[VDIWEFSA]\/[^(:]{1,64}\( *\d{1,7}\): /;
+	/^(?:\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +(?:\d{1,7} +\d{1,7} [VDIWEFSA] [^:]{1,64}|[VDIWEFSA]\/[^(:]{1,64}\( *\d{1,7}\)):(?: |$))/;
+const logcatBrief = /^[VDIWEFSA]\/[^(:]{1,64}\( *\d{1,7}\):(?: |$)/;
 // `kubectl logs --prefix`: `[pod/NAME/CONTAINER] `.
 const kubectl = /^\[pod\/[\w.-]{1,253}\/[\w.-]{1,63}\](?: |$)/;
 // `docker compose` (v1 `svc_1`, v2 `svc-1`): the service and its number padded to the longest,

@@ -769,10 +769,11 @@ export class CrashScanner {
 					this.#unwinding = this.#goroutine;
 				break;
 			case "stack-words": {
-				const dump = this.#crash?.stackDumps.at(-1);
+				const crash = this.#crash;
+				const dump = crash?.stackDumps.at(-1);
 				// runtime/mgcsweep.go reportZombies dumps each zombie object's words after its line.
-				if (dump === undefined && this.#crash?.runtimeLines.at(-1)?.endsWith(" zombie") === true) {
-					this.#crash.runtimeLines.push(this.#raw.trim());
+				if (crash !== null && dump === undefined && isZombieDump(crash.runtimeLines.at(-1))) {
+					crash.runtimeLines.push(this.#raw.trim());
 					break;
 				}
 				if (dump === undefined) return this.#text(this.#raw);
@@ -1172,6 +1173,12 @@ function isWrapped(head: string, rest: string): boolean {
 	const start = head.trimStart();
 	if (start.startsWith("/") || /^[A-Za-z]:[\\/]/.test(start)) return true;
 	return start.lastIndexOf("(") > start.lastIndexOf(")");
+}
+
+/** Whether the runtime line before stack words is a zombie's line or its words so far. */
+function isZombieDump(last: string | undefined): boolean {
+	if (last === undefined) return false;
+	return last.endsWith(" zombie") || (last.startsWith("0x") && last.includes(":  0x"));
 }
 
 /** What a report logged after the same text as the open one's may start with. */

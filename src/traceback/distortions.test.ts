@@ -91,6 +91,8 @@ const distortions: Record<string, (lines: string[]) => string[]> = {
 	"Android logcat -v time": (lines) =>
 		lines.map((l) => `02-12 15:07:44.321 E/Go      ( 2674): ${l}`),
 	"Android logcat -v brief": (lines) => lines.map((l) => `E/Go      ( 2674): ${l}`),
+	"Android logcat, trailing spaces trimmed": (lines) =>
+		lines.map((l) => `02-12 15:07:44.321  2674  2690 E Go      : ${l}`.trimEnd()),
 	"kubectl logs --prefix": (lines) =>
 		lines.map((l) => `[pod/billing-api-7d9f8b6c5-xk2pq/api] ${l}`),
 	// docker compose v2: `%-*s |` (the name padded to the longest service's), then a space.

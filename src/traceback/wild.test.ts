@@ -55,6 +55,12 @@ describe("crash text from the wild", () => {
 			"0x000000c00031ca30:  0x000000c00031ca30  0x0000000000dea7c8",
 		]);
 		expect(crash?.goroutines.map((g) => [g.id, g.frames.length])).toEqual([[3, 4]]);
+		// A zombie of 48 bytes has three lines of words, all the runtime's.
+		const wide = wild("zombie-object-report-windows").replace(
+			"0x000000c00031ca30:  0x000000c00031ca30  0x0000000000dea7c8",
+			"0x000000c00031ca30:  0x000000c00031ca30  0x0000000000dea7c8\n0x000000c00031ca40:  0x0000000000000001  0x0000000000000002\n0x000000c00031ca50:  0x0000000000000003  0x0000000000000004",
+		);
+		expect(parseCrashes(wide).crashes[0]?.runtimeLines).toHaveLength(19);
 		// Only the reporter's two `...` cuts are not the runtime's.
 		expect(result.issues.map((i) => [i.code, i.line])).toEqual([
 			["unplaced-line", 5],
