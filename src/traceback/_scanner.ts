@@ -278,13 +278,11 @@ export class CrashScanner {
 		// debug.Stack() once more, not another thread's output inside the open report.
 		const again = this.#crash !== null && this.#reportHead?.strip(text) != null;
 		const suspect = Suspect.of(text, this.#lineNo, this.#crash !== null && !again);
+		this.#suspect = suspect;
 		// The open report ends only if the lines after say this one is a report too (#settle),
 		// and one that starts as reports do: `runtime:` lines go with the open one.
-		if (suspect !== null && again && !REPORT_STARTS.has(suspect.kind))
-			this.#suspect = Suspect.of(text, this.#lineNo, true);
-		else this.#suspect = suspect;
-		this.#suspectAgain = again && this.#suspect === suspect;
-		return this.#suspect !== null;
+		this.#suspectAgain = again && suspect !== null && REPORT_STARTS.has(suspect.kind);
+		return suspect !== null;
 	}
 
 	#weigh(text: string): void {
@@ -328,10 +326,6 @@ export class CrashScanner {
 	#line(text: string): void {
 		if (this.#suspect !== null) return this.#weigh(text);
 		if (this.#held !== null) return this.#hold(text);
-		if (text.length > BAD_SYSTEMSTACK.length && text.startsWith(BAD_SYSTEMSTACK)) {
-			this.#line(BAD_SYSTEMSTACK);
-			return this.#line(text.slice(BAD_SYSTEMSTACK.length));
-		}
 		this.#raw = text;
 		const token = classifyLine(text);
 		if (token.kind === "panic" || token.kind === "fatal") {
@@ -344,19 +338,18 @@ export class CrashScanner {
 				return this.#line(text.slice(header.index + 1));
 			}
 		}
-		if (this.#wrapped !== null) {
-			const head = this.#wrapped;
-			this.#wrapped = null;
+		const head = this.#wrapped;
+		if (head !== null) {
 			const kind = isWrapped(head.text, text) ? classifyLine(head.text + text).kind : "text";
-			const lineNo = this.#lineNo;
-			this.#lineNo = head.line;
 			if (kind === "function" || kind === "file") {
+				this.#wrapped = null;
+				const lineNo = this.#lineNo;
+				this.#lineNo = head.line;
 				this.#line(head.text + text);
 				this.#lineNo = lineNo;
 				return;
 			}
-			this.#text(head.text);
-			this.#lineNo = lineNo;
+			this.#flushWrapped();
 			this.#raw = text;
 		}
 		if ((token.kind === "blank" || this.#spacing !== "off") && this.#spacingTakes(token.kind))
@@ -389,6 +382,11 @@ export class CrashScanner {
 		}
 		switch (token.kind) {
 			case "text": {
+				// The abort's signal line after badsystemstack's message, which has no newline.
+				if (text.startsWith(BAD_SYSTEMSTACK)) {
+					this.#line(BAD_SYSTEMSTACK);
+					return this.#line(text.slice(BAD_SYSTEMSTACK.length));
+				}
 				// runtime/mgcmark.go gcDumpObject marks the words it skipped with ` ...`.
 				if (text === " ..." && this.#crash?.runtimeLines.at(-1)?.startsWith("*(") === true) {
 					this.#crash.runtimeLines.push("...");
@@ -506,14 +504,7 @@ export class CrashScanner {
 			this.#settle("text");
 			this.#release(0);
 		}
-		const wrapped = this.#wrapped;
-		if (wrapped !== null) {
-			this.#wrapped = null;
-			const lineNo = this.#lineNo;
-			this.#lineNo = wrapped.line;
-			this.#text(wrapped.text);
-			this.#lineNo = lineNo;
-		}
+		this.#flushWrapped();
 		this.#closeRace(true);
 		this.#closeCrash();
 	}
@@ -589,11 +580,21 @@ export class CrashScanner {
 		if (this.#race !== null) this.#race.endLine = this.#lineNo;
 	}
 
+	/** Reads the line held as maybe wrapped as the text it is, numbered where it was. */
+	#flushWrapped(): void {
+		const wrapped = this.#wrapped;
+		if (wrapped === null) return;
+		this.#wrapped = null;
+		const lineNo = this.#lineNo;
+		this.#lineNo = wrapped.line;
+		this.#text(wrapped.text);
+		this.#lineNo = lineNo;
+	}
+
 	#blank(): void {
 		// runtime/error.go printindented (Go 1.23+) indents a value's own blank lines too: a tab
 		// alone, where Go's blank line after the value is empty.
-		const crash = this.#crash;
-		const panic = crash?.panics.at(-1);
+		const panic = this.#crash?.panics.at(-1);
 		if (
 			this.#valueOpen &&
 			panic !== undefined &&
